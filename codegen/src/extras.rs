@@ -1,0 +1,298 @@
+//! The generator's own output, for what progenitor has no notion of:
+//! open status enums, the operation table with minimum microversions, one
+//! typed call per action, paging over `*_links`, and version discovery on the
+//! service root.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ServiceSpec;
+use crate::model::{Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, pascal_case, snake_case};
+
+fn mv(v: Microversion) -> TokenStream {
+    let (major, minor) = (Literal::u16_unsuffixed(v.major), Literal::u16_unsuffixed(v.minor));
+    quote!(crate::Microversion::new(#major, #minor))
+}
+
+fn opt_mv(v: Option<Microversion>) -> TokenStream {
+    match v {
+        Some(v) => {
+            let v = mv(v);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    }
+}
+
+/// Open enums, appended to the `types` module.
+pub(crate) fn open_enums(model: &Model) -> TokenStream {
+    model.open_enums.iter().map(open_enum).collect()
+}
+
+fn open_enum(e: &OpenEnum) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let doc = format!(
+        "{}\n\nServer-controlled and open: a value this client does not know decodes as \
+         [`{}::Unknown`] and is kept, so a newer server cannot break decoding.",
+        e.description.as_deref().unwrap_or(&e.name).trim_end(),
+        e.name
+    );
+    let variants: Vec<_> = e.values.iter().map(|v| format_ident!("{}", pascal_case(v))).collect();
+    let values = &e.values;
+    let variant_docs = values.iter().map(|v| format!("`{v}`"));
+    let count = values.len();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #[doc = #variant_docs] #variants, )*
+            /// A value this client does not know, kept as the server sent it.
+            Unknown(crate::UnknownValue),
+        }
+
+        impl #name {
+            /// The values this client knows, as the server spells them.
+            pub const KNOWN: [&'static str; #count] = [#(#values),*];
+
+            /// The value as the server spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Unknown(value) => value.as_str(),
+                }
+            }
+
+            /// Whether this is a value the client does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Unknown(crate::UnknownValue::new(other)),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(value: ::std::string::String) -> Self {
+                Self::from(value.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                crate::UnknownValue::deserialize_open(deserializer, |value: &str| Self::from(value))
+            }
+        }
+    }
+}
+
+/// The `operations` module.
+pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
+    let mut table: Vec<&Operation> = model.operations.iter().collect();
+    table.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+    let rows = table.iter().map(|op| {
+        let method_name = &op.method_name;
+        let operation_id = &op.operation_id;
+        let method = &op.method;
+        let path = &op.path;
+        let tag = &op.tag;
+        let min = opt_mv(op.min_microversion);
+        let gated = op.gated_query.iter().map(|(name, v)| {
+            let v = mv(*v);
+            quote!((#name, #v))
+        });
+        let action = match &op.kind {
+            Kind::Action(a) => {
+                let key = &a.key;
+                quote!(Some(#key))
+            }
+            _ => quote!(None),
+        };
+        quote! {
+            crate::runtime::OperationMeta {
+                method_name: #method_name,
+                operation_id: #operation_id,
+                method: #method,
+                path: #path,
+                tag: #tag,
+                action: #action,
+                min_microversion: #min,
+                gated_query: &[#(#gated),*],
+            }
+        }
+    });
+    let service_type = service.service_type;
+    let header = match service.microversion_service {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
+    };
+    let max = opt_mv(model.max_microversion);
+
+    let calls = model.operations.iter().map(|op| match &op.kind {
+        Kind::Action(a) => action_call(op, a),
+        Kind::Paged(p) => paging(op, p),
+        Kind::Root { status, schema } => root_call(op, *status, schema),
+        Kind::Plain | Kind::ActionEndpoint => TokenStream::new(),
+    });
+
+    quote! {
+        #[allow(unused_imports)]
+        use super::{ClientInfo, Error, OperationInfo, ResponseValue};
+
+        /// Every call of this service, sorted by method name: what the
+        /// session checks before it sends anything.
+        pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[#(#rows),*];
+
+        /// This service's identity and operation table.
+        pub static SERVICE: crate::runtime::ServiceInfo = crate::runtime::ServiceInfo {
+            service_type: #service_type,
+            microversion_service: #header,
+            max_microversion: #max,
+            operations: OPERATIONS,
+        };
+
+        impl crate::runtime::Service for super::Client {
+            fn service_info(&self) -> &'static crate::runtime::ServiceInfo {
+                &SERVICE
+            }
+        }
+
+        #(#calls)*
+    }
+}
+
+fn action_call(op: &Operation, a: &Action) -> TokenStream {
+    let name = format_ident!("{}", op.method_name);
+    let endpoint = format_ident!("{}", a.endpoint_method);
+    let body = format_ident!("{}", a.body_schema);
+    let variant = format_ident!("{}", pascal_case(&a.key));
+    let key = &a.key;
+    let doc = format!(
+        "{}\n\nSends `POST {}` with the body `{{\"{key}\": …}}`.",
+        op.summary, op.path
+    );
+    let params: Vec<_> = a.path_params.iter().map(|p| format_ident!("{}", snake_case(p))).collect();
+    let (arg, value) = match &a.arguments {
+        Some(args) => {
+            let ty = format_ident!("{}", args);
+            (quote!(arguments: super::types::#ty,), quote!(arguments))
+        }
+        None => {
+            let ty = format_ident!("{}", a.argument_schema);
+            (quote!(), quote!(super::types::#ty::default()))
+        }
+    };
+    quote! {
+        impl super::Client {
+            #[doc = #doc]
+            pub async fn #name(
+                &self,
+                #(#params: &str,)*
+                #arg
+            ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+                self.#endpoint()
+                    #(.#params(#params))*
+                    .body(super::types::#body::#variant(#value))
+                    .send()
+                    .await
+            }
+        }
+    }
+}
+
+fn paging(op: &Operation, p: &Paging) -> TokenStream {
+    let list = format_ident!("{}", p.list_schema);
+    let item = format_ident!("{}", p.item_schema);
+    let items = format_ident!("{}", snake_case(&p.items));
+    let links = format_ident!("{}", snake_case(&p.links));
+    let builder = format_ident!("{}", pascal_case(&op.operation_id));
+    let doc = format!(
+        "Every item of [`Client::{}`](super::Client::{}), page after page: follows the \
+         `next` link in `{}` (taking its marker) and stops on a page without one or on an \
+         empty page. Holds one page at a time.",
+        op.method_name, op.method_name, p.links
+    );
+    quote! {
+        impl crate::paging::Page for super::types::#list {
+            type Item = super::types::#item;
+
+            fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+                self.#items
+            }
+
+            fn len(&self) -> usize {
+                self.#items.len()
+            }
+
+            fn next_link(&self) -> ::std::option::Option<&str> {
+                self.#links.iter().find(|link| link.rel == "next").map(|link| link.href.as_str())
+            }
+        }
+
+        impl<'a> super::builder::#builder<'a> {
+            #[doc = #doc]
+            pub fn stream(
+                self,
+            ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error<crate::Fault>>> + Unpin + 'a {
+                crate::paging::items(self, |builder, marker| async move {
+                    let builder = match marker {
+                        Some(marker) => builder.marker(marker),
+                        None => builder,
+                    };
+                    builder.send().await
+                })
+            }
+        }
+    }
+}
+
+fn root_call(op: &Operation, status: u16, schema: &str) -> TokenStream {
+    let name = format_ident!("{}", op.method_name);
+    let ty = format_ident!("{}", schema);
+    let path = &op.path;
+    let method_name = &op.method_name;
+    let doc = format!(
+        "{}\n\nSends `GET {path}` to the service root (the endpoint without its \
+         version and project segments); success is `{status}`.",
+        op.summary
+    );
+    quote! {
+        impl super::Client {
+            #[doc = #doc]
+            pub async fn #name(&self) -> ::std::result::Result<ResponseValue<super::types::#ty>, Error<crate::Fault>> {
+                crate::runtime::get_service_root(
+                    self,
+                    #path,
+                    #status,
+                    &OperationInfo { operation_id: #method_name },
+                )
+                .await
+            }
+        }
+    }
+}

@@ -1,0 +1,680 @@
+//! Checks a spec against what the generator (and progenitor under it) can
+//! handle, and builds the [`Model`] of the generator's own additions.
+//!
+//! Every rejection names the spec file, the operation when there is one, and
+//! the JSON pointer of the node concerned. Anything that would make progenitor
+//! panic (several success types, a `default` response, a missing `$ref`
+//! target, …) is caught here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, pointer};
+use crate::load::LoadedSpec;
+use crate::model::{Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, snake_case};
+
+/// The vendor extension for minimum microversions.
+pub const MIN_MICROVERSION: &str = "x-openstack-min-microversion";
+/// The vendor extension for open enums.
+pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
+/// The vendor extension for paged lists.
+pub const PAGINATION: &str = "x-openstack-pagination";
+/// The vendor extension for the actions of an `…/action` endpoint.
+pub const ACTIONS: &str = "x-openstack-actions";
+/// The string format of OpenStack's zone-less timestamps.
+pub const NAIVE_DATE_TIME: &str = "naive-date-time";
+/// The shared error schema every operation must use for `4XX` and `5XX`.
+pub const FAULT_SCHEMA: &str = "Fault";
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+struct Checker<'a> {
+    file: &'a str,
+    raw: &'a Value,
+}
+
+impl<'a> Checker<'a> {
+    fn err(&self, op: Option<&str>, ptr: &str, msg: impl Into<String>) -> Error {
+        Error::spec(self.file, op, ptr, msg)
+    }
+
+    /// Follows a local `$ref`, returning the target and its pointer.
+    fn resolve<'v>(&'v self, value: &'v Value, at: &str, op: Option<&str>) -> Result<(&'v Value, String)> {
+        let mut value = value;
+        let mut at = at.to_owned();
+        for _ in 0..16 {
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(r) => {
+                    let target = r.strip_prefix('#').ok_or_else(|| {
+                        self.err(op, &at, format!("only local references (`#/…`) are supported, found `{r}`"))
+                    })?;
+                    value = self.raw.pointer(target).ok_or_else(|| {
+                        self.err(op, &format!("{at}/$ref"), format!("`{r}` points at nothing"))
+                    })?;
+                    at = target.to_owned();
+                }
+                None => return Ok((value, at)),
+            }
+        }
+        Err(self.err(op, &at, "reference chain is too long (a cycle?)"))
+    }
+
+    fn min_microversion(&self, node: &Value, at: &str, op: Option<&str>) -> Result<Option<Microversion>> {
+        match node.get(MIN_MICROVERSION) {
+            None => Ok(None),
+            Some(Value::String(s)) => Microversion::parse(s).map(Some).ok_or_else(|| {
+                self.err(op, &format!("{at}/{MIN_MICROVERSION}"), format!("`{s}` is not a microversion like \"3.45\""))
+            }),
+            Some(other) => Err(self.err(
+                op,
+                &format!("{at}/{MIN_MICROVERSION}"),
+                format!("expected a string like \"3.45\", found {other}"),
+            )),
+        }
+    }
+
+    /// The component name a `$ref` value points at (`#/components/schemas/X`).
+    fn schema_ref_name(&self, schema: &Value, at: &str, op: Option<&str>, what: &str) -> Result<String> {
+        let r = schema.get("$ref").and_then(Value::as_str).ok_or_else(|| {
+            self.err(op, at, format!("{what} must be a `$ref` to a named schema in #/components/schemas"))
+        })?;
+        let name = r.strip_prefix("#/components/schemas/").ok_or_else(|| {
+            self.err(op, at, format!("{what} must reference #/components/schemas/…, found `{r}`"))
+        })?;
+        self.resolve(schema, at, op)?;
+        Ok(name.to_owned())
+    }
+}
+
+/// Validates `spec` and derives its [`Model`].
+pub fn validate(spec: &LoadedSpec) -> Result<Model> {
+    let c = Checker { file: &spec.file, raw: &spec.raw };
+    let raw = &spec.raw;
+
+    let version = raw.get("openapi").and_then(Value::as_str).unwrap_or_default();
+    if !version.starts_with("3.0.") {
+        return Err(c.err(None, "/openapi", format!("the generator reads OpenAPI 3.0.x only, found `{version}`")));
+    }
+
+    check_refs(&c, raw, "")?;
+    check_formats(&c, raw, "", true)?;
+
+    let schemas = raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if !schemas.contains_key(FAULT_SCHEMA) {
+        return Err(c.err(
+            None,
+            "/components/schemas",
+            format!("the shared error schema `{FAULT_SCHEMA}` is missing"),
+        ));
+    }
+
+    let mut open_enums = Vec::new();
+    let mut timestamps = Vec::new();
+    for (name, schema) in &schemas {
+        let at = pointer(["components", "schemas", name]);
+        if let Some(values) = schema.get(EXTENSIBLE_ENUM) {
+            open_enums.push(open_enum(&c, name, schema, values, &at)?);
+        }
+        if schema.get("format").and_then(Value::as_str) == Some(NAIVE_DATE_TIME) {
+            if schema.get("type").and_then(Value::as_str) != Some("string") {
+                return Err(c.err(None, &at, format!("`format: {NAIVE_DATE_TIME}` needs `type: string`")));
+            }
+            timestamps.push(name.clone());
+        }
+    }
+
+    let tags: BTreeSet<String> = raw
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| tags.iter().filter_map(|t| t.get("name")?.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+
+    let mut operations = Vec::new();
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut response_roots = Vec::new();
+    let empty = Map::new();
+    let paths = raw.get("paths").and_then(Value::as_object).unwrap_or(&empty);
+    for (path, item) in paths {
+        let item_at = pointer(["paths", path]);
+        if item.get("$ref").is_some() {
+            return Err(c.err(None, &item_at, "a path item may not be a `$ref`"));
+        }
+        let item_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let at = format!("{item_at}/{method}");
+            let mut ops = operation(
+                &c,
+                path,
+                method,
+                op,
+                item,
+                &item_params,
+                &at,
+                &tags,
+                &mut response_roots,
+            )?;
+            for o in &ops {
+                if let Some(prev) = seen_ids.insert(o.method_name.clone(), at.clone()) {
+                    return Err(c.err(
+                        Some(&o.operation_id),
+                        &at,
+                        format!("operationId `{}` (method `{}`) is used twice; first at {prev}", o.operation_id, o.method_name),
+                    ));
+                }
+            }
+            operations.append(&mut ops);
+        }
+    }
+
+    check_response_schemas(&c, &response_roots)?;
+
+    let max_microversion = raw
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .and_then(Microversion::parse);
+
+    Ok(Model {
+        max_microversion,
+        operations,
+        open_enums,
+        timestamps,
+        fault: FAULT_SCHEMA.to_owned(),
+    })
+}
+
+fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &str) -> Result<OpenEnum> {
+    if schema.get("type").and_then(Value::as_str) != Some("string") {
+        return Err(c.err(None, at, format!("`{EXTENSIBLE_ENUM}` needs `type: string`")));
+    }
+    if schema.get("enum").is_some() {
+        return Err(c.err(
+            None,
+            &format!("{at}/enum"),
+            format!("`enum` closes the value set; a schema with `{EXTENSIBLE_ENUM}` must not have it"),
+        ));
+    }
+    let list = values.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
+        c.err(None, &format!("{at}/{EXTENSIBLE_ENUM}"), "expected a non-empty list of strings")
+    })?;
+    let mut out = Vec::new();
+    let mut variants = BTreeSet::new();
+    for (i, v) in list.iter().enumerate() {
+        let s = v.as_str().ok_or_else(|| {
+            c.err(None, &format!("{at}/{EXTENSIBLE_ENUM}/{i}"), format!("expected a string, found {v}"))
+        })?;
+        if !variants.insert(crate::model::pascal_case(s)) {
+            return Err(c.err(
+                None,
+                &format!("{at}/{EXTENSIBLE_ENUM}/{i}"),
+                format!("`{s}` repeats a value (or maps to the same Rust variant as another)"),
+            ));
+        }
+        out.push(s.to_owned());
+    }
+    Ok(OpenEnum {
+        name: name.to_owned(),
+        description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+        values: out,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn operation(
+    c: &Checker<'_>,
+    path: &str,
+    method: &str,
+    op: &Value,
+    item: &Value,
+    item_params: &[Value],
+    at: &str,
+    tags: &BTreeSet<String>,
+    response_roots: &mut Vec<(String, String, Option<String>)>,
+) -> Result<Vec<Operation>> {
+    let operation_id = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| c.err(None, at, format!("{} {path} has no operationId", method.to_uppercase())))?
+        .to_owned();
+    let id = Some(operation_id.as_str());
+    let text = |key: &str| -> Result<String> {
+        op.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| c.err(id, at, format!("the operation needs a `{key}`")))
+    };
+    let summary = text("summary")?;
+    text("description")?;
+    let tag = op
+        .pointer("/tags/0")
+        .and_then(Value::as_str)
+        .ok_or_else(|| c.err(id, at, "the operation needs a tag"))?
+        .to_owned();
+    if !tags.contains(&tag) {
+        return Err(c.err(id, &format!("{at}/tags/0"), format!("tag `{tag}` is not declared in the top-level `tags`")));
+    }
+    let min_microversion = c.min_microversion(op, at, id)?;
+
+    // Parameters: path parameters must cover the template, query parameters
+    // may carry their own minimum microversion.
+    let mut path_params = Vec::new();
+    let mut query = BTreeMap::new();
+    let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let all = item_params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p, pointer(["paths", path, "parameters"]) + &format!("/{i}")))
+        .chain(op_params.iter().enumerate().map(|(i, p)| (p, format!("{at}/parameters/{i}"))));
+    for (p, p_at) in all {
+        let (p, p_at) = c.resolve(p, &p_at, id)?;
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| c.err(id, &p_at, "parameter without a name"))?;
+        match p.get("in").and_then(Value::as_str) {
+            Some("path") => path_params.push(name.to_owned()),
+            Some("query") => {
+                let mv = c.min_microversion(p, &p_at, id)?;
+                query.insert(name.to_owned(), mv);
+            }
+            Some("header") => {
+                return Err(c.err(
+                    id,
+                    &p_at,
+                    format!("header parameter `{name}`: headers are the session's business (token, microversion), not the operation's"),
+                ));
+            }
+            other => {
+                return Err(c.err(id, &p_at, format!("unsupported parameter location {other:?}")));
+            }
+        }
+    }
+    for name in template_params(path) {
+        if !path_params.contains(&name) {
+            return Err(c.err(id, at, format!("path parameter `{{{name}}}` is not declared")));
+        }
+    }
+    let path_params: Vec<String> = template_params(path);
+
+    // Responses: one success schema at most, errors through the shared fault.
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .ok_or_else(|| c.err(id, at, "the operation has no responses"))?;
+    if responses.contains_key("default") {
+        return Err(c.err(
+            id,
+            &format!("{at}/responses/default"),
+            "a `default` response counts as a success type for the client generator: declare errors as `4XX` and `5XX`",
+        ));
+    }
+    let mut success: Vec<(u16, Option<String>)> = Vec::new();
+    for (code, resp) in responses {
+        let r_at = format!("{at}/responses/{}", crate::error::escape_pointer_token(code));
+        let (resp, _) = c.resolve(resp, &r_at, id)?;
+        let schema = resp.pointer("/content/application~1json/schema");
+        if let Some(content) = resp.get("content").and_then(Value::as_object) {
+            if let Some(other) = content.keys().find(|k| k.as_str() != "application/json") {
+                return Err(c.err(id, &r_at, format!("only application/json bodies are supported, found `{other}`")));
+            }
+        }
+        match code.as_str() {
+            "4XX" | "5XX" => {
+                let name = schema
+                    .map(|s| c.schema_ref_name(s, &format!("{r_at}/content/application~1json/schema"), id, "an error body"))
+                    .transpose()?;
+                if name.as_deref() != Some(FAULT_SCHEMA) {
+                    return Err(c.err(
+                        id,
+                        &r_at,
+                        format!("error responses must carry the shared `{FAULT_SCHEMA}` schema"),
+                    ));
+                }
+            }
+            _ => {
+                let status: u16 = code
+                    .parse()
+                    .ok()
+                    .filter(|s| (200..400).contains(s))
+                    .ok_or_else(|| c.err(id, &r_at, format!("unsupported response code `{code}`: list successes as 2xx (or 300), errors as 4XX/5XX")))?;
+                let name = match schema {
+                    Some(s) => {
+                        let s_at = format!("{r_at}/content/application~1json/schema");
+                        let name = c.schema_ref_name(s, &s_at, id, "a response body")?;
+                        response_roots.push((name.clone(), s_at, Some(operation_id.clone())));
+                        Some(name)
+                    }
+                    None => None,
+                };
+                success.push((status, name));
+            }
+        }
+    }
+    for code in ["4XX", "5XX"] {
+        if !responses.contains_key(code) {
+            return Err(c.err(id, &format!("{at}/responses"), format!("the operation must declare `{code}` with the shared `{FAULT_SCHEMA}`")));
+        }
+    }
+    let distinct: BTreeSet<&Option<String>> = success.iter().map(|(_, s)| s).collect();
+    if success.is_empty() {
+        return Err(c.err(id, &format!("{at}/responses"), "the operation declares no success response"));
+    }
+    if distinct.len() > 1 {
+        return Err(c.err(
+            id,
+            &format!("{at}/responses"),
+            "several success responses with different bodies: the generated call can return only one type",
+        ));
+    }
+
+    let servers = op.get("servers").or_else(|| item.get("servers"));
+    let mut kind = Kind::Plain;
+    if servers.is_some() {
+        let (status, schema) = match success.as_slice() {
+            [(status, Some(schema))] if method == "get" && path_params.is_empty() && query.is_empty() => {
+                (*status, schema.clone())
+            }
+            _ => {
+                return Err(c.err(
+                    id,
+                    at,
+                    "an operation on its own `servers` (the service root) must be a GET without parameters and with one JSON success body",
+                ));
+            }
+        };
+        kind = Kind::Root { status, schema };
+    } else if let Some((status, _)) = success.iter().find(|(s, _)| *s >= 300) {
+        return Err(c.err(
+            id,
+            &format!("{at}/responses/{status}"),
+            "a 3xx success is supported only on service-root operations (with their own `servers`)",
+        ));
+    }
+
+    let base = Operation {
+        operation_id: operation_id.clone(),
+        method_name: snake_case(&operation_id),
+        method: method.to_uppercase(),
+        path: path.to_owned(),
+        tag,
+        summary,
+        min_microversion,
+        gated_query: query
+            .iter()
+            .filter_map(|(name, mv)| mv.filter(|mv| Some(*mv) > min_microversion).map(|mv| (name.clone(), mv)))
+            .collect(),
+        kind,
+    };
+
+    if let Some(paging) = op.get(PAGINATION) {
+        let p_at = format!("{at}/{PAGINATION}");
+        let schema = match success.as_slice() {
+            [(200, Some(schema))] => schema.clone(),
+            _ => return Err(c.err(id, &p_at, "a paged list needs exactly one 200 response with a JSON body")),
+        };
+        for needed in ["limit", "marker"] {
+            if !query.contains_key(needed) {
+                return Err(c.err(id, &p_at, format!("a paged list needs the `{needed}` query parameter")));
+            }
+        }
+        let field = |key: &str| -> Result<String> {
+            paging
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| c.err(id, &p_at, format!("`{key}` (a property of the list response) is missing")))
+        };
+        let (items, links) = (field("items")?, field("links")?);
+        let list_at = pointer(["components", "schemas", &schema]);
+        let list = c.raw.pointer(&list_at).expect("resolved above");
+        let prop = |name: &str| -> Result<&Value> {
+            list.pointer(&format!("/properties/{}", crate::error::escape_pointer_token(name)))
+                .ok_or_else(|| c.err(id, &p_at, format!("`{schema}` has no property `{name}`")))
+        };
+        let items_schema = prop(&items)?;
+        let item_schema = items_schema
+            .get("items")
+            .ok_or_else(|| c.err(id, &format!("{list_at}/properties/{items}"), "the item list must be an array"))?;
+        let item_schema = c.schema_ref_name(item_schema, &format!("{list_at}/properties/{items}/items"), id, "a paged item")?;
+        if prop(&links)?.get("type").and_then(Value::as_str) != Some("array") {
+            return Err(c.err(id, &format!("{list_at}/properties/{links}"), "the next-link property must be an array of links"));
+        }
+        let mut paged = base;
+        paged.kind = Kind::Paged(Paging {
+            list_schema: schema,
+            items,
+            item_schema,
+            links,
+        });
+        return Ok(vec![paged]);
+    }
+
+    if let Some(actions) = op.get(ACTIONS) {
+        let a_at = format!("{at}/{ACTIONS}");
+        let body_at = format!("{at}/requestBody/content/application~1json/schema");
+        let body = op
+            .pointer("/requestBody/content/application~1json/schema")
+            .ok_or_else(|| c.err(id, at, "an action endpoint needs a JSON request body"))?;
+        let body_schema = c.schema_ref_name(body, &body_at, id, "an action body")?;
+        let (body_def, body_def_at) = c.resolve(body, &body_at, id)?;
+        let members = body_def
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .ok_or_else(|| c.err(id, &body_def_at, "an action body must be a `oneOf` of single-key objects"))?;
+        let mut by_key = BTreeMap::new();
+        for (i, m) in members.iter().enumerate() {
+            let m_at = format!("{body_def_at}/oneOf/{i}");
+            let (m, m_at) = c.resolve(m, &m_at, id)?;
+            let props = m.get("properties").and_then(Value::as_object);
+            let required = m.get("required").and_then(Value::as_array);
+            let (Some(props), Some(required)) = (props, required) else {
+                return Err(c.err(id, &m_at, "an action must be an object with one required property"));
+            };
+            if props.len() != 1 || required.len() != 1 || required[0].as_str() != props.keys().next().map(String::as_str) {
+                return Err(c.err(id, &m_at, "an action must be an object with exactly one property, required"));
+            }
+            let (key, inner) = props.iter().next().expect("one property");
+            let inner_at = format!("{m_at}/properties/{}", crate::error::escape_pointer_token(key));
+            let inner_name = c.schema_ref_name(inner, &inner_at, id, "an action's arguments")?;
+            let (inner_def, _) = c.resolve(inner, &inner_at, id)?;
+            let no_args = inner_def
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_none_or(Map::is_empty);
+            by_key.insert(key.clone(), (inner_name, no_args, m_at));
+        }
+        let list = actions
+            .as_array()
+            .ok_or_else(|| c.err(id, &a_at, "expected a list of {action, operationId, summary}"))?;
+        let mut out = vec![Operation {
+            kind: Kind::ActionEndpoint,
+            ..base.clone()
+        }];
+        let mut listed = BTreeSet::new();
+        for (i, a) in list.iter().enumerate() {
+            let e_at = format!("{a_at}/{i}");
+            let get = |k: &str| {
+                a.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| c.err(id, &e_at, format!("`{k}` is missing")))
+            };
+            let key = get("action")?;
+            let action_id = get("operationId")?;
+            let summary = get("summary")?;
+            let (inner, no_args, _) = by_key.get(&key).ok_or_else(|| {
+                c.err(id, &format!("{e_at}/action"), format!("`{key}` is not a key of any member of `{body_schema}`"))
+            })?;
+            listed.insert(key.clone());
+            out.push(Operation {
+                operation_id: action_id.clone(),
+                method_name: snake_case(&action_id),
+                summary: summary.trim().to_owned(),
+                min_microversion: c.min_microversion(a, &e_at, id)?.or(min_microversion),
+                gated_query: Vec::new(),
+                kind: Kind::Action(Action {
+                    key,
+                    endpoint_method: snake_case(&operation_id),
+                    body_schema: body_schema.clone(),
+                    arguments: (!no_args).then(|| inner.clone()),
+                    argument_schema: inner.clone(),
+                    path_params: path_params.clone(),
+                }),
+                ..base.clone()
+            });
+        }
+        if let Some((key, (_, _, m_at))) = by_key.iter().find(|(k, _)| !listed.contains(*k)) {
+            return Err(c.err(id, m_at, format!("action `{key}` is not listed in `{ACTIONS}`")));
+        }
+        return Ok(out);
+    }
+
+    Ok(vec![base])
+}
+
+fn template_params(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_owned()))
+        .collect()
+}
+
+/// Every `$ref` in the document must resolve.
+fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
+    match node {
+        Value::Object(map) => {
+            if let Some(r) = map.get("$ref") {
+                let op = crate::load::operation_at(c.raw, at);
+                let r = r.as_str().ok_or_else(|| c.err(op.as_deref(), at, "`$ref` must be a string"))?;
+                c.resolve(node, at, op.as_deref())?;
+                let _ = r;
+            }
+            for (k, v) in map {
+                if k == "examples" || k == "example" {
+                    continue;
+                }
+                check_refs(c, v, &format!("{at}/{}", crate::error::escape_pointer_token(k)))?;
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_refs(c, v, &format!("{at}/{i}"))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `format: naive-date-time` only on named component schemas, so that the
+/// generator can map the name to the crate's timestamp type.
+fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<()> {
+    match node {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some(NAIVE_DATE_TIME) {
+                let depth = at.matches('/').count();
+                let named = at.starts_with("/components/schemas/") && depth == 3;
+                if !named {
+                    let op = crate::load::operation_at(c.raw, at);
+                    return Err(c.err(
+                        op.as_deref(),
+                        at,
+                        format!("`format: {NAIVE_DATE_TIME}` must sit on a named schema in #/components/schemas; reference that schema here"),
+                    ));
+                }
+            }
+            for (k, v) in map {
+                if k == "examples" || k == "example" {
+                    continue;
+                }
+                check_formats(c, v, &format!("{at}/{}", crate::error::escape_pointer_token(k)), false)?;
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_formats(c, v, &format!("{at}/{i}"), false)?;
+            }
+        }
+        _ => {}
+    }
+    let _ = top;
+    Ok(())
+}
+
+/// Response types are tolerant readers: nothing reachable from a response
+/// may close a value set (`enum`) or an object (`additionalProperties: false`),
+/// or a newer server's new value or field would fail to decode.
+fn check_response_schemas(c: &Checker<'_>, roots: &[(String, String, Option<String>)]) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<(String, Option<String>)> = roots
+        .iter()
+        .map(|(name, _, op)| (name.clone(), op.clone()))
+        .collect();
+    while let Some((name, op)) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let at = pointer(["components", "schemas", &name]);
+        let Some(schema) = c.raw.pointer(&at) else { continue };
+        walk_response_schema(c, schema, &at, op.as_deref(), &mut |r| {
+            if let Some(n) = r.strip_prefix("#/components/schemas/") {
+                stack.push((n.to_owned(), op.clone()));
+            }
+        })?;
+    }
+    Ok(())
+}
+
+fn walk_response_schema(
+    c: &Checker<'_>,
+    node: &Value,
+    at: &str,
+    op: Option<&str>,
+    refs: &mut dyn FnMut(&str),
+) -> Result<()> {
+    let Value::Object(map) = node else { return Ok(()) };
+    if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+        refs(r);
+        return Ok(());
+    }
+    if map.contains_key("enum") {
+        return Err(c.err(
+            op,
+            &format!("{at}/enum"),
+            format!("a response schema may not close its values with `enum` (a newer server may send others): use `{EXTENSIBLE_ENUM}`"),
+        ));
+    }
+    if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+        return Err(c.err(
+            op,
+            &format!("{at}/additionalProperties"),
+            "a response schema may not forbid unknown properties (a newer server may add some)",
+        ));
+    }
+    for key in ["properties"] {
+        if let Some(props) = map.get(key).and_then(Value::as_object) {
+            for (k, v) in props {
+                walk_response_schema(c, v, &format!("{at}/{key}/{}", crate::error::escape_pointer_token(k)), op, refs)?;
+            }
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(v) = map.get(key) {
+            walk_response_schema(c, v, &format!("{at}/{key}"), op, refs)?;
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = map.get(key).and_then(Value::as_array) {
+            for (i, v) in list.iter().enumerate() {
+                walk_response_schema(c, v, &format!("{at}/{key}/{i}"), op, refs)?;
+            }
+        }
+    }
+    Ok(())
+}

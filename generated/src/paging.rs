@@ -1,0 +1,116 @@
+//! Paging over OpenStack's `marker` + `*_links` lists.
+//!
+//! Every generated list builder has a `stream()` that yields the items of
+//! every page: it follows the `next` link (taking the `marker` from it),
+//! stops on a page without a next link or on an empty page (Cinder sends a
+//! next link after a full last page), and holds one page at a time.
+
+use std::future::Future;
+
+use futures_core::Stream;
+use futures_util::stream::{self, StreamExt};
+
+use crate::{Error, Fault, ResponseValue};
+
+/// A page of a paged list (implemented by the generated list types).
+pub trait Page {
+    /// The item type.
+    type Item;
+    /// The page's items.
+    fn into_items(self) -> Vec<Self::Item>;
+    /// How many items the page holds.
+    fn len(&self) -> usize;
+    /// Whether the page is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The `next` link, if the server sent one.
+    fn next_link(&self) -> Option<&str>;
+}
+
+/// The `marker` query parameter of a next link.
+pub fn marker_of(link: &str) -> Option<String> {
+    let url = reqwest::Url::parse(link).ok()?;
+    url.query_pairs()
+        .find(|(name, _)| name == "marker")
+        .map(|(_, value)| value.into_owned())
+}
+
+enum State<B> {
+    Next(B, Option<String>),
+    Fail(Error<Fault>),
+    Done,
+}
+
+enum Step<B, Fut> {
+    Call(Fut, B, Option<String>),
+    Fail(Error<Fault>),
+    Done,
+}
+
+/// The items of every page, fetched one page at a time by `fetch(builder,
+/// marker)`.
+///
+/// A next link without a marker, or one that repeats the marker just used,
+/// ends the stream with an error (after the page's items) instead of looping.
+pub fn items<'a, B, P, F, Fut>(builder: B, fetch: F) -> impl Stream<Item = Result<P::Item, Error<Fault>>> + Unpin + 'a
+where
+    B: Clone + 'a,
+    P: Page + 'a,
+    P::Item: 'a,
+    F: Fn(B, Option<String>) -> Fut + 'a,
+    Fut: Future<Output = Result<ResponseValue<P>, Error<Fault>>> + 'a,
+{
+    let pages = stream::unfold(State::Next(builder, None), move |state| {
+        let step = match state {
+            State::Next(builder, marker) => Step::Call(fetch(builder.clone(), marker.clone()), builder, marker),
+            State::Fail(e) => Step::Fail(e),
+            State::Done => Step::Done,
+        };
+        async move {
+            let (call, builder, marker) = match step {
+                Step::Done => return None,
+                Step::Fail(e) => return Some((Err(e), State::Done)),
+                Step::Call(call, builder, marker) => (call, builder, marker),
+            };
+            let response = match call.await {
+                Ok(response) => response,
+                Err(e) => return Some((Err(e), State::Done)),
+            };
+            let operation = response.operation();
+            let page = response.into_inner();
+            let next = match (page.is_empty(), page.next_link()) {
+                (true, _) | (false, None) => State::Done,
+                (false, Some(link)) => match marker_of(link) {
+                    Some(next) if Some(&next) == marker.as_ref() => State::Fail(Error::InvalidRequest(format!(
+                        "{operation}: the server's next link repeats marker {next}; paging stopped"
+                    ))),
+                    Some(next) => State::Next(builder, Some(next)),
+                    None => State::Fail(Error::InvalidRequest(format!(
+                        "{operation}: the server's next link has no marker ({link}); paging stopped"
+                    ))),
+                },
+            };
+            Some((Ok(page.into_items()), next))
+        }
+    });
+    Box::pin(pages.flat_map(|page| match page {
+        Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
+        Err(e) => stream::once(async { Err(e) }).right_stream(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_comes_from_the_next_link() {
+        assert_eq!(
+            marker_of("http://h/v3/p/backups/detail?limit=1&marker=6a12-f4b&sort=name%3Aasc").as_deref(),
+            Some("6a12-f4b")
+        );
+        assert_eq!(marker_of("http://h/v3/p/backups?limit=1"), None);
+        assert_eq!(marker_of("not a url"), None);
+    }
+}

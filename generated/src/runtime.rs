@@ -1,0 +1,602 @@
+//! The runtime the generated calls bind to: request preparation (token,
+//! microversion, checks before sending), response decoding and the error type.
+//!
+//! The generated code uses the same names as progenitor's own client runtime
+//! (`ClientInfo`, `ClientHooks`, `OperationInfo`, `ResponseValue`, `Error`);
+//! these versions know the operation table, so an error can always name the
+//! operation, the HTTP status and the request id.
+
+use std::fmt;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::{ClientConfig, Fault, Microversion};
+
+pub use progenitor_client::{ByteStream, RequestBuilderExt, encode_path};
+
+/// The request-id header every OpenStack service answers with.
+pub const REQUEST_ID: &str = "x-openstack-request-id";
+/// The legacy request-id header (same value) some responses carry instead.
+const COMPUTE_REQUEST_ID: &str = "x-compute-request-id";
+
+/// One row of a service's operation table (generated from the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// The Rust method name (`list_backups_detail`).
+    pub method_name: &'static str,
+    /// The spec's `operationId` (`listBackupsDetail`).
+    pub operation_id: &'static str,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path template, relative to the endpoint.
+    pub path: &'static str,
+    /// The spec tag.
+    pub tag: &'static str,
+    /// For a per-action call, the action key (`os-reset_status`).
+    pub action: Option<&'static str>,
+    /// The lowest microversion that has the operation (`None`: the base).
+    pub min_microversion: Option<Microversion>,
+    /// Query parameters that need a higher microversion than the operation.
+    pub gated_query: &'static [(&'static str, Microversion)],
+}
+
+/// A service's identity and operation table (generated from the spec).
+#[derive(Debug)]
+pub struct ServiceInfo {
+    /// The catalog service type (`block-storage`).
+    pub service_type: &'static str,
+    /// The name in `OpenStack-API-Version` (`volume`), if the service has
+    /// microversions.
+    pub microversion_service: Option<&'static str>,
+    /// The highest microversion the spec describes.
+    pub max_microversion: Option<Microversion>,
+    /// Every call, sorted by `method_name`.
+    pub operations: &'static [OperationMeta],
+}
+
+impl ServiceInfo {
+    /// The row of the call named `method_name`.
+    pub fn operation(&self, method_name: &str) -> Option<&'static OperationMeta> {
+        self.operations
+            .binary_search_by(|op| op.method_name.cmp(method_name))
+            .ok()
+            .map(|i| &self.operations[i])
+    }
+
+    /// The microversion a client sends when none is configured.
+    pub fn base_microversion(&self) -> Option<Microversion> {
+        self.max_microversion.map(|max| Microversion::new(max.major(), 0))
+    }
+}
+
+/// Implemented by every generated client: which service it talks to.
+pub trait Service {
+    /// The service's table.
+    fn service_info(&self) -> &'static ServiceInfo;
+}
+
+impl<T: Service> Service for &T {
+    fn service_info(&self) -> &'static ServiceInfo {
+        (*self).service_info()
+    }
+}
+
+/// What a generated call tells the hooks about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationInfo {
+    /// The operation's method name (`list_backups`).
+    pub operation_id: &'static str,
+}
+
+/// Access to a generated client's parts.
+pub trait ClientInfo<Inner> {
+    /// The spec's `info.version`.
+    fn api_version() -> &'static str;
+    /// The endpoint the client was made with.
+    fn baseurl(&self) -> &str;
+    /// The HTTP client.
+    fn client(&self) -> &reqwest::Client;
+    /// The client's settings.
+    fn inner(&self) -> &Inner;
+}
+
+impl<T: ClientInfo<Inner>, Inner> ClientInfo<Inner> for &T {
+    fn api_version() -> &'static str {
+        T::api_version()
+    }
+
+    fn baseurl(&self) -> &str {
+        (*self).baseurl()
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        (*self).client()
+    }
+
+    fn inner(&self) -> &Inner {
+        (*self).inner()
+    }
+}
+
+/// The steps around every generated request.
+#[allow(async_fn_in_trait)]
+pub trait ClientHooks<Inner = ClientConfig>: ClientInfo<Inner> + Service
+where
+    Inner: AsRef<ClientConfig>,
+{
+    /// Adds the token and the microversion, and refuses a call (or a query
+    /// parameter) the configured microversion does not have.
+    async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+        prepare(self.inner().as_ref(), self.service_info(), request, info)
+    }
+
+    /// Runs after the response (or transport error) arrived.
+    async fn post<E>(&self, _result: &reqwest::Result<reqwest::Response>, _info: &OperationInfo) -> Result<(), Error<E>> {
+        Ok(())
+    }
+
+    /// Sends the request and labels the response with the operation, so that
+    /// decoding errors can name it.
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let mut response = self.client().execute(request).await?;
+        response.extensions_mut().insert(CallLabel(info.operation_id));
+        Ok(response)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CallLabel(&'static str);
+
+fn label(response: &reqwest::Response) -> &'static str {
+    response.extensions().get::<CallLabel>().map_or("(unknown operation)", |l| l.0)
+}
+
+fn prepare<E>(
+    config: &ClientConfig,
+    service: &ServiceInfo,
+    request: &mut reqwest::Request,
+    info: &OperationInfo,
+) -> Result<(), Error<E>> {
+    // progenitor adds the spec's version as `api-version`; OpenStack uses its
+    // own header for that.
+    request.headers_mut().remove("api-version");
+
+    let effective = config.microversion().or_else(|| service.base_microversion());
+    if let (Some(op), Some(effective)) = (service.operation(info.operation_id), effective) {
+        if let Some(required) = op.min_microversion.filter(|required| *required > effective) {
+            return Err(Error::MicroversionUnsupported {
+                operation: op.operation_id,
+                parameter: None,
+                required,
+                configured: effective,
+            });
+        }
+        for (name, _) in request.url().query_pairs() {
+            if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name) {
+                if *required > effective {
+                    return Err(Error::MicroversionUnsupported {
+                        operation: op.operation_id,
+                        parameter: Some(parameter),
+                        required: *required,
+                        configured: effective,
+                    });
+                }
+            }
+        }
+    }
+
+    let headers = request.headers_mut();
+    if let Some(token) = config.token() {
+        let mut value = HeaderValue::from_str(token.expose())
+            .map_err(|_| Error::InvalidRequest("the token is not a valid header value".to_owned()))?;
+        value.set_sensitive(true);
+        headers.insert("x-auth-token", value);
+    }
+    if let (Some(name), Some(version)) = (service.microversion_service, effective) {
+        let value = HeaderValue::from_str(&format!("{name} {version}")).expect("a microversion is ASCII");
+        headers.insert("openstack-api-version", value);
+    }
+    Ok(())
+}
+
+/// The service root of an endpoint: `https://host:8776/v3/<project>` →
+/// `https://host:8776` (everything before the last version segment).
+pub fn service_root(endpoint: &str) -> &str {
+    let trimmed = endpoint.trim_end_matches('/');
+    let path_start = trimmed.find("://").map_or(0, |i| {
+        let after = i + 3;
+        trimmed[after..].find('/').map_or(trimmed.len(), |p| after + p)
+    });
+    let path = &trimmed[path_start..];
+    let is_version = |segment: &str| {
+        let rest = segment.strip_prefix('v').unwrap_or("");
+        !rest.is_empty() && rest.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut offset = 0usize;
+    let mut cut = None;
+    for segment in path.split('/') {
+        if is_version(segment) {
+            cut = Some(path_start + offset.saturating_sub(1));
+        }
+        offset += segment.len() + 1;
+    }
+    match cut {
+        Some(end) => &trimmed[..end],
+        None => trimmed,
+    }
+}
+
+/// A `GET` to the service root (version discovery), where the success status
+/// may be a 300.
+pub async fn get_service_root<C, T>(client: C, path: &str, success: u16, info: &OperationInfo) -> Result<ResponseValue<T>, Error<Fault>>
+where
+    C: ClientHooks<ClientConfig>,
+    T: serde::de::DeserializeOwned,
+{
+    let url = format!("{}{}", service_root(client.baseurl()), path);
+    let mut request = client
+        .client()
+        .get(url)
+        .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"))
+        .build()?;
+    client.pre(&mut request, info).await?;
+    let result = client.exec(request, info).await;
+    client.post(&result, info).await?;
+    let response = result?;
+    match response.status().as_u16() {
+        status if status == success => ResponseValue::from_response(response).await,
+        400..=599 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+        _ => Err(Error::UnexpectedResponse(response)),
+    }
+}
+
+/// A successful (or error) response with its decoded body.
+pub struct ResponseValue<T> {
+    inner: T,
+    status: reqwest::StatusCode,
+    headers: HeaderMap,
+    operation: &'static str,
+}
+
+impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
+    #[doc(hidden)]
+    pub async fn from_response<E>(response: reqwest::Response) -> Result<Self, Error<E>> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let operation = label(&response);
+        let body = response.bytes().await.map_err(|source| {
+            Error::ResponseBodyError(Box::new(BodyError {
+                operation,
+                status,
+                request_id: request_id(&headers).map(str::to_owned),
+                source,
+            }))
+        })?;
+        match serde_json::from_slice(&body) {
+            Ok(inner) => Ok(Self {
+                inner,
+                status,
+                headers,
+                operation,
+            }),
+            Err(source) => Err(Error::InvalidResponsePayload(Box::new(InvalidPayload {
+                operation,
+                status,
+                request_id: request_id(&headers).map(str::to_owned),
+                excerpt: excerpt(&body),
+                source,
+            }))),
+        }
+    }
+}
+
+impl ResponseValue<()> {
+    #[doc(hidden)]
+    pub fn empty(response: reqwest::Response) -> Self {
+        Self {
+            inner: (),
+            status: response.status(),
+            headers: response.headers().clone(),
+            operation: label(&response),
+        }
+    }
+}
+
+impl<T> ResponseValue<T> {
+    /// A value as if received; for tests and mocks.
+    pub fn new(inner: T, status: reqwest::StatusCode, headers: HeaderMap) -> Self {
+        Self {
+            inner,
+            status,
+            headers,
+            operation: "(constructed)",
+        }
+    }
+
+    /// The decoded body.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> reqwest::StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The server's request id (`req-…`), for support tickets and logs.
+    pub fn request_id(&self) -> Option<&str> {
+        request_id(&self.headers)
+    }
+
+    /// The operation (method name) this is the response of.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The microversion the server used, from `OpenStack-API-Version`.
+    pub fn microversion(&self) -> Option<Microversion> {
+        let value = self.headers.get("openstack-api-version")?.to_str().ok()?;
+        value.split_whitespace().last()?.parse().ok()
+    }
+}
+
+impl<T> std::ops::Deref for ResponseValue<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for ResponseValue<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ResponseValue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(REQUEST_ID)
+        .or_else(|| headers.get(COMPUTE_REQUEST_ID))?
+        .to_str()
+        .ok()
+}
+
+/// The first bytes of a body, for error messages.
+fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+/// A response body that did not decode into the operation's type.
+#[derive(Debug)]
+pub struct InvalidPayload {
+    /// The operation.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: reqwest::StatusCode,
+    /// The request id, if the server sent one.
+    pub request_id: Option<String>,
+    /// The body's first 200 characters.
+    pub excerpt: String,
+    /// What the decoder said.
+    pub source: serde_json::Error,
+}
+
+/// A response body that could not be read.
+#[derive(Debug)]
+pub struct BodyError {
+    /// The operation.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: reqwest::StatusCode,
+    /// The request id, if the server sent one.
+    pub request_id: Option<String>,
+    /// The transport error.
+    pub source: reqwest::Error,
+}
+
+/// The error of every generated call.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error<E = Fault> {
+    /// The request could not be built (a builder argument was missing or
+    /// could not be converted); nothing was sent.
+    InvalidRequest(String),
+    /// The server could not be reached, or the connection broke.
+    CommunicationError(reqwest::Error),
+    /// The server answered with an error status and an error body.
+    ErrorResponse(ResponseValue<E>),
+    /// The response body could not be read.
+    ResponseBodyError(Box<BodyError>),
+    /// The response body did not decode.
+    InvalidResponsePayload(Box<InvalidPayload>),
+    /// A status the spec does not list for the operation.
+    UnexpectedResponse(reqwest::Response),
+    /// The call, or one of its query parameters, needs a higher microversion
+    /// than the client is configured with; nothing was sent.
+    MicroversionUnsupported {
+        /// The operation (`operationId`).
+        operation: &'static str,
+        /// The query parameter, when the parameter is what needs it.
+        parameter: Option<&'static str>,
+        /// The microversion needed.
+        required: Microversion,
+        /// The microversion configured.
+        configured: Microversion,
+    },
+}
+
+impl<E> Error<E> {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<reqwest::StatusCode> {
+        match self {
+            Error::ErrorResponse(rv) => Some(rv.status()),
+            Error::ResponseBodyError(e) => Some(e.status),
+            Error::InvalidResponsePayload(e) => Some(e.status),
+            Error::UnexpectedResponse(r) => Some(r.status()),
+            Error::CommunicationError(e) => e.status(),
+            Error::InvalidRequest(_) | Error::MicroversionUnsupported { .. } => None,
+        }
+    }
+
+    /// The server's request id, when it answered with one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::ErrorResponse(rv) => rv.request_id(),
+            Error::ResponseBodyError(e) => e.request_id.as_deref(),
+            Error::InvalidResponsePayload(e) => e.request_id.as_deref(),
+            Error::UnexpectedResponse(r) => request_id(r.headers()),
+            _ => None,
+        }
+    }
+
+    /// The operation that failed, when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::ErrorResponse(rv) => Some(rv.operation()),
+            Error::ResponseBodyError(e) => Some(e.operation),
+            Error::InvalidResponsePayload(e) => Some(e.operation),
+            Error::UnexpectedResponse(r) => Some(label(r)),
+            Error::MicroversionUnsupported { operation, .. } => Some(operation),
+            _ => None,
+        }
+    }
+
+    /// The server answered 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(reqwest::StatusCode::NOT_FOUND)
+    }
+}
+
+impl Error<Fault> {
+    /// The decoded error body, for an error response.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self {
+            Error::ErrorResponse(rv) => Some(rv),
+            _ => None,
+        }
+    }
+}
+
+impl<E> From<reqwest::Error> for Error<E> {
+    fn from(e: reqwest::Error) -> Self {
+        Error::CommunicationError(e)
+    }
+}
+
+impl<E> From<reqwest::header::InvalidHeaderValue> for Error<E> {
+    fn from(e: reqwest::header::InvalidHeaderValue) -> Self {
+        Error::InvalidRequest(e.to_string())
+    }
+}
+
+impl fmt::Display for Error<Fault> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rid = |id: Option<&str>| id.map(|id| format!(", request id {id}")).unwrap_or_default();
+        match self {
+            Error::InvalidRequest(message) => write!(f, "invalid request (nothing was sent): {message}"),
+            Error::CommunicationError(e) => write!(f, "could not talk to the server: {e}"),
+            Error::ErrorResponse(rv) => {
+                write!(f, "{} failed: HTTP {}", rv.operation(), rv.status().as_u16())?;
+                if let Some(name) = rv.name() {
+                    write!(f, " {name}")?;
+                }
+                if let Some(message) = rv.message() {
+                    write!(f, ": {message}")?;
+                } else {
+                    write!(f, ": {}", rv.body())?;
+                }
+                write!(f, "{}", rid(rv.request_id()))
+            }
+            Error::ResponseBodyError(e) => write!(
+                f,
+                "{}: reading the HTTP {} response body failed{}: {}",
+                e.operation,
+                e.status.as_u16(),
+                rid(e.request_id.as_deref()),
+                e.source
+            ),
+            Error::InvalidResponsePayload(e) => write!(
+                f,
+                "{}: the HTTP {} response does not decode{}: {}; body: {}",
+                e.operation,
+                e.status.as_u16(),
+                rid(e.request_id.as_deref()),
+                e.source,
+                e.excerpt
+            ),
+            Error::UnexpectedResponse(r) => write!(
+                f,
+                "{}: unexpected HTTP {}{}",
+                label(r),
+                r.status().as_u16(),
+                rid(request_id(r.headers()))
+            ),
+            Error::MicroversionUnsupported {
+                operation,
+                parameter,
+                required,
+                configured,
+            } => match parameter {
+                Some(p) => write!(
+                    f,
+                    "{operation}: parameter `{p}` needs microversion {required}, the client uses {configured} (nothing was sent)"
+                ),
+                None => write!(
+                    f,
+                    "{operation} needs microversion {required}, the client uses {configured} (nothing was sent)"
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error<Fault> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::CommunicationError(e) => Some(e),
+            Error::ResponseBodyError(e) => Some(&e.source),
+            Error::InvalidResponsePayload(e) => Some(&e.source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_root_strips_version_and_project() {
+        assert_eq!(service_root("http://127.0.0.1:8776/v3/abc123"), "http://127.0.0.1:8776");
+        assert_eq!(service_root("http://127.0.0.1:8776/v3"), "http://127.0.0.1:8776");
+        assert_eq!(service_root("http://127.0.0.1:8776/v3/"), "http://127.0.0.1:8776");
+        assert_eq!(service_root("https://cloud/volume/v3/abc"), "https://cloud/volume");
+        assert_eq!(service_root("https://cloud/v1.0/abc"), "https://cloud");
+        assert_eq!(service_root("https://cloud:8776"), "https://cloud:8776");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_char_safe() {
+        let long = "é".repeat(500);
+        let e = excerpt(long.as_bytes());
+        assert_eq!(e.chars().count(), 201);
+        assert_eq!(excerpt(b"<html>"), "<html>");
+    }
+}

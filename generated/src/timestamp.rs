@@ -1,0 +1,143 @@
+//! OpenStack's timestamps: ISO 8601, usually without a zone.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// A point in time as OpenStack services send it.
+///
+/// Cinder writes UTC without a zone and with microseconds
+/// (`2026-11-22T12:05:53.624993`); Trove without a fraction
+/// (`2026-11-22T12:05:53`); Keystone and some clouds with `Z` or an offset.
+/// All of them decode; a value with an offset is converted to UTC. It
+/// encodes the way Cinder writes it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(NaiveDateTime);
+
+impl Timestamp {
+    /// The time in UTC.
+    pub fn to_utc(self) -> DateTime<Utc> {
+        self.0.and_utc()
+    }
+
+    /// The time in UTC, without a zone.
+    pub fn naive_utc(self) -> NaiveDateTime {
+        self.0
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(value: DateTime<Utc>) -> Self {
+        Self(value.naive_utc())
+    }
+}
+
+/// A string that is not an ISO 8601 timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseTimestampError(String);
+
+impl fmt::Display for ParseTimestampError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected a timestamp like \"2026-11-22T12:05:53.624993\" (zone optional), found {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseTimestampError {}
+
+impl FromStr for Timestamp {
+    type Err = ParseTimestampError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = || ParseTimestampError(text.to_owned());
+        // A zone suffix: `Z`, or `±HH:MM` after the time of day.
+        let has_zone = text.ends_with('Z') || text.ends_with('z') || {
+            let tail = text.get(text.len().saturating_sub(6)..).unwrap_or("");
+            text.len() > 19 && (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
+        };
+        if has_zone {
+            return DateTime::parse_from_rfc3339(text)
+                .map(|t| Self(t.naive_utc()))
+                .map_err(|_| err());
+        }
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .map(Self)
+            .map_err(|_| err())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6f"))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Timestamp;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO 8601 timestamp")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Timestamp, E> {
+                value.parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_every_dialect_as_utc() {
+        let cinder: Timestamp = "2026-11-22T12:05:53.624993".parse().unwrap();
+        assert_eq!(cinder.to_string(), "2026-11-22T12:05:53.624993");
+        let trove: Timestamp = "2026-11-22T12:05:53".parse().unwrap();
+        assert_eq!(trove.to_string(), "2026-11-22T12:05:53.000000");
+        let zulu: Timestamp = "2026-11-22T12:05:53.000000Z".parse().unwrap();
+        assert_eq!(zulu, trove);
+        let offset: Timestamp = "2026-11-22T14:05:53+02:00".parse().unwrap();
+        assert_eq!(offset, trove);
+        assert_eq!(cinder.to_utc().timestamp(), 1_795_349_153);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_timestamp() {
+        for bad in ["", "yesterday", "2026-11-22", "2026-13-22T12:05:53", "2026-11-22T12:05:53+0200x"] {
+            let err = bad.parse::<Timestamp>().unwrap_err();
+            assert!(err.to_string().contains("expected a timestamp"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let t: Timestamp = serde_json::from_str("\"2017-05-30T03:35:03.000000\"").unwrap();
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2017-05-30T03:35:03.000000\"");
+        let err = serde_json::from_str::<Timestamp>("\"soon\"").unwrap_err();
+        assert!(err.to_string().contains("expected a timestamp"));
+    }
+}

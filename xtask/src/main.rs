@@ -1,0 +1,68 @@
+//! `cargo xtask`: the workspace's task runner. A thin driver: the work is done
+//! by the `openstack-backups-codegen` library (and, for the test server, by
+//! the scripts it starts).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use openstack_backups_codegen::{Mode, regenerate};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  regenerate [--check]   rewrite generated/ from spec/ (--check: change nothing,
+                         fail with a diff when generated/ is stale)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["regenerate"] => run_regenerate(Mode::Write),
+        ["regenerate", "--check"] => run_regenerate(Mode::Check),
+        ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown or missing task: {}\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_owned()
+}
+
+fn run_regenerate(mode: Mode) -> Result<(), String> {
+    let root = workspace_root();
+    let outcome = regenerate(&root, mode).map_err(|e| e.to_string())?;
+    let show = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+    match mode {
+        Mode::Write => {
+            for p in &outcome.changed {
+                println!("wrote   {}", show(p));
+            }
+            for p in &outcome.removed {
+                println!("removed {}", show(p));
+            }
+            println!(
+                "{} file(s) written, {} removed, {} already current",
+                outcome.changed.len(),
+                outcome.removed.len(),
+                outcome.unchanged.len()
+            );
+        }
+        Mode::Check => println!("generated/ is current ({} file(s))", outcome.unchanged.len()),
+    }
+    Ok(())
+}
