@@ -1,1 +1,105 @@
-//! x
+//! Helpers shared by the workspace-level tests: where the workspace is, and
+//! the examples of a spec.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+}
+
+/// Reads a spec file of the workspace as JSON.
+pub fn spec(path: &str) -> Value {
+    let text = std::fs::read_to_string(workspace_root().join(path)).expect("spec file");
+    serde_norway::from_str(&text).expect("spec is YAML")
+}
+
+/// Whether an example is of a request body or of a response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// A request body.
+    Request,
+    /// A response body, with its status.
+    Response(u16),
+}
+
+/// One example of a spec: where it sits, the schema it illustrates and its
+/// JSON value (loaded from its `externalValue` when it has one).
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The operation.
+    pub operation_id: String,
+    /// The example's name.
+    pub name: String,
+    /// Request or response.
+    pub direction: Direction,
+    /// The component schema name of the body.
+    pub schema: String,
+    /// The example's file, relative to the spec, if external.
+    pub file: Option<String>,
+    /// The example.
+    pub value: Value,
+}
+
+/// Every example of every operation of the spec at `spec_path`.
+pub fn examples(spec_path: &str) -> Vec<Example> {
+    let doc = spec(spec_path);
+    let spec_dir = workspace_root().join(spec_path).parent().unwrap().to_owned();
+    let mut out = Vec::new();
+    for (_, item) in doc["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            let Some(operation_id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            let mut media = Vec::new();
+            if let Some(m) = op.pointer("/requestBody/content/application~1json") {
+                media.push((Direction::Request, m));
+            }
+            for (code, resp) in op["responses"].as_object().unwrap() {
+                if let (Ok(status), Some(m)) = (code.parse::<u16>(), resp.pointer("/content/application~1json")) {
+                    media.push((Direction::Response(status), m));
+                }
+            }
+            for (direction, m) in media {
+                let schema = m["schema"]["$ref"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+                for (name, ex) in m.get("examples").and_then(Value::as_object).into_iter().flatten() {
+                    let (file, value) = match ex.get("externalValue").and_then(Value::as_str) {
+                        Some(file) => {
+                            let text = std::fs::read_to_string(spec_dir.join(file))
+                                .unwrap_or_else(|e| panic!("{operation_id}/{name}: {file}: {e}"));
+                            let value = serde_json::from_str(&text)
+                                .unwrap_or_else(|e| panic!("{operation_id}/{name}: {file}: {e}"));
+                            (Some(file.to_owned()), value)
+                        }
+                        None => (None, ex["value"].clone()),
+                    };
+                    out.push(Example {
+                        operation_id: operation_id.to_owned(),
+                        name: name.clone(),
+                        direction,
+                        schema: schema.clone(),
+                        file,
+                        value,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Removes object entries whose value is `null`, recursively. An optional
+/// nullable request field sent as `null` means the same to the server as the
+/// field left out, and the generated types (plain `Option`s) send the latter.
+pub fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}

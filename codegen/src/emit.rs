@@ -104,8 +104,16 @@ pub(crate) fn emit(service: &ServiceSpec, spec: &LoadedSpec, model: &Model, spec
 }
 
 fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Result<TokenStream> {
+    // String lengths are the server's to check: as client-side newtypes they
+    // would turn every `name: String` into a fallible conversion for no gain.
+    // The spec keeps them (the conformance tests read them).
+    let mut raw = spec.raw.clone();
+    strip_string_lengths(&mut raw);
+    let mut openapi: openapiv3::OpenAPI = serde_json::from_value(raw).map_err(|e| Error::Generator {
+        file: spec.file.clone(),
+        message: format!("the spec no longer parses after dropping string lengths: {e}"),
+    })?;
     // Operations on the service root are emitted by this generator.
-    let mut openapi = spec.openapi.clone();
     for op in &model.operations {
         if let Kind::Root { .. } = op.kind {
             openapi.paths.paths.shift_remove(&op.path);
@@ -149,6 +157,24 @@ fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Re
                     .unwrap_or("no message")
             ),
         }),
+    }
+}
+
+fn strip_string_lengths(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(serde_json::Value::as_str) == Some("string") {
+                map.remove("maxLength");
+                map.remove("minLength");
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "example" && key != "examples" {
+                    strip_string_lengths(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_string_lengths),
+        _ => {}
     }
 }
 

@@ -91,12 +91,12 @@ impl ::std::convert::From<NoArguments> for BackupAction {
 pub struct BackupCreate {
     ///Since 3.51; the zone of the backup service to use.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub availability_zone: ::std::option::Option<BackupCreateAvailabilityZone>,
+    pub availability_zone: ::std::option::Option<::std::string::String>,
     ///Where the backup driver stores the backup (its default when absent).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub container: ::std::option::Option<BackupCreateContainer>,
+    pub container: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<BackupCreateDescription>,
+    pub description: ::std::option::Option<::std::string::String>,
     ///Allow backing up an `in-use` volume.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub force: ::std::option::Option<bool>,
@@ -106,10 +106,10 @@ pub struct BackupCreate {
     ///Since 3.43.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, BackupCreateMetadataValue>,
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<BackupCreateName>,
+    pub name: ::std::option::Option<::std::string::String>,
     ///Back up this snapshot of the volume instead of the volume itself.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub snapshot_id: ::std::option::Option<::std::string::String>,
@@ -119,276 +119,6 @@ pub struct BackupCreate {
 impl BackupCreate {
     pub fn builder() -> builder::BackupCreate {
         Default::default()
-    }
-}
-///Since 3.51; the zone of the backup service to use.
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupCreateAvailabilityZone(::std::string::String);
-impl ::std::ops::Deref for BackupCreateAvailabilityZone {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupCreateAvailabilityZone> for ::std::string::String {
-    fn from(value: BackupCreateAvailabilityZone) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupCreateAvailabilityZone {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupCreateAvailabilityZone {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupCreateAvailabilityZone {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupCreateAvailabilityZone {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///Where the backup driver stores the backup (its default when absent).
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupCreateContainer(::std::string::String);
-impl ::std::ops::Deref for BackupCreateContainer {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupCreateContainer> for ::std::string::String {
-    fn from(value: BackupCreateContainer) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupCreateContainer {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupCreateContainer {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupCreateContainer {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupCreateContainer {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`BackupCreateDescription`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupCreateDescription(::std::string::String);
-impl ::std::ops::Deref for BackupCreateDescription {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupCreateDescription> for ::std::string::String {
-    fn from(value: BackupCreateDescription) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupCreateDescription {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupCreateDescription {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`BackupCreateMetadataValue`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupCreateMetadataValue(::std::string::String);
-impl ::std::ops::Deref for BackupCreateMetadataValue {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupCreateMetadataValue> for ::std::string::String {
-    fn from(value: BackupCreateMetadataValue) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupCreateMetadataValue {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupCreateMetadataValue {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`BackupCreateName`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupCreateName(::std::string::String);
-impl ::std::ops::Deref for BackupCreateName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupCreateName> for ::std::string::String {
-    fn from(value: BackupCreateName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupCreateName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupCreateName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`BackupCreateRequest`
@@ -441,121 +171,13 @@ responses use it too.)
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct BackupRecord {
     ///The backup driver that holds the data, e.g. `cinder.backup.drivers.posix`.
-    pub backup_service: BackupRecordBackupService,
+    pub backup_service: ::std::string::String,
     ///The base64 of the backup's record.
-    pub backup_url: BackupRecordBackupUrl,
+    pub backup_url: ::std::string::String,
 }
 impl BackupRecord {
     pub fn builder() -> builder::BackupRecord {
         Default::default()
-    }
-}
-///The backup driver that holds the data, e.g. `cinder.backup.drivers.posix`.
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupRecordBackupService(::std::string::String);
-impl ::std::ops::Deref for BackupRecordBackupService {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupRecordBackupService> for ::std::string::String {
-    fn from(value: BackupRecordBackupService) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupRecordBackupService {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupRecordBackupService {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupRecordBackupService {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupRecordBackupService {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///The base64 of the backup's record.
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupRecordBackupUrl(::std::string::String);
-impl ::std::ops::Deref for BackupRecordBackupUrl {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupRecordBackupUrl> for ::std::string::String {
-    fn from(value: BackupRecordBackupUrl) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupRecordBackupUrl {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupRecordBackupUrl {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupRecordBackupUrl {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupRecordBackupUrl {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`BackupRecordRequest`
@@ -664,7 +286,7 @@ impl BackupResponse {
 pub struct BackupRestore {
     ///Name of the volume to create (ignored with `volume_id`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<BackupRestoreName>,
+    pub name: ::std::option::Option<::std::string::String>,
     ///Restore into this existing volume instead of a new one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume_id: ::std::option::Option<::std::string::String>,
@@ -672,60 +294,6 @@ pub struct BackupRestore {
 impl BackupRestore {
     pub fn builder() -> builder::BackupRestore {
         Default::default()
-    }
-}
-///Name of the volume to create (ignored with `volume_id`).
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupRestoreName(::std::string::String);
-impl ::std::ops::Deref for BackupRestoreName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupRestoreName> for ::std::string::String {
-    fn from(value: BackupRestoreName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupRestoreName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupRestoreName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupRestoreName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupRestoreName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`BackupRestoreRequest`
@@ -792,7 +360,7 @@ impl BackupSummaryResponse {
 #[serde(deny_unknown_fields)]
 pub struct BackupUpdate {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<BackupUpdateDescription>,
+    pub description: ::std::option::Option<::std::string::String>,
     ///Since 3.43; replaces the whole set (not nullable).
     #[serde(
         default,
@@ -800,176 +368,14 @@ pub struct BackupUpdate {
     )]
     pub metadata: ::std::collections::BTreeMap<
         ::std::string::String,
-        BackupUpdateMetadataValue,
+        ::std::string::String,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<BackupUpdateName>,
+    pub name: ::std::option::Option<::std::string::String>,
 }
 impl BackupUpdate {
     pub fn builder() -> builder::BackupUpdate {
         Default::default()
-    }
-}
-///`BackupUpdateDescription`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupUpdateDescription(::std::string::String);
-impl ::std::ops::Deref for BackupUpdateDescription {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupUpdateDescription> for ::std::string::String {
-    fn from(value: BackupUpdateDescription) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupUpdateDescription {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupUpdateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupUpdateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupUpdateDescription {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`BackupUpdateMetadataValue`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupUpdateMetadataValue(::std::string::String);
-impl ::std::ops::Deref for BackupUpdateMetadataValue {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupUpdateMetadataValue> for ::std::string::String {
-    fn from(value: BackupUpdateMetadataValue) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupUpdateMetadataValue {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupUpdateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupUpdateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupUpdateMetadataValue {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`BackupUpdateName`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct BackupUpdateName(::std::string::String);
-impl ::std::ops::Deref for BackupUpdateName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<BackupUpdateName> for ::std::string::String {
-    fn from(value: BackupUpdateName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for BackupUpdateName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for BackupUpdateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for BackupUpdateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for BackupUpdateName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`BackupUpdateRequest`
@@ -1146,7 +552,7 @@ impl ::std::convert::From<SnapshotStatusUpdate> for SnapshotAction {
 #[serde(deny_unknown_fields)]
 pub struct SnapshotCreate {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<SnapshotCreateDescription>,
+    pub description: ::std::option::Option<::std::string::String>,
     /**Below 3.66, allow a snapshot of an `in-use` volume. From 3.66 on,
 `false` is a 400 and `true` is ignored.
 */
@@ -1154,177 +560,15 @@ pub struct SnapshotCreate {
     pub force: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, SnapshotCreateMetadataValue>,
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<SnapshotCreateName>,
+    pub name: ::std::option::Option<::std::string::String>,
     pub volume_id: ::std::string::String,
 }
 impl SnapshotCreate {
     pub fn builder() -> builder::SnapshotCreate {
         Default::default()
-    }
-}
-///`SnapshotCreateDescription`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct SnapshotCreateDescription(::std::string::String);
-impl ::std::ops::Deref for SnapshotCreateDescription {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<SnapshotCreateDescription> for ::std::string::String {
-    fn from(value: SnapshotCreateDescription) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for SnapshotCreateDescription {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for SnapshotCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for SnapshotCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SnapshotCreateDescription {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`SnapshotCreateMetadataValue`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct SnapshotCreateMetadataValue(::std::string::String);
-impl ::std::ops::Deref for SnapshotCreateMetadataValue {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<SnapshotCreateMetadataValue> for ::std::string::String {
-    fn from(value: SnapshotCreateMetadataValue) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for SnapshotCreateMetadataValue {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for SnapshotCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for SnapshotCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SnapshotCreateMetadataValue {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`SnapshotCreateName`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct SnapshotCreateName(::std::string::String);
-impl ::std::ops::Deref for SnapshotCreateName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<SnapshotCreateName> for ::std::string::String {
-    fn from(value: SnapshotCreateName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for SnapshotCreateName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for SnapshotCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for SnapshotCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SnapshotCreateName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`SnapshotCreateRequest`
@@ -1593,121 +837,13 @@ impl SnapshotSummary {
 #[serde(deny_unknown_fields)]
 pub struct SnapshotUpdate {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<SnapshotUpdateDescription>,
+    pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<SnapshotUpdateName>,
+    pub name: ::std::option::Option<::std::string::String>,
 }
 impl SnapshotUpdate {
     pub fn builder() -> builder::SnapshotUpdate {
         Default::default()
-    }
-}
-///`SnapshotUpdateDescription`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct SnapshotUpdateDescription(::std::string::String);
-impl ::std::ops::Deref for SnapshotUpdateDescription {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<SnapshotUpdateDescription> for ::std::string::String {
-    fn from(value: SnapshotUpdateDescription) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for SnapshotUpdateDescription {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for SnapshotUpdateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for SnapshotUpdateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SnapshotUpdateDescription {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`SnapshotUpdateName`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct SnapshotUpdateName(::std::string::String);
-impl ::std::ops::Deref for SnapshotUpdateName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<SnapshotUpdateName> for ::std::string::String {
-    fn from(value: SnapshotUpdateName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for SnapshotUpdateName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for SnapshotUpdateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for SnapshotUpdateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for SnapshotUpdateName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`SnapshotUpdateRequest`
@@ -1956,7 +1092,7 @@ pub struct VolumeCreate {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consistencygroup_id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<VolumeCreateDescription>,
+    pub description: ::std::option::Option<::std::string::String>,
     ///Since 3.13.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub group_id: ::std::option::Option<::std::string::String>,
@@ -1965,12 +1101,12 @@ pub struct VolumeCreate {
     pub image_ref: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, VolumeCreateMetadataValue>,
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub multiattach: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<VolumeCreateName>,
+    pub name: ::std::option::Option<::std::string::String>,
     ///Size in GiB; required unless a source (snapshot, volume, backup) gives it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub size: ::std::option::Option<::std::num::NonZeroU64>,
@@ -1987,168 +1123,6 @@ pub struct VolumeCreate {
 impl VolumeCreate {
     pub fn builder() -> builder::VolumeCreate {
         Default::default()
-    }
-}
-///`VolumeCreateDescription`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct VolumeCreateDescription(::std::string::String);
-impl ::std::ops::Deref for VolumeCreateDescription {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<VolumeCreateDescription> for ::std::string::String {
-    fn from(value: VolumeCreateDescription) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for VolumeCreateDescription {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for VolumeCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for VolumeCreateDescription {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VolumeCreateDescription {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`VolumeCreateMetadataValue`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct VolumeCreateMetadataValue(::std::string::String);
-impl ::std::ops::Deref for VolumeCreateMetadataValue {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<VolumeCreateMetadataValue> for ::std::string::String {
-    fn from(value: VolumeCreateMetadataValue) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for VolumeCreateMetadataValue {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for VolumeCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for VolumeCreateMetadataValue {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VolumeCreateMetadataValue {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
-    }
-}
-///`VolumeCreateName`
-#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-#[serde(transparent)]
-pub struct VolumeCreateName(::std::string::String);
-impl ::std::ops::Deref for VolumeCreateName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-impl ::std::convert::From<VolumeCreateName> for ::std::string::String {
-    fn from(value: VolumeCreateName) -> Self {
-        value.0
-    }
-}
-impl ::std::str::FromStr for VolumeCreateName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 255usize {
-            return Err("longer than 255 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-impl ::std::convert::TryFrom<&str> for VolumeCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for VolumeCreateName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl<'de> ::serde::Deserialize<'de> for VolumeCreateName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::serde::Deserializer<'de>,
-    {
-        ::std::string::String::deserialize(deserializer)?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::serde::de::Error>::custom(e.to_string())
-            })
     }
 }
 ///`VolumeCreateRequest`
@@ -2616,15 +1590,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct BackupCreate {
         availability_zone: ::std::result::Result<
-            ::std::option::Option<super::BackupCreateAvailabilityZone>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         container: ::std::result::Result<
-            ::std::option::Option<super::BackupCreateContainer>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<super::BackupCreateDescription>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         force: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -2636,13 +1610,13 @@ pub mod builder {
             ::std::option::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    super::BackupCreateMetadataValue,
+                    ::std::string::String,
                 >,
             >,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::BackupCreateName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         snapshot_id: ::std::result::Result<
@@ -2669,9 +1643,7 @@ pub mod builder {
     impl BackupCreate {
         pub fn availability_zone<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::BackupCreateAvailabilityZone>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.availability_zone = value
@@ -2683,9 +1655,7 @@ pub mod builder {
         }
         pub fn container<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::BackupCreateContainer>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.container = value
@@ -2697,9 +1667,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::BackupCreateDescription>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -2737,7 +1705,7 @@ pub mod builder {
                 ::std::option::Option<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        super::BackupCreateMetadataValue,
+                        ::std::string::String,
                     >,
                 >,
             >,
@@ -2752,7 +1720,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::BackupCreateName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -3013,13 +1981,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct BackupRecord {
         backup_service: ::std::result::Result<
-            super::BackupRecordBackupService,
+            ::std::string::String,
             ::std::string::String,
         >,
-        backup_url: ::std::result::Result<
-            super::BackupRecordBackupUrl,
-            ::std::string::String,
-        >,
+        backup_url: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
     impl ::std::default::Default for BackupRecord {
         fn default() -> Self {
@@ -3032,7 +1997,7 @@ pub mod builder {
     impl BackupRecord {
         pub fn backup_service<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::BackupRecordBackupService>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.backup_service = value
@@ -3044,7 +2009,7 @@ pub mod builder {
         }
         pub fn backup_url<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::BackupRecordBackupUrl>,
+            T: ::std::convert::TryInto<::std::string::String>,
             T::Error: ::std::fmt::Display,
         {
             self.backup_url = value
@@ -3236,7 +2201,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct BackupRestore {
         name: ::std::result::Result<
-            ::std::option::Option<super::BackupRestoreName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         volume_id: ::std::result::Result<
@@ -3255,7 +2220,7 @@ pub mod builder {
     impl BackupRestore {
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::BackupRestoreName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -3566,18 +2531,15 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct BackupUpdate {
         description: ::std::result::Result<
-            ::std::option::Option<super::BackupUpdateDescription>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         metadata: ::std::result::Result<
-            ::std::collections::BTreeMap<
-                ::std::string::String,
-                super::BackupUpdateMetadataValue,
-            >,
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::BackupUpdateName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -3593,9 +2555,7 @@ pub mod builder {
     impl BackupUpdate {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::BackupUpdateDescription>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -3610,7 +2570,7 @@ pub mod builder {
             T: ::std::convert::TryInto<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    super::BackupUpdateMetadataValue,
+                    ::std::string::String,
                 >,
             >,
             T::Error: ::std::fmt::Display,
@@ -3624,7 +2584,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::BackupUpdateName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -4293,7 +3253,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct SnapshotCreate {
         description: ::std::result::Result<
-            ::std::option::Option<super::SnapshotCreateDescription>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         force: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -4301,13 +3261,13 @@ pub mod builder {
             ::std::option::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    super::SnapshotCreateMetadataValue,
+                    ::std::string::String,
                 >,
             >,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::SnapshotCreateName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         volume_id: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -4326,9 +3286,7 @@ pub mod builder {
     impl SnapshotCreate {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::SnapshotCreateDescription>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -4354,7 +3312,7 @@ pub mod builder {
                 ::std::option::Option<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        super::SnapshotCreateMetadataValue,
+                        ::std::string::String,
                     >,
                 >,
             >,
@@ -4369,7 +3327,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::SnapshotCreateName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -4938,11 +3896,11 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct SnapshotUpdate {
         description: ::std::result::Result<
-            ::std::option::Option<super::SnapshotUpdateDescription>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::SnapshotUpdateName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
     }
@@ -4957,9 +3915,7 @@ pub mod builder {
     impl SnapshotUpdate {
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::SnapshotUpdateDescription>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -4971,7 +3927,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::SnapshotUpdateName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
@@ -6114,7 +5070,7 @@ pub mod builder {
             ::std::string::String,
         >,
         description: ::std::result::Result<
-            ::std::option::Option<super::VolumeCreateDescription>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         group_id: ::std::result::Result<
@@ -6129,7 +5085,7 @@ pub mod builder {
             ::std::option::Option<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
-                    super::VolumeCreateMetadataValue,
+                    ::std::string::String,
                 >,
             >,
             ::std::string::String,
@@ -6139,7 +5095,7 @@ pub mod builder {
             ::std::string::String,
         >,
         name: ::std::result::Result<
-            ::std::option::Option<super::VolumeCreateName>,
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         size: ::std::result::Result<
@@ -6219,9 +5175,7 @@ pub mod builder {
         }
         pub fn description<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::VolumeCreateDescription>,
-            >,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.description = value
@@ -6261,7 +5215,7 @@ pub mod builder {
                 ::std::option::Option<
                     ::std::collections::BTreeMap<
                         ::std::string::String,
-                        super::VolumeCreateMetadataValue,
+                        ::std::string::String,
                     >,
                 >,
             >,
@@ -6288,7 +5242,7 @@ pub mod builder {
         }
         pub fn name<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<super::VolumeCreateName>>,
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
             T::Error: ::std::fmt::Display,
         {
             self.name = value
