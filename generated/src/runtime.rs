@@ -165,7 +165,7 @@ fn prepare<E>(
     if let (Some(op), Some(effective)) = (service.operation(info.operation_id), effective) {
         if let Some(required) = op.min_microversion.filter(|required| *required > effective) {
             return Err(Error::MicroversionUnsupported {
-                operation: op.operation_id,
+                operation: op.method_name,
                 parameter: None,
                 required,
                 configured: effective,
@@ -175,7 +175,7 @@ fn prepare<E>(
             if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name) {
                 if *required > effective {
                     return Err(Error::MicroversionUnsupported {
-                        operation: op.operation_id,
+                        operation: op.method_name,
                         parameter: Some(parameter),
                         required: *required,
                         configured: effective,

@@ -1,0 +1,601 @@
+//! Wire tests against a local mock server: for every operation, what the
+//! client sends (method, path, query, headers, body) and what it makes of the
+//! response (success bodies, empty bodies, error bodies).
+//!
+//! The last assertion matches every request the mock received against the
+//! operation table, so an operation added to the spec without a case here
+//! fails this test.
+
+use std::collections::BTreeSet;
+
+use futures_util::TryStreamExt;
+use openstack_backups::block_storage::operations::OPERATIONS;
+use openstack_backups::block_storage::{Client, types};
+use openstack_backups::{ClientConfig, Error, Microversion};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const PROJECT: &str = "6b2c0f4e9a1d4c3b8e7f0a1b2c3d4e5f";
+const TOKEN: &str = "gAAAAABtest-token";
+const REQUEST_ID: &str = "req-0c6e4a3a-7b86-4a8e-a2f3-6c1d2e3f4a5b";
+
+struct Harness {
+    server: MockServer,
+    client: Client,
+    seen: Vec<Request>,
+}
+
+fn sample(file: &str) -> Value {
+    let path = openstack_backups_tests::workspace_root().join("spec/examples/cinder-v3").join(file);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn reply(status: u16, body: Option<&Value>) -> ResponseTemplate {
+    let t = ResponseTemplate::new(status)
+        .insert_header("x-openstack-request-id", REQUEST_ID)
+        .insert_header("openstack-api-version", "volume 3.71");
+    match body {
+        Some(b) => t.set_body_raw(b.to_string(), "application/json"),
+        // Cinder's empty 202s still claim JSON.
+        None => t.set_body_raw("", "application/json"),
+    }
+}
+
+impl Harness {
+    async fn new() -> Self {
+        let server = MockServer::start().await;
+        let client = client(&server, Microversion::new(3, 71));
+        Self { server, client, seen: Vec::new() }
+    }
+
+    /// Answers the next request(s) with `status` and `body`.
+    async fn answer(&mut self, status: u16, body: Option<Value>) {
+        self.collect().await;
+        Mock::given(any()).respond_with(reply(status, body.as_ref())).mount(&self.server).await;
+    }
+
+    async fn collect(&mut self) {
+        self.seen.extend(self.server.received_requests().await.unwrap_or_default());
+        self.server.reset().await;
+    }
+
+    /// The one request sent since the last `answer`, checked for the headers
+    /// every call carries.
+    async fn sent(&self) -> Request {
+        let mut requests = self.server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:?}");
+        let r = requests.pop().unwrap();
+        let header = |name: &str| r.headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header("x-auth-token").as_deref(), Some(TOKEN), "{} {}", r.method, r.url);
+        assert_eq!(header("openstack-api-version").as_deref(), Some("volume 3.71"));
+        assert_eq!(header("accept").as_deref(), Some("application/json"));
+        assert_eq!(header("api-version"), None, "progenitor's api-version header must not leak");
+        if r.body.is_empty() {
+            assert_eq!(header("content-type"), None);
+        } else {
+            assert_eq!(header("content-type").as_deref(), Some("application/json"));
+        }
+        r
+    }
+}
+
+fn client(server: &MockServer, version: Microversion) -> Client {
+    Client::new(
+        &format!("{}/v3/{PROJECT}", server.uri()),
+        ClientConfig::new().with_token(TOKEN).with_microversion(version),
+    )
+}
+
+fn expect(r: &Request, m: &str, p: &str, query: &[(&str, &str)], body: Option<Value>) {
+    assert_eq!(r.method.as_str(), m, "{}", r.url);
+    assert_eq!(r.url.path(), p);
+    // The order of query parameters carries no meaning.
+    let mut got: Vec<(String, String)> = r.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut want: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "query of {} {}", m, p);
+    match body {
+        Some(b) => assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap(), b, "body of {m} {p}"),
+        None => assert!(r.body.is_empty(), "{m} {p} must have no body"),
+    }
+}
+
+fn pp(rest: &str) -> String {
+    format!("/v3/{PROJECT}{rest}")
+}
+
+#[tokio::test]
+async fn every_operation_on_the_wire() {
+    let mut h = Harness::new().await;
+    let (bid, sid, vid) = (
+        "6a122f4b-d2f6-448f-aeb5-68bae5ff8358",
+        "b36476e5-d18b-47f9-ac69-4818cb43ee21",
+        "49a784cf-b759-4594-acdf-5238ee50976b",
+    );
+
+    // ---- versions (service root, no project)
+    let versions = json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0",
+        "updated": "2023-08-31T00:00:00Z", "links": [{"rel": "self", "href": "http://x/v3/"}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}]});
+    h.answer(300, Some(versions.clone())).await;
+    let v = h.client.list_api_versions().await.unwrap();
+    assert_eq!(v.status().as_u16(), 300);
+    assert_eq!(v.versions[0].version, "3.71");
+    expect(&h.sent().await, "GET", "/", &[], None);
+
+    h.answer(200, Some(versions)).await;
+    let v = h.client.show_api_v3_version().await.unwrap();
+    assert_eq!(v.versions[0].min_version, "3.0");
+    expect(&h.sent().await, "GET", "/v3/", &[], None);
+
+    // ---- backups
+    h.answer(200, Some(sample("backups/v3.45/backups-list-response.json"))).await;
+    let list = h
+        .client
+        .list_backups()
+        .limit(1u64)
+        .marker("m1")
+        .offset(2u64)
+        .sort("name:asc")
+        .with_count(true)
+        .all_tenants(true)
+        .name("b1")
+        .status(types::BackupStatus::Available)
+        .volume_id(vid)
+        .project_id(PROJECT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.count, Some(1));
+    assert_eq!(list.backups[0].name.as_deref(), Some("backup001"));
+    assert_eq!(list.request_id(), Some(REQUEST_ID));
+    assert_eq!(list.microversion(), Some(Microversion::new(3, 71)));
+    expect(
+        &h.sent().await,
+        "GET",
+        &pp("/backups"),
+        &[
+            ("limit", "1"),
+            ("marker", "m1"),
+            ("offset", "2"),
+            ("sort", "name:asc"),
+            ("with_count", "true"),
+            ("all_tenants", "true"),
+            ("name", "b1"),
+            ("status", "available"),
+            ("volume_id", vid),
+            ("project_id", PROJECT),
+        ],
+        None,
+    );
+
+    h.answer(200, Some(sample("backups/v3.56/backups-list-detailed-response.json"))).await;
+    let list = h.client.list_backups_detail().sort_key("created_at").sort_dir(types::SortDir::Asc).send().await.unwrap();
+    assert_eq!(list.backups[0].status, types::BackupStatus::Creating);
+    assert_eq!(list.backups[0].user_id.as_deref(), Some("c853ca26-e8ea-4797-8a52-ee124a013d0e"));
+    expect(&h.sent().await, "GET", &pp("/backups/detail"), &[("sort_key", "created_at"), ("sort_dir", "asc")], None);
+
+    h.answer(200, Some(sample("backups/v3.43/backup-show-response.json"))).await;
+    let b = h.client.show_backup().backup_id(bid).send().await.unwrap();
+    assert_eq!(b.backup.created_at.to_string(), "2023-06-23T11:56:04.957710");
+    expect(&h.sent().await, "GET", &pp(&format!("/backups/{bid}")), &[], None);
+
+    let create = sample("backups/backup-create-request.json");
+    h.answer(202, Some(sample("backups/backup-create-response.json"))).await;
+    let body: types::BackupCreateRequest = serde_json::from_value(create.clone()).unwrap();
+    let created = h.client.create_backup().body(body).send().await.unwrap();
+    assert_eq!(created.status().as_u16(), 202);
+    assert_eq!(created.backup.links.len(), 2);
+    expect(&h.sent().await, "POST", &pp("/backups"), &[], Some(openstack_backups_tests::without_nulls(&create)));
+
+    let update = json!({"backup": {"name": "renamed", "metadata": {"k": "v"}}});
+    h.answer(200, Some(sample("backups/v3.9/backup-update-response.json"))).await;
+    h.client
+        .update_backup()
+        .backup_id(bid)
+        .body(serde_json::from_value::<types::BackupUpdateRequest>(update.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect(&h.sent().await, "PUT", &pp(&format!("/backups/{bid}")), &[], Some(update));
+
+    h.answer(202, None).await;
+    let deleted = h.client.delete_backup().backup_id(bid).send().await.unwrap();
+    assert_eq!(deleted.status().as_u16(), 202);
+    assert_eq!(deleted.request_id(), Some(REQUEST_ID));
+    expect(&h.sent().await, "DELETE", &pp(&format!("/backups/{bid}")), &[], None);
+
+    h.answer(202, Some(sample("backup-restore-response.json"))).await;
+    let restored = h
+        .client
+        .restore_backup()
+        .backup_id(bid)
+        .body(types::BackupRestoreRequest { restore: types::BackupRestore { name: None, volume_id: Some(vid.to_owned()) } })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.restore.volume_name.as_deref(), Some("volume01"));
+    expect(&h.sent().await, "POST", &pp(&format!("/backups/{bid}/restore")), &[], Some(json!({"restore": {"volume_id": vid}})));
+
+    h.answer(200, Some(sample("backup-record-export-response.json"))).await;
+    let record = h.client.export_backup_record().backup_id(bid).send().await.unwrap().into_inner();
+    expect(&h.sent().await, "GET", &pp(&format!("/backups/{bid}/export_record")), &[], None);
+
+    h.answer(201, Some(sample("backup-record-import-response.json"))).await;
+    let imported = h
+        .client
+        .import_backup_record()
+        .body(types::BackupRecordRequest { backup_record: record.backup_record })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status().as_u16(), 201);
+    assert_eq!(imported.backup.name, None);
+    expect(&h.sent().await, "POST", &pp("/backups/import_record"), &[], Some(sample("backup-record-import-request.json")));
+
+    h.answer(202, None).await;
+    h.client
+        .reset_backup_status(bid, types::BackupResetStatus { status: types::BackupResetStatusStatus::Available })
+        .await
+        .unwrap();
+    expect(&h.sent().await, "POST", &pp(&format!("/backups/{bid}/action")), &[], Some(sample("backup-reset-status-request.json")));
+
+    h.answer(202, None).await;
+    h.client.force_delete_backup(bid).await.unwrap();
+    expect(&h.sent().await, "POST", &pp(&format!("/backups/{bid}/action")), &[], Some(json!({"os-force_delete": {}})));
+
+    // ---- snapshots
+    h.answer(200, Some(sample("snapshots/snapshots-list-response.json"))).await;
+    let list = h
+        .client
+        .list_snapshots()
+        .metadata("{'key':'v3'}")
+        .consumes_quota(true)
+        .availability_zone("nova")
+        .status(types::SnapshotStatus::BackingUp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.snapshots[0].metadata["key"], "v3");
+    expect(
+        &h.sent().await,
+        "GET",
+        &pp("/snapshots"),
+        &[("status", "backing-up"), ("availability_zone", "nova"), ("metadata", "{'key':'v3'}"), ("consumes_quota", "true")],
+        None,
+    );
+
+    h.answer(200, Some(sample("snapshots/v3.65/snapshots-list-detailed-response.json"))).await;
+    let list = h.client.list_snapshots_detail().limit(10u64).send().await.unwrap();
+    assert_eq!(list.snapshots[0].consumes_quota, Some(true));
+    assert_eq!(list.snapshots[0].os_extended_snapshot_attributes_progress.as_deref(), Some("0%"));
+    expect(&h.sent().await, "GET", &pp("/snapshots/detail"), &[("limit", "10")], None);
+
+    h.answer(200, Some(sample("snapshots/v3.41/snapshot-show-response.json"))).await;
+    let s = h.client.show_snapshot().snapshot_id(sid).send().await.unwrap();
+    assert_eq!(s.snapshot.updated_at, None);
+    expect(&h.sent().await, "GET", &pp(&format!("/snapshots/{sid}")), &[], None);
+
+    let create = sample("snapshots/snapshot-create-request.json");
+    h.answer(202, Some(sample("snapshots/snapshot-create-response.json"))).await;
+    h.client
+        .create_snapshot()
+        .body(serde_json::from_value::<types::SnapshotCreateRequest>(create.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect(&h.sent().await, "POST", &pp("/snapshots"), &[], Some(create));
+
+    let update = sample("snapshots/snapshot-update-request.json");
+    h.answer(200, Some(sample("snapshots/snapshot-update-response.json"))).await;
+    h.client
+        .update_snapshot()
+        .snapshot_id(sid)
+        .body(serde_json::from_value::<types::SnapshotUpdateRequest>(update.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect(&h.sent().await, "PUT", &pp(&format!("/snapshots/{sid}")), &[], Some(update));
+
+    h.answer(202, None).await;
+    h.client.delete_snapshot().snapshot_id(sid).send().await.unwrap();
+    expect(&h.sent().await, "DELETE", &pp(&format!("/snapshots/{sid}")), &[], None);
+
+    let action = pp(&format!("/snapshots/{sid}/action"));
+    h.answer(202, None).await;
+    h.client
+        .reset_snapshot_status(sid, types::SnapshotResetStatus { status: types::SnapshotResetStatusStatus::Available })
+        .await
+        .unwrap();
+    expect(&h.sent().await, "POST", &action, &[], Some(sample("snapshot-status-reset-request.json")));
+
+    h.answer(202, None).await;
+    h.client.force_delete_snapshot(sid).await.unwrap();
+    expect(&h.sent().await, "POST", &action, &[], Some(sample("snapshot-force-delete-request.json")));
+
+    h.answer(202, None).await;
+    h.client
+        .update_snapshot_status(
+            sid,
+            types::SnapshotStatusUpdate { status: types::SnapshotStatusUpdateStatus::Creating, progress: Some("80%".into()) },
+        )
+        .await
+        .unwrap();
+    expect(&h.sent().await, "POST", &action, &[], Some(sample("snapshot-status-update-request.json")));
+
+    h.answer(202, None).await;
+    h.client.unmanage_snapshot(sid).await.unwrap();
+    expect(&h.sent().await, "POST", &action, &[], Some(json!({"os-unmanage": {}})));
+
+    // ---- snapshot metadata
+    let meta = pp(&format!("/snapshots/{sid}/metadata"));
+    h.answer(200, Some(sample("snapshots/snapshot-metadata-show-response.json"))).await;
+    let m = h.client.show_snapshot_metadata().snapshot_id(sid).send().await.unwrap();
+    assert_eq!(m.metadata["key"], "v3");
+    expect(&h.sent().await, "GET", &meta, &[], None);
+
+    let body = sample("snapshots/snapshot-metadata-create-request.json");
+    h.answer(200, Some(json!({"metadata": {"key": "v3", "other": "kept"}}))).await;
+    let merged = h
+        .client
+        .merge_snapshot_metadata()
+        .snapshot_id(sid)
+        .body(serde_json::from_value::<types::Metadata>(body.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(merged.metadata.len(), 2);
+    expect(&h.sent().await, "POST", &meta, &[], Some(body));
+
+    let body = sample("snapshots/snapshot-metadata-update-request.json");
+    h.answer(200, Some(sample("snapshots/snapshot-metadata-update-response.json"))).await;
+    h.client
+        .replace_snapshot_metadata()
+        .snapshot_id(sid)
+        .body(serde_json::from_value::<types::Metadata>(body.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect(&h.sent().await, "PUT", &meta, &[], Some(body));
+
+    h.answer(200, Some(sample("snapshots/snapshot-metadata-show-key-response.json"))).await;
+    let item = h.client.show_snapshot_metadata_key().snapshot_id(sid).key("key").send().await.unwrap();
+    assert_eq!(item.meta["key"], "v3");
+    expect(&h.sent().await, "GET", &format!("{meta}/key"), &[], None);
+
+    let body = sample("snapshots/snapshot-metadata-update-key-request.json");
+    h.answer(200, Some(sample("snapshots/snapshot-metadata-update-key-response.json"))).await;
+    h.client
+        .update_snapshot_metadata_key()
+        .snapshot_id(sid)
+        .key("key")
+        .body(serde_json::from_value::<types::MetadataItem>(body.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect(&h.sent().await, "PUT", &format!("{meta}/key"), &[], Some(body));
+
+    // A key that needs escaping in the path.
+    h.answer(200, None).await;
+    let deleted = h.client.delete_snapshot_metadata_key().snapshot_id(sid).key("a key/x").send().await.unwrap();
+    assert_eq!(deleted.status().as_u16(), 200);
+    expect(&h.sent().await, "DELETE", &format!("{meta}/a%20key%2Fx"), &[], None);
+
+    // ---- volumes
+    let volume = json!({"volume": {
+        "id": vid, "status": "creating", "size": 1, "availability_zone": "nova",
+        "created_at": "2026-11-22T12:05:53.624993", "updated_at": null, "name": "v", "description": null,
+        "volume_type": "__DEFAULT__", "snapshot_id": null, "source_volid": null, "metadata": {},
+        "links": [], "user_id": "u", "bootable": "false", "encrypted": false, "multiattach": false,
+        "attachments": [], "replication_status": null, "consistencygroup_id": null}});
+    let create = json!({"volume": {"size": 1, "name": "v", "backup_id": bid}});
+    h.answer(202, Some(volume.clone())).await;
+    let v = h
+        .client
+        .create_volume()
+        .body(serde_json::from_value::<types::VolumeCreateRequest>(create.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.volume.status, types::VolumeStatus::Creating);
+    expect(&h.sent().await, "POST", &pp("/volumes"), &[], Some(create));
+
+    h.answer(200, Some(volume.clone())).await;
+    h.client.show_volume().volume_id(vid).send().await.unwrap();
+    expect(&h.sent().await, "GET", &pp(&format!("/volumes/{vid}")), &[], None);
+
+    h.answer(200, Some(json!({"volumes": [volume["volume"]], "count": 1}))).await;
+    let list = h.client.list_volumes_detail().bootable(false).with_count(true).send().await.unwrap();
+    assert_eq!(list.volumes.len(), 1);
+    expect(&h.sent().await, "GET", &pp("/volumes/detail"), &[("with_count", "true"), ("bootable", "false")], None);
+
+    h.answer(202, None).await;
+    h.client.delete_volume().volume_id(vid).cascade(true).force(true).send().await.unwrap();
+    expect(&h.sent().await, "DELETE", &pp(&format!("/volumes/{vid}")), &[("cascade", "true"), ("force", "true")], None);
+
+    // ---- every operation of the table was called above
+    h.collect().await;
+    let mut covered = BTreeSet::new();
+    for r in &h.seen {
+        covered.insert(operation_of(r).unwrap_or_else(|| panic!("request matches no operation: {} {}", r.method, r.url)));
+    }
+    let all: BTreeSet<&str> = OPERATIONS
+        .iter()
+        .filter(|op| !op.path.ends_with("/action") || op.action.is_some())
+        .map(|op| op.method_name)
+        .collect();
+    let missing: Vec<_> = all.difference(&covered).collect();
+    assert!(missing.is_empty(), "operations without a wire case: {missing:?}");
+}
+
+/// The operation a received request belongs to, by method, path template and
+/// (for `…/action`) the body's key.
+fn operation_of(r: &Request) -> Option<&'static str> {
+    let path = r.url.path();
+    let relative = path.strip_prefix(&format!("/v3/{PROJECT}")).unwrap_or(path);
+    let action_key = serde_json::from_slice::<Value>(&r.body)
+        .ok()
+        .and_then(|b| b.as_object().and_then(|o| o.keys().next().cloned()));
+    OPERATIONS
+        .iter()
+        .filter(|op| op.method == r.method.as_str())
+        .filter(|op| match op.action {
+            Some(key) => action_key.as_deref() == Some(key),
+            None => !op.path.ends_with("/action"),
+        })
+        .find(|op| {
+            let candidate = if op.path == "/" || op.path == "/v3/" { path } else { relative };
+            let (t, c): (Vec<_>, Vec<_>) = (op.path.split('/').collect(), candidate.split('/').collect());
+            t.len() == c.len() && t.iter().zip(&c).all(|(t, c)| t.starts_with('{') || t == c)
+        })
+        .map(|op| op.method_name)
+}
+
+#[tokio::test]
+async fn error_bodies_name_operation_status_fault_and_request_id() {
+    let mut h = Harness::new().await;
+    let bid = "0000-missing";
+    h.answer(404, Some(json!({"itemNotFound": {"code": 404, "message": "Backup 0000-missing could not be found."}}))).await;
+    let err = h.client.show_backup().backup_id(bid).send().await.unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(err.request_id(), Some(REQUEST_ID));
+    assert_eq!(err.operation(), Some("show_backup"));
+    let fault = err.fault().unwrap();
+    assert_eq!(fault.name(), Some("itemNotFound"));
+    assert_eq!(fault.code(), Some(404));
+    assert_eq!(
+        err.to_string(),
+        format!("show_backup failed: HTTP 404 itemNotFound: Backup 0000-missing could not be found., request id {REQUEST_ID}")
+    );
+
+    // A quota fault keeps retryAfter.
+    h.answer(413, Some(json!({"overLimit": {"code": 413, "message": "BackupLimitExceeded: Maximum number of backups allowed (10) exceeded", "retryAfter": "0"}}))).await;
+    let err = h.client.create_backup().body(types::BackupCreateRequest {
+        backup: types::BackupCreate::builder().volume_id("v").try_into().unwrap(),
+    }).send().await.unwrap_err();
+    assert_eq!(err.fault().unwrap().retry_after(), Some("0"));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(413));
+
+    // The unknown-route shape is kept too.
+    h.answer(404, Some(json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}))).await;
+    let err = h.client.show_snapshot().snapshot_id("x").send().await.unwrap_err();
+    assert_eq!(err.fault().unwrap().name(), Some("Not Found"));
+
+    // A body that is not JSON at all: operation, status, request id and the
+    // start of the body.
+    h.collect().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503).insert_header("x-openstack-request-id", REQUEST_ID).set_body_raw("<html>Service Unavailable</html>", "text/html"))
+        .mount(&h.server)
+        .await;
+    let err = h.client.list_backups().send().await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::InvalidResponsePayload(_)), "{err:?}");
+    for part in ["list_backups", "HTTP 503", REQUEST_ID, "<html>Service Unavailable"] {
+        assert!(text.contains(part), "{part:?} missing from {text:?}");
+    }
+
+    // A success body of the wrong shape.
+    h.answer(200, Some(json!({"backup": 5}))).await;
+    let err = h.client.show_backup().backup_id(bid).send().await.unwrap_err();
+    let text = err.to_string();
+    for part in ["show_backup", "HTTP 200", REQUEST_ID, "{\"backup\":5}"] {
+        assert!(text.contains(part), "{part:?} missing from {text:?}");
+    }
+
+    // A status the spec does not list.
+    h.answer(302, None).await;
+    let err = h.client.show_backup().backup_id(bid).send().await.unwrap_err();
+    assert_eq!(err.to_string(), format!("show_backup: unexpected HTTP 302, request id {REQUEST_ID}"));
+
+    // A builder argument left out: nothing is sent.
+    h.answer(200, None).await;
+    let err = h.client.show_backup().send().await.unwrap_err();
+    assert!(err.to_string().contains("backup_id was not initialized"), "{err}");
+    assert!(h.server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn calls_and_parameters_above_the_microversion_are_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(reply(200, Some(&json!({"backups": []})))).mount(&server).await;
+
+    let old = client(&server, Microversion::new(3, 8));
+    let err = old
+        .update_backup()
+        .backup_id("b")
+        .body(types::BackupUpdateRequest { backup: Default::default() })
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "update_backup needs microversion 3.9, the client uses 3.8 (nothing was sent)");
+
+    let err = client(&server, Microversion::new(3, 44)).list_backups().with_count(true).send().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "list_backups: parameter `with_count` needs microversion 3.45, the client uses 3.44 (nothing was sent)"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    // Without a configured microversion the client sends the base one.
+    let base = Client::new(&format!("{}/v3", server.uri()), ClientConfig::new());
+    base.list_backups().send().await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent[0].headers.get("openstack-api-version").unwrap(), "volume 3.0");
+    assert_eq!(sent[0].url.path(), "/v3/backups", "the project-less endpoint form");
+    assert!(sent[0].headers.get("x-auth-token").is_none());
+}
+
+fn backup(id: &str) -> Value {
+    json!({"id": id, "name": null, "links": []})
+}
+
+fn page(ids: &[&str], next_marker: Option<&str>, server: &MockServer) -> Value {
+    let mut body = json!({"backups": ids.iter().map(|id| backup(id)).collect::<Vec<_>>()});
+    if let Some(m) = next_marker {
+        body["backups_links"] = json!([{"rel": "next", "href": format!("{}/v3/{PROJECT}/backups?limit=2&marker={m}", server.uri())}]);
+    }
+    body
+}
+
+#[tokio::test]
+async fn streams_follow_next_links_and_stop_on_an_empty_page() {
+    let server = MockServer::start().await;
+    let route = pp("/backups");
+    Mock::given(method("GET")).and(path(route.clone())).and(query_param_is_missing("marker"))
+        .respond_with(reply(200, Some(&page(&["b1", "b2"], Some("b2"), &server)))).mount(&server).await;
+    Mock::given(method("GET")).and(path(route.clone())).and(query_param("marker", "b2"))
+        .respond_with(reply(200, Some(&page(&["b3", "b4"], Some("b4"), &server)))).mount(&server).await;
+    // Cinder links a full last page to an empty one.
+    Mock::given(method("GET")).and(path(route.clone())).and(query_param("marker", "b4"))
+        .respond_with(reply(200, Some(&page(&[], None, &server)))).mount(&server).await;
+
+    let c = client(&server, Microversion::new(3, 71));
+    let ids: Vec<String> = c.list_backups().limit(2u64).stream().map_ok(|b| b.id).try_collect().await.unwrap();
+    assert_eq!(ids, ["b1", "b2", "b3", "b4"]);
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|r| r.url.query_pairs().any(|(k, v)| k == "limit" && v == "2")), "limit is kept on every page");
+}
+
+#[tokio::test]
+async fn a_server_that_repeats_its_marker_ends_the_stream_with_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(reply(200, Some(&page(&["b1"], Some("b1"), &server)))).mount(&server).await;
+    let c = client(&server, Microversion::new(3, 71));
+    let results: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(c.list_backups().stream()).await;
+    assert_eq!(results.len(), 3, "page 1, page 2 (same marker), then the error: {results:?}");
+    let err = results.last().unwrap().as_ref().unwrap_err();
+    assert!(err.to_string().contains("repeats marker b1"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_token_stays_out_of_debug_output() {
+    let server = MockServer::start().await;
+    let c = client(&server, Microversion::new(3, 71));
+    let shown = format!("{c:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+}
