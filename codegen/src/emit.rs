@@ -27,7 +27,12 @@ pub struct GeneratedFile {
 }
 
 /// Generates the files of one service from its spec text.
-pub(crate) fn emit(service: &ServiceSpec, spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<Vec<GeneratedFile>> {
+pub(crate) fn emit(
+    service: &ServiceSpec,
+    spec: &LoadedSpec,
+    model: &Model,
+    spec_text: &str,
+) -> Result<Vec<GeneratedFile>> {
     let tokens = run_progenitor(service, spec, model)?;
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Generator {
         file: spec.file.clone(),
@@ -142,10 +147,7 @@ fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Re
     let result = catch_unwind(AssertUnwindSafe(|| Generator::new(&settings).generate_tokens(&openapi)));
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(Error::Generator {
-            file: spec.file.clone(),
-            message: e.to_string(),
-        }),
+        Ok(Err(e)) => Err(Error::Generator { file: spec.file.clone(), message: e.to_string() }),
         Err(panic) => Err(Error::Generator {
             file: spec.file.clone(),
             message: format!(

@@ -99,8 +99,5 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    tokens
-        .into_iter()
-        .map(|t| format!("/{}", escape_pointer_token(t.as_ref())))
-        .collect()
+    tokens.into_iter().map(|t| format!("/{}", escape_pointer_token(t.as_ref()))).collect()
 }

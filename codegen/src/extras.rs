@@ -192,10 +192,8 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
     let body = format_ident!("{}", a.body_schema);
     let variant = format_ident!("{}", pascal_case(&a.key));
     let key = &a.key;
-    let doc = format!(
-        "{}\n\nSends `POST {}` with the body `{{\"{key}\": …}}`.",
-        op.summary, op.path
-    );
+    let method_name = &op.method_name;
+    let doc = format!("{}\n\nSends `POST {}` with the body `{{\"{key}\": …}}`.", op.summary, op.path);
     let params: Vec<_> = a.path_params.iter().map(|p| format_ident!("{}", snake_case(p))).collect();
     let (arg, value) = match &a.arguments {
         Some(args) => {
@@ -215,6 +213,7 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
                 #(#params: &str,)*
                 #arg
             ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+                crate::runtime::check_microversion(self, #method_name)?;
                 self.#endpoint()
                     #(.#params(#params))*
                     .body(super::types::#body::#variant(#value))

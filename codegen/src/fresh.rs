@@ -33,10 +33,8 @@ pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
     let mut wanted: Vec<GeneratedFile> = Vec::new();
     for service in SERVICES {
         let spec_path = root.join(service.spec_path);
-        let text = std::fs::read_to_string(&spec_path).map_err(|source| Error::Io {
-            path: spec_path.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(&spec_path).map_err(|source| Error::Io { path: spec_path.clone(), source })?;
         wanted.extend(generate(service, &text)?);
     }
 
@@ -53,15 +51,9 @@ pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
         match mode {
             Mode::Write => {
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                        path: dir.to_owned(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
                 }
-                std::fs::write(&path, &file.contents).map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+                std::fs::write(&path, &file.contents).map_err(|source| Error::Io { path: path.clone(), source })?;
             }
             Mode::Check => {
                 let old = current.as_deref().unwrap_or("");
@@ -88,10 +80,7 @@ pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
                 continue;
             }
             if mode == Mode::Write {
-                std::fs::remove_file(entry.path()).map_err(|source| Error::Io {
-                    path: entry.path(),
-                    source,
-                })?;
+                std::fs::remove_file(entry.path()).map_err(|source| Error::Io { path: entry.path(), source })?;
             } else {
                 let _ = writeln!(report, "--- a/{rel}\n+++ /dev/null (no spec produces this file)");
             }

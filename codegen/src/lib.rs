@@ -89,9 +89,7 @@ pub fn operation_table(file: &str, spec_text: &str) -> Result<Vec<OperationRow>>
             },
             operation_id: op.operation_id.clone(),
             tag: op.tag.clone(),
-            min_microversion: op
-                .min_microversion
-                .map_or_else(|| "-".to_owned(), |v| v.to_string()),
+            min_microversion: op.min_microversion.map_or_else(|| "-".to_owned(), |v| v.to_string()),
         })
         .collect())
 }

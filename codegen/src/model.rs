@@ -21,10 +21,7 @@ impl Microversion {
         if !ok(major) || !ok(minor) {
             return None;
         }
-        Some(Self {
-            major: major.parse().ok()?,
-            minor: minor.parse().ok()?,
-        })
+        Some(Self { major: major.parse().ok()?, minor: minor.parse().ok()? })
     }
 }
 
@@ -146,11 +143,7 @@ pub fn snake_case(name: &str) -> String {
 /// `error_backing-up` → `ErrorBackingUp`.
 pub fn pascal_case(value: &str) -> String {
     let out = heck::ToUpperCamelCase::to_upper_camel_case(value);
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("V{out}")
-    } else {
-        out
-    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) { format!("V{out}") } else { out }
 }
 
 #[cfg(test)]

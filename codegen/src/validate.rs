@@ -49,9 +49,10 @@ impl<'a> Checker<'a> {
                     let target = r.strip_prefix('#').ok_or_else(|| {
                         self.err(op, &at, format!("only local references (`#/…`) are supported, found `{r}`"))
                     })?;
-                    value = self.raw.pointer(target).ok_or_else(|| {
-                        self.err(op, &format!("{at}/$ref"), format!("`{r}` points at nothing"))
-                    })?;
+                    value = self
+                        .raw
+                        .pointer(target)
+                        .ok_or_else(|| self.err(op, &format!("{at}/$ref"), format!("`{r}` points at nothing")))?;
                     at = target.to_owned();
                 }
                 None => return Ok((value, at)),
@@ -79,9 +80,9 @@ impl<'a> Checker<'a> {
         let r = schema.get("$ref").and_then(Value::as_str).ok_or_else(|| {
             self.err(op, at, format!("{what} must be a `$ref` to a named schema in #/components/schemas"))
         })?;
-        let name = r.strip_prefix("#/components/schemas/").ok_or_else(|| {
-            self.err(op, at, format!("{what} must reference #/components/schemas/…, found `{r}`"))
-        })?;
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .ok_or_else(|| self.err(op, at, format!("{what} must reference #/components/schemas/…, found `{r}`")))?;
         self.resolve(schema, at, op)?;
         Ok(name.to_owned())
     }
@@ -100,17 +101,9 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     check_refs(&c, raw, "")?;
     check_formats(&c, raw, "", true)?;
 
-    let schemas = raw
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let schemas = raw.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
     if !schemas.contains_key(FAULT_SCHEMA) {
-        return Err(c.err(
-            None,
-            "/components/schemas",
-            format!("the shared error schema `{FAULT_SCHEMA}` is missing"),
-        ));
+        return Err(c.err(None, "/components/schemas", format!("the shared error schema `{FAULT_SCHEMA}` is missing")));
     }
 
     let mut open_enums = Vec::new();
@@ -148,23 +141,16 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let at = format!("{item_at}/{method}");
-            let mut ops = operation(
-                &c,
-                path,
-                method,
-                op,
-                item,
-                &item_params,
-                &at,
-                &tags,
-                &mut response_roots,
-            )?;
+            let mut ops = operation(&c, path, method, op, item, &item_params, &at, &tags, &mut response_roots)?;
             for o in &ops {
                 if let Some(prev) = seen_ids.insert(o.method_name.clone(), at.clone()) {
                     return Err(c.err(
                         Some(&o.operation_id),
                         &at,
-                        format!("operationId `{}` (method `{}`) is used twice; first at {prev}", o.operation_id, o.method_name),
+                        format!(
+                            "operationId `{}` (method `{}`) is used twice; first at {prev}",
+                            o.operation_id, o.method_name
+                        ),
                     ));
                 }
             }
@@ -174,18 +160,9 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
 
     check_response_schemas(&c, &response_roots)?;
 
-    let max_microversion = raw
-        .pointer("/info/version")
-        .and_then(Value::as_str)
-        .and_then(Microversion::parse);
+    let max_microversion = raw.pointer("/info/version").and_then(Value::as_str).and_then(Microversion::parse);
 
-    Ok(Model {
-        max_microversion,
-        operations,
-        open_enums,
-        timestamps,
-        fault: FAULT_SCHEMA.to_owned(),
-    })
+    Ok(Model { max_microversion, operations, open_enums, timestamps, fault: FAULT_SCHEMA.to_owned() })
 }
 
 fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &str) -> Result<OpenEnum> {
@@ -199,9 +176,10 @@ fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &s
             format!("`enum` closes the value set; a schema with `{EXTENSIBLE_ENUM}` must not have it"),
         ));
     }
-    let list = values.as_array().filter(|v| !v.is_empty()).ok_or_else(|| {
-        c.err(None, &format!("{at}/{EXTENSIBLE_ENUM}"), "expected a non-empty list of strings")
-    })?;
+    let list = values
+        .as_array()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| c.err(None, &format!("{at}/{EXTENSIBLE_ENUM}"), "expected a non-empty list of strings"))?;
     let mut out = Vec::new();
     let mut variants = BTreeSet::new();
     for (i, v) in list.iter().enumerate() {
@@ -273,10 +251,7 @@ fn operation(
         .chain(op_params.iter().enumerate().map(|(i, p)| (p, format!("{at}/parameters/{i}"))));
     for (p, p_at) in all {
         let (p, p_at) = c.resolve(p, &p_at, id)?;
-        let name = p
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| c.err(id, &p_at, "parameter without a name"))?;
+        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| c.err(id, &p_at, "parameter without a name"))?;
         match p.get("in").and_then(Value::as_str) {
             Some("path") => path_params.push(name.to_owned()),
             Some("query") => {
@@ -319,15 +294,19 @@ fn operation(
         let r_at = format!("{at}/responses/{}", crate::error::escape_pointer_token(code));
         let (resp, _) = c.resolve(resp, &r_at, id)?;
         let schema = resp.pointer("/content/application~1json/schema");
-        if let Some(content) = resp.get("content").and_then(Value::as_object) {
-            if let Some(other) = content.keys().find(|k| k.as_str() != "application/json") {
-                return Err(c.err(id, &r_at, format!("only application/json bodies are supported, found `{other}`")));
-            }
+        if let Some(other) = resp
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|content| content.keys().find(|k| k.as_str() != "application/json"))
+        {
+            return Err(c.err(id, &r_at, format!("only application/json bodies are supported, found `{other}`")));
         }
         match code.as_str() {
             "4XX" | "5XX" => {
                 let name = schema
-                    .map(|s| c.schema_ref_name(s, &format!("{r_at}/content/application~1json/schema"), id, "an error body"))
+                    .map(|s| {
+                        c.schema_ref_name(s, &format!("{r_at}/content/application~1json/schema"), id, "an error body")
+                    })
                     .transpose()?;
                 if name.as_deref() != Some(FAULT_SCHEMA) {
                     return Err(c.err(
@@ -338,11 +317,15 @@ fn operation(
                 }
             }
             _ => {
-                let status: u16 = code
-                    .parse()
-                    .ok()
-                    .filter(|s| (200..400).contains(s))
-                    .ok_or_else(|| c.err(id, &r_at, format!("unsupported response code `{code}`: list successes as 2xx (or 300), errors as 4XX/5XX")))?;
+                let status: u16 = code.parse().ok().filter(|s| (200..400).contains(s)).ok_or_else(|| {
+                    c.err(
+                        id,
+                        &r_at,
+                        format!(
+                            "unsupported response code `{code}`: list successes as 2xx (or 300), errors as 4XX/5XX"
+                        ),
+                    )
+                })?;
                 let name = match schema {
                     Some(s) => {
                         let s_at = format!("{r_at}/content/application~1json/schema");
@@ -358,7 +341,11 @@ fn operation(
     }
     for code in ["4XX", "5XX"] {
         if !responses.contains_key(code) {
-            return Err(c.err(id, &format!("{at}/responses"), format!("the operation must declare `{code}` with the shared `{FAULT_SCHEMA}`")));
+            return Err(c.err(
+                id,
+                &format!("{at}/responses"),
+                format!("the operation must declare `{code}` with the shared `{FAULT_SCHEMA}`"),
+            ));
         }
     }
     let distinct: BTreeSet<&Option<String>> = success.iter().map(|(_, s)| s).collect();
@@ -441,17 +428,17 @@ fn operation(
         let item_schema = items_schema
             .get("items")
             .ok_or_else(|| c.err(id, &format!("{list_at}/properties/{items}"), "the item list must be an array"))?;
-        let item_schema = c.schema_ref_name(item_schema, &format!("{list_at}/properties/{items}/items"), id, "a paged item")?;
+        let item_schema =
+            c.schema_ref_name(item_schema, &format!("{list_at}/properties/{items}/items"), id, "a paged item")?;
         if prop(&links)?.get("type").and_then(Value::as_str) != Some("array") {
-            return Err(c.err(id, &format!("{list_at}/properties/{links}"), "the next-link property must be an array of links"));
+            return Err(c.err(
+                id,
+                &format!("{list_at}/properties/{links}"),
+                "the next-link property must be an array of links",
+            ));
         }
         let mut paged = base;
-        paged.kind = Kind::Paged(Paging {
-            list_schema: schema,
-            items,
-            item_schema,
-            links,
-        });
+        paged.kind = Kind::Paged(Paging { list_schema: schema, items, item_schema, links });
         return Ok(vec![paged]);
     }
 
@@ -476,26 +463,22 @@ fn operation(
             let (Some(props), Some(required)) = (props, required) else {
                 return Err(c.err(id, &m_at, "an action must be an object with one required property"));
             };
-            if props.len() != 1 || required.len() != 1 || required[0].as_str() != props.keys().next().map(String::as_str) {
+            if props.len() != 1
+                || required.len() != 1
+                || required[0].as_str() != props.keys().next().map(String::as_str)
+            {
                 return Err(c.err(id, &m_at, "an action must be an object with exactly one property, required"));
             }
             let (key, inner) = props.iter().next().expect("one property");
             let inner_at = format!("{m_at}/properties/{}", crate::error::escape_pointer_token(key));
             let inner_name = c.schema_ref_name(inner, &inner_at, id, "an action's arguments")?;
             let (inner_def, _) = c.resolve(inner, &inner_at, id)?;
-            let no_args = inner_def
-                .get("properties")
-                .and_then(Value::as_object)
-                .is_none_or(Map::is_empty);
+            let no_args = inner_def.get("properties").and_then(Value::as_object).is_none_or(Map::is_empty);
             by_key.insert(key.clone(), (inner_name, no_args, m_at));
         }
-        let list = actions
-            .as_array()
-            .ok_or_else(|| c.err(id, &a_at, "expected a list of {action, operationId, summary}"))?;
-        let mut out = vec![Operation {
-            kind: Kind::ActionEndpoint,
-            ..base.clone()
-        }];
+        let list =
+            actions.as_array().ok_or_else(|| c.err(id, &a_at, "expected a list of {action, operationId, summary}"))?;
+        let mut out = vec![Operation { kind: Kind::ActionEndpoint, ..base.clone() }];
         let mut listed = BTreeSet::new();
         for (i, a) in list.iter().enumerate() {
             let e_at = format!("{a_at}/{i}");
@@ -539,10 +522,7 @@ fn operation(
 }
 
 fn template_params(path: &str) -> Vec<String> {
-    path.split('{')
-        .skip(1)
-        .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_owned()))
-        .collect()
+    path.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(name, _)| name.to_owned())).collect()
 }
 
 /// Every `$ref` in the document must resolve.
@@ -612,10 +592,8 @@ fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<(
 /// or a newer server's new value or field would fail to decode.
 fn check_response_schemas(c: &Checker<'_>, roots: &[(String, String, Option<String>)]) -> Result<()> {
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<(String, Option<String>)> = roots
-        .iter()
-        .map(|(name, _, op)| (name.clone(), op.clone()))
-        .collect();
+    let mut stack: Vec<(String, Option<String>)> =
+        roots.iter().map(|(name, _, op)| (name.clone(), op.clone())).collect();
     while let Some((name, op)) = stack.pop() {
         if !seen.insert(name.clone()) {
             continue;

@@ -90,7 +90,8 @@ mod tests {
 
     #[test]
     fn reads_the_cinder_shape() {
-        let f = Fault::new(json!({"overLimit": {"code": 413, "message": "SnapshotLimitExceeded: …", "retryAfter": "0"}}));
+        let f =
+            Fault::new(json!({"overLimit": {"code": 413, "message": "SnapshotLimitExceeded: …", "retryAfter": "0"}}));
         assert_eq!(f.name(), Some("overLimit"));
         assert_eq!(f.code(), Some(413));
         assert_eq!(f.message(), Some("SnapshotLimitExceeded: …"));
@@ -99,7 +100,9 @@ mod tests {
 
     #[test]
     fn reads_the_flat_shape_of_unknown_routes() {
-        let f = Fault::new(json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}));
+        let f = Fault::new(
+            json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}),
+        );
         assert_eq!(f.name(), Some("Not Found"));
         assert_eq!(f.code(), Some(404));
         assert_eq!(f.message(), Some("The resource could not be found."));

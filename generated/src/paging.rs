@@ -31,9 +31,7 @@ pub trait Page {
 /// The `marker` query parameter of a next link.
 pub fn marker_of(link: &str) -> Option<String> {
     let url = reqwest::Url::parse(link).ok()?;
-    url.query_pairs()
-        .find(|(name, _)| name == "marker")
-        .map(|(_, value)| value.into_owned())
+    url.query_pairs().find(|(name, _)| name == "marker").map(|(_, value)| value.into_owned())
 }
 
 enum State<B> {

@@ -6,6 +6,11 @@
 //! these versions know the operation table, so an error can always name the
 //! operation, the HTTP status and the request id.
 
+// `Error` has the variants progenitor's generated code constructs by value
+// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
+// so it cannot box them away.
+#![allow(clippy::result_large_err)]
+
 use std::fmt;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -57,10 +62,7 @@ pub struct ServiceInfo {
 impl ServiceInfo {
     /// The row of the call named `method_name`.
     pub fn operation(&self, method_name: &str) -> Option<&'static OperationMeta> {
-        self.operations
-            .binary_search_by(|op| op.method_name.cmp(method_name))
-            .ok()
-            .map(|i| &self.operations[i])
+        self.operations.binary_search_by(|op| op.method_name.cmp(method_name)).ok().map(|i| &self.operations[i])
     }
 
     /// The microversion a client sends when none is configured.
@@ -131,7 +133,11 @@ where
     }
 
     /// Runs after the response (or transport error) arrived.
-    async fn post<E>(&self, _result: &reqwest::Result<reqwest::Response>, _info: &OperationInfo) -> Result<(), Error<E>> {
+    async fn post<E>(
+        &self,
+        _result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
         Ok(())
     }
 
@@ -162,25 +168,18 @@ fn prepare<E>(
     request.headers_mut().remove("api-version");
 
     let effective = config.microversion().or_else(|| service.base_microversion());
+    check(config, service, info.operation_id)?;
     if let (Some(op), Some(effective)) = (service.operation(info.operation_id), effective) {
-        if let Some(required) = op.min_microversion.filter(|required| *required > effective) {
-            return Err(Error::MicroversionUnsupported {
-                operation: op.method_name,
-                parameter: None,
-                required,
-                configured: effective,
-            });
-        }
         for (name, _) in request.url().query_pairs() {
-            if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name) {
-                if *required > effective {
-                    return Err(Error::MicroversionUnsupported {
-                        operation: op.method_name,
-                        parameter: Some(parameter),
-                        required: *required,
-                        configured: effective,
-                    });
-                }
+            if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name)
+                && *required > effective
+            {
+                return Err(Error::MicroversionUnsupported {
+                    operation: op.method_name,
+                    parameter: Some(parameter),
+                    required: *required,
+                    configured: effective,
+                });
             }
         }
     }
@@ -195,6 +194,31 @@ fn prepare<E>(
     if let (Some(name), Some(version)) = (service.microversion_service, effective) {
         let value = HeaderValue::from_str(&format!("{name} {version}")).expect("a microversion is ASCII");
         headers.insert("openstack-api-version", value);
+    }
+    Ok(())
+}
+
+/// Refuses the call `method_name` when it needs a higher microversion than
+/// the client is configured with (the per-action calls check their own
+/// minimum here; the `…/action` request itself is checked in `pre`).
+pub fn check_microversion<C>(client: &C, method_name: &str) -> Result<(), Error<Fault>>
+where
+    C: ClientInfo<ClientConfig> + Service,
+{
+    check(client.inner(), client.service_info(), method_name)
+}
+
+fn check<E>(config: &ClientConfig, service: &ServiceInfo, method_name: &str) -> Result<(), Error<E>> {
+    let effective = config.microversion().or_else(|| service.base_microversion());
+    if let (Some(op), Some(effective)) = (service.operation(method_name), effective)
+        && let Some(required) = op.min_microversion.filter(|required| *required > effective)
+    {
+        return Err(Error::MicroversionUnsupported {
+            operation: op.method_name,
+            parameter: None,
+            required,
+            configured: effective,
+        });
     }
     Ok(())
 }
@@ -228,7 +252,12 @@ pub fn service_root(endpoint: &str) -> &str {
 
 /// A `GET` to the service root (version discovery), where the success status
 /// may be a 300.
-pub async fn get_service_root<C, T>(client: C, path: &str, success: u16, info: &OperationInfo) -> Result<ResponseValue<T>, Error<Fault>>
+pub async fn get_service_root<C, T>(
+    client: C,
+    path: &str,
+    success: u16,
+    info: &OperationInfo,
+) -> Result<ResponseValue<T>, Error<Fault>>
 where
     C: ClientHooks<ClientConfig>,
     T: serde::de::DeserializeOwned,
@@ -273,12 +302,7 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
             }))
         })?;
         match serde_json::from_slice(&body) {
-            Ok(inner) => Ok(Self {
-                inner,
-                status,
-                headers,
-                operation,
-            }),
+            Ok(inner) => Ok(Self { inner, status, headers, operation }),
             Err(source) => Err(Error::InvalidResponsePayload(Box::new(InvalidPayload {
                 operation,
                 status,
@@ -293,24 +317,14 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
 impl ResponseValue<()> {
     #[doc(hidden)]
     pub fn empty(response: reqwest::Response) -> Self {
-        Self {
-            inner: (),
-            status: response.status(),
-            headers: response.headers().clone(),
-            operation: label(&response),
-        }
+        Self { inner: (), status: response.status(), headers: response.headers().clone(), operation: label(&response) }
     }
 }
 
 impl<T> ResponseValue<T> {
     /// A value as if received; for tests and mocks.
     pub fn new(inner: T, status: reqwest::StatusCode, headers: HeaderMap) -> Self {
-        Self {
-            inner,
-            status,
-            headers,
-            operation: "(constructed)",
-        }
+        Self { inner, status, headers, operation: "(constructed)" }
     }
 
     /// The decoded body.
@@ -366,11 +380,7 @@ impl<T: fmt::Debug> fmt::Debug for ResponseValue<T> {
 }
 
 fn request_id(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(REQUEST_ID)
-        .or_else(|| headers.get(COMPUTE_REQUEST_ID))?
-        .to_str()
-        .ok()
+    headers.get(REQUEST_ID).or_else(|| headers.get(COMPUTE_REQUEST_ID))?.to_str().ok()
 }
 
 /// The first bytes of a body, for error messages.
@@ -541,19 +551,10 @@ impl fmt::Display for Error<Fault> {
                 e.source,
                 e.excerpt
             ),
-            Error::UnexpectedResponse(r) => write!(
-                f,
-                "{}: unexpected HTTP {}{}",
-                label(r),
-                r.status().as_u16(),
-                rid(request_id(r.headers()))
-            ),
-            Error::MicroversionUnsupported {
-                operation,
-                parameter,
-                required,
-                configured,
-            } => match parameter {
+            Error::UnexpectedResponse(r) => {
+                write!(f, "{}: unexpected HTTP {}{}", label(r), r.status().as_u16(), rid(request_id(r.headers())))
+            }
+            Error::MicroversionUnsupported { operation, parameter, required, configured } => match parameter {
                 Some(p) => write!(
                     f,
                     "{operation}: parameter `{p}` needs microversion {required}, the client uses {configured} (nothing was sent)"

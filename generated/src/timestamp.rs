@@ -39,11 +39,7 @@ pub struct ParseTimestampError(String);
 
 impl fmt::Display for ParseTimestampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "expected a timestamp like \"2026-11-22T12:05:53.624993\" (zone optional), found {:?}",
-            self.0
-        )
+        write!(f, "expected a timestamp like \"2026-11-22T12:05:53.624993\" (zone optional), found {:?}", self.0)
     }
 }
 
@@ -60,13 +56,9 @@ impl FromStr for Timestamp {
             text.len() > 19 && (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
         };
         if has_zone {
-            return DateTime::parse_from_rfc3339(text)
-                .map(|t| Self(t.naive_utc()))
-                .map_err(|_| err());
+            return DateTime::parse_from_rfc3339(text).map(|t| Self(t.naive_utc())).map_err(|_| err());
         }
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-            .map(Self)
-            .map_err(|_| err())
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(Self).map_err(|_| err())
     }
 }
 

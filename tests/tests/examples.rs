@@ -57,12 +57,9 @@ fn every_example_decodes_and_requests_re_encode_exactly() {
     for ex in &all {
         match round_trip(&ex.schema, &ex.value) {
             Err(e) => failures.push(format!("{}: does not decode as {}: {e}", label(ex), ex.schema)),
-            Ok(encoded) if ex.direction == Direction::Request && encoded != without_nulls(&ex.value) => failures.push(format!(
-                "{}: re-encodes differently:\n  sample:    {}\n  re-encoded: {}",
-                label(ex),
-                ex.value,
-                encoded
-            )),
+            Ok(encoded) if ex.direction == Direction::Request && encoded != without_nulls(&ex.value) => failures.push(
+                format!("{}: re-encodes differently:\n  sample:    {}\n  re-encoded: {}", label(ex), ex.value, encoded),
+            ),
             Ok(_) => {}
         }
     }

@@ -172,7 +172,8 @@ async fn every_operation_on_the_wire() {
     );
 
     h.answer(200, Some(sample("backups/v3.56/backups-list-detailed-response.json"))).await;
-    let list = h.client.list_backups_detail().sort_key("created_at").sort_dir(types::SortDir::Asc).send().await.unwrap();
+    let list =
+        h.client.list_backups_detail().sort_key("created_at").sort_dir(types::SortDir::Asc).send().await.unwrap();
     assert_eq!(list.backups[0].status, types::BackupStatus::Creating);
     assert_eq!(list.backups[0].user_id.as_deref(), Some("c853ca26-e8ea-4797-8a52-ee124a013d0e"));
     expect(&h.sent().await, "GET", &pp("/backups/detail"), &[("sort_key", "created_at"), ("sort_dir", "asc")], None);
@@ -212,12 +213,20 @@ async fn every_operation_on_the_wire() {
         .client
         .restore_backup()
         .backup_id(bid)
-        .body(types::BackupRestoreRequest { restore: types::BackupRestore { name: None, volume_id: Some(vid.to_owned()) } })
+        .body(types::BackupRestoreRequest {
+            restore: types::BackupRestore { name: None, volume_id: Some(vid.to_owned()) },
+        })
         .send()
         .await
         .unwrap();
     assert_eq!(restored.restore.volume_name.as_deref(), Some("volume01"));
-    expect(&h.sent().await, "POST", &pp(&format!("/backups/{bid}/restore")), &[], Some(json!({"restore": {"volume_id": vid}})));
+    expect(
+        &h.sent().await,
+        "POST",
+        &pp(&format!("/backups/{bid}/restore")),
+        &[],
+        Some(json!({"restore": {"volume_id": vid}})),
+    );
 
     h.answer(200, Some(sample("backup-record-export-response.json"))).await;
     let record = h.client.export_backup_record().backup_id(bid).send().await.unwrap().into_inner();
@@ -233,14 +242,26 @@ async fn every_operation_on_the_wire() {
         .unwrap();
     assert_eq!(imported.status().as_u16(), 201);
     assert_eq!(imported.backup.name, None);
-    expect(&h.sent().await, "POST", &pp("/backups/import_record"), &[], Some(sample("backup-record-import-request.json")));
+    expect(
+        &h.sent().await,
+        "POST",
+        &pp("/backups/import_record"),
+        &[],
+        Some(sample("backup-record-import-request.json")),
+    );
 
     h.answer(202, None).await;
     h.client
         .reset_backup_status(bid, types::BackupResetStatus { status: types::BackupResetStatusStatus::Available })
         .await
         .unwrap();
-    expect(&h.sent().await, "POST", &pp(&format!("/backups/{bid}/action")), &[], Some(sample("backup-reset-status-request.json")));
+    expect(
+        &h.sent().await,
+        "POST",
+        &pp(&format!("/backups/{bid}/action")),
+        &[],
+        Some(sample("backup-reset-status-request.json")),
+    );
 
     h.answer(202, None).await;
     h.client.force_delete_backup(bid).await.unwrap();
@@ -263,7 +284,12 @@ async fn every_operation_on_the_wire() {
         &h.sent().await,
         "GET",
         &pp("/snapshots"),
-        &[("status", "backing-up"), ("availability_zone", "nova"), ("metadata", "{'key':'v3'}"), ("consumes_quota", "true")],
+        &[
+            ("status", "backing-up"),
+            ("availability_zone", "nova"),
+            ("metadata", "{'key':'v3'}"),
+            ("consumes_quota", "true"),
+        ],
         None,
     );
 
@@ -319,7 +345,10 @@ async fn every_operation_on_the_wire() {
     h.client
         .update_snapshot_status(
             sid,
-            types::SnapshotStatusUpdate { status: types::SnapshotStatusUpdateStatus::Creating, progress: Some("80%".into()) },
+            types::SnapshotStatusUpdate {
+                status: types::SnapshotStatusUpdateStatus::Creating,
+                progress: Some("80%".into()),
+            },
         )
         .await
         .unwrap();
@@ -419,7 +448,8 @@ async fn every_operation_on_the_wire() {
     h.collect().await;
     let mut covered = BTreeSet::new();
     for r in &h.seen {
-        covered.insert(operation_of(r).unwrap_or_else(|| panic!("request matches no operation: {} {}", r.method, r.url)));
+        covered
+            .insert(operation_of(r).unwrap_or_else(|| panic!("request matches no operation: {} {}", r.method, r.url)));
     }
     let all: BTreeSet<&str> = OPERATIONS
         .iter()
@@ -457,7 +487,8 @@ fn operation_of(r: &Request) -> Option<&'static str> {
 async fn error_bodies_name_operation_status_fault_and_request_id() {
     let mut h = Harness::new().await;
     let bid = "0000-missing";
-    h.answer(404, Some(json!({"itemNotFound": {"code": 404, "message": "Backup 0000-missing could not be found."}}))).await;
+    h.answer(404, Some(json!({"itemNotFound": {"code": 404, "message": "Backup 0000-missing could not be found."}})))
+        .await;
     let err = h.client.show_backup().backup_id(bid).send().await.unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.request_id(), Some(REQUEST_ID));
@@ -467,19 +498,29 @@ async fn error_bodies_name_operation_status_fault_and_request_id() {
     assert_eq!(fault.code(), Some(404));
     assert_eq!(
         err.to_string(),
-        format!("show_backup failed: HTTP 404 itemNotFound: Backup 0000-missing could not be found., request id {REQUEST_ID}")
+        format!(
+            "show_backup failed: HTTP 404 itemNotFound: Backup 0000-missing could not be found., request id {REQUEST_ID}"
+        )
     );
 
     // A quota fault keeps retryAfter.
     h.answer(413, Some(json!({"overLimit": {"code": 413, "message": "BackupLimitExceeded: Maximum number of backups allowed (10) exceeded", "retryAfter": "0"}}))).await;
-    let err = h.client.create_backup().body(types::BackupCreateRequest {
-        backup: types::BackupCreate::builder().volume_id("v").try_into().unwrap(),
-    }).send().await.unwrap_err();
+    let err = h
+        .client
+        .create_backup()
+        .body(types::BackupCreateRequest { backup: types::BackupCreate::builder().volume_id("v").try_into().unwrap() })
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.fault().unwrap().retry_after(), Some("0"));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(413));
 
     // The unknown-route shape is kept too.
-    h.answer(404, Some(json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}))).await;
+    h.answer(
+        404,
+        Some(json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"})),
+    )
+    .await;
     let err = h.client.show_snapshot().snapshot_id("x").send().await.unwrap_err();
     assert_eq!(err.fault().unwrap().name(), Some("Not Found"));
 
@@ -487,7 +528,11 @@ async fn error_bodies_name_operation_status_fault_and_request_id() {
     // start of the body.
     h.collect().await;
     Mock::given(any())
-        .respond_with(ResponseTemplate::new(503).insert_header("x-openstack-request-id", REQUEST_ID).set_body_raw("<html>Service Unavailable</html>", "text/html"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("x-openstack-request-id", REQUEST_ID)
+                .set_body_raw("<html>Service Unavailable</html>", "text/html"),
+        )
         .mount(&h.server)
         .await;
     let err = h.client.list_backups().send().await.unwrap_err();
@@ -555,7 +600,8 @@ fn backup(id: &str) -> Value {
 fn page(ids: &[&str], next_marker: Option<&str>, server: &MockServer) -> Value {
     let mut body = json!({"backups": ids.iter().map(|id| backup(id)).collect::<Vec<_>>()});
     if let Some(m) = next_marker {
-        body["backups_links"] = json!([{"rel": "next", "href": format!("{}/v3/{PROJECT}/backups?limit=2&marker={m}", server.uri())}]);
+        body["backups_links"] =
+            json!([{"rel": "next", "href": format!("{}/v3/{PROJECT}/backups?limit=2&marker={m}", server.uri())}]);
     }
     body
 }
@@ -564,20 +610,35 @@ fn page(ids: &[&str], next_marker: Option<&str>, server: &MockServer) -> Value {
 async fn streams_follow_next_links_and_stop_on_an_empty_page() {
     let server = MockServer::start().await;
     let route = pp("/backups");
-    Mock::given(method("GET")).and(path(route.clone())).and(query_param_is_missing("marker"))
-        .respond_with(reply(200, Some(&page(&["b1", "b2"], Some("b2"), &server)))).mount(&server).await;
-    Mock::given(method("GET")).and(path(route.clone())).and(query_param("marker", "b2"))
-        .respond_with(reply(200, Some(&page(&["b3", "b4"], Some("b4"), &server)))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(route.clone()))
+        .and(query_param_is_missing("marker"))
+        .respond_with(reply(200, Some(&page(&["b1", "b2"], Some("b2"), &server))))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(route.clone()))
+        .and(query_param("marker", "b2"))
+        .respond_with(reply(200, Some(&page(&["b3", "b4"], Some("b4"), &server))))
+        .mount(&server)
+        .await;
     // Cinder links a full last page to an empty one.
-    Mock::given(method("GET")).and(path(route.clone())).and(query_param("marker", "b4"))
-        .respond_with(reply(200, Some(&page(&[], None, &server)))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(route.clone()))
+        .and(query_param("marker", "b4"))
+        .respond_with(reply(200, Some(&page(&[], None, &server))))
+        .mount(&server)
+        .await;
 
     let c = client(&server, Microversion::new(3, 71));
     let ids: Vec<String> = c.list_backups().limit(2u64).stream().map_ok(|b| b.id).try_collect().await.unwrap();
     assert_eq!(ids, ["b1", "b2", "b3", "b4"]);
     let sent = server.received_requests().await.unwrap();
     assert_eq!(sent.len(), 3);
-    assert!(sent.iter().all(|r| r.url.query_pairs().any(|(k, v)| k == "limit" && v == "2")), "limit is kept on every page");
+    assert!(
+        sent.iter().all(|r| r.url.query_pairs().any(|(k, v)| k == "limit" && v == "2")),
+        "limit is kept on every page"
+    );
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ usage: cargo xtask <task>
 tasks:
   regenerate [--check]   rewrite generated/ from spec/ (--check: change nothing,
                          fail with a diff when generated/ is stale)
+  test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
 ";
 
 fn main() -> ExitCode {
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["regenerate"] => run_regenerate(Mode::Write),
         ["regenerate", "--check"] => run_regenerate(Mode::Check),
+        ["test", rest @ ..] => run_tests(rest),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(())
@@ -37,10 +39,7 @@ fn main() -> ExitCode {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_owned()
 }
 
 fn run_regenerate(mode: Mode) -> Result<(), String> {
@@ -65,4 +64,40 @@ fn run_regenerate(mode: Mode) -> Result<(), String> {
         Mode::Check => println!("generated/ is current ({} file(s))", outcome.unchanged.len()),
     }
     Ok(())
+}
+
+fn run_tests(extra: &[&str]) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut child = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["test", "--workspace"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    // Pass the output through and add up the per-binary results, so the run
+    // ends on one total line.
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for part in rest.split([';', '.']) {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                    match what {
+                        "passed" => passed += n,
+                        "failed" => failed += n,
+                        "ignored" => ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
+    if status.success() { Ok(()) } else { Err(format!("the test suite failed ({status})")) }
 }

@@ -499,6 +499,7 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-reset_status": …}
         backup_id: &str,
         arguments: super::types::BackupResetStatus,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "reset_backup_status")?;
         self.backup_action()
             .backup_id(backup_id)
             .body(super::types::BackupAction::OsResetStatus(arguments))
@@ -516,6 +517,7 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-force_delete": …}
         &self,
         backup_id: &str,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "force_delete_backup")?;
         self.backup_action()
             .backup_id(backup_id)
             .body(
@@ -605,6 +607,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-reset_status": 
         snapshot_id: &str,
         arguments: super::types::SnapshotResetStatus,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "reset_snapshot_status")?;
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsResetStatus(arguments))
@@ -621,6 +624,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-force_delete": 
         &self,
         snapshot_id: &str,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "force_delete_snapshot")?;
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(
@@ -644,6 +648,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-update_snapshot
         snapshot_id: &str,
         arguments: super::types::SnapshotStatusUpdate,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "update_snapshot_status")?;
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsUpdateSnapshotStatus(arguments))
@@ -660,6 +665,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-unmanage": …}
         &self,
         snapshot_id: &str,
     ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+        crate::runtime::check_microversion(self, "unmanage_snapshot")?;
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(
