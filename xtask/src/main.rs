@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use openstack_backups_codegen::{Mode, regenerate};
+use openstack_backups_harness::{Cinder, Options};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -14,6 +15,10 @@ tasks:
   regenerate [--check]   rewrite generated/ from spec/ (--check: change nothing,
                          fail with a diff when generated/ is stale)
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
+                         (installs and runs a real Cinder for the integration tests)
+  cinder up              start a real Cinder on 127.0.0.1 in the background and
+                         print its endpoint and a token
+  cinder down            stop the Cinder started by `cinder up`
 ";
 
 fn main() -> ExitCode {
@@ -23,6 +28,8 @@ fn main() -> ExitCode {
         ["regenerate"] => run_regenerate(Mode::Write),
         ["regenerate", "--check"] => run_regenerate(Mode::Check),
         ["test", rest @ ..] => run_tests(rest),
+        ["cinder", "up"] => cinder_up(),
+        ["cinder", "down"] => cinder_down(),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             Ok(())
@@ -100,4 +107,37 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
     let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
     println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
     if status.success() { Ok(()) } else { Err(format!("the test suite failed ({status})")) }
+}
+
+fn up_file() -> PathBuf {
+    workspace_root().join(".cinder/up.pid")
+}
+
+fn cinder_up() -> Result<(), String> {
+    if let Ok(text) = std::fs::read_to_string(up_file()) {
+        return Err(format!("a Cinder is already up ({}); run `cargo xtask cinder down` first", text.trim()));
+    }
+    let cinder = Cinder::start_with(Options { detached: true }).map_err(|e| e.to_string())?;
+    let pid = cinder.pid().expect("running");
+    std::fs::write(up_file(), format!("{pid} {}\n", cinder.port())).map_err(|e| e.to_string())?;
+    let project = "0123456789abcdef0123456789abcdef";
+    println!(
+        "Cinder {} is up (process group {pid}, files in {}).",
+        openstack_backups_harness::CINDER_VERSION,
+        cinder.dir().display()
+    );
+    println!("endpoint: {}", cinder.endpoint(project));
+    println!("token:    admin:{project}   (noauth: <user>:<project>, any hex project)");
+    println!("try:      curl -s -H 'X-Auth-Token: admin:{project}' {}/backups/detail", cinder.endpoint(project));
+    cinder.detach();
+    Ok(())
+}
+
+fn cinder_down() -> Result<(), String> {
+    let text = std::fs::read_to_string(up_file()).map_err(|_| "no Cinder is up (no .cinder/up.pid)".to_owned())?;
+    let pid: u32 = text.split_whitespace().next().and_then(|p| p.parse().ok()).ok_or("unreadable .cinder/up.pid")?;
+    openstack_backups_harness::kill_group(pid);
+    std::fs::remove_file(up_file()).map_err(|e| e.to_string())?;
+    println!("Cinder (process group {pid}) stopped.");
+    Ok(())
 }
