@@ -1,6 +1,9 @@
 //! Helpers shared by the workspace-level tests: where the workspace is, and
 //! the examples of a spec.
 
+pub mod conformance;
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;

@@ -122,6 +122,7 @@ impl Cinder {
     /// Starts a server.
     pub fn start_with(options: Options) -> Result<Cinder> {
         let venv = ensure_venv()?;
+        remove_stale_runs();
         let port = free_port()?;
         let dir = state_dir().join("runs").join(format!("{port}-{}", std::process::id()));
         if dir.exists() {
@@ -289,6 +290,23 @@ pub fn kill_group(pgid: u32) {
     // SAFETY: as above.
     unsafe {
         libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// Removes the folders of runs whose process is gone (a failed run's folder
+/// stays for inspection until the next start).
+fn remove_stale_runs() {
+    let Ok(entries) = std::fs::read_dir(state_dir().join("runs")) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.rsplit('-').next().and_then(|p| p.parse::<libc::pid_t>().ok()) else { continue };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        let up = std::fs::read_to_string(state_dir().join("up.pid")).unwrap_or_default();
+        let is_up = up.split_whitespace().nth(1).is_some_and(|port| name.starts_with(&format!("{port}-")));
+        if !alive && !is_up {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
