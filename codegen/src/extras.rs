@@ -151,7 +151,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
         Some(s) => quote!(Some(#s)),
         None => quote!(None),
     };
-    let max = opt_mv(model.max_microversion);
+    let max = opt_mv(model.max_microversion.filter(|_| service.microversion_service.is_some()));
 
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => action_call(op, a),

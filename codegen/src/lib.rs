@@ -44,13 +44,22 @@ pub struct ServiceSpec {
 }
 
 /// Every service the workspace generates.
-pub const SERVICES: &[ServiceSpec] = &[ServiceSpec {
-    spec_path: "spec/block-storage-v3.yaml",
-    module: "block_storage",
-    service_type: "block-storage",
-    microversion_service: Some("volume"),
-    timeout_seconds: 120,
-}];
+pub const SERVICES: &[ServiceSpec] = &[
+    ServiceSpec {
+        spec_path: "spec/block-storage-v3.yaml",
+        module: "block_storage",
+        service_type: "block-storage",
+        microversion_service: Some("volume"),
+        timeout_seconds: 120,
+    },
+    ServiceSpec {
+        spec_path: "spec/identity-v3.yaml",
+        module: "identity",
+        service_type: "identity",
+        microversion_service: None,
+        timeout_seconds: 60,
+    },
+];
 
 /// Generates the files of `service` from its spec text.
 pub fn generate(service: &ServiceSpec, spec_text: &str) -> Result<Vec<GeneratedFile>> {

@@ -24,6 +24,9 @@ pub const PAGINATION: &str = "x-openstack-pagination";
 pub const ACTIONS: &str = "x-openstack-actions";
 /// The string format of OpenStack's zone-less timestamps.
 pub const NAIVE_DATE_TIME: &str = "naive-date-time";
+/// Timestamp formats the generator maps to the crate's `Timestamp` (which
+/// reads both): zone-less (Cinder, Trove) and RFC 3339 (Keystone).
+pub const TIMESTAMP_FORMATS: [&str; 2] = [NAIVE_DATE_TIME, "date-time"];
 /// The shared error schema every operation must use for `4XX` and `5XX`.
 pub const FAULT_SCHEMA: &str = "Fault";
 
@@ -113,9 +116,9 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
         if let Some(values) = schema.get(EXTENSIBLE_ENUM) {
             open_enums.push(open_enum(&c, name, schema, values, &at)?);
         }
-        if schema.get("format").and_then(Value::as_str) == Some(NAIVE_DATE_TIME) {
+        if let Some(format) = schema.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f)) {
             if schema.get("type").and_then(Value::as_str) != Some("string") {
-                return Err(c.err(None, &at, format!("`format: {NAIVE_DATE_TIME}` needs `type: string`")));
+                return Err(c.err(None, &at, format!("`format: {format}` needs `type: string`")));
             }
             timestamps.push(name.clone());
         }
@@ -557,7 +560,7 @@ fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
 fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<()> {
     match node {
         Value::Object(map) => {
-            if map.get("format").and_then(Value::as_str) == Some(NAIVE_DATE_TIME) {
+            if let Some(format) = map.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f)) {
                 let depth = at.matches('/').count();
                 let named = at.starts_with("/components/schemas/") && depth == 3;
                 if !named {
@@ -565,7 +568,7 @@ fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<(
                     return Err(c.err(
                         op.as_deref(),
                         at,
-                        format!("`format: {NAIVE_DATE_TIME}` must sit on a named schema in #/components/schemas; reference that schema here"),
+                        format!("`format: {format}` must sit on a named schema in #/components/schemas; reference that schema here"),
                     ));
                 }
             }

@@ -1,8 +1,15 @@
-//! Per-client settings the generated calls read: the token and the
-//! microversion.
+//! Per-client settings the generated calls read: where the token comes
+//! from, the microversion, the retry policy and the clock.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::Error;
+use crate::clock::{Clock, SystemClock};
+use crate::retry::RetryPolicy;
 
 /// An OpenStack API microversion, `major.minor` (`3.64`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,12 +67,19 @@ impl FromStr for Microversion {
     }
 }
 
-/// A secret string: kept out of `Debug` and `Display`.
+/// A secret string (password, token, credential secret): its `Debug` shows
+/// `<redacted>` and it has no `Display`.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
+pub struct Secret(String);
 
 impl Secret {
-    pub(crate) fn expose(&self) -> &str {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for sending it.
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -76,25 +90,79 @@ impl fmt::Debug for Secret {
     }
 }
 
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+/// The future of [`TokenSource::token`].
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + 'a>>;
+
+/// Where a client gets its `X-Auth-Token`: a fixed token, or a Keystone
+/// session that renews it.
+pub trait TokenSource: fmt::Debug + Send + Sync {
+    /// A token that is valid now; with `renew`, a new one even if the
+    /// current one has not expired (after the server refused it with 401).
+    fn token(&self, renew: bool) -> TokenFuture<'_>;
+
+    /// Whether `token(true)` can give a different token.
+    fn renewable(&self) -> bool;
+}
+
+#[derive(Debug)]
+struct StaticToken(Secret);
+
+impl TokenSource for StaticToken {
+    fn token(&self, _renew: bool) -> TokenFuture<'_> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn renewable(&self) -> bool {
+        false
+    }
+}
+
 /// What a generated client sends with every request besides the call's own
-/// parameters.
+/// parameters, and how it retries and waits.
 ///
 /// `Debug` never shows the token.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClientConfig {
-    token: Option<Secret>,
+    auth: Option<Arc<dyn TokenSource>>,
     microversion: Option<Microversion>,
+    retry: RetryPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self { auth: None, microversion: None, retry: RetryPolicy::default(), clock: Arc::new(SystemClock) }
+    }
 }
 
 impl ClientConfig {
-    /// No token, the service's base microversion.
+    /// No token, the service's base microversion, the default retry policy.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sends `token` as `X-Auth-Token`.
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Secret(token.into()));
+    pub fn with_token(self, token: impl Into<String>) -> Self {
+        self.with_token_source(Arc::new(StaticToken(Secret(token.into()))))
+    }
+
+    /// Takes the token from `source` before every request, and asks it for a
+    /// new one once when the server answers 401.
+    pub fn with_token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.auth = Some(source);
         self
     }
 
@@ -105,13 +173,35 @@ impl ClientConfig {
         self
     }
 
+    /// How requests are retried.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The clock retries and waiters use.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The microversion set with [`with_microversion`](Self::with_microversion).
     pub fn microversion(&self) -> Option<Microversion> {
         self.microversion
     }
 
-    pub(crate) fn token(&self) -> Option<&Secret> {
-        self.token.as_ref()
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub(crate) fn auth(&self) -> Option<&Arc<dyn TokenSource>> {
+        self.auth.as_ref()
     }
 }
 

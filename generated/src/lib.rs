@@ -30,9 +30,11 @@
 
 #![deny(missing_docs)]
 
+pub mod clock;
 mod config;
 mod fault;
 pub mod paging;
+pub mod retry;
 pub mod runtime;
 mod timestamp;
 mod unknown;
@@ -43,8 +45,14 @@ mod unknown;
 #[rustfmt::skip]
 pub mod block_storage;
 
-pub use config::{ClientConfig, Microversion, ParseMicroversionError};
+/// Identity (Keystone) v3: issuing tokens. Generated from
+/// `spec/identity-v3.yaml`; the session uses it to authenticate.
+#[allow(clippy::all, missing_docs)]
+#[rustfmt::skip]
+pub mod identity;
+
+pub use config::{ClientConfig, Microversion, ParseMicroversionError, Secret, TokenFuture, TokenSource};
 pub use fault::Fault;
-pub use runtime::{Error, ResponseValue};
+pub use runtime::{Error, ErrorKind, ResponseValue};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::UnknownValue;

@@ -15,6 +15,9 @@ use std::fmt;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use crate::clock::since;
+use crate::config::Secret;
+use crate::retry::{Attempt, retry_after};
 use crate::{ClientConfig, Fault, Microversion};
 
 pub use progenitor_client::{ByteStream, RequestBuilderExt, encode_path};
@@ -129,7 +132,7 @@ where
     /// Adds the token and the microversion, and refuses a call (or a query
     /// parameter) the configured microversion does not have.
     async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
-        prepare(self.inner().as_ref(), self.service_info(), request, info)
+        prepare(self.inner().as_ref(), self.service_info(), request, info).await
     }
 
     /// Runs after the response (or transport error) arrived.
@@ -141,12 +144,11 @@ where
         Ok(())
     }
 
-    /// Sends the request and labels the response with the operation, so that
-    /// decoding errors can name it.
+    /// Sends the request: retries it as the client's [`RetryPolicy`] allows,
+    /// renews the token once on a 401, records a `tracing` span, and labels
+    /// the response with the operation so that errors can name it.
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        let mut response = self.client().execute(request).await?;
-        response.extensions_mut().insert(CallLabel(info.operation_id));
-        Ok(response)
+        execute(self.client(), self.inner().as_ref(), self.service_info(), request, info).await
     }
 }
 
@@ -157,7 +159,7 @@ fn label(response: &reqwest::Response) -> &'static str {
     response.extensions().get::<CallLabel>().map_or("(unknown operation)", |l| l.0)
 }
 
-fn prepare<E>(
+async fn prepare<E>(
     config: &ClientConfig,
     service: &ServiceInfo,
     request: &mut reqwest::Request,
@@ -184,18 +186,117 @@ fn prepare<E>(
         }
     }
 
-    let headers = request.headers_mut();
-    if let Some(token) = config.token() {
-        let mut value = HeaderValue::from_str(token.expose())
-            .map_err(|_| Error::InvalidRequest("the token is not a valid header value".to_owned()))?;
-        value.set_sensitive(true);
-        headers.insert("x-auth-token", value);
+    if let Some(auth) = config.auth() {
+        let token = auth.token(false).await.map_err(Error::into_untyped_auth)?;
+        set_token(request, &token)?;
     }
+    let headers = request.headers_mut();
     if let (Some(name), Some(version)) = (service.microversion_service, effective) {
         let value = HeaderValue::from_str(&format!("{name} {version}")).expect("a microversion is ASCII");
         headers.insert("openstack-api-version", value);
     }
     Ok(())
+}
+
+fn set_token<E>(request: &mut reqwest::Request, token: &Secret) -> Result<(), Error<E>> {
+    let mut value = HeaderValue::from_str(token.expose())
+        .map_err(|_| Error::Configuration("the token is not a valid header value".to_owned()))?;
+    value.set_sensitive(true);
+    request.headers_mut().insert("x-auth-token", value);
+    Ok(())
+}
+
+async fn execute(
+    http: &reqwest::Client,
+    config: &ClientConfig,
+    service: &ServiceInfo,
+    request: reqwest::Request,
+    info: &OperationInfo,
+) -> reqwest::Result<reqwest::Response> {
+    use tracing::Instrument;
+
+    let method = request.method().clone();
+    let template = service.operation(info.operation_id).map_or("", |op| op.path);
+    let span = tracing::debug_span!(
+        "openstack_request",
+        service = service.service_type,
+        operation = info.operation_id,
+        method = %method,
+        path = template,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    async move {
+        let policy = config.retry();
+        let clock = config.clock().clone();
+        let started = clock.now();
+        let mut renewed = false;
+        let mut attempt = 1u32;
+        let mut current = request;
+        loop {
+            let spare = current.try_clone();
+            let result = http.execute(current).await;
+
+            // A refused token is renewed once and the request sent again.
+            if let (Ok(response), Some(auth), false) = (&result, config.auth(), renewed)
+                && response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && auth.renewable()
+                && let Some(mut next) = spare.as_ref().and_then(reqwest::Request::try_clone)
+            {
+                renewed = true;
+                match auth.token(true).await {
+                    Ok(token) if set_token::<()>(&mut next, &token).is_ok() => {
+                        tracing::debug!("401: token renewed, sending again");
+                        current = next;
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "401: renewing the token failed"),
+                }
+            }
+
+            let verdict = match &result {
+                Err(e) => retry_after(&method, Attempt::Transport { connect: e.is_connect() }),
+                Ok(response) => retry_after(
+                    &method,
+                    Attempt::Status(
+                        response.status(),
+                        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
+                    ),
+                ),
+            };
+            let elapsed = since(&*clock, started);
+            match (verdict, spare) {
+                (Some(asked), Some(next)) if attempt < policy.max_attempts && elapsed < policy.max_elapsed => {
+                    let wait = asked.map_or_else(|| policy.backoff(attempt), |asked| asked.min(policy.max_backoff));
+                    match &result {
+                        Ok(r) => tracing::debug!(status = r.status().as_u16(), ?wait, attempt, "retrying"),
+                        Err(e) => tracing::debug!(error = %e, ?wait, attempt, "retrying"),
+                    }
+                    clock.sleep(wait).await;
+                    attempt += 1;
+                    current = next;
+                }
+                _ => {
+                    let span = tracing::Span::current();
+                    span.record("attempts", attempt);
+                    span.record("duration_ms", since(&*clock, started).as_millis() as u64);
+                    return result.map(|mut response| {
+                        span.record("status", response.status().as_u16());
+                        if let Some(id) = request_id(response.headers()) {
+                            span.record("request_id", id);
+                        }
+                        response.extensions_mut().insert(CallLabel(info.operation_id));
+                        response
+                    });
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
 }
 
 /// Refuses the call `method_name` when it needs a higher microversion than
@@ -438,6 +539,42 @@ pub enum Error<E = Fault> {
     InvalidResponsePayload(Box<InvalidPayload>),
     /// A status the spec does not list for the operation.
     UnexpectedResponse(reqwest::Response),
+    /// The client's configuration is unusable (no `auth_url`, an unknown
+    /// cloud, no endpoint in the catalog, …); nothing was sent.
+    Configuration(String),
+    /// Keystone did not issue a token.
+    Authentication {
+        /// What went wrong, with Keystone's message when it sent one.
+        message: String,
+        /// Keystone's HTTP status, when it answered.
+        status: Option<reqwest::StatusCode>,
+        /// Keystone's request id, when it answered.
+        request_id: Option<String>,
+    },
+    /// A waiter saw the resource reach a failure status.
+    WaitFailed {
+        /// `backup`, `snapshot`, `volume`, …
+        resource: &'static str,
+        /// The resource's id.
+        id: String,
+        /// The status it reached.
+        status: String,
+        /// The server's reason (`fail_reason`), when it gives one.
+        reason: Option<String>,
+    },
+    /// A waiter gave up.
+    WaitTimedOut {
+        /// `backup`, `snapshot`, `volume`, …
+        resource: &'static str,
+        /// The resource's id.
+        id: String,
+        /// The status it wanted.
+        wanted: String,
+        /// The last status seen (`None`: not seen yet).
+        last_status: Option<String>,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
     /// The call, or one of its query parameters, needs a higher microversion
     /// than the client is configured with; nothing was sent.
     MicroversionUnsupported {
@@ -452,7 +589,69 @@ pub enum Error<E = Fault> {
     },
 }
 
+/// The kind of an [`Error`], for code that handles kinds alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Unusable configuration; nothing was sent.
+    Configuration,
+    /// No token: Keystone refused, or the service answered 401.
+    Authentication,
+    /// The server could not be reached or the connection broke.
+    Transport,
+    /// A connect or request timeout.
+    Timeout,
+    /// The call needs a higher microversion; nothing was sent.
+    MicroversionUnsupported,
+    /// The server answered with an error status.
+    Server,
+    /// The response could not be read or decoded.
+    UndecodableResponse,
+    /// The request could not be built; nothing was sent.
+    InvalidRequest,
+    /// A waiter saw a failure status.
+    WaitFailed,
+    /// A waiter gave up.
+    WaitTimedOut,
+}
+
 impl<E> Error<E> {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::CommunicationError(e) if e.is_timeout() => ErrorKind::Timeout,
+            Error::CommunicationError(_) => ErrorKind::Transport,
+            Error::ErrorResponse(rv) if rv.status() == reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Authentication,
+            Error::UnexpectedResponse(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                ErrorKind::Authentication
+            }
+            Error::ErrorResponse(_) | Error::UnexpectedResponse(_) => ErrorKind::Server,
+            Error::ResponseBodyError(e) if e.source.is_timeout() => ErrorKind::Timeout,
+            Error::ResponseBodyError(_) | Error::InvalidResponsePayload(_) => ErrorKind::UndecodableResponse,
+            Error::Configuration(_) => ErrorKind::Configuration,
+            Error::Authentication { .. } => ErrorKind::Authentication,
+            Error::WaitFailed { .. } => ErrorKind::WaitFailed,
+            Error::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
+            Error::MicroversionUnsupported { .. } => ErrorKind::MicroversionUnsupported,
+        }
+    }
+
+    /// A connect or request timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == ErrorKind::Timeout
+    }
+
+    /// No (valid) token.
+    pub fn is_authentication(&self) -> bool {
+        self.kind() == ErrorKind::Authentication
+    }
+
+    /// The server answered 409 or 400 because of the resource's state.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(reqwest::StatusCode::CONFLICT)
+    }
+
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<reqwest::StatusCode> {
         match self {
@@ -461,7 +660,37 @@ impl<E> Error<E> {
             Error::InvalidResponsePayload(e) => Some(e.status),
             Error::UnexpectedResponse(r) => Some(r.status()),
             Error::CommunicationError(e) => e.status(),
-            Error::InvalidRequest(_) | Error::MicroversionUnsupported { .. } => None,
+            Error::Authentication { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// Turns an error into the same error for another body type (the body
+    /// of an error response is dropped: only used for token-source errors,
+    /// which never carry one).
+    pub(crate) fn into_untyped_auth<F>(self) -> Error<F> {
+        match self {
+            Error::ErrorResponse(rv) => Error::Authentication {
+                message: format!("{} answered HTTP {}", rv.operation(), rv.status().as_u16()),
+                status: Some(rv.status()),
+                request_id: rv.request_id().map(str::to_owned),
+            },
+            Error::InvalidRequest(m) => Error::InvalidRequest(m),
+            Error::CommunicationError(e) => Error::CommunicationError(e),
+            Error::ResponseBodyError(e) => Error::ResponseBodyError(e),
+            Error::InvalidResponsePayload(e) => Error::InvalidResponsePayload(e),
+            Error::UnexpectedResponse(r) => Error::UnexpectedResponse(r),
+            Error::Configuration(m) => Error::Configuration(m),
+            Error::Authentication { message, status, request_id } => {
+                Error::Authentication { message, status, request_id }
+            }
+            Error::WaitFailed { resource, id, status, reason } => Error::WaitFailed { resource, id, status, reason },
+            Error::WaitTimedOut { resource, id, wanted, last_status, waited } => {
+                Error::WaitTimedOut { resource, id, wanted, last_status, waited }
+            }
+            Error::MicroversionUnsupported { operation, parameter, required, configured } => {
+                Error::MicroversionUnsupported { operation, parameter, required, configured }
+            }
         }
     }
 
@@ -488,7 +717,7 @@ impl<E> Error<E> {
         }
     }
 
-    /// The server answered 404.
+    /// The server answered 404 (a waiter for deletion treats it as success).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(reqwest::StatusCode::NOT_FOUND)
     }
@@ -554,6 +783,27 @@ impl fmt::Display for Error<Fault> {
             Error::UnexpectedResponse(r) => {
                 write!(f, "{}: unexpected HTTP {}{}", label(r), r.status().as_u16(), rid(request_id(r.headers())))
             }
+            Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
+            Error::Authentication { message, status, request_id } => {
+                write!(f, "authentication failed: {message}")?;
+                if let Some(s) = status {
+                    write!(f, " (HTTP {})", s.as_u16())?;
+                }
+                write!(f, "{}", rid(request_id.as_deref()))
+            }
+            Error::WaitFailed { resource, id, status, reason } => {
+                write!(f, "{resource} {id} went to {status}")?;
+                match reason {
+                    Some(r) => write!(f, ": {r}"),
+                    None => Ok(()),
+                }
+            }
+            Error::WaitTimedOut { resource, id, wanted, last_status, waited } => write!(
+                f,
+                "gave up waiting after {:.1} s for {resource} {id} to be {wanted}; last status: {}",
+                waited.as_secs_f64(),
+                last_status.as_deref().unwrap_or("(none seen)")
+            ),
             Error::MicroversionUnsupported { operation, parameter, required, configured } => match parameter {
                 Some(p) => write!(
                     f,

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use futures_util::TryStreamExt;
 use openstack_backups::block_storage::operations::OPERATIONS;
 use openstack_backups::block_storage::{Client, types};
+use openstack_backups::retry::RetryPolicy;
 use openstack_backups::{ClientConfig, Error, Microversion};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
@@ -80,10 +81,12 @@ impl Harness {
     }
 }
 
+/// A client without retries: these tests look at single exchanges (retries
+/// have their own tests).
 fn client(server: &MockServer, version: Microversion) -> Client {
     Client::new(
         &format!("{}/v3/{PROJECT}", server.uri()),
-        ClientConfig::new().with_token(TOKEN).with_microversion(version),
+        ClientConfig::new().with_token(TOKEN).with_microversion(version).with_retry(RetryPolicy::none()),
     )
 }
 
