@@ -136,6 +136,9 @@ fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Re
     for name in &model.timestamps {
         settings.with_replacement(name, "crate::Timestamp", [TypeImpl::Display, TypeImpl::FromStr].into_iter());
     }
+    for name in &model.secrets {
+        settings.with_replacement(name, "crate::Secret", std::iter::empty());
+    }
     for e in &model.open_enums {
         settings.with_replacement(
             &e.name,

@@ -128,8 +128,10 @@ pub struct Model {
     pub operations: Vec<Operation>,
     /// Open enums.
     pub open_enums: Vec<OpenEnum>,
-    /// Component schemas that are naive timestamps.
+    /// Component schemas that are timestamps.
     pub timestamps: Vec<String>,
+    /// Component schemas that are secrets (`format: password`).
+    pub secrets: Vec<String>,
     /// The shared error schema's component name.
     pub fault: String,
 }

@@ -27,6 +27,9 @@ pub const NAIVE_DATE_TIME: &str = "naive-date-time";
 /// Timestamp formats the generator maps to the crate's `Timestamp` (which
 /// reads both): zone-less (Cinder, Trove) and RFC 3339 (Keystone).
 pub const TIMESTAMP_FORMATS: [&str; 2] = [NAIVE_DATE_TIME, "date-time"];
+/// The string format of secrets (passwords, tokens): mapped to the crate's
+/// `Secret`, whose `Debug` hides the value.
+pub const PASSWORD: &str = "password";
 /// The shared error schema every operation must use for `4XX` and `5XX`.
 pub const FAULT_SCHEMA: &str = "Fault";
 
@@ -111,6 +114,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
 
     let mut open_enums = Vec::new();
     let mut timestamps = Vec::new();
+    let mut secrets = Vec::new();
     for (name, schema) in &schemas {
         let at = pointer(["components", "schemas", name]);
         if let Some(values) = schema.get(EXTENSIBLE_ENUM) {
@@ -121,6 +125,12 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
                 return Err(c.err(None, &at, format!("`format: {format}` needs `type: string`")));
             }
             timestamps.push(name.clone());
+        }
+        if schema.get("format").and_then(Value::as_str) == Some(PASSWORD) {
+            if schema.get("type").and_then(Value::as_str) != Some("string") {
+                return Err(c.err(None, &at, "`format: password` needs `type: string`"));
+            }
+            secrets.push(name.clone());
         }
     }
 
@@ -165,7 +175,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
 
     let max_microversion = raw.pointer("/info/version").and_then(Value::as_str).and_then(Microversion::parse);
 
-    Ok(Model { max_microversion, operations, open_enums, timestamps, fault: FAULT_SCHEMA.to_owned() })
+    Ok(Model { max_microversion, operations, open_enums, timestamps, secrets, fault: FAULT_SCHEMA.to_owned() })
 }
 
 fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &str) -> Result<OpenEnum> {
@@ -560,7 +570,9 @@ fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
 fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<()> {
     match node {
         Value::Object(map) => {
-            if let Some(format) = map.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f)) {
+            if let Some(format) =
+                map.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f) || *f == PASSWORD)
+            {
                 let depth = at.matches('/').count();
                 let named = at.starts_with("/components/schemas/") && depth == 3;
                 if !named {

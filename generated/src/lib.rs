@@ -29,15 +29,23 @@
 //! is hand-written runtime support that the generated code binds to.
 
 #![deny(missing_docs)]
+// `Error` has the variants the generated calls construct by value
+// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
+// so it cannot box them away; every fallible function here returns it.
+#![allow(clippy::result_large_err)]
 
+pub mod auth;
 pub mod clock;
+pub mod cloud;
 mod config;
 mod fault;
 pub mod paging;
 pub mod retry;
 pub mod runtime;
+mod session;
 mod timestamp;
 mod unknown;
+pub mod wait;
 
 /// Block Storage (Cinder) v3: backups, snapshots and the volume calls their
 /// workflows need. Generated from `spec/block-storage-v3.yaml`.
@@ -54,5 +62,6 @@ pub mod identity;
 pub use config::{ClientConfig, Microversion, ParseMicroversionError, Secret, TokenFuture, TokenSource};
 pub use fault::Fault;
 pub use runtime::{Error, ErrorKind, ResponseValue};
+pub use session::{BLOCK_STORAGE_TYPES, Session, SessionBuilder, negotiate, select_endpoint};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::UnknownValue;

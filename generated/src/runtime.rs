@@ -6,11 +6,6 @@
 //! these versions know the operation table, so an error can always name the
 //! operation, the HTTP status and the request id.
 
-// `Error` has the variants progenitor's generated code constructs by value
-// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
-// so it cannot box them away.
-#![allow(clippy::result_large_err)]
-
 use std::fmt;
 
 use reqwest::header::{HeaderMap, HeaderValue};

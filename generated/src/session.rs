@@ -1,0 +1,437 @@
+//! A session: authenticates with Keystone (or uses a given token), finds
+//! service endpoints in the catalog, negotiates microversions, and hands out
+//! generated clients that share its connection pool, token, retry policy and
+//! clock.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), openstack_backups::Error> {
+//! use futures_util::TryStreamExt;
+//! let session = openstack_backups::Session::from_env().await?; // OS_CLOUD or OS_*
+//! let cinder = session.block_storage().await?;
+//! let backups: Vec<_> = cinder.list_backups_detail().stream().try_collect().await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{AuthMethod, KeystoneAuth, Scope};
+use crate::clock::{Clock, SystemClock};
+use crate::cloud::{CloudConfig, Interface};
+use crate::identity::types::CatalogEntry;
+use crate::retry::RetryPolicy;
+use crate::runtime::ServiceInfo;
+use crate::{ClientConfig, Error, Microversion, Secret, TokenSource};
+
+/// Catalog service types of block storage, in order of preference.
+pub const BLOCK_STORAGE_TYPES: &[&str] = &["block-storage", "volumev3", "volume"];
+
+/// Builds a [`Session`].
+#[derive(Debug, Default)]
+pub struct SessionBuilder {
+    auth_url: Option<String>,
+    method: Option<AuthMethod>,
+    scope: Option<Scope>,
+    token: Option<(Secret, Option<String>)>,
+    region: Option<String>,
+    interface: Interface,
+    overrides: BTreeMap<String, String>,
+    cacert: Option<std::path::PathBuf>,
+    insecure: bool,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    clock: Option<Arc<dyn Clock>>,
+    pins: BTreeMap<String, Microversion>,
+}
+
+impl SessionBuilder {
+    /// Keystone's URL (`https://keystone:5000` or `…/v3`).
+    pub fn auth_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_url = Some(url.into());
+        self
+    }
+
+    /// How to authenticate.
+    pub fn auth(mut self, method: AuthMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// What to scope the token to.
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// Uses a token as it is, without Keystone; every service then needs an
+    /// endpoint override. `project_id` fills `%(project_id)s` in overrides.
+    pub fn token(mut self, token: impl Into<String>, project_id: Option<String>) -> Self {
+        self.token = Some((Secret::new(token.into()), project_id));
+        self
+    }
+
+    /// `region_name`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// `interface` (public by default).
+    pub fn interface(mut self, interface: Interface) -> Self {
+        self.interface = interface;
+        self
+    }
+
+    /// Uses `url` for `service` (`block_storage`, `database`) instead of the
+    /// catalog. `%(project_id)s` and `$(project_id)s` are filled in.
+    pub fn endpoint_override(mut self, service: &str, url: impl Into<String>) -> Self {
+        self.overrides.insert(service.replace('-', "_"), url.into());
+        self
+    }
+
+    /// Extra trusted root certificates (PEM).
+    pub fn cacert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.cacert = Some(path.into());
+        self
+    }
+
+    /// Skips certificate checks (`verify: false`).
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// The TCP connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The timeout of a whole request (default 120 s: a restore to a new
+    /// volume answers only once the volume exists).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How requests are retried.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The clock (tests inject one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Uses `microversion` for `service` instead of negotiating.
+    pub fn microversion(mut self, service: &str, microversion: Microversion) -> Self {
+        self.pins.insert(service.replace('-', "_"), microversion);
+        self
+    }
+
+    /// Settings from a [`CloudConfig`].
+    pub fn cloud(mut self, cloud: CloudConfig) -> Result<Self, Error> {
+        if let Some(url) = cloud.auth_url {
+            self = self.auth_url(url);
+        }
+        self.method = cloud.auth;
+        self.scope = cloud.scope;
+        self.token = cloud.fixed_token;
+        self.region = cloud.region;
+        self.interface = cloud.interface;
+        self.overrides.extend(cloud.endpoint_overrides);
+        self.cacert = cloud.cacert;
+        self.insecure = cloud.insecure;
+        if let Some(v) = cloud.block_storage_microversion.filter(|v| v.contains('.')) {
+            let v = v.parse().map_err(|e| Error::Configuration(format!("block_storage_api_version: {e}")))?;
+            self.pins.insert("block_storage".to_owned(), v);
+        }
+        Ok(self)
+    }
+
+    /// Builds the session (no request is sent yet).
+    pub fn build(self) -> Result<Session, Error> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .timeout(self.timeout.unwrap_or(Duration::from_secs(120)));
+        if self.insecure || self.cacert.is_some() {
+            http = tls(http, self.cacert.as_deref(), self.insecure)?;
+        }
+        let http = http.build().map_err(|e| Error::Configuration(format!("HTTP client: {e}")))?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let retry = self.retry.unwrap_or_default();
+        let base = ClientConfig::new().with_retry(retry.clone()).with_clock(clock.clone());
+        let auth = match (self.token, self.method) {
+            (Some((token, project)), _) => Auth::Fixed { token, project_id: project },
+            (None, Some(method)) => {
+                let url = self.auth_url.ok_or_else(|| Error::Configuration("auth_url is missing".to_owned()))?;
+                Auth::Keystone(Arc::new(KeystoneAuth::new(&url, http.clone(), method, self.scope, base.clone())?))
+            }
+            (None, None) => {
+                return Err(Error::Configuration(
+                    "no credentials: set a cloud (OS_CLOUD), OS_* variables, an auth method or a token".to_owned(),
+                ));
+            }
+        };
+        Ok(Session {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                region: self.region,
+                interface: self.interface,
+                overrides: self.overrides,
+                base,
+                pins: self.pins,
+            }),
+        })
+    }
+}
+
+#[cfg(any(feature = "native-tls", feature = "rustls"))]
+fn tls(
+    mut http: reqwest::ClientBuilder,
+    cacert: Option<&std::path::Path>,
+    insecure: bool,
+) -> Result<reqwest::ClientBuilder, Error> {
+    if let Some(path) = cacert {
+        let pem = std::fs::read(path).map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?
+        {
+            http = http.tls_certs_merge([cert]);
+        }
+    }
+    Ok(http.tls_danger_accept_invalid_certs(insecure))
+}
+
+#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
+fn tls(
+    _http: reqwest::ClientBuilder,
+    _cacert: Option<&std::path::Path>,
+    _insecure: bool,
+) -> Result<reqwest::ClientBuilder, Error> {
+    Err(Error::Configuration("cacert/verify need TLS: build with the `native-tls` or `rustls` feature".to_owned()))
+}
+
+enum Auth {
+    Fixed { token: Secret, project_id: Option<String> },
+    Keystone(Arc<KeystoneAuth>),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Fixed { project_id, .. } => {
+                f.debug_struct("Fixed").field("token", &"<redacted>").field("project_id", project_id).finish()
+            }
+            Auth::Keystone(k) => k.fmt(f),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    auth: Auth,
+    region: Option<String>,
+    interface: Interface,
+    overrides: BTreeMap<String, String>,
+    base: ClientConfig,
+    pins: BTreeMap<String, Microversion>,
+}
+
+/// An authenticated connection to one cloud; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl Session {
+    /// A builder.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// The cloud named by `OS_CLOUD` (from `clouds.yaml`), or the `OS_*`
+    /// variables; authenticates at once, so bad credentials fail here.
+    pub async fn from_env() -> Result<Session, Error> {
+        Self::connect(CloudConfig::from_env()?).await
+    }
+
+    /// The cloud `name` of `clouds.yaml`; authenticates at once.
+    pub async fn from_cloud(name: &str) -> Result<Session, Error> {
+        Self::connect(CloudConfig::named(name)?).await
+    }
+
+    /// A session for `cloud`; authenticates at once.
+    pub async fn connect(cloud: CloudConfig) -> Result<Session, Error> {
+        let session = Session::builder().cloud(cloud)?.build()?;
+        session.authenticate().await?;
+        Ok(session)
+    }
+
+    /// Gets a token now (otherwise the first call does).
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        if let Auth::Keystone(k) = &self.inner.auth {
+            k.token_info(false).await?;
+        }
+        Ok(())
+    }
+
+    /// The project of the token (or the one given with a fixed token).
+    pub async fn project_id(&self) -> Result<Option<String>, Error> {
+        match &self.inner.auth {
+            Auth::Fixed { project_id, .. } => Ok(project_id.clone()),
+            Auth::Keystone(k) => Ok(k.token_info(false).await?.project_id.clone()),
+        }
+    }
+
+    fn token_source(&self) -> Arc<dyn TokenSource> {
+        match &self.inner.auth {
+            Auth::Fixed { token, .. } => Arc::new(FixedToken(token.clone())),
+            Auth::Keystone(k) => k.clone(),
+        }
+    }
+
+    /// The endpoint of the first of `types` (catalog service types) that
+    /// the override or the catalog has, for the session's region and
+    /// interface.
+    pub async fn endpoint(&self, service: &str, types: &[&str]) -> Result<String, Error> {
+        let project = self.project_id().await?;
+        if let Some(url) = self.inner.overrides.get(&service.replace('-', "_")) {
+            return fill_project(url, project.as_deref());
+        }
+        let catalog = match &self.inner.auth {
+            Auth::Keystone(k) => k.token_info(false).await?.catalog.clone(),
+            Auth::Fixed { .. } => {
+                return Err(Error::Configuration(format!(
+                    "no catalog with a fixed token: set an endpoint override for {service}"
+                )));
+            }
+        };
+        let url = select_endpoint(&catalog, types, self.inner.region.as_deref(), self.inner.interface)?;
+        fill_project(&url, project.as_deref())
+    }
+
+    /// A block-storage client: endpoint from the catalog (`block-storage`,
+    /// `volumev3` or `volume`), microversion negotiated with the server
+    /// (the highest both know) unless pinned.
+    pub async fn block_storage(&self) -> Result<crate::block_storage::Client, Error> {
+        let endpoint = self.endpoint("block_storage", BLOCK_STORAGE_TYPES).await?;
+        let probe = crate::block_storage::Client::new_with_client(
+            &endpoint,
+            self.inner.http.clone(),
+            self.inner.base.clone().with_token_source(self.token_source()),
+        );
+        let info = &crate::block_storage::operations::SERVICE;
+        let versions = probe.show_api_v3_version().await?.into_inner();
+        let server = versions
+            .versions
+            .iter()
+            .find(|v| v.status == "CURRENT")
+            .or_else(|| versions.versions.first())
+            .ok_or_else(|| Error::Configuration(format!("{endpoint}: the version document lists no version")))?;
+        let chosen =
+            negotiate(info, &server.min_version, &server.version, self.inner.pins.get("block_storage").copied())?;
+        Ok(crate::block_storage::Client::new_with_client(
+            &endpoint,
+            self.inner.http.clone(),
+            self.inner.base.clone().with_token_source(self.token_source()).with_microversion(chosen),
+        ))
+    }
+}
+
+#[derive(Debug)]
+struct FixedToken(Secret);
+
+impl TokenSource for FixedToken {
+    fn token(&self, _renew: bool) -> crate::TokenFuture<'_> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn renewable(&self) -> bool {
+        false
+    }
+}
+
+/// The microversion to use: the pin if the server has it, else the highest
+/// both the client and the server know.
+pub fn negotiate(
+    service: &ServiceInfo,
+    server_min: &str,
+    server_max: &str,
+    pin: Option<Microversion>,
+) -> Result<Microversion, Error> {
+    let parse = |v: &str| {
+        v.parse::<Microversion>()
+            .map_err(|e| Error::Configuration(format!("{}: the server's version document: {e}", service.service_type)))
+    };
+    let (min, max) = (parse(server_min)?, parse(server_max)?);
+    let ours = service.max_microversion.unwrap_or(max);
+    match pin {
+        Some(pin) if pin < min || pin > max => Err(Error::Configuration(format!(
+            "{}: microversion {pin} is outside the server's range {min}–{max}",
+            service.service_type
+        ))),
+        Some(pin) => Ok(pin),
+        None if ours < min => Err(Error::Configuration(format!(
+            "{}: the server needs at least {min}, this client knows up to {ours}",
+            service.service_type
+        ))),
+        None => Ok(ours.min(max)),
+    }
+}
+
+/// Picks the endpoint of the first service type found, for `interface` and
+/// (when given) `region`.
+pub fn select_endpoint(
+    catalog: &[CatalogEntry],
+    types: &[&str],
+    region: Option<&str>,
+    interface: Interface,
+) -> Result<String, Error> {
+    for wanted in types {
+        for entry in catalog.iter().filter(|e| e.type_ == *wanted) {
+            let found = entry.endpoints.iter().find(|e| {
+                e.interface == interface.as_str()
+                    && region.is_none_or(|r| e.region.as_deref() == Some(r) || e.region_id.as_deref() == Some(r))
+            });
+            if let Some(endpoint) = found {
+                return Ok(endpoint.url.clone());
+            }
+        }
+    }
+    let offered: Vec<String> = catalog
+        .iter()
+        .flat_map(|e| {
+            e.endpoints.iter().map(move |p| {
+                format!("{} {} {}", e.type_, p.interface, p.region.as_deref().or(p.region_id.as_deref()).unwrap_or("-"))
+            })
+        })
+        .collect();
+    Err(Error::Configuration(format!(
+        "the catalog has no {} endpoint of {:?}{} (it offers: {})",
+        interface.as_str(),
+        types,
+        region.map(|r| format!(" in region {r}")).unwrap_or_default(),
+        if offered.is_empty() { "nothing".to_owned() } else { offered.join("; ") }
+    )))
+}
+
+fn fill_project(url: &str, project: Option<&str>) -> Result<String, Error> {
+    let needs = url.contains("%(project_id)s") || url.contains("$(project_id)s");
+    match (needs, project) {
+        (false, _) => Ok(url.trim_end_matches('/').to_owned()),
+        (true, Some(p)) => {
+            Ok(url.replace("%(project_id)s", p).replace("$(project_id)s", p).trim_end_matches('/').to_owned())
+        }
+        (true, None) => Err(Error::Configuration(format!("{url} needs a project, and the token has none"))),
+    }
+}
