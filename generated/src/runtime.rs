@@ -623,6 +623,14 @@ impl<E> Error<E> {
             }
             Error::ErrorResponse(_) | Error::UnexpectedResponse(_) => ErrorKind::Server,
             Error::ResponseBodyError(e) if e.source.is_timeout() => ErrorKind::Timeout,
+            // An error status whose body is not the fault JSON (an HTML page
+            // from a proxy, an empty 504) is still the server's error.
+            Error::InvalidResponsePayload(e) if e.status == reqwest::StatusCode::UNAUTHORIZED => {
+                ErrorKind::Authentication
+            }
+            Error::InvalidResponsePayload(e) if e.status.is_client_error() || e.status.is_server_error() => {
+                ErrorKind::Server
+            }
             Error::ResponseBodyError(_) | Error::InvalidResponsePayload(_) => ErrorKind::UndecodableResponse,
             Error::Configuration(_) => ErrorKind::Configuration,
             Error::Authentication { .. } => ErrorKind::Authentication,

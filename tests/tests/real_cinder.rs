@@ -710,7 +710,125 @@ fn conformance_rejects_a_wrong_schema(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
     })
 }
 
+/// The session layer against the real server: endpoint override with the
+/// project filled in, negotiation, paging over many items with a small page
+/// size, and the waiters on every lifecycle; then the ten-line example
+/// program, configured by OS_CLOUD and a clouds.yaml.
+fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        use openstack_backups::wait::Waiter;
+        let session = openstack_backups::Session::builder()
+            .token(format!("admin:{}", ctx.project), Some(ctx.project.clone()))
+            .endpoint_override("block_storage", format!("{}/v3/%(project_id)s", ctx.proxy.url()))
+            .build()
+            .map_err(e("session"))?;
+        let c = session.block_storage().await.map_err(e("block_storage"))?;
+        let wait = Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(LIMIT);
+
+        let mut volumes = Vec::new();
+        for i in 0..10 {
+            let body = types::VolumeCreateRequest {
+                volume: types::VolumeCreate {
+                    size: Some(1.try_into().unwrap()),
+                    name: Some(format!("many-{i:02}")),
+                    ..Default::default()
+                },
+                os_sch_hnt_scheduler_hints: Default::default(),
+            };
+            volumes.push(c.create_volume().body(body).send().await.map_err(e("create"))?.into_inner().volume.id);
+        }
+        for id in &volumes {
+            wait.volume(&c, id, types::VolumeStatus::Available).await.map_err(e("wait volume"))?;
+        }
+        let names: Vec<String> = c
+            .list_volumes_detail()
+            .limit(3u64)
+            .sort("name:asc")
+            .stream()
+            .map_ok(|v| v.name.unwrap_or_default())
+            .try_collect()
+            .await
+            .map_err(e("stream"))?;
+        ensure!(
+            names.len() == 10 && names.windows(2).all(|w| w[0] < w[1]),
+            "ten volumes in four pages, in order: {names:?}"
+        );
+
+        let snap = c
+            .create_snapshot()
+            .body_map(|b| b.snapshot(types::builder::SnapshotCreate::default().volume_id(volumes[0].clone())))
+            .send()
+            .await
+            .map_err(e("snapshot"))?
+            .into_inner()
+            .snapshot
+            .id;
+        wait.snapshot(&c, &snap, types::SnapshotStatus::Available).await.map_err(e("wait snapshot"))?;
+        let backup = c
+            .create_backup()
+            .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(volumes[1].clone())))
+            .send()
+            .await
+            .map_err(e("backup"))?
+            .into_inner()
+            .backup
+            .id;
+        let done = wait.backup(&c, &backup, types::BackupStatus::Available).await.map_err(e("wait backup"))?;
+        ensure!(done.id == backup, "the waiter returns the backup");
+
+        // The example program, as a user runs it.
+        let exe = std::env::current_exe().map_err(|err| err.to_string())?;
+        let example =
+            exe.parent().and_then(|d| d.parent()).map(|d| d.join("examples/backups")).ok_or("target folder")?;
+        ensure!(
+            example.exists(),
+            "{} is missing: run the suite with `cargo xtask test` (it builds the examples)",
+            example.display()
+        );
+        let dir = CINDER.get().expect("server").dir().join(format!("cloud-{}", ctx.project));
+        std::fs::create_dir_all(&dir).map_err(|err| err.to_string())?;
+        let clouds = dir.join("clouds.yaml");
+        std::fs::write(
+            &clouds,
+            format!(
+                "clouds:\n  mycloud:\n    auth_type: admin_token\n    auth:\n      token: admin:{p}\n      project_id: {p}\n    block_storage_endpoint_override: {}/v3/%(project_id)s\n",
+                ctx.proxy.url(),
+                p = ctx.project
+            ),
+        )
+        .map_err(|err| err.to_string())?;
+        let out = tokio::process::Command::new(&example)
+            .arg(&volumes[2])
+            .env("OS_CLOUD", "mycloud")
+            .env("OS_CLIENT_CONFIG_FILE", &clouds)
+            .output()
+            .await
+            .map_err(|err| err.to_string())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        ensure!(out.status.success(), "the example failed: {}{}", stdout, String::from_utf8_lossy(&out.stderr));
+        ensure!(stdout.starts_with("1 backups\n") && stdout.contains(" is available"), "example printed: {stdout}");
+
+        let all: Vec<types::Backup> = c.list_backups_detail().stream().try_collect().await.map_err(e("list"))?;
+        for b in &all {
+            c.delete_backup().backup_id(&b.id).send().await.map_err(e("delete backup"))?;
+        }
+        for b in &all {
+            wait.backup_deleted(&c, &b.id).await.map_err(e("wait backup deleted"))?;
+        }
+        c.delete_snapshot().snapshot_id(&snap).send().await.map_err(e("delete snapshot"))?;
+        wait.snapshot_deleted(&c, &snap).await.map_err(e("wait snapshot deleted"))?;
+        for id in &volumes {
+            c.delete_volume().volume_id(id).send().await.map_err(e("delete volume"))?;
+        }
+        for id in &volumes {
+            wait.volume_deleted(&c, id).await.map_err(e("wait volume deleted"))?;
+        }
+        ctx.verify()
+    })
+}
+
 const SCENARIOS: &[(&str, Scenario)] = &[
+    ("session_paging_waiters_and_example", session_paging_waiters_and_example),
     ("conformance_rejects_a_wrong_schema", conformance_rejects_a_wrong_schema),
     ("versions_and_both_url_forms", versions_and_both_url_forms),
     ("backup_lifecycle", backup_lifecycle),

@@ -1,0 +1,670 @@
+//! The session layer against mock Keystone and Cinder servers, with an
+//! injected clock: authentication bodies, token expiry and 401 renewal,
+//! catalog selection, microversion negotiation, clouds.yaml and OS_*
+//! configuration, retries and fault injection, waiters, and secrets staying
+//! out of Debug, errors and logs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use openstack_backups::auth::{AuthMethod, Domain, Project, Scope, User};
+use openstack_backups::block_storage::types;
+use openstack_backups::clock::{Clock, Sleep};
+use openstack_backups::cloud::{CloudConfig, Environment, Interface};
+use openstack_backups::retry::RetryPolicy;
+use openstack_backups::wait::Waiter;
+use openstack_backups::{ErrorKind, Microversion, Secret, Session, negotiate, select_endpoint};
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const PROJECT: &str = "6b2c0f4e9a1d4c3b8e7f0a1b2c3d4e5f";
+const PASSWORD: &str = "pa55-w0rd-never-shown";
+
+/// A clock whose sleeps take no time: they move its time forward.
+#[derive(Debug)]
+struct FakeClock {
+    now: Mutex<DateTime<Utc>>,
+    slept: Mutex<Vec<Duration>>,
+}
+
+impl FakeClock {
+    fn at(t: DateTime<Utc>) -> Arc<Self> {
+        Arc::new(Self { now: Mutex::new(t), slept: Mutex::new(Vec::new()) })
+    }
+
+    fn advance(&self, d: Duration) {
+        *self.now.lock().unwrap() += chrono::Duration::from_std(d).unwrap();
+    }
+
+    fn slept(&self) -> Vec<Duration> {
+        self.slept.lock().unwrap().clone()
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.advance(duration);
+        self.slept.lock().unwrap().push(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
+}
+
+fn catalog(cinder: &str) -> Value {
+    json!([
+        {"type": "identity", "name": "keystone", "endpoints": [{"interface": "public", "region": "RegionOne", "url": "http://k/v3"}]},
+        {"type": "volumev3", "name": "cinderv3", "endpoints": [
+            {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": format!("{cinder}/v3/%(project_id)s")},
+            {"interface": "internal", "region": "RegionOne", "region_id": "RegionOne", "url": "http://internal.invalid/v3"}
+        ]}
+    ])
+}
+
+fn versions(max: &str) -> Value {
+    json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": max, "min_version": "3.0",
+        "updated": "2023-08-31T00:00:00Z", "links": [], "media-types": []}]})
+}
+
+/// Mounts Keystone (token `tok-N` for the N-th issue) and the version
+/// document on `server`; returns the issue counter.
+async fn keystone(server: &MockServer, expires_in: chrono::Duration, clock: Arc<FakeClock>) -> Arc<Mutex<u32>> {
+    let issued = Arc::new(Mutex::new(0u32));
+    let counter = issued.clone();
+    let uri = server.uri();
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .respond_with(move |_: &Request| {
+            let mut n = counter.lock().unwrap();
+            *n += 1;
+            ResponseTemplate::new(201)
+                .insert_header("x-subject-token", format!("tok-{n}"))
+                .insert_header("x-openstack-request-id", "req-k")
+                .set_body_json(token_body_at(&uri, clock.now() + expires_in))
+        })
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(versions("3.60")))
+        .mount(server)
+        .await;
+    issued
+}
+
+fn token_body_at(cinder: &str, expires: DateTime<Utc>) -> Value {
+    let mut body = token_body_base(expires);
+    body["token"]["catalog"] = catalog(cinder);
+    body
+}
+
+fn token_body_base(expires: DateTime<Utc>) -> Value {
+    json!({"token": {
+        "methods": ["password"], "audit_ids": ["a1"],
+        "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}, "password_expires_at": null},
+        "expires_at": expires.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "issued_at": t0().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "project": {"id": PROJECT, "name": "demo", "domain": {"id": "default", "name": "Default"}}
+    }})
+}
+
+fn password_session(server: &MockServer, clock: Arc<FakeClock>) -> Session {
+    Session::builder()
+        .auth_url(format!("{}/identity", server.uri()))
+        .auth(AuthMethod::Password {
+            user: User::Name { name: "demo".into(), domain: Domain::Name("Default".into()) },
+            password: Secret::new(PASSWORD),
+        })
+        .scope(Scope::Project(Project::Name { name: "demo".into(), domain: Domain::Id("default".into()) }))
+        .clock(clock)
+        .retry(RetryPolicy { jitter: false, ..RetryPolicy::default() })
+        .build()
+        .unwrap()
+}
+
+async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
+    server.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == p).collect()
+}
+
+#[tokio::test]
+async fn password_auth_catalog_negotiation_and_a_call() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/backups")))
+        .and(header("x-auth-token", "tok-1"))
+        .and(header("openstack-api-version", "volume 3.60"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
+        .mount(&server)
+        .await;
+
+    let session = password_session(&server, clock);
+    let cinder = session.block_storage().await.unwrap();
+    let page = cinder.list_backups().send().await.unwrap();
+    assert!(page.backups.is_empty());
+
+    let auth = requests_to(&server, "/identity/v3/auth/tokens").await;
+    assert_eq!(auth.len(), 1, "one token for the whole session");
+    let body: Value = serde_json::from_slice(&auth[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"name": "Default"}, "password": PASSWORD}}},
+            "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
+        }})
+    );
+    // The catalog's volumev3 public endpoint, with the project filled in,
+    // and the negotiated microversion: min(3.71 of the client, 3.60 of the server).
+    let calls = requests_to(&server, &format!("/v3/{PROJECT}/backups")).await;
+    assert_eq!(calls.len(), 1);
+
+    let shown = format!("{session:?} {cinder:?}");
+    assert!(!shown.contains(PASSWORD) && !shown.contains("tok-1"), "{shown}");
+}
+
+#[tokio::test]
+async fn application_credential_and_token_bodies() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+    for (method_, expected) in [
+        (
+            AuthMethod::ApplicationCredential {
+                id: Some("ac1".into()),
+                name: None,
+                user: None,
+                secret: Secret::new("s3cr3t"),
+            },
+            json!({"methods": ["application_credential"], "application_credential": {"id": "ac1", "secret": "s3cr3t"}}),
+        ),
+        (
+            AuthMethod::ApplicationCredential {
+                id: None,
+                name: Some("backup-bot".into()),
+                user: Some(User::Id("u1".into())),
+                secret: Secret::new("s3cr3t"),
+            },
+            json!({"methods": ["application_credential"], "application_credential": {"name": "backup-bot", "user": {"id": "u1"}, "secret": "s3cr3t"}}),
+        ),
+        (AuthMethod::Token(Secret::new("old-token")), json!({"methods": ["token"], "token": {"id": "old-token"}})),
+    ] {
+        server.reset().await;
+        keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+        let s = Session::builder()
+            .auth_url(format!("{}/identity/v3", server.uri()))
+            .auth(method_)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        s.authenticate().await.unwrap();
+        let sent = requests_to(&server, "/identity/v3/auth/tokens").await;
+        let body: Value = serde_json::from_slice(&sent[0].body).unwrap();
+        assert_eq!(body["auth"]["identity"], expected);
+        assert!(body["auth"].get("scope").is_none(), "no scope unless asked");
+        assert!(!format!("{s:?}").contains("s3cr3t") && !format!("{s:?}").contains("old-token"));
+    }
+
+    // A scope with an application credential is refused before sending.
+    let err = Session::builder()
+        .auth_url(server.uri())
+        .auth(AuthMethod::ApplicationCredential {
+            id: Some("ac1".into()),
+            name: None,
+            user: None,
+            secret: Secret::new("x"),
+        })
+        .scope(Scope::System)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_authentication_error_without_the_password() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("x-openstack-request-id", "req-401")
+                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}})),
+        )
+        .mount(&server)
+        .await;
+    let err = password_session(&server, FakeClock::at(t0())).authenticate().await.unwrap_err();
+    assert!(err.is_authentication(), "{err:?}");
+    let text = err.to_string();
+    assert_eq!(
+        text,
+        "authentication failed: The request you have made requires authentication. (HTTP 401), request id req-401"
+    );
+    assert!(!format!("{err:?}").contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_before_expiry_and_once_on_401() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    let issued = keystone(&server, chrono::Duration::minutes(10), clock.clone()).await;
+    let backups = format!("/v3/{PROJECT}/backups");
+    // tok-1 is refused once it has been replaced; tok-2 and tok-3 work.
+    Mock::given(method("GET"))
+        .and(path(backups.clone()))
+        .and(header("x-auth-token", "tok-2"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized", "message": "revoked"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(backups.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
+        .mount(&server)
+        .await;
+
+    let cinder = password_session(&server, clock.clone()).block_storage().await.unwrap();
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), 1);
+
+    // Nine minutes later the token has less than the two-minute margin left.
+    clock.advance(Duration::from_secs(9 * 60));
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), 3, "renewed before expiry (tok-2), then once more after tok-2's 401 (tok-3)");
+    let sent: Vec<String> = requests_to(&server, &backups)
+        .await
+        .iter()
+        .map(|r| r.headers.get("x-auth-token").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, ["tok-1", "tok-2", "tok-3"]);
+}
+
+#[test]
+fn catalog_selection_by_alias_region_and_interface() {
+    let catalog: Vec<openstack_backups::identity::types::CatalogEntry> = serde_json::from_value(json!([
+        {"type": "volume", "endpoints": [{"interface": "public", "region": "R1", "url": "http://legacy"}]},
+        {"type": "volumev3", "endpoints": [
+            {"interface": "public", "region": "R1", "url": "http://r1-public"},
+            {"interface": "internal", "region": "R1", "url": "http://r1-internal"},
+            {"interface": "public", "region_id": "R2", "region": null, "url": "http://r2-public"}
+        ]}
+    ]))
+    .unwrap();
+    let types = openstack_backups::BLOCK_STORAGE_TYPES;
+    assert_eq!(
+        select_endpoint(&catalog, types, Some("R1"), Interface::Public).unwrap(),
+        "http://r1-public",
+        "volumev3 beats volume"
+    );
+    assert_eq!(select_endpoint(&catalog, types, Some("R1"), Interface::Internal).unwrap(), "http://r1-internal");
+    assert_eq!(select_endpoint(&catalog, types, Some("R2"), Interface::Public).unwrap(), "http://r2-public");
+    assert_eq!(select_endpoint(&catalog, &["volume"], None, Interface::Public).unwrap(), "http://legacy");
+    let err = select_endpoint(&catalog, types, Some("R3"), Interface::Admin).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(err.to_string().contains("no admin endpoint") && err.to_string().contains("volumev3 internal R1"), "{err}");
+}
+
+#[test]
+fn negotiation_takes_the_highest_common_version_or_the_pin() {
+    let info = &openstack_backups::block_storage::operations::SERVICE;
+    assert_eq!(negotiate(info, "3.0", "3.71", None).unwrap(), Microversion::new(3, 71));
+    assert_eq!(
+        negotiate(info, "3.0", "3.99", None).unwrap(),
+        Microversion::new(3, 71),
+        "never above what the client knows"
+    );
+    assert_eq!(negotiate(info, "3.0", "3.64", None).unwrap(), Microversion::new(3, 64));
+    assert_eq!(negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 43))).unwrap(), Microversion::new(3, 43));
+    let err = negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 70))).unwrap_err();
+    assert!(err.to_string().contains("3.70 is outside the server's range 3.0–3.64"), "{err}");
+}
+
+/// A fake process environment: variables and files.
+#[derive(Default)]
+struct FakeEnv {
+    vars: BTreeMap<String, String>,
+    files: BTreeMap<PathBuf, String>,
+}
+
+impl Environment for FakeEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned()
+    }
+
+    fn read(&self, path: &Path) -> Option<String> {
+        self.files.get(path).cloned()
+    }
+
+    fn current_dir(&self) -> Option<PathBuf> {
+        Some(PathBuf::from("/work/here"))
+    }
+}
+
+#[test]
+fn clouds_yaml_secure_yaml_and_os_cloud() {
+    let mut env = FakeEnv::default();
+    env.vars.insert("OS_CLOUD".into(), "mycloud".into());
+    env.vars.insert("HOME".into(), "/home/me".into());
+    env.files.insert(
+        "/home/me/.config/openstack/clouds.yaml".into(),
+        "clouds:\n  mycloud:\n    region_name: RegionTwo\n    interface: internal\n    block_storage_endpoint_override: https://cinder.example/v3/%(project_id)s\n    verify: false\n    auth:\n      auth_url: https://keystone.example:5000\n      username: demo\n      project_name: demo\n      user_domain_name: Users\n      project_domain_id: default\n".into(),
+    );
+    env.files.insert(
+        "/etc/openstack/secure.yaml".into(),
+        format!("clouds:\n  mycloud:\n    auth:\n      password: {PASSWORD}\n"),
+    );
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert_eq!(cloud.name, "mycloud");
+    assert_eq!(cloud.auth_url.as_deref(), Some("https://keystone.example:5000"));
+    assert_eq!(cloud.region.as_deref(), Some("RegionTwo"));
+    assert_eq!(cloud.interface, Interface::Internal);
+    assert!(cloud.insecure);
+    assert_eq!(cloud.endpoint_overrides["block_storage"], "https://cinder.example/v3/%(project_id)s");
+    match &cloud.auth {
+        Some(AuthMethod::Password { user, password }) => {
+            assert_eq!(*user, User::Name { name: "demo".into(), domain: Domain::Name("Users".into()) });
+            assert_eq!(password.expose(), PASSWORD, "secure.yaml is merged in");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        cloud.scope,
+        Some(Scope::Project(Project::Name { name: "demo".into(), domain: Domain::Id("default".into()) }))
+    );
+    assert!(!format!("{cloud:?}").contains(PASSWORD));
+
+    // A missing cloud names what the file has.
+    env.vars.insert("OS_CLOUD".into(), "other".into());
+    let err = CloudConfig::from_environment(&env).unwrap_err();
+    assert!(err.to_string().contains("no cloud named \"other\" (it has [\"mycloud\"])"), "{err}");
+
+    // OS_CLIENT_CONFIG_FILE wins over the standard places.
+    env.vars.insert("OS_CLIENT_CONFIG_FILE".into(), "/tmp/c.yaml".into());
+    env.files.insert("/tmp/c.yaml".into(), "clouds:\n  other:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k\n      application_credential_id: ac1\n      application_credential_secret: s3\n".into());
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert!(
+        matches!(cloud.auth, Some(AuthMethod::ApplicationCredential { ref id, .. }) if id.as_deref() == Some("ac1"))
+    );
+    assert_eq!(cloud.scope, None);
+}
+
+#[test]
+fn os_variables() {
+    let mut env = FakeEnv::default();
+    for (k, v) in [
+        ("OS_AUTH_URL", "http://keystone:5000/v3"),
+        ("OS_USERNAME", "demo"),
+        ("OS_PASSWORD", PASSWORD),
+        ("OS_PROJECT_ID", "p1"),
+        ("OS_USER_DOMAIN_ID", "default"),
+        ("OS_REGION_NAME", "RegionOne"),
+        ("OS_INTERFACE", "publicURL"),
+        ("OS_CACERT", "/etc/ssl/cloud.pem"),
+    ] {
+        env.vars.insert(k.into(), v.into());
+    }
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert_eq!(cloud.name, "envvars");
+    assert_eq!(cloud.scope, Some(Scope::Project(Project::Id("p1".into()))));
+    assert_eq!(cloud.cacert.as_deref(), Some(Path::new("/etc/ssl/cloud.pem")));
+    assert_eq!(cloud.interface, Interface::Public);
+    env.vars.insert("OS_INTERFACE".into(), "sideways".into());
+    assert!(CloudConfig::from_environment(&env).unwrap_err().to_string().contains("public, internal or admin"));
+    env.vars.remove("OS_INTERFACE");
+    env.vars.remove("OS_USERNAME");
+    let err = CloudConfig::from_environment(&env).unwrap_err();
+    assert_eq!(err.to_string(), "configuration: auth type password: username or user_id is missing (nothing was sent)");
+}
+
+async fn cinder_only(
+    retry: RetryPolicy,
+    clock: Arc<FakeClock>,
+) -> (MockServer, openstack_backups::block_storage::Client) {
+    let server = MockServer::start().await;
+    let client = openstack_backups::block_storage::Client::new(
+        &format!("{}/v3/{PROJECT}", server.uri()),
+        openstack_backups::ClientConfig::new().with_token("t").with_retry(retry).with_clock(clock),
+    );
+    (server, client)
+}
+
+fn no_jitter() -> RetryPolicy {
+    RetryPolicy { jitter: false, ..RetryPolicy::default() }
+}
+
+#[tokio::test]
+async fn retries_503_then_success_and_honours_retry_after() {
+    let clock = FakeClock::at(t0());
+    let (server, c) = cinder_only(no_jitter(), clock.clone()).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "7"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(502)).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
+        .mount(&server)
+        .await;
+    c.list_backups().send().await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert_eq!(clock.slept(), [Duration::from_secs(7), Duration::from_secs(1)], "Retry-After, then the second backoff");
+}
+
+#[tokio::test]
+async fn a_post_is_not_replayed_after_a_503_and_retries_are_bounded() {
+    let clock = FakeClock::at(t0());
+    let (server, c) = cinder_only(no_jitter(), clock.clone()).await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"serviceUnavailable": {"code": 503, "message": "busy"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(504)).mount(&server).await;
+    let body = types::BackupCreateRequest {
+        backup: types::builder::BackupCreate::default().volume_id("v").try_into().unwrap(),
+    };
+    let err = c.create_backup().body(body).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "the POST went once");
+
+    let err = c.list_backups().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1 + 4, "four attempts in all");
+    assert_eq!(clock.slept().len(), 3);
+}
+
+#[tokio::test]
+async fn connection_resets_are_retried_for_idempotent_calls() {
+    // A server that drops the first connection without answering, then
+    // serves one proper response.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (first, _) = listener.accept().await.unwrap();
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = second.read(&mut buf).await;
+        let body = r#"{"backups": []}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        second.write_all(reply.as_bytes()).await.unwrap();
+    });
+    let clock = FakeClock::at(t0());
+    let c = openstack_backups::block_storage::Client::new(
+        &format!("http://127.0.0.1:{port}/v3"),
+        openstack_backups::ClientConfig::new().with_retry(no_jitter()).with_clock(clock.clone()),
+    );
+    c.list_backups().send().await.unwrap();
+    assert_eq!(clock.slept().len(), 1);
+}
+
+#[tokio::test]
+async fn malformed_json_and_slow_responses_have_their_own_kinds() {
+    let (server, c) = cinder_only(RetryPolicy::none(), FakeClock::at(t0())).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/backups")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-openstack-request-id", "req-bad")
+                .set_body_raw("{\"backups\": [", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = c.list_backups().send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UndecodableResponse);
+    assert!(
+        err.to_string().contains("list_backups: the HTTP 200 response does not decode, request id req-bad"),
+        "{err}"
+    );
+
+    let slow = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_delay(Duration::from_secs(3)).set_body_json(json!({"backups": []})),
+        )
+        .mount(&slow)
+        .await;
+    let session = Session::builder()
+        .token("t", Some(PROJECT.into()))
+        .endpoint_override("block_storage", format!("{}/v3/%(project_id)s", slow.uri()))
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let endpoint = session.endpoint("block_storage", &[]).await.unwrap();
+    assert_eq!(endpoint, format!("{}/v3/{PROJECT}", slow.uri()));
+    let err = session.block_storage().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+fn backup_json(status: &str, fail_reason: Option<&str>) -> Value {
+    json!({"backup": {
+        "id": "b1", "status": status, "size": 1, "object_count": 0, "availability_zone": null, "container": null,
+        "created_at": "2026-11-22T12:05:53.624993", "updated_at": null, "name": null, "description": null,
+        "fail_reason": fail_reason, "volume_id": "v1", "links": [], "is_incremental": false,
+        "has_dependent_backups": false, "snapshot_id": null, "data_timestamp": null}})
+}
+
+#[tokio::test]
+async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
+    let clock = FakeClock::at(t0());
+    let (server, c) = cinder_only(RetryPolicy::none(), clock.clone()).await;
+    let show = format!("/v3/{PROJECT}/backups/b1");
+    Mock::given(method("GET"))
+        .and(path(show.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("creating", None)))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(show.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("available", None)))
+        .mount(&server)
+        .await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let waiter = Waiter::new().on_progress(move |p| log.lock().unwrap().push(p.status.map(str::to_owned)));
+    let b = waiter.backup(&c, "b1", types::BackupStatus::Available).await.unwrap();
+    assert_eq!(b.status, types::BackupStatus::Available);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Some("creating".to_owned()), Some("creating".to_owned()), Some("available".to_owned())]
+    );
+    assert_eq!(clock.slept(), [Duration::from_millis(500), Duration::from_millis(750)], "backoff grows");
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("error", Some("volume went away"))))
+        .mount(&server)
+        .await;
+    let err = Waiter::new().backup(&c, "b1", types::BackupStatus::Available).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitFailed);
+    assert_eq!(err.to_string(), "backup b1 went to error: volume went away");
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("creating", None)))
+        .mount(&server)
+        .await;
+    let err = Waiter::new()
+        .timeout(Duration::from_secs(60))
+        .backup(&c, "b1", types::BackupStatus::Available)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitTimedOut);
+    assert!(
+        err.to_string()
+            .starts_with("gave up waiting after 60.0 s for backup b1 to be available; last status: creating"),
+        "{err}"
+    );
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("deleting", None)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"itemNotFound": {"code": 404, "message": "gone"}})),
+        )
+        .mount(&server)
+        .await;
+    Waiter::new().backup_deleted(&c, "b1").await.unwrap();
+}
+
+/// Tokens and passwords stay out of the `tracing` output too.
+#[tokio::test]
+async fn secrets_stay_out_of_logs() {
+    let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(move || SharedWriter(writer.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
+        .mount(&server)
+        .await;
+    let cinder = password_session(&server, clock).block_storage().await.unwrap();
+    cinder.list_backups().send().await.unwrap();
+
+    let logs = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("openstack_request") && logs.contains("list_backups"), "spans are recorded: {logs}");
+    assert!(!logs.contains(PASSWORD) && !logs.contains("tok-1"), "{logs}");
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
