@@ -133,11 +133,8 @@ fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Re
         .with_map_type("::std::collections::BTreeMap")
         .with_timeout(service.timeout_seconds)
         .with_replacement(&model.fault, "crate::Fault", std::iter::empty());
-    for name in &model.timestamps {
-        settings.with_replacement(name, "crate::Timestamp", [TypeImpl::Display, TypeImpl::FromStr].into_iter());
-    }
-    for name in &model.secrets {
-        settings.with_replacement(name, "crate::Secret", std::iter::empty());
+    for (name, rust) in &model.replacements {
+        settings.with_replacement(name, rust, std::iter::empty());
     }
     for e in &model.open_enums {
         settings.with_replacement(

@@ -153,6 +153,16 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
     };
     let max = opt_mv(model.max_microversion.filter(|_| service.microversion_service.is_some()));
 
+    // One `Page` impl per list type, however many operations return it.
+    let mut paged_types = std::collections::BTreeSet::new();
+    let pages: Vec<TokenStream> = model
+        .operations
+        .iter()
+        .filter_map(|op| match &op.kind {
+            Kind::Paged(p) if paged_types.insert(p.list_schema.clone()) => Some(page_impl(p)),
+            _ => None,
+        })
+        .collect();
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => action_call(op, a),
         Kind::Paged(p) => paging(op, p),
@@ -181,6 +191,8 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
                 &SERVICE
             }
         }
+
+        #(#pages)*
 
         #(#calls)*
     }
@@ -224,18 +236,11 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
     }
 }
 
-fn paging(op: &Operation, p: &Paging) -> TokenStream {
+fn page_impl(p: &Paging) -> TokenStream {
     let list = format_ident!("{}", p.list_schema);
     let item = format_ident!("{}", p.item_schema);
     let items = format_ident!("{}", snake_case(&p.items));
     let links = format_ident!("{}", snake_case(&p.links));
-    let builder = format_ident!("{}", pascal_case(&op.operation_id));
-    let doc = format!(
-        "Every item of [`Client::{}`](super::Client::{}), page after page: follows the \
-         `next` link in `{}` (taking its marker) and stops on a page without one or on an \
-         empty page. Holds one page at a time.",
-        op.method_name, op.method_name, p.links
-    );
     quote! {
         impl crate::paging::Page for super::types::#list {
             type Item = super::types::#item;
@@ -252,7 +257,19 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
                 self.#links.iter().find(|link| link.rel == "next").map(|link| link.href.as_str())
             }
         }
+    }
+}
 
+fn paging(op: &Operation, p: &Paging) -> TokenStream {
+    let item = format_ident!("{}", p.item_schema);
+    let builder = format_ident!("{}", pascal_case(&op.operation_id));
+    let doc = format!(
+        "Every item of [`Client::{}`](super::Client::{}), page after page: follows the \
+         `next` link in `{}` (taking its marker) and stops on a page without one or on an \
+         empty page. Holds one page at a time.",
+        op.method_name, op.method_name, p.links
+    );
+    quote! {
         impl<'a> super::builder::#builder<'a> {
             #[doc = #doc]
             pub fn stream(

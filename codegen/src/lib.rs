@@ -53,6 +53,13 @@ pub const SERVICES: &[ServiceSpec] = &[
         timeout_seconds: 120,
     },
     ServiceSpec {
+        spec_path: "spec/database-v1.yaml",
+        module: "database",
+        service_type: "database",
+        microversion_service: None,
+        timeout_seconds: 60,
+    },
+    ServiceSpec {
         spec_path: "spec/identity-v3.yaml",
         module: "identity",
         service_type: "identity",

@@ -128,10 +128,9 @@ pub struct Model {
     pub operations: Vec<Operation>,
     /// Open enums.
     pub open_enums: Vec<OpenEnum>,
-    /// Component schemas that are timestamps.
-    pub timestamps: Vec<String>,
-    /// Component schemas that are secrets (`format: password`).
-    pub secrets: Vec<String>,
+    /// Component schemas replaced by hand-written types of the crate
+    /// (timestamps, secrets, integer flags), with the type's path.
+    pub replacements: Vec<(String, String)>,
     /// The shared error schema's component name.
     pub fault: String,
 }

@@ -24,12 +24,25 @@ pub const PAGINATION: &str = "x-openstack-pagination";
 pub const ACTIONS: &str = "x-openstack-actions";
 /// The string format of OpenStack's zone-less timestamps.
 pub const NAIVE_DATE_TIME: &str = "naive-date-time";
-/// Timestamp formats the generator maps to the crate's `Timestamp` (which
-/// reads both): zone-less (Cinder, Trove) and RFC 3339 (Keystone).
-pub const TIMESTAMP_FORMATS: [&str; 2] = [NAIVE_DATE_TIME, "date-time"];
+
 /// The string format of secrets (passwords, tokens): mapped to the crate's
 /// `Secret`, whose `Debug` hides the value.
 pub const PASSWORD: &str = "password";
+/// The integer format of flags a server wants as 0 or 1.
+pub const BOOLEAN_AS_INTEGER: &str = "boolean-as-integer";
+
+/// Named schemas of these `(type, format)` become hand-written types of the
+/// crate (they may only appear as named schemas, referenced where used).
+pub const FORMAT_TYPES: [(&str, &str, &str); 4] = [
+    ("string", NAIVE_DATE_TIME, "crate::Timestamp"),
+    ("string", "date-time", "crate::Timestamp"),
+    ("string", PASSWORD, "crate::Secret"),
+    ("integer", BOOLEAN_AS_INTEGER, "crate::IntBool"),
+];
+
+fn format_type(format: &str) -> Option<(&'static str, &'static str)> {
+    FORMAT_TYPES.iter().find(|(_, f, _)| *f == format).map(|(ty, _, rust)| (*ty, *rust))
+}
 /// The shared error schema every operation must use for `4XX` and `5XX`.
 pub const FAULT_SCHEMA: &str = "Fault";
 
@@ -113,24 +126,19 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     }
 
     let mut open_enums = Vec::new();
-    let mut timestamps = Vec::new();
-    let mut secrets = Vec::new();
+    let mut replacements = Vec::new();
     for (name, schema) in &schemas {
         let at = pointer(["components", "schemas", name]);
         if let Some(values) = schema.get(EXTENSIBLE_ENUM) {
             open_enums.push(open_enum(&c, name, schema, values, &at)?);
         }
-        if let Some(format) = schema.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f)) {
-            if schema.get("type").and_then(Value::as_str) != Some("string") {
-                return Err(c.err(None, &at, format!("`format: {format}` needs `type: string`")));
+        if let Some((format, (ty, rust))) =
+            schema.get("format").and_then(Value::as_str).and_then(|f| format_type(f).map(|t| (f, t)))
+        {
+            if schema.get("type").and_then(Value::as_str) != Some(ty) {
+                return Err(c.err(None, &at, format!("`format: {format}` needs `type: {ty}`")));
             }
-            timestamps.push(name.clone());
-        }
-        if schema.get("format").and_then(Value::as_str) == Some(PASSWORD) {
-            if schema.get("type").and_then(Value::as_str) != Some("string") {
-                return Err(c.err(None, &at, "`format: password` needs `type: string`"));
-            }
-            secrets.push(name.clone());
+            replacements.push((name.clone(), rust.to_owned()));
         }
     }
 
@@ -175,7 +183,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
 
     let max_microversion = raw.pointer("/info/version").and_then(Value::as_str).and_then(Microversion::parse);
 
-    Ok(Model { max_microversion, operations, open_enums, timestamps, secrets, fault: FAULT_SCHEMA.to_owned() })
+    Ok(Model { max_microversion, operations, open_enums, replacements, fault: FAULT_SCHEMA.to_owned() })
 }
 
 fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &str) -> Result<OpenEnum> {
@@ -570,9 +578,7 @@ fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
 fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<()> {
     match node {
         Value::Object(map) => {
-            if let Some(format) =
-                map.get("format").and_then(Value::as_str).filter(|f| TIMESTAMP_FORMATS.contains(f) || *f == PASSWORD)
-            {
+            if let Some(format) = map.get("format").and_then(Value::as_str).filter(|f| format_type(f).is_some()) {
                 let depth = at.matches('/').count();
                 let named = at.starts_with("/components/schemas/") && depth == 3;
                 if !named {

@@ -50,17 +50,29 @@ fn items_of(file: &syn::File, name: &str) -> String {
     prettyplease::unparse(&out)
 }
 
-#[test]
-fn operation_table_of_block_storage() {
-    let rows = operation_table("spec/block-storage-v3.yaml", &read("../spec/block-storage-v3.yaml")).unwrap();
+fn table(spec: &str) -> String {
+    let rows = operation_table(spec, &read(&format!("../{spec}"))).unwrap();
     let width = rows.iter().map(|r| r.path.len()).max().unwrap_or(0);
-    let table: String = rows
-        .iter()
+    rows.iter()
         .map(|r| {
             format!("{:<6} {:<width$}  {:<28} {:<17} {}\n", r.method, r.path, r.operation_id, r.tag, r.min_microversion)
         })
-        .collect();
-    insta::assert_snapshot!("operation_table_block_storage", table);
+        .collect()
+}
+
+#[test]
+fn operation_table_of_block_storage() {
+    insta::assert_snapshot!("operation_table_block_storage", table("spec/block-storage-v3.yaml"));
+}
+
+#[test]
+fn operation_table_of_database() {
+    insta::assert_snapshot!("operation_table_database", table("spec/database-v1.yaml"));
+}
+
+#[test]
+fn operation_table_of_identity() {
+    insta::assert_snapshot!("operation_table_identity", table("spec/identity-v3.yaml"));
 }
 
 /// Nullable required fields decode as `Option` but must be present; optional

@@ -39,6 +39,7 @@ pub mod clock;
 pub mod cloud;
 mod config;
 mod fault;
+mod flag;
 pub mod paging;
 pub mod retry;
 pub mod runtime;
@@ -53,6 +54,12 @@ pub mod wait;
 #[rustfmt::skip]
 pub mod block_storage;
 
+/// Database (Trove) v1.0 backups, and the Rackspace Cloud Databases dialect.
+/// Generated from `spec/database-v1.yaml`.
+#[allow(clippy::all, missing_docs)]
+#[rustfmt::skip]
+pub mod database;
+
 /// Identity (Keystone) v3: issuing tokens. Generated from
 /// `spec/identity-v3.yaml`; the session uses it to authenticate.
 #[allow(clippy::all, missing_docs)]
@@ -61,7 +68,8 @@ pub mod identity;
 
 pub use config::{ClientConfig, Microversion, ParseMicroversionError, Secret, TokenFuture, TokenSource};
 pub use fault::Fault;
+pub use flag::IntBool;
 pub use runtime::{Error, ErrorKind, ResponseValue};
-pub use session::{BLOCK_STORAGE_TYPES, Session, SessionBuilder, negotiate, select_endpoint};
+pub use session::{BLOCK_STORAGE_TYPES, DATABASE_TYPES, Session, SessionBuilder, negotiate, select_endpoint};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::UnknownValue;

@@ -27,6 +27,8 @@ use crate::{ClientConfig, Error, Microversion, Secret, TokenSource};
 
 /// Catalog service types of block storage, in order of preference.
 pub const BLOCK_STORAGE_TYPES: &[&str] = &["block-storage", "volumev3", "volume"];
+/// Catalog service types of the database service.
+pub const DATABASE_TYPES: &[&str] = &["database"];
 
 /// Builds a [`Session`].
 #[derive(Debug, Default)]
@@ -343,6 +345,19 @@ impl Session {
             &endpoint,
             self.inner.http.clone(),
             self.inner.base.clone().with_token_source(self.token_source()).with_microversion(chosen),
+        ))
+    }
+}
+
+impl Session {
+    /// A database (Trove) client: endpoint from the catalog (`database`)
+    /// or the `database` override. Trove has no microversions.
+    pub async fn database(&self) -> Result<crate::database::Client, Error> {
+        let endpoint = self.endpoint("database", DATABASE_TYPES).await?;
+        Ok(crate::database::Client::new_with_client(
+            &endpoint,
+            self.inner.http.clone(),
+            self.inner.base.clone().with_token_source(self.token_source()),
         ))
     }
 }

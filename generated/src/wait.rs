@@ -101,9 +101,13 @@ impl Waiter {
         self
     }
 
+    fn clock_of<C: ClientInfo<ClientConfig>>(&self, client: &C) -> Arc<dyn Clock> {
+        self.clock.clone().unwrap_or_else(|| client.inner().clock().clone())
+    }
+
     async fn run<T, F, Fut>(
         &self,
-        client: &Client,
+        clock: Arc<dyn Clock>,
         resource: &'static str,
         id: &str,
         wanted: &str,
@@ -113,7 +117,6 @@ impl Waiter {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Look<T>, Error>>,
     {
-        let clock = self.clock.clone().unwrap_or_else(|| ClientInfo::<ClientConfig>::inner(client).clock().clone());
         let started = clock.now();
         let mut delay = self.initial_delay;
         loop {
@@ -154,7 +157,7 @@ impl Waiter {
     pub async fn backup(&self, client: &Client, id: &str, target: types::BackupStatus) -> Result<types::Backup, Error> {
         let wanted = target.to_string();
         let found = self
-            .run(client, "backup", id, &wanted, || async {
+            .run(self.clock_of(client), "backup", id, &wanted, || async {
                 match client.show_backup().backup_id(id).send().await {
                     Ok(b) => {
                         Ok(classify(b.into_inner().backup, |b| b.status.as_str(), |b| b.fail_reason.clone(), &wanted))
@@ -168,7 +171,7 @@ impl Waiter {
 
     /// Waits until backup `id` is gone (404, or `deleted`).
     pub async fn backup_deleted(&self, client: &Client, id: &str) -> Result<(), Error> {
-        self.run(client, "backup", id, "deleted", || async {
+        self.run(self.clock_of(client), "backup", id, "deleted", || async {
             match client.show_backup().backup_id(id).send().await {
                 Ok(b) => Ok(deleting(b.into_inner().backup, |b| b.status.as_str(), |b| b.fail_reason.clone())),
                 Err(e) if e.is_not_found() => Ok(Look::Gone),
@@ -188,7 +191,7 @@ impl Waiter {
     ) -> Result<types::Snapshot, Error> {
         let wanted = target.to_string();
         let found = self
-            .run(client, "snapshot", id, &wanted, || async {
+            .run(self.clock_of(client), "snapshot", id, &wanted, || async {
                 let s = client.show_snapshot().snapshot_id(id).send().await?.into_inner().snapshot;
                 Ok(classify(s, |s| s.status.as_str(), |_| None, &wanted))
             })
@@ -198,7 +201,7 @@ impl Waiter {
 
     /// Waits until snapshot `id` is gone.
     pub async fn snapshot_deleted(&self, client: &Client, id: &str) -> Result<(), Error> {
-        self.run(client, "snapshot", id, "deleted", || async {
+        self.run(self.clock_of(client), "snapshot", id, "deleted", || async {
             match client.show_snapshot().snapshot_id(id).send().await {
                 Ok(s) => Ok(deleting(s.into_inner().snapshot, |s| s.status.as_str(), |_| None)),
                 Err(e) if e.is_not_found() => Ok(Look::Gone),
@@ -213,7 +216,7 @@ impl Waiter {
     pub async fn volume(&self, client: &Client, id: &str, target: types::VolumeStatus) -> Result<types::Volume, Error> {
         let wanted = target.to_string();
         let found = self
-            .run(client, "volume", id, &wanted, || async {
+            .run(self.clock_of(client), "volume", id, &wanted, || async {
                 let v = client.show_volume().volume_id(id).send().await?.into_inner().volume;
                 Ok(classify(v, |v| v.status.as_str(), |_| None, &wanted))
             })
@@ -223,9 +226,47 @@ impl Waiter {
 
     /// Waits until volume `id` is gone.
     pub async fn volume_deleted(&self, client: &Client, id: &str) -> Result<(), Error> {
-        self.run(client, "volume", id, "deleted", || async {
+        self.run(self.clock_of(client), "volume", id, "deleted", || async {
             match client.show_volume().volume_id(id).send().await {
                 Ok(v) => Ok(deleting(v.into_inner().volume, |v| v.status.as_str(), |_| None)),
+                Err(e) if e.is_not_found() => Ok(Look::Gone),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map(drop)
+    }
+}
+
+impl Waiter {
+    /// Waits until database backup `id` is `COMPLETED`; `FAILED` and
+    /// `DELETE_FAILED` fail at once.
+    pub async fn database_backup(
+        &self,
+        client: &crate::database::Client,
+        id: &str,
+    ) -> Result<crate::database::types::Backup, Error> {
+        let found = self
+            .run(self.clock_of(client), "database backup", id, "COMPLETED", || async {
+                let b = client.show_database_backup().backup_id(id).send().await?.into_inner().backup;
+                Ok(match b.status.as_str() {
+                    "COMPLETED" => Look::Done(b),
+                    s @ ("FAILED" | "DELETE_FAILED") => Look::Failed(s.to_owned(), None),
+                    s => Look::Pending(s.to_owned()),
+                })
+            })
+            .await?;
+        found.ok_or_else(|| gone("database backup", id, "COMPLETED"))
+    }
+
+    /// Waits until database backup `id` is gone (404).
+    pub async fn database_backup_deleted(&self, client: &crate::database::Client, id: &str) -> Result<(), Error> {
+        self.run(self.clock_of(client), "database backup", id, "deleted", || async {
+            match client.show_database_backup().backup_id(id).send().await {
+                Ok(b) => Ok(match b.into_inner().backup.status.as_str() {
+                    "DELETE_FAILED" => Look::<()>::Failed("DELETE_FAILED".to_owned(), None),
+                    s => Look::Pending(s.to_owned()),
+                }),
                 Err(e) if e.is_not_found() => Ok(Look::Gone),
                 Err(e) => Err(e),
             }

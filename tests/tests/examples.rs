@@ -3,47 +3,65 @@
 //! same JSON.
 
 use openstack_backups::block_storage::types;
-use openstack_backups_tests::{Direction, Example, examples, without_nulls};
+use openstack_backups_tests::Example;
+use openstack_backups_tests::{Direction, examples, without_nulls};
 use serde_json::Value;
 
-/// Decodes `value` as the generated type named `schema` and re-encodes it.
-fn round_trip(schema: &str, value: &Value) -> Result<Value, String> {
-    macro_rules! dispatch {
-        ($($name:ident),* $(,)?) => {
-            match schema {
-                $(stringify!($name) => serde_json::from_value::<types::$name>(value.clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|decoded| serde_json::to_value(&decoded).map_err(|e| e.to_string())),)*
-                other => Err(format!("no generated type is wired into this test for schema `{other}`")),
-            }
-        };
-    }
-    dispatch!(
-        BackupAction,
-        BackupCreateRequest,
-        BackupDetailList,
-        BackupList,
-        BackupRecordRequest,
-        BackupRecordResponse,
-        BackupResponse,
-        BackupRestoreRequest,
-        BackupRestoreResponse,
-        BackupSummaryResponse,
-        BackupUpdateRequest,
-        Metadata,
-        MetadataItem,
-        SnapshotAction,
-        SnapshotCreateRequest,
-        SnapshotDetailList,
-        SnapshotList,
-        SnapshotResponse,
-        SnapshotUpdateRequest,
-        VersionList,
-        VolumeCreateRequest,
-        VolumeDetailList,
-        VolumeResponse,
-    )
+macro_rules! dispatch {
+    ($module:ident, $schema:expr, $value:expr, [$($name:ident),* $(,)?]) => {
+        match $schema {
+            $(stringify!($name) => serde_json::from_value::<openstack_backups::$module::types::$name>($value.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|decoded| serde_json::to_value(&decoded).map_err(|e| e.to_string())),)*
+            other => Err(format!("no generated type is wired into this test for schema `{other}`")),
+        }
+    };
 }
+
+/// Decodes `value` as the generated type named `schema` of the spec's
+/// module and re-encodes it.
+fn round_trip(spec: &str, schema: &str, value: &Value) -> Result<Value, String> {
+    match spec {
+        "spec/block-storage-v3.yaml" => dispatch!(
+            block_storage,
+            schema,
+            value,
+            [
+                BackupAction,
+                BackupCreateRequest,
+                BackupDetailList,
+                BackupList,
+                BackupRecordRequest,
+                BackupRecordResponse,
+                BackupResponse,
+                BackupRestoreRequest,
+                BackupRestoreResponse,
+                BackupSummaryResponse,
+                BackupUpdateRequest,
+                Metadata,
+                MetadataItem,
+                SnapshotAction,
+                SnapshotCreateRequest,
+                SnapshotDetailList,
+                SnapshotList,
+                SnapshotResponse,
+                SnapshotUpdateRequest,
+                VersionList,
+                VolumeCreateRequest,
+                VolumeDetailList,
+                VolumeResponse,
+            ]
+        ),
+        "spec/database-v1.yaml" => {
+            dispatch!(database, schema, value, [BackupCreateRequest, BackupList, BackupResponse])
+        }
+        "spec/identity-v3.yaml" => dispatch!(identity, schema, value, [AuthRequest, TokenResponse]),
+        other => Err(format!("unknown spec {other}")),
+    }
+}
+
+const SPECS: [(&str, usize); 3] =
+    [("spec/block-storage-v3.yaml", 65), ("spec/database-v1.yaml", 8), ("spec/identity-v3.yaml", 3)];
 
 fn label(ex: &Example) -> String {
     format!("{} / {} ({})", ex.operation_id, ex.name, ex.file.as_deref().unwrap_or("inline"))
@@ -51,11 +69,20 @@ fn label(ex: &Example) -> String {
 
 #[test]
 fn every_example_decodes_and_requests_re_encode_exactly() {
-    let all = examples("spec/block-storage-v3.yaml");
-    assert!(all.len() >= 65, "expected every official sample in the spec, found {} examples", all.len());
     let mut failures = Vec::new();
-    for ex in &all {
-        match round_trip(&ex.schema, &ex.value) {
+    for (spec, at_least) in SPECS {
+        let all = examples(spec);
+        assert!(all.len() >= at_least, "{spec}: expected at least {at_least} examples, found {}", all.len());
+        for ex in &all {
+            check_example(spec, ex, &mut failures);
+        }
+    }
+    assert!(failures.is_empty(), "{} example(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn check_example(spec: &str, ex: &Example, failures: &mut Vec<String>) {
+    {
+        match round_trip(spec, &ex.schema, &ex.value) {
             Err(e) => failures.push(format!("{}: does not decode as {}: {e}", label(ex), ex.schema)),
             Ok(encoded) if ex.direction == Direction::Request && encoded != without_nulls(&ex.value) => failures.push(
                 format!("{}: re-encodes differently:\n  sample:    {}\n  re-encoded: {}", label(ex), ex.value, encoded),
@@ -63,14 +90,17 @@ fn every_example_decodes_and_requests_re_encode_exactly() {
             Ok(_) => {}
         }
     }
-    assert!(failures.is_empty(), "{} example(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn every_official_sample_is_an_example() {
-    let root = openstack_backups_tests::workspace_root().join("spec/examples/cinder-v3");
-    let used: std::collections::BTreeSet<String> =
-        examples("spec/block-storage-v3.yaml").into_iter().filter_map(|ex| ex.file).collect();
+    check_samples("spec/block-storage-v3.yaml", "cinder-v3");
+    check_samples("spec/database-v1.yaml", "trove-v1");
+}
+
+fn check_samples(spec: &str, folder: &str) {
+    let root = openstack_backups_tests::workspace_root().join("spec/examples").join(folder);
+    let used: std::collections::BTreeSet<String> = examples(spec).into_iter().filter_map(|ex| ex.file).collect();
     let mut missing = Vec::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
@@ -79,7 +109,7 @@ fn every_official_sample_is_an_example() {
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "json") {
-                let rel = format!("examples/cinder-v3/{}", path.strip_prefix(&root).unwrap().display());
+                let rel = format!("examples/{folder}/{}", path.strip_prefix(&root).unwrap().display());
                 if !used.contains(&rel) {
                     missing.push(rel);
                 }

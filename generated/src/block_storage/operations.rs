@@ -379,6 +379,81 @@ impl crate::runtime::Service for super::Client {
         &SERVICE
     }
 }
+impl crate::paging::Page for super::types::BackupList {
+    type Item = super::types::BackupSummary;
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.backups
+    }
+    fn len(&self) -> usize {
+        self.backups.len()
+    }
+    fn next_link(&self) -> ::std::option::Option<&str> {
+        self.backups_links
+            .iter()
+            .find(|link| link.rel == "next")
+            .map(|link| link.href.as_str())
+    }
+}
+impl crate::paging::Page for super::types::BackupDetailList {
+    type Item = super::types::Backup;
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.backups
+    }
+    fn len(&self) -> usize {
+        self.backups.len()
+    }
+    fn next_link(&self) -> ::std::option::Option<&str> {
+        self.backups_links
+            .iter()
+            .find(|link| link.rel == "next")
+            .map(|link| link.href.as_str())
+    }
+}
+impl crate::paging::Page for super::types::SnapshotList {
+    type Item = super::types::SnapshotSummary;
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.snapshots
+    }
+    fn len(&self) -> usize {
+        self.snapshots.len()
+    }
+    fn next_link(&self) -> ::std::option::Option<&str> {
+        self.snapshots_links
+            .iter()
+            .find(|link| link.rel == "next")
+            .map(|link| link.href.as_str())
+    }
+}
+impl crate::paging::Page for super::types::SnapshotDetailList {
+    type Item = super::types::Snapshot;
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.snapshots
+    }
+    fn len(&self) -> usize {
+        self.snapshots.len()
+    }
+    fn next_link(&self) -> ::std::option::Option<&str> {
+        self.snapshots_links
+            .iter()
+            .find(|link| link.rel == "next")
+            .map(|link| link.href.as_str())
+    }
+}
+impl crate::paging::Page for super::types::VolumeDetailList {
+    type Item = super::types::Volume;
+    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+        self.volumes
+    }
+    fn len(&self) -> usize {
+        self.volumes.len()
+    }
+    fn next_link(&self) -> ::std::option::Option<&str> {
+        self.volumes_links
+            .iter()
+            .find(|link| link.rel == "next")
+            .map(|link| link.href.as_str())
+    }
+}
 impl super::Client {
     /**List the API versions the server offers
 
@@ -421,21 +496,6 @@ Sends `GET /v3/` to the service root (the endpoint without its version and proje
             .await
     }
 }
-impl crate::paging::Page for super::types::BackupList {
-    type Item = super::types::BackupSummary;
-    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
-        self.backups
-    }
-    fn len(&self) -> usize {
-        self.backups.len()
-    }
-    fn next_link(&self) -> ::std::option::Option<&str> {
-        self.backups_links
-            .iter()
-            .find(|link| link.rel == "next")
-            .map(|link| link.href.as_str())
-    }
-}
 impl<'a> super::builder::ListBackups<'a> {
     ///Every item of [`Client::list_backups`](super::Client::list_backups), page after page: follows the `next` link in `backups_links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
     pub fn stream(
@@ -453,21 +513,6 @@ impl<'a> super::builder::ListBackups<'a> {
                 builder.send().await
             },
         )
-    }
-}
-impl crate::paging::Page for super::types::BackupDetailList {
-    type Item = super::types::Backup;
-    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
-        self.backups
-    }
-    fn len(&self) -> usize {
-        self.backups.len()
-    }
-    fn next_link(&self) -> ::std::option::Option<&str> {
-        self.backups_links
-            .iter()
-            .find(|link| link.rel == "next")
-            .map(|link| link.href.as_str())
     }
 }
 impl<'a> super::builder::ListBackupsDetail<'a> {
@@ -529,21 +574,6 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-force_delete": …}
             .await
     }
 }
-impl crate::paging::Page for super::types::SnapshotList {
-    type Item = super::types::SnapshotSummary;
-    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
-        self.snapshots
-    }
-    fn len(&self) -> usize {
-        self.snapshots.len()
-    }
-    fn next_link(&self) -> ::std::option::Option<&str> {
-        self.snapshots_links
-            .iter()
-            .find(|link| link.rel == "next")
-            .map(|link| link.href.as_str())
-    }
-}
 impl<'a> super::builder::ListSnapshots<'a> {
     ///Every item of [`Client::list_snapshots`](super::Client::list_snapshots), page after page: follows the `next` link in `snapshots_links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
     pub fn stream(
@@ -561,21 +591,6 @@ impl<'a> super::builder::ListSnapshots<'a> {
                 builder.send().await
             },
         )
-    }
-}
-impl crate::paging::Page for super::types::SnapshotDetailList {
-    type Item = super::types::Snapshot;
-    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
-        self.snapshots
-    }
-    fn len(&self) -> usize {
-        self.snapshots.len()
-    }
-    fn next_link(&self) -> ::std::option::Option<&str> {
-        self.snapshots_links
-            .iter()
-            .find(|link| link.rel == "next")
-            .map(|link| link.href.as_str())
     }
 }
 impl<'a> super::builder::ListSnapshotsDetail<'a> {
@@ -675,21 +690,6 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-unmanage": …}
             )
             .send()
             .await
-    }
-}
-impl crate::paging::Page for super::types::VolumeDetailList {
-    type Item = super::types::Volume;
-    fn into_items(self) -> ::std::vec::Vec<Self::Item> {
-        self.volumes
-    }
-    fn len(&self) -> usize {
-        self.volumes.len()
-    }
-    fn next_link(&self) -> ::std::option::Option<&str> {
-        self.volumes_links
-            .iter()
-            .find(|link| link.rel == "next")
-            .map(|link| link.href.as_str())
     }
 }
 impl<'a> super::builder::ListVolumesDetail<'a> {

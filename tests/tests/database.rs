@@ -1,0 +1,330 @@
+//! Database (Trove) backups on the wire: every call, `incremental` as an
+//! integer, offset paging whose next links say https, Trove's error bodies
+//! in the crate's one error type, the Rackspace dialect's responses, the
+//! waiter, and one session serving both Cinder and Trove.
+
+use futures_util::TryStreamExt;
+use openstack_backups::database::{Client, types};
+use openstack_backups::retry::RetryPolicy;
+use openstack_backups::wait::Waiter;
+use openstack_backups::{ClientConfig, ErrorKind, IntBool, Session};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const PROJECT: &str = "9f8dd5eacb074c9f87d2d822c9092aa5";
+const INSTANCE: &str = "44b277eb-39be-4921-be31-3d61b43651d7";
+
+fn sample(file: &str) -> Value {
+    let p = openstack_backups_tests::workspace_root().join("spec/examples/trove-v1").join(file);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::new(
+        &format!("{}/v1.0/{PROJECT}", server.uri()),
+        ClientConfig::new().with_token("tok").with_retry(RetryPolicy::none()),
+    )
+}
+
+fn reply(status: u16, body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("x-openstack-request-id", "req-trove").set_body_json(body)
+}
+
+async fn only(server: &MockServer) -> Request {
+    let mut r = server.received_requests().await.unwrap();
+    assert_eq!(r.len(), 1, "{r:?}");
+    let r = r.pop().unwrap();
+    assert_eq!(r.headers.get("x-auth-token").unwrap(), "tok");
+    assert_eq!(r.headers.get("accept").unwrap(), "application/json");
+    assert!(r.headers.get("openstack-api-version").is_none(), "Trove has no microversions");
+    r
+}
+
+fn backup(id: &str, status: &str) -> Value {
+    json!({"id": id, "name": "b", "description": null, "locationRef": null, "instance_id": INSTANCE,
+        "created": "2026-11-22T12:05:53", "updated": "2026-11-22T12:05:53", "size": null,
+        "status": status, "parent_id": null, "project_id": PROJECT,
+        "datastore": {"type": "mysql", "version": "5.7", "version_id": "v57"}})
+}
+
+#[tokio::test]
+async fn every_call_on_the_wire() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let base = format!("/v1.0/{PROJECT}");
+
+    // list, with every filter
+    Mock::given(any()).respond_with(reply(200, &sample("backup-list-response.json"))).mount(&server).await;
+    let list = c
+        .list_database_backups()
+        .datastore("mysql")
+        .instance_id(INSTANCE)
+        .project_id(PROJECT)
+        .all_projects(true)
+        .limit(2u64)
+        .marker("4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.backups.len(), 2);
+    assert_eq!(list.backups[1].parent_id.as_deref(), Some("a9832168-7541-4536-b8d9-a8a9b79cf1b4"));
+    assert_eq!(list.backups[0].size, Some(0.14));
+    let r = only(&server).await;
+    assert_eq!(r.url.path(), format!("{base}/backups"));
+    let mut q: Vec<(String, String)> = r.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+    q.sort();
+    assert_eq!(
+        q,
+        [
+            ("all_projects", "true"),
+            ("datastore", "mysql"),
+            ("instance_id", INSTANCE),
+            ("limit", "2"),
+            ("marker", "4"),
+            ("project_id", PROJECT)
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+
+    // create: incremental goes as the integer 1, not `true`
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(202, &sample("backup-create-response.json"))).mount(&server).await;
+    let created = c
+        .create_database_backup()
+        .body(types::BackupCreateRequest {
+            backup: types::BackupCreate {
+                name: "nightly".into(),
+                instance: Some(INSTANCE.into()),
+                description: None,
+                parent_id: None,
+                incremental: Some(IntBool(true)),
+                swift_container: None,
+                storage_driver: None,
+                restore_from: None,
+                copy_to: vec![],
+                source: None,
+            },
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 202);
+    assert_eq!(created.backup.status, types::BackupStatus::New);
+    let r = only(&server).await;
+    assert_eq!((r.method.as_str(), r.url.path()), ("POST", format!("{base}/backups").as_str()));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&r.body).unwrap(),
+        json!({"backup": {"name": "nightly", "instance": INSTANCE, "incremental": 1}})
+    );
+
+    // show
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, &sample("backup-get-response.json"))).mount(&server).await;
+    let b = c.show_database_backup().backup_id("a9832168").send().await.unwrap();
+    assert_eq!(b.backup.created.to_string(), "2014-10-30T12:30:00.000000");
+    assert_eq!(only(&server).await.url.path(), format!("{base}/backups/a9832168"));
+
+    // delete (202, empty body)
+    server.reset().await;
+    Mock::given(any()).respond_with(ResponseTemplate::new(202)).mount(&server).await;
+    let d = c.delete_database_backup().backup_id("a9832168").send().await.unwrap();
+    assert_eq!(d.status().as_u16(), 202);
+    let r = only(&server).await;
+    assert_eq!((r.method.as_str(), r.url.path()), ("DELETE", format!("{base}/backups/a9832168").as_str()));
+
+    // an instance's backups
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, &sample("instance-backup-list-response.json"))).mount(&server).await;
+    let list = c.list_instance_backups().instance_id(INSTANCE).limit(1u64).send().await.unwrap();
+    assert_eq!(list.backups[0].name, "backup-full");
+    assert_eq!(only(&server).await.url.path(), format!("{base}/instances/{INSTANCE}/backups"));
+}
+
+#[tokio::test]
+async fn offset_paging_takes_only_the_marker_from_https_links_and_stops_on_an_empty_page() {
+    let server = MockServer::start().await;
+    let list = format!("/v1.0/{PROJECT}/backups");
+    let next = |m: u32| json!([{"rel": "next", "href": format!("https://trove.example/v1.0/{PROJECT}/backups?limit=2&marker={m}")}]);
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param_is_missing("marker"))
+        .respond_with(reply(
+            200,
+            &json!({"backups": [backup("b1", "COMPLETED"), backup("b2", "COMPLETED")], "links": next(2)}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param("marker", "2"))
+        .respond_with(reply(
+            200,
+            &json!({"backups": [backup("b3", "COMPLETED"), backup("b4", "FAILED")], "links": next(4)}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param("marker", "4"))
+        .respond_with(reply(200, &json!({"backups": []})))
+        .mount(&server)
+        .await;
+    let ids: Vec<String> =
+        client(&server).list_database_backups().limit(2u64).stream().map_ok(|b| b.id).try_collect().await.unwrap();
+    assert_eq!(ids, ["b1", "b2", "b3", "b4"]);
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|r| r.url.scheme() == "http"), "the session's base URL is kept, not the link's https");
+}
+
+#[tokio::test]
+async fn trove_faults_land_in_the_crates_error_type() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let cases = [
+        (404, json!({"itemNotFound": {"code": 404, "message": "Resource x cannot be found."}}), "itemNotFound"),
+        (
+            422,
+            json!({"unprocessableEntity": {"code": 422, "message": "Backup b1 cannot be deleted because it is running."}}),
+            "unprocessableEntity",
+        ),
+        (
+            413,
+            json!({"overLimit": {"code": 413, "message": "This request was rate-limited.", "details": "Only 200 POST request(s) can be made to * every minute.", "retryAfter": "59"}}),
+            "overLimit",
+        ),
+        (
+            500,
+            json!({"instanceFault": {"code": 500, "message": "Internal Server Error. Please keep this ID to help us figure out what went wrong: (x)."}}),
+            "instanceFault",
+        ),
+    ];
+    for (status, body, name) in cases {
+        server.reset().await;
+        Mock::given(any()).respond_with(reply(status, &body)).mount(&server).await;
+        let err = c.delete_database_backup().backup_id("b1").send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(err.fault().and_then(|f| f.name()), Some(name));
+        assert_eq!(err.request_id(), Some("req-trove"));
+        assert!(
+            err.to_string().starts_with(&format!("delete_database_backup failed: HTTP {status} {name}: ")),
+            "{err}"
+        );
+        if name == "overLimit" {
+            assert_eq!(err.fault().unwrap().retry_after(), Some("59"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn rackspace_responses_decode() {
+    let server = MockServer::start().await;
+    let mut b = backup("r1", "DELETE_FAILED");
+    b["created"] = json!("2015-09-01T03:23:36Z");
+    b["updated"] = json!("2015-09-01T03:24:01Z");
+    b.as_object_mut().unwrap().remove("project_id");
+    for (k, v) in [
+        ("is_automated", json!(1)),
+        ("flavor_ram", json!(1024)),
+        ("type", json!("InnoBackupEx")),
+        ("volume_size", json!(2)),
+        ("source", json!({"type": "ha", "id": "h1"})),
+    ] {
+        b[k] = v;
+    }
+    Mock::given(any()).respond_with(reply(200, &json!({"backup": b}))).mount(&server).await;
+    let got = client(&server).show_database_backup().backup_id("r1").send().await.unwrap().into_inner().backup;
+    assert_eq!(got.status, types::BackupStatus::DeleteFailed);
+    assert_eq!(got.created.to_string(), "2015-09-01T03:23:36.000000");
+    assert_eq!((got.is_automated, got.flavor_ram, got.volume_size), (Some(1), Some(1024), Some(2)));
+    assert_eq!(got.type_.as_deref(), Some("InnoBackupEx"));
+    assert_eq!(got.source.and_then(|s| s.type_).as_deref(), Some("ha"));
+    assert_eq!(got.project_id, None);
+}
+
+#[tokio::test]
+async fn the_waiter_follows_new_building_completed_and_fails_fast() {
+    let server = MockServer::start().await;
+    let show = format!("/v1.0/{PROJECT}/backups/b1");
+    for status in ["NEW", "BUILDING"] {
+        Mock::given(method("GET"))
+            .and(path(show.clone()))
+            .respond_with(reply(200, &json!({"backup": backup("b1", status)})))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(show.clone()))
+        .respond_with(reply(200, &json!({"backup": backup("b1", "COMPLETED")})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let fast = Waiter::new().delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let done = fast
+        .clone()
+        .on_progress(move |p| log.lock().unwrap().push(p.status.unwrap_or("-").to_owned()))
+        .database_backup(&c, "b1")
+        .await
+        .unwrap();
+    assert_eq!(done.status, types::BackupStatus::Completed);
+    assert_eq!(*seen.lock().unwrap(), ["NEW", "BUILDING", "COMPLETED"]);
+
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, &json!({"backup": backup("b1", "FAILED")}))).mount(&server).await;
+    let err = fast.database_backup(&c, "b1").await.unwrap_err();
+    assert_eq!(err.to_string(), "database backup b1 went to FAILED");
+
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(reply(404, &json!({"itemNotFound": {"code": 404, "message": "gone"}})))
+        .mount(&server)
+        .await;
+    fast.database_backup_deleted(&c, "b1").await.unwrap();
+}
+
+#[tokio::test]
+async fn one_session_serves_cinder_and_trove() {
+    let server = MockServer::start().await;
+    let catalog = json!([
+        {"type": "block-storage", "endpoints": [{"interface": "public", "region": "R", "url": format!("{}/v3/%(project_id)s", server.uri())}]},
+        {"type": "database", "endpoints": [{"interface": "public", "region": "R", "url": format!("{}/v1.0/%(project_id)s", server.uri())}]}
+    ]);
+    Mock::given(method("POST")).and(path("/v3/auth/tokens"))
+        .respond_with(ResponseTemplate::new(201).insert_header("x-subject-token", "tok-s").set_body_json(json!({"token": {
+            "methods": ["password"], "audit_ids": [], "expires_at": "2999-01-01T00:00:00.000000Z", "issued_at": "2026-11-22T00:00:00.000000Z",
+            "user": {"id": "u", "name": "u", "domain": {"id": "default", "name": "Default"}},
+            "project": {"id": PROJECT, "name": "p", "domain": {"id": "default", "name": "Default"}}, "catalog": catalog}})))
+        .mount(&server).await;
+    Mock::given(method("GET")).and(path("/v3/")).respond_with(reply(200, &json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0", "updated": "x", "links": [], "media-types": []}]}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/{PROJECT}/backups")))
+        .respond_with(reply(200, &json!({"backups": [backup("t1", "COMPLETED")]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/backups")))
+        .respond_with(reply(200, &json!({"backups": []})))
+        .mount(&server)
+        .await;
+
+    let session = Session::builder()
+        .auth_url(server.uri())
+        .auth(openstack_backups::auth::AuthMethod::Password {
+            user: openstack_backups::auth::User::Id("u".into()),
+            password: openstack_backups::Secret::new("p"),
+        })
+        .build()
+        .unwrap();
+    let trove = session.database().await.unwrap();
+    let cinder = session.block_storage().await.unwrap();
+    assert_eq!(trove.list_database_backups().send().await.unwrap().backups[0].id, "t1");
+    assert!(cinder.list_backups().send().await.unwrap().backups.is_empty());
+    let tokens: Vec<_> =
+        server.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == "/v3/auth/tokens").collect();
+    assert_eq!(tokens.len(), 1, "one token for both services");
+}
