@@ -98,7 +98,11 @@ impl Conformance {
         let full = ex.path.split('?').next().unwrap_or("");
         let relative = full
             .strip_prefix("/v3")
-            .map(|rest| rest.strip_prefix(&format!("/{project}")).unwrap_or(rest))
+            .map(
+                |rest| {
+                    if project.is_empty() { rest } else { rest.strip_prefix(&format!("/{project}")).unwrap_or(rest) }
+                },
+            )
             .unwrap_or(full);
         let action_key = serde_json::from_slice::<Value>(&ex.request_body)
             .ok()

@@ -52,6 +52,11 @@ impl Proxy {
         format!("http://{}", self.addr)
     }
 
+    /// How many exchanges so far match `f` (the record is kept).
+    pub fn count(&self, f: impl Fn(&Exchange) -> bool) -> usize {
+        self.log.lock().expect("proxy log").iter().filter(|x| f(x)).count()
+    }
+
     /// Every exchange so far, and clears the record.
     pub fn take(&self) -> Vec<Exchange> {
         std::mem::take(&mut self.log.lock().expect("proxy log"))

@@ -62,37 +62,55 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
     }
 }
 
+/// A Python environment the harness installs from PyPI.
+struct VenvSpec {
+    folder: &'static str,
+    constraints: &'static str,
+    packages: &'static [&'static str],
+}
+
+const CINDER_VENV: VenvSpec =
+    VenvSpec { folder: "venv", constraints: "harness/cinder/constraints.txt", packages: &["cinder==29.0.0"] };
+const KEYSTONE_VENV: VenvSpec = VenvSpec {
+    folder: "keystone-venv",
+    constraints: "harness/keystone/constraints.txt",
+    packages: &["keystone==30.0.0", "gunicorn"],
+};
+
 /// Makes sure `.cinder/venv` holds Cinder with the pinned dependencies and
 /// returns its path. Safe to call from several processes at once.
 pub fn ensure_venv() -> Result<PathBuf> {
+    ensure(&CINDER_VENV)
+}
+
+fn ensure(spec: &VenvSpec) -> Result<PathBuf> {
     let dir = state_dir();
     std::fs::create_dir_all(&dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
     let lock = std::fs::File::create(dir.join("install.lock")).map_err(|e| fail(format!("install lock: {e}")))?;
     lock.lock().map_err(|e| fail(format!("install lock: {e}")))?;
 
-    let venv = dir.join("venv");
-    let constraints = workspace_root().join("harness/cinder/constraints.txt");
+    let venv = dir.join(spec.folder);
+    let constraints = workspace_root().join(spec.constraints);
     let pins = std::fs::read_to_string(&constraints).map_err(|e| fail(format!("{}: {e}", constraints.display())))?;
-    let stamp = format!("cinder=={CINDER_VERSION}\n{pins}");
+    let stamp = format!("{}\n{pins}", spec.packages.join("\n"));
     let stamp_file = venv.join("harness-installed.txt");
     if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
         return Ok(venv);
     }
 
-    eprintln!("harness: installing cinder=={CINDER_VERSION} into {} (about a minute)", venv.display());
+    eprintln!("harness: installing {} into {} (about a minute)", spec.packages.join(" "), venv.display());
     let started = Instant::now();
     if venv.exists() {
         std::fs::remove_dir_all(&venv).map_err(|e| fail(format!("removing the old venv: {e}")))?;
     }
     let python = std::env::var("HARNESS_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     run(Command::new(&python).args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
-    let pip = venv.join("bin/pip");
     run(
-        Command::new(&pip)
+        Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", "-c"])
             .arg(&constraints)
-            .arg(format!("cinder=={CINDER_VERSION}")),
-        "pip install cinder",
+            .args(spec.packages),
+        &format!("pip install {}", spec.packages.join(" ")),
     )?;
     std::fs::write(&stamp_file, stamp).map_err(|e| fail(format!("{}: {e}", stamp_file.display())))?;
     eprintln!("harness: installed in {:.0} s", started.elapsed().as_secs_f64());
@@ -107,10 +125,32 @@ pub struct Cinder {
 }
 
 /// How [`Cinder::start_with`] starts the server.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Keep running after the starting process exits (`cargo xtask cinder up`).
     pub detached: bool,
+    /// Validate tokens with this Keystone instead of `noauth`.
+    pub keystone: Option<KeystoneAuthtoken>,
+    /// Listen on this port (a free one when `None`).
+    pub port: Option<u16>,
+}
+
+/// What Cinder's `[keystone_authtoken]` needs, and an administrator's
+/// token for the readiness checks.
+#[derive(Debug, Clone)]
+pub struct KeystoneAuthtoken {
+    /// Keystone's `/v3` URL.
+    pub auth_url: String,
+    /// The service user Cinder validates tokens with.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// Its project (in the `default` domain).
+    pub project_name: String,
+    /// An administrator's token, for the readiness checks.
+    pub admin_token: String,
+    /// That token's project.
+    pub admin_project: String,
 }
 
 impl Cinder {
@@ -123,7 +163,10 @@ impl Cinder {
     pub fn start_with(options: Options) -> Result<Cinder> {
         let venv = ensure_venv()?;
         remove_stale_runs();
-        let port = free_port()?;
+        let port = match options.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let dir = state_dir().join("runs").join(format!("{port}-{}", std::process::id()));
         if dir.exists() {
             let _ = std::fs::remove_dir_all(&dir);
@@ -132,8 +175,18 @@ impl Cinder {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
         }
         let conf = dir.join("cinder.conf");
-        std::fs::write(&conf, config(&venv, &dir, &conf, port))
-            .map_err(|e| fail(format!("{}: {e}", conf.display())))?;
+        let mut text = config(&venv, &dir, &conf, port);
+        if let Some(k) = &options.keystone {
+            text = text.replace("auth_strategy = noauth", "auth_strategy = keystone");
+            text.push_str(&format!(
+                "\n[keystone_authtoken]\nwww_authenticate_uri = {url}\nauth_url = {url}\nauth_type = password\nusername = {}\npassword = {}\nuser_domain_id = default\nproject_name = {}\nproject_domain_id = default\ninterface = public\nregion_name = RegionOne\n# The default 300 s cache let a revoked token keep working.\ntoken_cache_time = -1\n",
+                k.username,
+                k.password,
+                k.project_name,
+                url = k.auth_url,
+            ));
+        }
+        std::fs::write(&conf, text).map_err(|e| fail(format!("{}: {e}", conf.display())))?;
 
         run(
             Command::new(venv.join("bin/cinder-manage")).arg("--config-file").arg(&conf).args(["db", "sync"]),
@@ -156,7 +209,13 @@ impl Cinder {
         }
         let child = cmd.spawn().map_err(|e| fail(format!("starting the launcher: {e}")))?;
         let mut cinder = Cinder { child: Some(child), port, dir };
-        if let Err(e) = cinder.wait_ready(Duration::from_secs(120)) {
+        let (token, project) = match &options.keystone {
+            Some(k) => (k.admin_token.clone(), k.admin_project.clone()),
+            None => {
+                ("admin:0123456789abcdef0123456789abcdef".to_owned(), "0123456789abcdef0123456789abcdef".to_owned())
+            }
+        };
+        if let Err(e) = cinder.wait_ready(Duration::from_secs(120), &token, &project) {
             let tail = cinder.log_tail(40);
             cinder.stop();
             return Err(fail(format!("{e}\n--- last lines of the server log ---\n{tail}")));
@@ -206,9 +265,8 @@ impl Cinder {
         text
     }
 
-    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+    fn wait_ready(&mut self, limit: Duration, token: &str, project: &str) -> Result<()> {
         let started = Instant::now();
-        let project = "0123456789abcdef0123456789abcdef";
         let mut last = String::from("no answer yet");
         while started.elapsed() < limit {
             if let Some(child) = self.child.as_mut()
@@ -216,7 +274,7 @@ impl Cinder {
             {
                 return Err(fail(format!("the Cinder launcher exited early ({status})")));
             }
-            match self.ready_step(project) {
+            match self.ready_step(token, project) {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
                 Err(e) => last = e,
@@ -228,13 +286,12 @@ impl Cinder {
 
     /// Readiness in order: the root answers 300, the three services are up,
     /// the scheduler knows a pool.
-    fn ready_step(&self, project: &str) -> std::result::Result<bool, String> {
+    fn ready_step(&self, token: &str, project: &str) -> std::result::Result<bool, String> {
         let (status, _) = http_get(self.port, "/", None)?;
         if status != 300 {
             return Err(format!("GET / answered {status}"));
         }
-        let token = format!("admin:{project}");
-        let (status, body) = http_get(self.port, &format!("/v3/{project}/os-services"), Some(&token))?;
+        let (status, body) = http_get(self.port, &format!("/v3/{project}/os-services"), Some(token))?;
         if status != 200 {
             return Err(format!("os-services answered {status}"));
         }
@@ -249,7 +306,7 @@ impl Cinder {
                 return Err(format!("{binary} is not up yet"));
             }
         }
-        let (status, body) = http_get(self.port, &format!("/v3/{project}/scheduler-stats/get_pools"), Some(&token))?;
+        let (status, body) = http_get(self.port, &format!("/v3/{project}/scheduler-stats/get_pools"), Some(token))?;
         let pools: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
         if status != 200 || pools["pools"].as_array().is_none_or(Vec::is_empty) {
             return Err("the scheduler knows no pool yet".to_owned());
@@ -270,6 +327,142 @@ impl Drop for Cinder {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A running Keystone (sqlite, fernet tokens, gunicorn with one worker).
+pub struct Keystone {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+/// The bootstrap administrator's password.
+pub const KEYSTONE_ADMIN_PASSWORD: &str = "harness-admin-secret";
+
+impl Keystone {
+    /// Installs (first time), configures, bootstraps and starts Keystone.
+    pub fn start() -> Result<Keystone> {
+        let venv = ensure(&KEYSTONE_VENV)?;
+        remove_stale_runs();
+        let port = free_port()?;
+        let dir = state_dir().join("runs").join(format!("keystone-{port}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["log", "fernet-keys", "credential-keys"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+        }
+        let conf = dir.join("keystone.conf");
+        let url = format!("http://127.0.0.1:{port}/v3");
+        std::fs::write(
+            &conf,
+            format!(
+                "[DEFAULT]\nlog_dir = {d}/log\n\n[database]\nconnection = sqlite:///{d}/keystone.sqlite\n\n[token]\nprovider = fernet\nexpiration = 3600\n\n[fernet_tokens]\nkey_repository = {d}/fernet-keys\n\n[credential]\nkey_repository = {d}/credential-keys\n\n[identity]\n# bcrypt's default cost makes each password check take a third of a second.\npassword_hash_rounds = 4\n\n[cache]\nenabled = true\nbackend = dogpile.cache.memory\n",
+                d = dir.display()
+            ),
+        )
+        .map_err(|e| fail(format!("{}: {e}", conf.display())))?;
+        let manage = |args: &[&str], what: &str| {
+            run(Command::new(venv.join("bin/keystone-manage")).arg("--config-file").arg(&conf).args(args), what)
+        };
+        manage(&["db_sync"], "keystone-manage db_sync")?;
+        manage(
+            &["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
+            "keystone-manage fernet_setup",
+        )?;
+        manage(
+            &["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
+            "keystone-manage credential_setup",
+        )?;
+        manage(
+            &[
+                "bootstrap",
+                "--bootstrap-password",
+                KEYSTONE_ADMIN_PASSWORD,
+                "--bootstrap-admin-url",
+                &url,
+                "--bootstrap-public-url",
+                &url,
+                "--bootstrap-internal-url",
+                &url,
+                "--bootstrap-region-id",
+                "RegionOne",
+            ],
+            "keystone-manage bootstrap",
+        )?;
+        let log =
+            std::fs::File::create(dir.join("log/gunicorn.out")).map_err(|e| fail(format!("gunicorn log: {e}")))?;
+        let child = Command::new(venv.join("bin/gunicorn"))
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--workers",
+                "1",
+                "--threads",
+                "1",
+                "--no-control-socket",
+                "--preload",
+            ])
+            .arg("harness_keystone_wsgi:application")
+            .env("PYTHONPATH", workspace_root().join("harness/keystone/python"))
+            .env("OS_KEYSTONE_CONFIG_DIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| fail(e.to_string()))?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| fail(format!("starting gunicorn: {e}")))?;
+        let mut keystone = Keystone { child: Some(child), port, dir };
+        let started = Instant::now();
+        loop {
+            if let Some(child) = keystone.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                let tail = std::fs::read_to_string(keystone.dir.join("log/gunicorn.out")).unwrap_or_default();
+                return Err(fail(format!("gunicorn exited early ({status}):\n{tail}")));
+            }
+            if let Ok((200, _)) = http_get(port, "/v3", None) {
+                return Ok(keystone);
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                keystone.stop();
+                return Err(fail("Keystone was not ready after 60 s"));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `http://127.0.0.1:<port>/v3`.
+    pub fn auth_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v3", self.port)
+    }
+
+    /// The run's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Ends the server's process group.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.wait();
+        }
+    }
+
+    /// The process group id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for Keystone {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (for a server started later).
+pub fn pick_port() -> Result<u16> {
+    free_port()
 }
 
 /// Ends the process group `pgid`: SIGTERM, then SIGKILL after five seconds.

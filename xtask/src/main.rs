@@ -117,7 +117,7 @@ fn cinder_up() -> Result<(), String> {
     if let Ok(text) = std::fs::read_to_string(up_file()) {
         return Err(format!("a Cinder is already up ({}); run `cargo xtask cinder down` first", text.trim()));
     }
-    let cinder = Cinder::start_with(Options { detached: true }).map_err(|e| e.to_string())?;
+    let cinder = Cinder::start_with(Options { detached: true, ..Options::default() }).map_err(|e| e.to_string())?;
     let pid = cinder.pid().expect("running");
     std::fs::write(up_file(), format!("{pid} {}\n", cinder.port())).map_err(|e| e.to_string())?;
     let project = "0123456789abcdef0123456789abcdef";

@@ -1,0 +1,475 @@
+//! The session against a real Keystone 30 in front of a real Cinder 29
+//! (`auth_strategy = keystone`): password, application-credential and token
+//! flows, wrong credentials, renewal after a revoked token, and the example
+//! program with `OS_CLOUD` and a password `clouds.yaml`. The token calls go
+//! through the recording proxy and are checked against `spec/identity-v3.yaml`.
+//!
+//! Own harness (like `real_cinder`): one Keystone, one Cinder, scenarios one
+//! after the other (sqlite under Keystone takes one writer at a time).
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use openstack_backups::auth::{AuthMethod, Domain, Project, Scope, User};
+use openstack_backups::block_storage::types;
+use openstack_backups::wait::Waiter;
+use openstack_backups::{ErrorKind, Secret, Session};
+use openstack_backups_harness::{Cinder, KEYSTONE_ADMIN_PASSWORD, Keystone, KeystoneAuthtoken, Options};
+use openstack_backups_tests::conformance::Conformance;
+use openstack_backups_tests::proxy::Proxy;
+use serde_json::{Value, json};
+
+const DEMO_PASSWORD: &str = "demo-pa55word";
+const SERVICE_PASSWORD: &str = "cinder-service-pa55";
+
+type Outcome = Result<(), String>;
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
+        }
+    };
+}
+
+/// Keystone's admin API, just enough to provision the test world.
+struct Admin {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Admin {
+    async fn token(http: &reqwest::Client, url: &str, auth: Value) -> Result<(String, Value), String> {
+        let r = http
+            .post(format!("{url}/auth/tokens"))
+            .json(&json!({"auth": auth}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = r.headers().get("x-subject-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let status = r.status();
+        let body: Value = r.json().await.map_err(|e| e.to_string())?;
+        match token {
+            Some(t) if status.as_u16() == 201 => Ok((t, body)),
+            _ => Err(format!("token: HTTP {status}: {body}")),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let mut req =
+            self.http.request(method.clone(), format!("{}{path}", self.url)).header("x-auth-token", &self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.map_err(|e| e.to_string())?;
+        let status = r.status();
+        let text = r.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{method} {path}: HTTP {status}: {text}"));
+        }
+        Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text).map_err(|e| e.to_string())? })
+    }
+
+    async fn create(&self, path: &str, key: &str, body: Value) -> Result<String, String> {
+        let v = self.call(reqwest::Method::POST, path, Some(json!({ key: body }))).await?;
+        v[key]["id"].as_str().map(str::to_owned).ok_or_else(|| format!("{path}: no id in {v}"))
+    }
+
+    async fn role(&self, name: &str) -> Result<String, String> {
+        let v = self.call(reqwest::Method::GET, &format!("/roles?name={name}"), None).await?;
+        v["roles"][0]["id"].as_str().map(str::to_owned).ok_or_else(|| format!("no role {name}"))
+    }
+}
+
+struct World {
+    keystone_url: String,
+    proxy: Proxy,
+    demo_user: String,
+    demo_project: String,
+    cinder: Cinder,
+    _keystone: Keystone,
+}
+
+async fn provision() -> Result<World, String> {
+    let keystone =
+        tokio::task::spawn_blocking(Keystone::start).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    let url = keystone.auth_url();
+    let http = reqwest::Client::new();
+    let (token, body) = Admin::token(
+        &http,
+        &url,
+        json!({"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": KEYSTONE_ADMIN_PASSWORD}}},
+               "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}),
+    )
+    .await?;
+    let admin_project = body["token"]["project"]["id"].as_str().ok_or("admin project")?.to_owned();
+    let admin = Admin { http, url: url.clone(), token: token.clone() };
+
+    let demo_project = admin.create("/projects", "project", json!({"name": "demo", "domain_id": "default"})).await?;
+    let demo_user = admin
+        .create("/users", "user", json!({"name": "demo", "domain_id": "default", "password": DEMO_PASSWORD, "default_project_id": demo_project}))
+        .await?;
+    let member = admin.role("member").await?;
+    admin
+        .call(reqwest::Method::PUT, &format!("/projects/{demo_project}/users/{demo_user}/roles/{member}"), None)
+        .await?;
+    let service_project =
+        admin.create("/projects", "project", json!({"name": "service", "domain_id": "default"})).await?;
+    let cinder_user = admin
+        .create("/users", "user", json!({"name": "cinder", "domain_id": "default", "password": SERVICE_PASSWORD}))
+        .await?;
+    let service_role = admin.role("service").await?;
+    admin
+        .call(
+            reqwest::Method::PUT,
+            &format!("/projects/{service_project}/users/{cinder_user}/roles/{service_role}"),
+            None,
+        )
+        .await?;
+
+    let port = openstack_backups_harness::pick_port().map_err(|e| e.to_string())?;
+    for service_type in ["block-storage", "volumev3"] {
+        let service = admin
+            .create("/services", "service", json!({"type": service_type, "name": format!("cinder-{service_type}")}))
+            .await?;
+        for interface in ["public", "internal", "admin"] {
+            admin
+                .create(
+                    "/endpoints",
+                    "endpoint",
+                    json!({"service_id": service, "interface": interface, "region_id": "RegionOne",
+                           "url": format!("http://127.0.0.1:{port}/v3/%(project_id)s")}),
+                )
+                .await?;
+        }
+    }
+    let options = Options {
+        keystone: Some(KeystoneAuthtoken {
+            auth_url: url.clone(),
+            username: "cinder".into(),
+            password: SERVICE_PASSWORD.into(),
+            project_name: "service".into(),
+            admin_token: token,
+            admin_project,
+        }),
+        port: Some(port),
+        ..Options::default()
+    };
+    let cinder = tokio::task::spawn_blocking(move || Cinder::start_with(options))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let proxy = Proxy::start(url.trim_end_matches("/v3").to_owned()).await;
+    Ok(World {
+        keystone_url: format!("{}/v3", proxy.url()),
+        proxy,
+        demo_user,
+        demo_project,
+        cinder,
+        _keystone: keystone,
+    })
+}
+
+fn password_session(w: &World, user: User, scope: Scope) -> Result<Session, String> {
+    Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::Password { user, password: Secret::new(DEMO_PASSWORD) })
+        .scope(scope)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+async fn list_and_back_up(session: &Session) -> Outcome {
+    let c = session.block_storage().await.map_err(|e| format!("block_storage: {e}"))?;
+    let wait =
+        Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(Duration::from_secs(60));
+    let v = c
+        .create_volume()
+        .body_map(|b| b.volume(types::builder::VolumeCreate::default().size(Some(1.try_into().unwrap()))))
+        .send()
+        .await
+        .map_err(|e| format!("create volume: {e}"))?
+        .into_inner()
+        .volume
+        .id;
+    wait.volume(&c, &v, types::VolumeStatus::Available).await.map_err(|e| e.to_string())?;
+    let b = c
+        .create_backup()
+        .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(v.clone())))
+        .send()
+        .await
+        .map_err(|e| format!("create backup: {e}"))?
+        .into_inner()
+        .backup
+        .id;
+    let done = wait.backup(&c, &b, types::BackupStatus::Available).await.map_err(|e| e.to_string())?;
+    ensure!(done.user_id.is_none(), "a member does not see user_id (admin-only policy)");
+    let all: Vec<types::Backup> = c.list_backups_detail().stream().try_collect().await.map_err(|e| e.to_string())?;
+    ensure!(all.iter().any(|x| x.id == b), "the new backup is listed");
+    c.delete_backup().backup_id(&b).send().await.map_err(|e| e.to_string())?;
+    wait.backup_deleted(&c, &b).await.map_err(|e| e.to_string())?;
+    c.delete_volume().volume_id(&v).send().await.map_err(|e| e.to_string())?;
+    wait.volume_deleted(&c, &v).await.map_err(|e| e.to_string())
+}
+
+async fn password_by_name_and_by_id(w: &World) -> Outcome {
+    let s = password_session(
+        w,
+        User::Name { name: "demo".into(), domain: Domain::Id("default".into()) },
+        Scope::Project(Project::Name { name: "demo".into(), domain: Domain::Name("Default".into()) }),
+    )?;
+    list_and_back_up(&s).await?;
+    ensure!(
+        s.project_id().await.map_err(|e| e.to_string())?.as_deref() == Some(w.demo_project.as_str()),
+        "scoped to demo"
+    );
+    let s = password_session(w, User::Id(w.demo_user.clone()), Scope::Project(Project::Id(w.demo_project.clone())))?;
+    let c = s.block_storage().await.map_err(|e| e.to_string())?;
+    c.list_backups().send().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn application_credentials(w: &World) -> Outcome {
+    // The user makes the credential with its own project-scoped token.
+    let http = reqwest::Client::new();
+    let (token, _) = Admin::token(
+        &http,
+        &w.keystone_url,
+        json!({"identity": {"methods": ["password"], "password": {"user": {"id": w.demo_user, "password": DEMO_PASSWORD}}},
+               "scope": {"project": {"id": w.demo_project}}}),
+    )
+    .await?;
+    let me = Admin { http, url: w.keystone_url.clone(), token };
+    let created = me
+        .call(
+            reqwest::Method::POST,
+            &format!("/users/{}/application_credentials", w.demo_user),
+            Some(json!({"application_credential": {"name": "backup-bot"}})),
+        )
+        .await?;
+    let id = created["application_credential"]["id"].as_str().ok_or("credential id")?.to_owned();
+    let secret = created["application_credential"]["secret"].as_str().ok_or("credential secret")?.to_owned();
+
+    let by_id = Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::ApplicationCredential {
+            id: Some(id),
+            name: None,
+            user: None,
+            secret: Secret::new(secret.clone()),
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    list_and_back_up(&by_id).await?;
+    ensure!(!format!("{by_id:?}").contains(&secret), "the secret stays out of Debug");
+
+    let by_name = Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::ApplicationCredential {
+            id: None,
+            name: Some("backup-bot".into()),
+            user: Some(User::Name { name: "demo".into(), domain: Domain::Name("Default".into()) }),
+            secret: Secret::new(secret),
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    by_name.block_storage().await.map_err(|e| e.to_string())?.list_backups().send().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn token_method_and_renewal_after_revocation(w: &World) -> Outcome {
+    let http = reqwest::Client::new();
+    let (token, _) = Admin::token(
+        &http,
+        &w.keystone_url,
+        json!({"identity": {"methods": ["password"], "password": {"user": {"id": w.demo_user, "password": DEMO_PASSWORD}}},
+               "scope": {"project": {"id": w.demo_project}}}),
+    )
+    .await?;
+    let s = Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::Token(Secret::new(token.clone())))
+        .build()
+        .map_err(|e| e.to_string())?;
+    s.block_storage().await.map_err(|e| e.to_string())?.list_backups().send().await.map_err(|e| e.to_string())?;
+
+    // A password session whose token is revoked under it: Cinder answers
+    // 401 and the session renews the token once and sends again.
+    let s = password_session(w, User::Id(w.demo_user.clone()), Scope::Project(Project::Id(w.demo_project.clone())))?;
+    let c = s.block_storage().await.map_err(|e| e.to_string())?;
+    c.list_backups().send().await.map_err(|e| e.to_string())?;
+    let (admin_token, _) = Admin::token(
+        &http,
+        &w.keystone_url,
+        json!({"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": KEYSTONE_ADMIN_PASSWORD}}},
+               "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}),
+    )
+    .await?;
+    // Setting the user's password revokes every token the user has.
+    let revoke = http
+        .patch(format!("{}/users/{}", w.keystone_url, w.demo_user))
+        .header("x-auth-token", &admin_token)
+        .json(&json!({"user": {"password": DEMO_PASSWORD}}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure!(revoke.status().is_success(), "re-setting the password: {}", revoke.status());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let issued =
+        |w: &World| w.proxy.count(|x| x.method == "POST" && x.path.starts_with("/v3/auth/tokens") && x.status == 201);
+    let before = issued(w);
+    c.list_backups().send().await.map_err(|e| format!("after revocation: {e}"))?;
+    ensure!(issued(w) == before + 1, "Cinder's 401 made the session issue one new token ({} → {})", before, issued(w));
+    Ok(())
+}
+
+async fn wrong_password(w: &World) -> Outcome {
+    let s = Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::Password { user: User::Id(w.demo_user.clone()), password: Secret::new("not-the-password") })
+        .build()
+        .map_err(|e| e.to_string())?;
+    let err = s.authenticate().await.err().ok_or("a wrong password must fail")?;
+    ensure!(err.kind() == ErrorKind::Authentication, "{err}");
+    ensure!(err.status().map(|s| s.as_u16()) == Some(401), "{err}");
+    ensure!(!err.to_string().contains("not-the-password") && !format!("{err:?}").contains("not-the-password"), "{err}");
+    Ok(())
+}
+
+async fn example_with_os_cloud(w: &World) -> Outcome {
+    let s = password_session(w, User::Id(w.demo_user.clone()), Scope::Project(Project::Id(w.demo_project.clone())))?;
+    let c = s.block_storage().await.map_err(|e| e.to_string())?;
+    let v = c
+        .create_volume()
+        .body_map(|b| b.volume(types::builder::VolumeCreate::default().size(Some(1.try_into().unwrap()))))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_inner()
+        .volume
+        .id;
+    Waiter::new().volume(&c, &v, types::VolumeStatus::Available).await.map_err(|e| e.to_string())?;
+
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let example = exe.parent().and_then(|d| d.parent()).map(|d| d.join("examples/backups")).ok_or("target folder")?;
+    ensure!(example.exists(), "{} is missing: run the suite with `cargo xtask test`", example.display());
+    let dir = w.cinder.dir().join("cloud-keystone");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("clouds.yaml"),
+        format!(
+            "clouds:\n  mycloud:\n    region_name: RegionOne\n    auth:\n      auth_url: {}\n      username: demo\n      user_domain_name: Default\n      project_name: demo\n      project_domain_id: default\n",
+            w.keystone_url
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("secure.yaml"),
+        format!("clouds:\n  mycloud:\n    auth:\n      password: {DEMO_PASSWORD}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = tokio::process::Command::new(&example)
+        .arg(&v)
+        .current_dir(&dir)
+        .env("OS_CLOUD", "mycloud")
+        .env_remove("OS_CLIENT_CONFIG_FILE")
+        .output()
+        .await
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.success(), "the example failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    ensure!(stdout.contains(" is available"), "example printed: {stdout}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    const NAMES: [&str; 5] = [
+        "password_by_name_and_by_id",
+        "application_credentials",
+        "token_method_and_renewal_after_revocation",
+        "wrong_password",
+        "example_with_os_cloud",
+    ];
+    if args.iter().any(|a| a == "--list") {
+        for n in NAMES {
+            println!("{n}: test");
+        }
+        println!("identity_responses_conform: test");
+        return ExitCode::SUCCESS;
+    }
+    let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let chosen: Vec<&str> =
+        NAMES.iter().copied().filter(|n| filter.as_ref().is_none_or(|f| n.contains(f.as_str()))).collect();
+    println!("\nrunning {} tests", chosen.len() + 1);
+    let mut results: Vec<(String, Outcome)> = Vec::new();
+    runtime.block_on(async {
+        let boot = Instant::now();
+        let world = match provision().await {
+            Ok(w) => w,
+            Err(e) => {
+                results.push(("real_keystone_and_cinder".into(), Err(e)));
+                return;
+            }
+        };
+        eprintln!("real Keystone and Cinder up in {:.1} s", boot.elapsed().as_secs_f64());
+        for name in &chosen {
+            let t = Instant::now();
+            let outcome = match *name {
+                "password_by_name_and_by_id" => password_by_name_and_by_id(&world).await,
+                "application_credentials" => application_credentials(&world).await,
+                "token_method_and_renewal_after_revocation" => token_method_and_renewal_after_revocation(&world).await,
+                "wrong_password" => wrong_password(&world).await,
+                _ => example_with_os_cloud(&world).await,
+            };
+            println!(
+                "test {name} ... {} ({:.1} s)",
+                if outcome.is_ok() { "ok" } else { "FAILED" },
+                t.elapsed().as_secs_f64()
+            );
+            results.push(((*name).to_owned(), outcome));
+        }
+        // Every token response Keystone sent, checked against the spec.
+        let spec = Conformance::load("spec/identity-v3.yaml");
+        let mut errors = Vec::new();
+        let mut checked = 0;
+        for ex in world.proxy.take().iter().filter(|x| x.path.starts_with("/v3/auth/tokens")) {
+            match spec.check(ex, "") {
+                Ok(_) => checked += 1,
+                Err(e) => errors.extend(e),
+            }
+        }
+        let outcome = if !errors.is_empty() {
+            Err(errors.join("\n"))
+        } else if checked == 0 {
+            Err("no token response was checked".to_owned())
+        } else {
+            Ok(())
+        };
+        println!(
+            "test identity_responses_conform ... {} ({checked} responses)",
+            if outcome.is_ok() { "ok" } else { "FAILED" }
+        );
+        results.push(("identity_responses_conform".into(), outcome));
+    });
+    let failed: Vec<_> = results.iter().filter(|(_, o)| o.is_err()).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:\n");
+        for (name, o) in &failed {
+            println!("---- {name} ----\n{}\n", o.as_ref().unwrap_err());
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        results.len() - failed.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    drop(runtime);
+    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
