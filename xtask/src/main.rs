@@ -2,6 +2,8 @@
 //! by the `openstack-backups-codegen` library (and, for the test server, by
 //! the scripts it starts).
 
+mod bench;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,6 +18,7 @@ tasks:
                          fail with a diff when generated/ is stale)
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests)
+  bench [--quick]        run the benchmarks and write BENCHMARKS.md
   cinder up              start a real Cinder on 127.0.0.1 in the background and
                          print its endpoint and a token
   cinder down            stop the Cinder started by `cinder up`
@@ -28,6 +31,8 @@ fn main() -> ExitCode {
         ["regenerate"] => run_regenerate(Mode::Write),
         ["regenerate", "--check"] => run_regenerate(Mode::Check),
         ["test", rest @ ..] => run_tests(rest),
+        ["bench"] => bench::run(&workspace_root(), false),
+        ["bench", "--quick"] => bench::run(&workspace_root(), true),
         ["cinder", "up"] => cinder_up(),
         ["cinder", "down"] => cinder_down(),
         ["help" | "--help" | "-h"] => {

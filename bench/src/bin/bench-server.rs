@@ -1,0 +1,99 @@
+//! A static Cinder-like server on 127.0.0.1: N backup-detail objects in
+//! pages of 1000 with `backups_links`, pre-rendered so that serving costs
+//! next to nothing; `GET /backups/<id>` answers one backup; `GET /stats`
+//! tells how many connections were accepted. Prints its port, then serves
+//! until stdin closes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+const PAGE: usize = 1000;
+
+struct Pages {
+    /// Page bodies, keyed by the marker that asks for them ("" = first).
+    by_marker: HashMap<String, Bytes>,
+    show: Bytes,
+    connections: AtomicUsize,
+}
+
+fn main() {
+    use std::io::Write as _;
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).expect("usage: bench-server <N>");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}/v3/p");
+        let mut by_marker = HashMap::new();
+        let mut marker = String::new();
+        for start in (0..n).step_by(PAGE) {
+            let end = (start + PAGE).min(n);
+            let items: Vec<String> = (start..end).map(|i| openstack_backups_bench::backup_json(i, &base)).collect();
+            let last = openstack_backups_bench::backup_id(end - 1);
+            // Like Cinder: a full page gets a next link, even the last one.
+            let links = if end - start == PAGE {
+                format!(
+                    r#","backups_links":[{{"href":"{base}/backups/detail?limit={PAGE}&marker={last}","rel":"next"}}]"#
+                )
+            } else {
+                String::new()
+            };
+            by_marker.insert(
+                std::mem::replace(&mut marker, last),
+                Bytes::from(format!(r#"{{"backups":[{}]{links}}}"#, items.join(","))),
+            );
+        }
+        by_marker.entry(marker).or_insert_with(|| Bytes::from_static(br#"{"backups":[]}"#));
+        let show = Bytes::from(format!(r#"{{"backup":{}}}"#, openstack_backups_bench::backup_json(7, &base)));
+        let pages = Arc::new(Pages { by_marker, show, connections: AtomicUsize::new(0) });
+        println!("{port}");
+        std::io::stdout().flush().unwrap();
+        std::thread::spawn(|| {
+            // Serve until the parent closes our stdin.
+            let _ = std::io::Read::read(&mut std::io::stdin(), &mut [0u8; 1]);
+            std::process::exit(0);
+        });
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            pages.connections.fetch_add(1, Ordering::Relaxed);
+            let pages = pages.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let pages = pages.clone();
+                    async move { Ok::<_, std::convert::Infallible>(answer(&pages, &req)) }
+                });
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+}
+
+fn answer(pages: &Pages, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let body = if path == "/stats" {
+        Some(Bytes::from(format!(r#"{{"connections":{}}}"#, pages.connections.load(Ordering::Relaxed))))
+    } else if path.ends_with("/backups/detail") {
+        let marker =
+            req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("marker="))).unwrap_or("");
+        pages.by_marker.get(marker).cloned()
+    } else if path.contains("/backups/") {
+        Some(pages.show.clone())
+    } else {
+        None
+    };
+    match body {
+        Some(b) => Response::builder()
+            .header("content-type", "application/json")
+            .header("x-openstack-request-id", "req-bench")
+            .body(Full::new(b))
+            .unwrap(),
+        None => Response::builder().status(404).body(Full::new(Bytes::from_static(b"{}"))).unwrap(),
+    }
+}

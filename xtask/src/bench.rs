@@ -1,0 +1,280 @@
+//! `cargo xtask bench`: runs the programs of `bench/` and writes the figures
+//! into BENCHMARKS.md (between its `bench:begin`/`bench:end` markers).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use openstack_backups_codegen::{Mode, regenerate};
+
+struct Run {
+    cpu: f64,
+    wall: f64,
+    rss_kib: f64,
+}
+
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn stats(mut v: Vec<f64>) -> Stats {
+    v.sort_by(f64::total_cmp);
+    Stats { median: v[v.len() / 2], min: v[0], max: v[v.len() - 1] }
+}
+
+impl Stats {
+    fn show(&self, unit: &str, digits: usize) -> String {
+        let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+        format!("{:.d$}{unit} ({:.d$}–{:.d$})", self.median, self.min, self.max, d = digits)
+    }
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(root: &Path, n: usize) -> Result<Server, String> {
+        let mut child = Command::new(root.join("target/release/bench-server"))
+            .arg(n.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("bench-server: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().expect("piped")).read_line(&mut line).map_err(|e| e.to_string())?;
+        let port = line.trim().parse().map_err(|_| format!("bench-server printed {line:?}"))?;
+        Ok(Server { child, port })
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/v3/p", self.port)
+    }
+
+    fn connections(&self) -> Result<u64, String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        write!(s, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut s, &mut text).map_err(|e| e.to_string())?;
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+        let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        // The /stats connection itself counts too.
+        v["connections"].as_u64().map(|c| c - 1).ok_or_else(|| "no count".to_owned())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn measure(root: &Path, program: &str, args: &[String]) -> Result<(Run, usize), String> {
+    let out = Command::new(root.join("target/release").join(program)).args(args).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("{program} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("{program}: {e}"))?;
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    Ok((
+        Run { cpu: f("user") + f("sys"), wall: f("wall"), rss_kib: f("max_rss_kib") },
+        v["items"].as_u64().unwrap_or(0) as usize,
+    ))
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    c.current_dir(root);
+    c
+}
+
+pub fn run(root: &Path, quick: bool) -> Result<(), String> {
+    let runs = if quick { 3 } else { 7 };
+    eprintln!("bench: building the benchmark programs (release)");
+    let status = cargo(root)
+        .args(["build", "--release", "--quiet", "-p", "openstack-backups-bench"])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("building bench/ failed".to_owned());
+    }
+    let mut md = String::new();
+    let machine = machine();
+    md.push_str(&format!("Measured {} on {machine}; each figure is the median of {runs} runs (min–max).\n\n", date()));
+
+    // 1. Listing throughput.
+    md.push_str("### 1. Listing every backup through the paged stream (pages of 1000)\n\n");
+    md.push_str("| N | program | CPU (user+sys) | wall | peak RSS |\n|---|---|---|---|---|\n");
+    let mut summary = Vec::new();
+    for n in [10_000usize, 100_000] {
+        let server = Server::start(root, n)?;
+        let (mut gen_runs, mut floor_runs) = (Vec::new(), Vec::new());
+        for i in 0..runs {
+            eprintln!("bench: N={n} run {}/{runs}", i + 1);
+            for (mode, into) in [("floor", &mut floor_runs), ("generated", &mut gen_runs)] {
+                let (r, items) = measure(root, "bench-list", &[mode.to_owned(), server.endpoint()])?;
+                if items != n {
+                    return Err(format!("{mode} listed {items} of {n}"));
+                }
+                into.push(r);
+            }
+        }
+        let row = |name: &str, v: &[Run]| {
+            let cpu = stats(v.iter().map(|r| r.cpu).collect());
+            let wall = stats(v.iter().map(|r| r.wall).collect());
+            let rss = stats(v.iter().map(|r| r.rss_kib / 1024.0).collect());
+            let line =
+                format!("| {n} | {name} | {} | {} | {} |\n", cpu.show("s", 3), wall.show("s", 3), rss.show("MiB", 1));
+            (line, cpu.median, rss.median)
+        };
+        let (floor_line, floor_cpu, _) = row("hand-written floor", &floor_runs);
+        let (gen_line, gen_cpu, gen_rss) = row("generated client", &gen_runs);
+        md.push_str(&floor_line);
+        md.push_str(&gen_line);
+        summary.push((n, gen_cpu / floor_cpu, gen_rss));
+    }
+    md.push('\n');
+    for (n, ratio, rss) in &summary {
+        md.push_str(&format!(
+            "- N = {n}: CPU {ratio:.2}× the floor (target ≤ 1.15×: {}); peak RSS {rss:.1} MiB (target < 10 MiB: {}).\n",
+            verdict(*ratio <= 1.15),
+            verdict(*rss < 10.0)
+        ));
+    }
+    if let [(_, _, small), (_, _, large)] = summary.as_slice() {
+        md.push_str(&format!(
+            "- Peak RSS at N = 100,000 vs 10,000: {large:.1} vs {small:.1} MiB ({}: one page at a time).\n\n",
+            verdict((large - small).abs() < 1.0)
+        ));
+    }
+
+    // 2. Regenerate time.
+    eprintln!("bench: regenerate");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        regenerate(root, Mode::Check).map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let regen = stats(times);
+    md.push_str("### 2. Regenerate\n\n");
+    md.push_str(&format!(
+        "`regenerate` of all three specs (the work of `cargo xtask regenerate`, without compiling xtask; xtask's own debug build, as the alias runs it): {} (target < 1 s: {}).\n\n",
+        regen.show("s", 3),
+        verdict(regen.median < 1.0)
+    ));
+
+    // 3. Concurrency.
+    eprintln!("bench: concurrency");
+    let server = Server::start(root, 1000)?;
+    let (mut rps, mut conns) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let before = server.connections()?;
+        let (r, _) = measure(root, "bench-concurrency", &[server.endpoint(), "1000".into(), "32".into()])?;
+        conns.push((server.connections()? - before) as f64);
+        rps.push(1000.0 / r.wall);
+    }
+    drop(server);
+    let (rps, conns) = (stats(rps), stats(conns));
+    md.push_str("### 3. Concurrency\n\n");
+    md.push_str(&format!(
+        "1,000 `show_backup` calls through one client, at most 32 in flight: {}; connections opened per run: {} (the pool is reused: about one per request in flight, not one per request).\n\n",
+        rps.show("req/s", 0),
+        conns.show("", 0)
+    ));
+
+    // 4. Build cost (last: it is the slowest).
+    md.push_str("### 4. Build cost of the client crate (default features, fresh target folder)\n\n");
+    md.push_str("| profile | wall | crates compiled |\n|---|---|---|\n");
+    let build_runs = if quick { 1 } else { 3 };
+    let mut debug_build = (0.0, 0.0);
+    for (profile, flag) in [("debug", None), ("release", Some("--release"))] {
+        let (mut walls, mut crates) = (Vec::new(), Vec::new());
+        for i in 0..build_runs {
+            eprintln!("bench: {profile} build {}/{build_runs}", i + 1);
+            let dir = std::env::temp_dir().join(format!("openstack-backups-build-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let mut c = cargo(root);
+            c.args(["build", "-p", "openstack-backups", "--target-dir"])
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            if let Some(f) = flag {
+                c.arg(f);
+            }
+            let t = Instant::now();
+            let out = c.output().map_err(|e| e.to_string())?;
+            walls.push(t.elapsed().as_secs_f64());
+            if !out.status.success() {
+                return Err(format!("build failed: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+            crates.push(
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with("Compiling "))
+                    .count() as f64,
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let (w, c) = (stats(walls), stats(crates));
+        md.push_str(&format!("| {profile} | {} | {:.0} |\n", w.show("s", 1), c.median));
+        if profile == "debug" {
+            debug_build = (w.median, c.median);
+        }
+    }
+    md.push_str(&format!(
+        "\n- Debug build: {:.1} s (target < 60 s: {}), {:.0} crates (target < 130: {}).\n\n",
+        debug_build.0,
+        verdict(debug_build.0 < 60.0),
+        debug_build.1,
+        verdict(debug_build.1 < 130.0)
+    ));
+
+    write_results(root, &md)?;
+    println!("{md}");
+    println!("written to BENCHMARKS.md");
+    Ok(())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{cores} cores ({model})")
+}
+
+fn date() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn write_results(root: &Path, results: &str) -> Result<(), String> {
+    let path = root.join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+    let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else {
+        return Err(format!("{} lacks the {begin} / {end} markers", path.display()));
+    };
+    let updated = format!("{}{begin}\n{results}{}", &text[..a], &text[b..]);
+    std::fs::write(&path, updated).map_err(|e| e.to_string())
+}
