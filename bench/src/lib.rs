@@ -8,11 +8,11 @@ pub fn backup_json(i: usize, base: &str) -> String {
     format!(
         r#"{{"availability_zone":"nova","container":"{c}/{id}","created_at":"2026-11-22T12:05:53.624993","data_timestamp":"2026-11-22T12:05:53.624993","description":"Nightly backup of the database volume of service {i}","fail_reason":null,"has_dependent_backups":false,"id":"{id}","is_incremental":{inc},"links":[{{"href":"{base}/backups/{id}","rel":"self"}},{{"href":"{base}/backups/{id}","rel":"bookmark"}}],"metadata":{{"tier":"gold","owner":"team-{t}"}},"name":"backup-{i:08}","object_count":{oc},"os-backup-project-attr:project_id":"89afd400b6464bbcb12bc0a4d63e5bd3","size":{size},"snapshot_id":null,"status":"{status}","updated_at":"2026-11-22T12:06:40.012345","user_id":"c853ca26e8ea47978a52ee124a013d0e","volume_id":"9de8bbf6-015e-4ccd-a484-{i:012}"}}"#,
         c = &id[..2],
-        inc = i % 3 == 0,
+        inc = i.is_multiple_of(3),
         t = i % 17,
         oc = i % 50,
         size = 1 + i % 100,
-        status = if i % 10 == 0 { "creating" } else { "available" },
+        status = if i.is_multiple_of(10) { "creating" } else { "available" },
     )
 }
 
