@@ -269,6 +269,11 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
          empty page. Holds one page at a time.",
         op.method_name, op.method_name, p.links
     );
+    let all_doc = format!(
+        "Every item of [`Client::{}`](super::Client::{}), all pages collected (see \
+         [`stream`](Self::stream), which holds one page at a time).",
+        op.method_name, op.method_name
+    );
     quote! {
         impl<'a> super::builder::#builder<'a> {
             #[doc = #doc]
@@ -282,6 +287,11 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
                     };
                     builder.send().await
                 })
+            }
+
+            #[doc = #all_doc]
+            pub async fn all(self) -> ::std::result::Result<::std::vec::Vec<super::types::#item>, Error<crate::Fault>> {
+                crate::paging::collect(self.stream()).await
             }
         }
     }

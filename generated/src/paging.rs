@@ -3,7 +3,9 @@
 //! Every generated list builder has a `stream()` that yields the items of
 //! every page: it follows the `next` link (taking the `marker` from it),
 //! stops on a page without a next link or on an empty page (Cinder sends a
-//! next link after a full last page), and holds one page at a time.
+//! next link after a full last page), and holds one page at a time. Its
+//! `all()` collects that stream into a `Vec` (memory then grows with the
+//! list: prefer the stream for large ones).
 
 use std::future::Future;
 
@@ -96,6 +98,16 @@ where
         Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
         Err(e) => stream::once(async { Err(e) }).right_stream(),
     }))
+}
+
+/// Every item of `stream`, in order; the first error ends the collection.
+pub async fn collect<T>(stream: impl Stream<Item = Result<T, Error<Fault>>> + Unpin) -> Result<Vec<T>, Error<Fault>> {
+    let mut stream = stream;
+    let mut all = Vec::new();
+    while let Some(item) = stream.next().await {
+        all.push(item?);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -176,6 +176,26 @@ async fn offset_paging_takes_only_the_marker_from_https_links_and_stops_on_an_em
     let sent = server.received_requests().await.unwrap();
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|r| r.url.scheme() == "http"), "the session's base URL is kept, not the link's https");
+
+    // all(): the same items collected; a failing page fails the whole call
+    // (no partial list passes for a complete one).
+    let all = client(&server).list_database_backups().limit(2u64).all().await.unwrap();
+    assert_eq!(all.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["b1", "b2", "b3", "b4"]);
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param_is_missing("marker"))
+        .respond_with(reply(200, &json!({"backups": [backup("b1", "COMPLETED")], "links": next(1)})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param("marker", "1"))
+        .respond_with(reply(503, &json!({"serviceUnavailable": {"code": 503, "message": "busy"}})))
+        .mount(&server)
+        .await;
+    let err = client(&server).list_database_backups().limit(1u64).all().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
 }
 
 #[tokio::test]

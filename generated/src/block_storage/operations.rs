@@ -514,6 +514,15 @@ impl<'a> super::builder::ListBackups<'a> {
             },
         )
     }
+    ///Every item of [`Client::list_backups`](super::Client::list_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::BackupSummary>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
+    }
 }
 impl<'a> super::builder::ListBackupsDetail<'a> {
     ///Every item of [`Client::list_backups_detail`](super::Client::list_backups_detail), page after page: follows the `next` link in `backups_links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
@@ -532,6 +541,15 @@ impl<'a> super::builder::ListBackupsDetail<'a> {
                 builder.send().await
             },
         )
+    }
+    ///Every item of [`Client::list_backups_detail`](super::Client::list_backups_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::Backup>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
     }
 }
 impl super::Client {
@@ -592,6 +610,15 @@ impl<'a> super::builder::ListSnapshots<'a> {
             },
         )
     }
+    ///Every item of [`Client::list_snapshots`](super::Client::list_snapshots), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::SnapshotSummary>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
+    }
 }
 impl<'a> super::builder::ListSnapshotsDetail<'a> {
     ///Every item of [`Client::list_snapshots_detail`](super::Client::list_snapshots_detail), page after page: follows the `next` link in `snapshots_links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
@@ -610,6 +637,15 @@ impl<'a> super::builder::ListSnapshotsDetail<'a> {
                 builder.send().await
             },
         )
+    }
+    ///Every item of [`Client::list_snapshots_detail`](super::Client::list_snapshots_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::Snapshot>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
     }
 }
 impl super::Client {
@@ -709,5 +745,14 @@ impl<'a> super::builder::ListVolumesDetail<'a> {
                 builder.send().await
             },
         )
+    }
+    ///Every item of [`Client::list_volumes_detail`](super::Client::list_volumes_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::Volume>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
     }
 }
