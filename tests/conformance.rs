@@ -12,7 +12,7 @@ use serde_json::Value;
 pub struct Exchange {
     /// The HTTP method.
     pub method: String,
-    /// The request path as sent (`/v3/<project>/backups/detail`).
+    /// The request path as sent (`/v3/<project>/backups/detail`, `/v1.0/<project>/backups`).
     pub path: String,
     /// The request body (empty when none).
     pub request_body: Vec<u8>,
@@ -96,8 +96,11 @@ impl Conformance {
     fn operation(&self, ex: &Exchange, project: &str) -> Option<(&Value, String, String)> {
         let method = ex.method.to_ascii_lowercase();
         let full = ex.path.split('?').next().unwrap_or("");
+        // The version segment (`/v3`, `/v1.0`) and the project precede the
+        // spec's paths.
         let relative = full
             .strip_prefix("/v3")
+            .or_else(|| full.strip_prefix("/v1.0"))
             .map(
                 |rest| {
                     if project.is_empty() { rest } else { rest.strip_prefix(&format!("/{project}")).unwrap_or(rest) }

@@ -7,6 +7,10 @@
 //! The server runs in its own process group. Dropping [`Cinder`] ends that
 //! group; if the test process dies first, the launcher notices within a
 //! second and ends the group itself.
+//!
+//! Beside it, [`Keystone`] (30, sqlite, fernet tokens, under gunicorn) and
+//! [`Trove`] (26, the API in fake mode with sqlite), each installed into its
+//! own venv under `.cinder/` from its own pins, each in its own process group.
 
 #![deny(missing_docs)]
 
@@ -76,6 +80,8 @@ const KEYSTONE_VENV: VenvSpec = VenvSpec {
     constraints: "harness/keystone/constraints.txt",
     packages: &["keystone==30.0.0", "gunicorn"],
 };
+const TROVE_VENV: VenvSpec =
+    VenvSpec { folder: "trove-venv", constraints: "harness/trove/constraints.txt", packages: &["trove==26.0.0"] };
 
 /// Makes sure `.cinder/venv` holds Cinder with the pinned dependencies and
 /// returns its path. Safe to call from several processes at once.
@@ -458,6 +464,209 @@ impl Drop for Keystone {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A running Trove API in fake mode (sqlite, in-process messaging, Trove's
+/// fake Keystone filter: the token names the project, and a token starting
+/// with `admin` is an administrator's).
+pub struct Trove {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    venv: PathBuf,
+}
+
+/// The Trove release the harness runs.
+pub const TROVE_VERSION: &str = "26.0.0";
+
+/// POSTs a user may send per minute before the harness Trove answers
+/// `overLimit` (Trove's rate-limit middleware; its default is 200).
+pub const TROVE_POST_RATE: u32 = 3;
+
+impl Trove {
+    /// Installs (first time), configures and starts Trove's API.
+    pub fn start() -> Result<Trove> {
+        let venv = ensure(&TROVE_VENV)?;
+        remove_stale_runs();
+        let port = free_port()?;
+        let dir = state_dir().join("runs").join(format!("trove-{port}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("log")).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+
+        // The shipped pipeline, with Trove's fake Keystone filter in place of
+        // keystonemiddleware.
+        let shipped = venv.join("etc/trove/api-paste.ini");
+        let paste = std::fs::read_to_string(&shipped).map_err(|e| fail(format!("{}: {e}", shipped.display())))?;
+        let real_auth = "keystonemiddleware.auth_token:filter_factory";
+        if !paste.contains(real_auth) {
+            return Err(fail(format!("{}: no `{real_auth}` to replace", shipped.display())));
+        }
+        let paste_file = dir.join("api-paste.ini");
+        std::fs::write(&paste_file, paste.replace(real_auth, "trove.tests.fakes.keystone:filter_factory"))
+            .map_err(|e| fail(format!("{}: {e}", paste_file.display())))?;
+
+        let conf = dir.join("trove.conf");
+        std::fs::write(&conf, trove_config(&dir, &paste_file, port))
+            .map_err(|e| fail(format!("{}: {e}", conf.display())))?;
+        let manage = |args: &[&str]| {
+            Command::new(venv.join("bin/trove-manage"))
+                .arg("--config-file")
+                .arg(&conf)
+                .args(args)
+                .output()
+                .map_err(|e| fail(format!("trove-manage: could not start: {e}")))
+        };
+        // db_sync creates the schema, then fails in a last step that tags
+        // Nova servers (there is no Nova): the schema is complete by then.
+        let out = manage(&["db_sync"])?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() && !text.contains("Setting nova tags") {
+            return Err(fail(format!("trove-manage db_sync failed ({}):\n{text}", out.status)));
+        }
+        for args in [
+            &["datastore_update", "mysql", ""][..],
+            &["datastore_version_update", "mysql", "5.7", "mysql", "", "", "1"],
+            &["datastore_update", "mysql", "5.7"],
+        ] {
+            let out = manage(args)?;
+            if !out.status.success() {
+                return Err(fail(format!(
+                    "trove-manage {} failed ({}):\n{}",
+                    args.join(" "),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+        }
+
+        let log =
+            std::fs::File::create(dir.join("log/launcher.out")).map_err(|e| fail(format!("launcher log: {e}")))?;
+        let child = Command::new(venv.join("bin/python"))
+            .arg(workspace_root().join("harness/trove/python/harness_trove_launcher.py"))
+            .arg("--config-file")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| fail(e.to_string()))?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| fail(format!("starting Trove: {e}")))?;
+        let mut trove = Trove { child: Some(child), port, dir, venv };
+        let started = Instant::now();
+        loop {
+            if let Some(child) = trove.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                let tail = trove.log_tail(40);
+                return Err(fail(format!("Trove exited early ({status}):\n{tail}")));
+            }
+            if let Ok((200, _)) = http_get(port, "/v1.0/0ready/backups", Some("0ready")) {
+                return Ok(trove);
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let tail = trove.log_tail(40);
+                trove.stop();
+                return Err(fail(format!("Trove was not ready after 60 s:\n{tail}")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn root_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The endpoint as a catalog would list it, with the project.
+    pub fn endpoint(&self, project: &str) -> String {
+        format!("{}/v1.0/{project}", self.root_url())
+    }
+
+    /// The run's folder (configuration, database, logs).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes backup records straight into Trove's database (see
+    /// `harness/trove/python/harness_trove_seed.py`). Each is an object with
+    /// `id`, `name`, `project_id`, `status`, `created`, `updated` (naive
+    /// UTC, `YYYY-MM-DD HH:MM:SS`) and optionally `description`,
+    /// `instance_id`, `parent_id`, `size`, `location`, `checksum`.
+    pub fn insert_backups(&self, backups: &[serde_json::Value]) -> Result<()> {
+        let mut child = Command::new(self.venv.join("bin/python"))
+            .arg(workspace_root().join("harness/trove/python/harness_trove_seed.py"))
+            .arg(self.dir.join("trove.sqlite"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("seeding Trove: {e}")))?;
+        let body = serde_json::to_vec(backups).map_err(|e| fail(e.to_string()))?;
+        child.stdin.take().expect("piped").write_all(&body).map_err(|e| fail(format!("seeding Trove: {e}")))?;
+        let out = child.wait_with_output().map_err(|e| fail(format!("seeding Trove: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!(
+                "seeding Trove failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    fn log_tail(&self, lines: usize) -> String {
+        let mut text = String::new();
+        for name in ["log/launcher.out", "log/trove.log"] {
+            if let Ok(content) = std::fs::read_to_string(self.dir.join(name)) {
+                let all: Vec<&str> = content.lines().collect();
+                text.push_str(&all[all.len().saturating_sub(lines)..].join("\n"));
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// Ends the server's process group.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Trove {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn trove_config(dir: &Path, paste: &Path, port: u16) -> String {
+    format!(
+        "[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = {port}
+trove_api_workers = 1
+api_paste_config = {paste}
+transport_url = fake:/
+remote_nova_client = trove.tests.fakes.nova.fake_create_nova_client
+remote_guest_client = trove.tests.fakes.guestagent.fake_create_guest_client
+remote_swift_client = trove.tests.fakes.swift.fake_create_swift_client
+remote_cinder_client = trove.tests.fakes.nova.fake_create_cinder_client
+remote_neutron_client = trove.tests.fakes.neutron.fake_create_neutron_client
+log_dir = {dir}/log
+log_file = trove.log
+http_post_rate = {TROVE_POST_RATE}
+
+[database]
+connection = sqlite:///{dir}/trove.sqlite
+
+[oslo_messaging_notifications]
+driver = noop
+",
+        paste = paste.display(),
+        dir = dir.display(),
+    )
 }
 
 /// A free TCP port on 127.0.0.1 (for a server started later).
