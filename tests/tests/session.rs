@@ -2,17 +2,15 @@
 //! injected clock: authentication bodies, token expiry and 401 renewal,
 //! catalog selection, microversion negotiation, clouds.yaml and OS_*
 //! configuration, retries and fault injection, waiters, and secrets staying
-//! out of Debug, errors and logs.
+//! out of Debug and errors (and of logs: `logs.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use openstack_backups::auth::{AuthMethod, Domain, Project, Scope, User};
 use openstack_backups::block_storage::types;
-use openstack_backups::clock::{Clock, Sleep};
 use openstack_backups::cloud::{CloudConfig, Environment, Interface};
 use openstack_backups::retry::RetryPolicy;
 use openstack_backups::wait::Waiter;
@@ -21,116 +19,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const PROJECT: &str = "6b2c0f4e9a1d4c3b8e7f0a1b2c3d4e5f";
-const PASSWORD: &str = "pa55-w0rd-never-shown";
+mod mock_cloud;
 
-/// A clock whose sleeps take no time: they move its time forward.
-#[derive(Debug)]
-struct FakeClock {
-    now: Mutex<DateTime<Utc>>,
-    slept: Mutex<Vec<Duration>>,
-}
-
-impl FakeClock {
-    fn at(t: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self { now: Mutex::new(t), slept: Mutex::new(Vec::new()) })
-    }
-
-    fn advance(&self, d: Duration) {
-        *self.now.lock().unwrap() += chrono::Duration::from_std(d).unwrap();
-    }
-
-    fn slept(&self) -> Vec<Duration> {
-        self.slept.lock().unwrap().clone()
-    }
-}
-
-impl Clock for FakeClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.advance(duration);
-        self.slept.lock().unwrap().push(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
-}
-
-fn catalog(cinder: &str) -> Value {
-    json!([
-        {"type": "identity", "name": "keystone", "endpoints": [{"interface": "public", "region": "RegionOne", "url": "http://k/v3"}]},
-        {"type": "volumev3", "name": "cinderv3", "endpoints": [
-            {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": format!("{cinder}/v3/%(project_id)s")},
-            {"interface": "internal", "region": "RegionOne", "region_id": "RegionOne", "url": "http://internal.invalid/v3"}
-        ]}
-    ])
-}
-
-fn versions(max: &str) -> Value {
-    json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": max, "min_version": "3.0",
-        "updated": "2023-08-31T00:00:00Z", "links": [], "media-types": []}]})
-}
-
-/// Mounts Keystone (token `tok-N` for the N-th issue) and the version
-/// document on `server`; returns the issue counter.
-async fn keystone(server: &MockServer, expires_in: chrono::Duration, clock: Arc<FakeClock>) -> Arc<Mutex<u32>> {
-    let issued = Arc::new(Mutex::new(0u32));
-    let counter = issued.clone();
-    let uri = server.uri();
-    Mock::given(method("POST"))
-        .and(path("/identity/v3/auth/tokens"))
-        .respond_with(move |_: &Request| {
-            let mut n = counter.lock().unwrap();
-            *n += 1;
-            ResponseTemplate::new(201)
-                .insert_header("x-subject-token", format!("tok-{n}"))
-                .insert_header("x-openstack-request-id", "req-k")
-                .set_body_json(token_body_at(&uri, clock.now() + expires_in))
-        })
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v3/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(versions("3.60")))
-        .mount(server)
-        .await;
-    issued
-}
-
-fn token_body_at(cinder: &str, expires: DateTime<Utc>) -> Value {
-    let mut body = token_body_base(expires);
-    body["token"]["catalog"] = catalog(cinder);
-    body
-}
-
-fn token_body_base(expires: DateTime<Utc>) -> Value {
-    json!({"token": {
-        "methods": ["password"], "audit_ids": ["a1"],
-        "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}, "password_expires_at": null},
-        "expires_at": expires.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        "issued_at": t0().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        "project": {"id": PROJECT, "name": "demo", "domain": {"id": "default", "name": "Default"}}
-    }})
-}
-
-fn password_session(server: &MockServer, clock: Arc<FakeClock>) -> Session {
-    Session::builder()
-        .auth_url(format!("{}/identity", server.uri()))
-        .auth(AuthMethod::Password {
-            user: User::Name { name: "demo".into(), domain: Domain::Name("Default".into()) },
-            password: Secret::new(PASSWORD),
-        })
-        .scope(Scope::Project(Project::Name { name: "demo".into(), domain: Domain::Id("default".into()) }))
-        .clock(clock)
-        .retry(RetryPolicy { jitter: false, ..RetryPolicy::default() })
-        .build()
-        .unwrap()
-}
+use mock_cloud::*;
 
 async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
     server.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == p).collect()
@@ -627,44 +518,4 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
         .mount(&server)
         .await;
     Waiter::new().backup_deleted(&c, "b1").await.unwrap();
-}
-
-/// Tokens and passwords stay out of the `tracing` output too.
-#[tokio::test]
-async fn secrets_stay_out_of_logs() {
-    let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || SharedWriter(writer.clone()))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let server = MockServer::start().await;
-    let clock = FakeClock::at(t0());
-    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
-        .mount(&server)
-        .await;
-    let cinder = password_session(&server, clock).block_storage().await.unwrap();
-    cinder.list_backups().send().await.unwrap();
-
-    let logs = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("openstack_request") && logs.contains("list_backups"), "spans are recorded: {logs}");
-    assert!(!logs.contains(PASSWORD) && !logs.contains("tok-1"), "{logs}");
-}
-
-struct SharedWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
