@@ -121,6 +121,38 @@ async fn application_credential_and_token_bodies() {
     assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
 }
 
+/// Each scope in the shape Keystone expects: project by id or by name in a
+/// domain, domain by id or name, the whole system.
+#[tokio::test]
+async fn scopes_are_sent_as_keystone_expects() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+    let cases = [
+        (Scope::Project(Project::Id("p1".into())), json!({"project": {"id": "p1"}})),
+        (
+            Scope::Project(Project::Name { name: "demo".into(), domain: Domain::Name("Default".into()) }),
+            json!({"project": {"name": "demo", "domain": {"name": "Default"}}}),
+        ),
+        (Scope::Domain(Domain::Id("d1".into())), json!({"domain": {"id": "d1"}})),
+        (Scope::Domain(Domain::Name("Default".into())), json!({"domain": {"name": "Default"}})),
+        (Scope::System, json!({"system": {"all": true}})),
+    ];
+    for (i, (scope, expected)) in cases.into_iter().enumerate() {
+        let s = Session::builder()
+            .auth_url(format!("{}/identity/v3", server.uri()))
+            .auth(AuthMethod::Password { user: User::Id("u1".into()), password: Secret::new(PASSWORD) })
+            .scope(scope)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        s.authenticate().await.unwrap();
+        let sent = requests_to(&server, "/identity/v3/auth/tokens").await;
+        let body: Value = serde_json::from_slice(&sent[i].body).unwrap();
+        assert_eq!(body["auth"]["scope"], expected, "case {i}");
+    }
+}
+
 #[tokio::test]
 async fn wrong_credentials_are_an_authentication_error_without_the_password() {
     let server = MockServer::start().await;
