@@ -103,3 +103,28 @@ pub fn without_nulls(value: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// A random 32-digit hex string: a project id of its own for each scenario
+/// (Cinder's noauth wants hex project ids).
+pub fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    while out.len() < 32 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::Instant::now().elapsed().as_nanos());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(32);
+    out
+}
+
+/// `ensure!(condition, "message {}", args)`: returns `Err(message (at file:line))`
+/// from a scenario returning `Result<(), String>` when the condition is false.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
+        }
+    };
+}

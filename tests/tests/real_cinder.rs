@@ -21,6 +21,7 @@ use openstack_backups::{ClientConfig, Error, Microversion};
 use openstack_backups_harness::Cinder;
 use openstack_backups_tests::conformance::Conformance;
 use openstack_backups_tests::proxy::Proxy;
+use openstack_backups_tests::{ensure, random_hex};
 use serde_json::json;
 
 type Outcome = Result<(), String>;
@@ -76,26 +77,6 @@ impl Ctx {
 
 fn client(endpoint: &str, project: &str, version: Microversion) -> Client {
     Client::new(endpoint, ClientConfig::new().with_token(format!("admin:{project}")).with_microversion(version))
-}
-
-fn random_hex() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    while out.len() < 32 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(Instant::now().elapsed().as_nanos());
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out.truncate(32);
-    out
-}
-
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
-        }
-    };
 }
 
 /// Turns a client error into the scenario's failure message.

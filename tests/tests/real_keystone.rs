@@ -17,6 +17,7 @@ use openstack_backups::wait::Waiter;
 use openstack_backups::{ErrorKind, Secret, Session};
 use openstack_backups_harness::{Cinder, KEYSTONE_ADMIN_PASSWORD, Keystone, KeystoneAuthtoken, Options};
 use openstack_backups_tests::conformance::Conformance;
+use openstack_backups_tests::ensure;
 use openstack_backups_tests::proxy::Proxy;
 use serde_json::{Value, json};
 
@@ -24,14 +25,6 @@ const DEMO_PASSWORD: &str = "demo-pa55word";
 const SERVICE_PASSWORD: &str = "cinder-service-pa55";
 
 type Outcome = Result<(), String>;
-
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
-        }
-    };
-}
 
 /// Keystone's admin API, just enough to provision the test world.
 struct Admin {

@@ -25,17 +25,10 @@ use openstack_backups::{ErrorKind, IntBool, Session};
 use openstack_backups_harness::{Cinder, TROVE_POST_RATE, Trove};
 use openstack_backups_tests::conformance::Conformance;
 use openstack_backups_tests::proxy::Proxy;
+use openstack_backups_tests::{ensure, random_hex};
 use serde_json::{Value, json};
 
 type Outcome = Result<(), String>;
-
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!("{} (at {}:{})", format!($($msg)+), file!(), line!()));
-        }
-    };
-}
 
 struct World {
     trove: Trove,
@@ -67,18 +60,6 @@ impl Ctx {
     async fn client(&self) -> Result<openstack_backups::database::Client, String> {
         self.session.database().await.map_err(|e| format!("database client: {e}"))
     }
-}
-
-fn random_hex() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    while out.len() < 32 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(Instant::now().elapsed().as_nanos());
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out.truncate(32);
-    out
 }
 
 fn uuid() -> String {
