@@ -45,6 +45,11 @@ pub(crate) fn emit(
     for item in file.items {
         match item {
             syn::Item::Use(u) if is_progenitor_client_use(&u) => {}
+            // `Client::new` is the generator's own (timeouts from the config).
+            syn::Item::Impl(mut i) if is_client_impl(&i) => {
+                i.items.retain(|item| !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+                root_items.push(syn::Item::Impl(i));
+            }
             syn::Item::Mod(m) if m.ident == "types" || m.ident == "builder" => {
                 let (_, items) = m.content.clone().unwrap_or_default();
                 let mut decl = m;
@@ -73,6 +78,8 @@ pub(crate) fn emit(
     let mut mod_items = runtime_imports.items;
     mod_items.extend(root_items);
 
+    label_build_errors(&mut builder_items);
+    builder_items.extend(parse_items(&spec.file, extras::builder_paging(model))?);
     types_items.extend(parse_items(&spec.file, extras::open_enums(model))?);
     let operations = parse_items(&spec.file, extras::operations(service, model))?;
 
@@ -184,6 +191,66 @@ fn file_of(items: Vec<syn::Item>) -> syn::File {
     let mut file: syn::File = syn::parse_quote!();
     file.items = items;
     file
+}
+
+fn is_client_impl(i: &syn::ItemImpl) -> bool {
+    i.trait_.is_none() && matches!(&*i.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+}
+
+/// progenitor ends each request's construction with `.build()?`, whose
+/// error (an unusable URL) would not say which call failed: each becomes
+/// `.build().map_err(|e| crate::runtime::request_build_error("<operation>", e))?`,
+/// with the operation named in the same function's `OperationInfo`.
+fn label_build_errors(items: &mut [syn::Item]) {
+    use syn::visit::Visit;
+    use syn::visit_mut::VisitMut;
+
+    #[derive(Default)]
+    struct FindOperation(Option<syn::LitStr>);
+    impl<'ast> Visit<'ast> for FindOperation {
+        fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+            if e.path.is_ident("OperationInfo") {
+                for field in &e.fields {
+                    if let (syn::Member::Named(name), syn::Expr::Lit(lit)) = (&field.member, &field.expr)
+                        && name == "operation_id"
+                        && let syn::Lit::Str(s) = &lit.lit
+                    {
+                        self.0 = Some(s.clone());
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, e);
+        }
+    }
+
+    struct Label(syn::LitStr);
+    impl VisitMut for Label {
+        fn visit_expr_try_mut(&mut self, e: &mut syn::ExprTry) {
+            if let syn::Expr::MethodCall(call) = &*e.expr
+                && call.method == "build"
+                && call.args.is_empty()
+            {
+                let (inner, operation) = (&e.expr, &self.0);
+                *e.expr = syn::parse_quote!(#inner.map_err(|e| crate::runtime::request_build_error(#operation, e)));
+            }
+            syn::visit_mut::visit_expr_try_mut(self, e);
+        }
+    }
+
+    struct Functions;
+    impl VisitMut for Functions {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            let mut find = FindOperation::default();
+            find.visit_block(&f.block);
+            if let Some(operation) = find.0 {
+                Label(operation).visit_block_mut(&mut f.block);
+            }
+        }
+    }
+
+    for item in items {
+        Functions.visit_item_mut(item);
+    }
 }
 
 fn is_progenitor_client_use(u: &syn::ItemUse) -> bool {

@@ -126,6 +126,14 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             let v = mv(*v);
             quote!((#name, #v))
         });
+        let gated_body = op.gated_body.iter().map(|g| {
+            let pointer = &g.pointer;
+            let (min, max) = (opt_mv(g.min), opt_mv(g.max));
+            let values = &g.max_values;
+            quote! {
+                crate::runtime::BodyGate { pointer: #pointer, min: #min, max: #max, max_values: &[#(#values),*] }
+            }
+        });
         let action = match &op.kind {
             Kind::Action(a) => {
                 let key = &a.key;
@@ -143,6 +151,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
                 action: #action,
                 min_microversion: #min,
                 gated_query: &[#(#gated),*],
+                gated_body: &[#(#gated_body),*],
             }
         }
     });
@@ -165,10 +174,18 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
         .collect();
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => action_call(op, a),
-        Kind::Paged(p) => paging(op, p),
         Kind::Root { status, schema } => root_call(op, *status, schema),
-        Kind::Plain | Kind::ActionEndpoint => TokenStream::new(),
+        Kind::Plain | Kind::ActionEndpoint | Kind::Paged(_) => TokenStream::new(),
     });
+    let timeout = Literal::u64_unsuffixed(service.timeout_seconds);
+    let new_doc = format!(
+        "A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an \
+         HTTP connection pool of its own, whose connect and request timeouts are those of `inner` \
+         (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, {} s \
+         per request).\n\nPanics only where `reqwest::Client::new` does: when the TLS backend \
+         cannot be initialised.",
+        service.timeout_seconds
+    );
 
     quote! {
         #[allow(unused_imports)]
@@ -192,6 +209,22 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             }
         }
 
+        impl super::Client {
+            #[doc = #new_doc]
+            pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
+                let http = crate::runtime::http_client(&inner, ::std::time::Duration::from_secs(#timeout));
+                Self::new_with_client(baseurl, http, inner)
+            }
+
+            /// The microversion every request of this client carries in
+            /// `OpenStack-API-Version`: the configured one (pinned, or
+            /// negotiated by the session), else the service's base version
+            /// (`3.0`). `None` for a service without microversions.
+            pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
+                crate::runtime::effective_microversion(&self.inner, &SERVICE)
+            }
+        }
+
         #(#pages)*
 
         #(#calls)*
@@ -204,7 +237,6 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
     let body = format_ident!("{}", a.body_schema);
     let variant = format_ident!("{}", pascal_case(&a.key));
     let key = &a.key;
-    let method_name = &op.method_name;
     let doc = format!("{}\n\nSends `POST {}` with the body `{{\"{key}\": …}}`.", op.summary, op.path);
     let params: Vec<_> = a.path_params.iter().map(|p| format_ident!("{}", snake_case(p))).collect();
     let (arg, value) = match &a.arguments {
@@ -225,7 +257,6 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
                 #(#params: &str,)*
                 #arg
             ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
-                crate::runtime::check_microversion(self, #method_name)?;
                 self.#endpoint()
                     #(.#params(#params))*
                     .body(super::types::#body::#variant(#value))
@@ -260,13 +291,36 @@ fn page_impl(p: &Paging) -> TokenStream {
     }
 }
 
+/// `stream()` and `all()` on the builders of paged lists; emitted into the
+/// `builder` module, where they can reset the builder's own fields.
+pub(crate) fn builder_paging(model: &Model) -> TokenStream {
+    model
+        .operations
+        .iter()
+        .map(|op| match &op.kind {
+            Kind::Paged(p) => paging(op, p),
+            _ => TokenStream::new(),
+        })
+        .collect()
+}
+
 fn paging(op: &Operation, p: &Paging) -> TokenStream {
     let item = format_ident!("{}", p.item_schema);
     let builder = format_ident!("{}", pascal_case(&op.operation_id));
+    let (offset_doc, reset_offset) = if p.offset {
+        (
+            " The caller's `offset` applies to the first request only: the marker of each next \
+             link already stands after the skipped items.",
+            quote!(builder.offset = Ok(None);),
+        )
+    } else {
+        ("", quote!())
+    };
     let doc = format!(
         "Every item of [`Client::{}`](super::Client::{}), page after page: follows the \
-         `next` link in `{}` (taking its marker) and stops on a page without one or on an \
-         empty page. Holds one page at a time.",
+         `next` link in `{}` (taking its marker, with the caller's other parameters) and stops \
+         on a page without one or on an empty page. Holds one page at a time; the request \
+         timeout applies to each page.{offset_doc}",
         op.method_name, op.method_name, p.links
     );
     let all_doc = format!(
@@ -275,14 +329,19 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
         op.method_name, op.method_name
     );
     quote! {
-        impl<'a> super::builder::#builder<'a> {
+        impl<'a> #builder<'a> {
             #[doc = #doc]
             pub fn stream(
                 self,
             ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error<crate::Fault>>> + Unpin + 'a {
                 crate::paging::items(self, |builder, marker| async move {
                     let builder = match marker {
-                        Some(marker) => builder.marker(marker),
+                        Some(marker) => {
+                            #[allow(unused_mut)]
+                            let mut builder = builder.marker(marker);
+                            #reset_offset
+                            builder
+                        }
                         None => builder,
                     };
                     builder.send().await

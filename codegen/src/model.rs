@@ -51,8 +51,30 @@ pub struct Operation {
     pub min_microversion: Option<Microversion>,
     /// Query parameters that need a microversion above the operation's.
     pub gated_query: Vec<(String, Microversion)>,
+    /// Request-body properties the server accepts only in a microversion
+    /// range narrower than the operation's.
+    pub gated_body: Vec<BodyGate>,
     /// How the generator treats it.
     pub kind: Kind,
+}
+
+/// A request-body property (or some of its values) that only a range of
+/// microversions accepts: `x-openstack-min-microversion`,
+/// `x-openstack-max-microversion` and `x-openstack-max-microversion-values`
+/// on a property of a request body schema.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BodyGate {
+    /// Where the property sits in the body, as a JSON pointer; `*` stands
+    /// for every element of an array or every value of a map
+    /// (`/backup/metadata`).
+    pub pointer: String,
+    /// The lowest microversion that accepts it (`None`: the operation's).
+    pub min: Option<Microversion>,
+    /// The highest microversion that accepts it (`None`: no upper bound).
+    pub max: Option<Microversion>,
+    /// The values the upper bound applies to, as JSON text (`false`);
+    /// empty: every value.
+    pub max_values: Vec<String>,
 }
 
 /// The generator's own handling of an operation.
@@ -89,6 +111,9 @@ pub struct Paging {
     pub item_schema: String,
     /// The next-link array's property (`backups_links`).
     pub links: String,
+    /// Whether the list takes an `offset` query parameter (sent with the
+    /// first page only).
+    pub offset: bool,
 }
 
 /// One action of an `…/action` endpoint.

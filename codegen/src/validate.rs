@@ -12,10 +12,15 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, pointer};
 use crate::load::LoadedSpec;
-use crate::model::{Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, snake_case};
+use crate::model::{Action, BodyGate, Kind, Microversion, Model, OpenEnum, Operation, Paging, snake_case};
 
 /// The vendor extension for minimum microversions.
 pub const MIN_MICROVERSION: &str = "x-openstack-min-microversion";
+/// The vendor extension for maximum microversions (a request-body property
+/// the server refuses above it).
+pub const MAX_MICROVERSION: &str = "x-openstack-max-microversion";
+/// Limits [`MAX_MICROVERSION`] to these values of the property.
+pub const MAX_MICROVERSION_VALUES: &str = "x-openstack-max-microversion-values";
 /// The vendor extension for open enums.
 pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
 /// The vendor extension for paged lists.
@@ -81,16 +86,24 @@ impl<'a> Checker<'a> {
     }
 
     fn min_microversion(&self, node: &Value, at: &str, op: Option<&str>) -> Result<Option<Microversion>> {
-        match node.get(MIN_MICROVERSION) {
+        self.microversion_extension(node, MIN_MICROVERSION, at, op)
+    }
+
+    fn microversion_extension(
+        &self,
+        node: &Value,
+        key: &str,
+        at: &str,
+        op: Option<&str>,
+    ) -> Result<Option<Microversion>> {
+        match node.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Microversion::parse(s).map(Some).ok_or_else(|| {
-                self.err(op, &format!("{at}/{MIN_MICROVERSION}"), format!("`{s}` is not a microversion like \"3.45\""))
+                self.err(op, &format!("{at}/{key}"), format!("`{s}` is not a microversion like \"3.45\""))
             }),
-            Some(other) => Err(self.err(
-                op,
-                &format!("{at}/{MIN_MICROVERSION}"),
-                format!("expected a string like \"3.45\", found {other}"),
-            )),
+            Some(other) => {
+                Err(self.err(op, &format!("{at}/{key}"), format!("expected a string like \"3.45\", found {other}")))
+            }
         }
     }
 
@@ -298,6 +311,13 @@ fn operation(
     }
     let path_params: Vec<String> = template_params(path);
 
+    // Request-body properties the server takes only in some microversions.
+    let body_at = format!("{at}/requestBody/content/application~1json/schema");
+    let gated_body = match op.pointer("/requestBody/content/application~1json/schema") {
+        Some(schema) => body_gates(c, schema, &body_at, id, min_microversion)?,
+        None => Vec::new(),
+    };
+
     // Responses: one success schema at most, errors through the shared fault.
     let responses = op
         .get("responses")
@@ -417,6 +437,7 @@ fn operation(
             .iter()
             .filter_map(|(name, mv)| mv.filter(|mv| Some(*mv) > min_microversion).map(|mv| (name.clone(), mv)))
             .collect(),
+        gated_body,
         kind,
     };
 
@@ -459,13 +480,18 @@ fn operation(
             ));
         }
         let mut paged = base;
-        paged.kind = Kind::Paged(Paging { list_schema: schema, items, item_schema, links });
+        paged.kind = Kind::Paged(Paging {
+            list_schema: schema,
+            items,
+            item_schema,
+            links,
+            offset: query.contains_key("offset"),
+        });
         return Ok(vec![paged]);
     }
 
     if let Some(actions) = op.get(ACTIONS) {
         let a_at = format!("{at}/{ACTIONS}");
-        let body_at = format!("{at}/requestBody/content/application~1json/schema");
         let body = op
             .pointer("/requestBody/content/application~1json/schema")
             .ok_or_else(|| c.err(id, at, "an action endpoint needs a JSON request body"))?;
@@ -516,12 +542,22 @@ fn operation(
                 c.err(id, &format!("{e_at}/action"), format!("`{key}` is not a key of any member of `{body_schema}`"))
             })?;
             listed.insert(key.clone());
+            let action_min = c.min_microversion(a, &e_at, id)?.or(min_microversion);
+            let prefix = format!("/{}", crate::error::escape_pointer_token(&key));
+            let gated_body = base
+                .gated_body
+                .iter()
+                .filter(|g| g.pointer == prefix || g.pointer.starts_with(&format!("{prefix}/")))
+                .map(|g| BodyGate { min: g.min.filter(|m| Some(*m) > action_min), ..g.clone() })
+                .filter(|g| g.min.is_some() || g.max.is_some())
+                .collect();
             out.push(Operation {
                 operation_id: action_id.clone(),
                 method_name: snake_case(&action_id),
                 summary: summary.trim().to_owned(),
-                min_microversion: c.min_microversion(a, &e_at, id)?.or(min_microversion),
+                min_microversion: action_min,
                 gated_query: Vec::new(),
+                gated_body,
                 kind: Kind::Action(Action {
                     key,
                     endpoint_method: snake_case(&operation_id),
@@ -677,3 +713,174 @@ fn walk_response_schema(
     }
     Ok(())
 }
+
+/// The microversion gates of a request body: every property (at any depth,
+/// through `$ref`s, arrays, maps and compositions) that carries
+/// `x-openstack-min-microversion` above the operation's minimum, or
+/// `x-openstack-max-microversion` (optionally limited to the values in
+/// `x-openstack-max-microversion-values`), with its JSON pointer in the body.
+fn body_gates(
+    c: &Checker<'_>,
+    schema: &Value,
+    at: &str,
+    op: Option<&str>,
+    op_min: Option<Microversion>,
+) -> Result<Vec<BodyGate>> {
+    let mut walk = BodyWalk { c, op, op_min, stack: Vec::new(), gates: Vec::new(), probing: false };
+    walk.node(schema, at, "", None)?;
+    let mut gates = walk.gates;
+    gates.sort();
+    gates.dedup();
+    Ok(gates)
+}
+
+struct BodyWalk<'c, 'a> {
+    c: &'c Checker<'a>,
+    op: Option<&'c str>,
+    op_min: Option<Microversion>,
+    /// The `$ref`s being walked (a schema that contains itself is not
+    /// followed again).
+    stack: Vec<String>,
+    gates: Vec<BodyGate>,
+    /// Looking for gates inside a recursive schema (recursion is not an
+    /// error then).
+    probing: bool,
+}
+
+impl BodyWalk<'_, '_> {
+    /// Walks `node` (at spec pointer `at`), which describes the body value
+    /// at `body` (a JSON pointer into the request body). `required` tells
+    /// whether the parent object requires this property.
+    fn node(&mut self, node: &Value, at: &str, body: &str, required: Option<bool>) -> Result<()> {
+        self.gate(node, at, body, required)?;
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            if self.stack.iter().any(|s| s == r) {
+                return if self.probing { Ok(()) } else { self.recursion(r, at) };
+            }
+            let (target, target_at) = self.c.resolve(node, at, self.op)?;
+            self.stack.push(r.to_owned());
+            let result = self.node(target, &target_at, body, required);
+            self.stack.pop();
+            return result;
+        }
+        let required_keys: BTreeSet<&str> =
+            node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (key, value) in props {
+                let key_at = format!("{at}/properties/{}", crate::error::escape_pointer_token(key));
+                if key == "*" {
+                    return Err(self.c.err(
+                        self.op,
+                        &key_at,
+                        "a request property may not be named `*` (it stands for \"every element\" in a gate's pointer)",
+                    ));
+                }
+                let path = format!("{body}/{}", crate::error::escape_pointer_token(key));
+                self.node(value, &key_at, &path, Some(required_keys.contains(key.as_str())))?;
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(inner) = node.get(key).filter(|v| v.is_object()) {
+                self.node(inner, &format!("{at}/{key}"), &format!("{body}/*"), None)?;
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for (i, member) in node.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                self.node(member, &format!("{at}/{key}/{i}"), body, required)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn gate(&mut self, node: &Value, at: &str, body: &str, required: Option<bool>) -> Result<()> {
+        let min = self.c.microversion_extension(node, MIN_MICROVERSION, at, self.op)?;
+        let max = self.c.microversion_extension(node, MAX_MICROVERSION, at, self.op)?;
+        let values_at = format!("{at}/{MAX_MICROVERSION_VALUES}");
+        let max_values = match node.get(MAX_MICROVERSION_VALUES) {
+            None => Vec::new(),
+            Some(_) if max.is_none() => {
+                return Err(self.c.err(
+                    self.op,
+                    &values_at,
+                    format!("`{MAX_MICROVERSION_VALUES}` limits `{MAX_MICROVERSION}`, which is missing"),
+                ));
+            }
+            Some(Value::Array(values)) if !values.is_empty() => {
+                let mut out = Vec::new();
+                for (i, v) in values.iter().enumerate() {
+                    if v.is_object() || v.is_array() || v.is_null() {
+                        return Err(self.c.err(
+                            self.op,
+                            &format!("{values_at}/{i}"),
+                            format!("expected a string, number or boolean, found {v}"),
+                        ));
+                    }
+                    out.push(v.to_string());
+                }
+                out
+            }
+            Some(other) => {
+                return Err(self.c.err(
+                    self.op,
+                    &values_at,
+                    format!("expected a non-empty list of values, found {other}"),
+                ));
+            }
+        };
+        if min.is_none() && max.is_none() {
+            return Ok(());
+        }
+        if body.is_empty() {
+            return Err(self.c.err(
+                self.op,
+                at,
+                "a microversion on the whole request body belongs on the operation, not on its schema",
+            ));
+        }
+        if let (Some(min), Some(max)) = (min, max)
+            && min > max
+        {
+            return Err(self.c.err(self.op, at, format!("the minimum microversion {min} is above the maximum {max}")));
+        }
+        let min = min.filter(|m| Some(*m) > self.op_min);
+        if min.is_some() && required == Some(true) {
+            return Err(self.c.err(
+                self.op,
+                at,
+                format!(
+                    "`{body}` is required, so it cannot need a higher microversion than its operation: make it optional or gate the operation"
+                ),
+            ));
+        }
+        if min.is_some() || max.is_some() {
+            self.gates.push(BodyGate { pointer: body.to_owned(), min, max, max_values });
+        }
+        Ok(())
+    }
+
+    fn recursion(&self, r: &str, at: &str) -> Result<()> {
+        // A recursive schema is walked once; a gate inside it would apply at
+        // every depth, which a pointer cannot say.
+        let mut probe = BodyWalk {
+            c: self.c,
+            op: self.op,
+            op_min: None,
+            stack: vec![r.to_owned()],
+            gates: Vec::new(),
+            probing: true,
+        };
+        let reference = serde_json::json!({ "$ref": r });
+        let (target, target_at) = self.c.resolve(&reference, at, self.op)?;
+        probe.node(target, &target_at, "/_", None)?;
+        if probe.gates.is_empty() {
+            Ok(())
+        } else {
+            Err(self.c.err(
+                self.op,
+                at,
+                format!("`{r}` contains itself and a microversion-gated property: a gate in a recursive schema cannot be checked"),
+            ))
+        }
+    }
+}
+

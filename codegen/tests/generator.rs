@@ -104,11 +104,29 @@ fn action_bodies() {
     insta::assert_snapshot!("action_body_enum", items_of(&generated("action-bodies", "types.rs"), "ThingAction"));
 }
 
-/// A marker-paged list: `Page` for the list type, `stream()` on the builder,
-/// and the microversion-gated query parameter in the table.
+/// A marker-paged list: `Page` for the list type, `stream()` on the builder
+/// (sending the caller's `offset` with the first page only), and the
+/// microversion-gated query parameter in the table.
 #[test]
 fn paged_list() {
     insta::assert_snapshot!("paged_list", prettyplease::unparse(&generated("paged-list", "operations.rs")));
+    insta::assert_snapshot!("paged_list_stream", items_of(&generated("paged-list", "builder.rs"), "ListThings"));
+}
+
+/// Gated request-body properties at any depth (through `$ref`s, array
+/// items, map values, action arguments), and a maximum limited to some
+/// values, become the `gated_body` rows of the operation table.
+#[test]
+fn gated_body_properties() {
+    let ops = generated("gated-body", "operations.rs");
+    let mut table: syn::File = syn::parse_quote!();
+    table.items = ops
+        .items
+        .iter()
+        .filter(|item| matches!(item, syn::Item::Static(s) if s.ident == "OPERATIONS"))
+        .cloned()
+        .collect();
+    insta::assert_snapshot!("gated_body", prettyplease::unparse(&table));
 }
 
 #[test]
@@ -169,6 +187,22 @@ fn broken_specs_are_reported_not_panicked_on() {
             ),
         ),
         ("undeclared path parameter", base.replace("{name: thing_id, in: path", "{name: thing, in: path")),
+        (
+            "gated required property",
+            read("tests/fixtures/gated-body.yaml").replace("required: [new_size]", "required: [new_size, online]"),
+        ),
+        (
+            "gate values without a maximum",
+            read("tests/fixtures/gated-body.yaml").replace("          x-openstack-max-microversion: \"3.65\"\n", ""),
+        ),
+        (
+            "gate minimum above its maximum",
+            read("tests/fixtures/gated-body.yaml").replace("x-openstack-max-microversion: \"3.49\"", "x-openstack-max-microversion: \"3.1\"\n          x-openstack-min-microversion: \"3.3\""),
+        ),
+        (
+            "gate in a recursive schema",
+            read("tests/fixtures/gated-body.yaml").replace("        size: {type: integer}\n", "        size: {type: integer}\n        sub: {$ref: \"#/components/schemas/Part\"}\n"),
+        ),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
     ];
     let mut report = String::new();

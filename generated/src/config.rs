@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::Error;
 use crate::clock::{Clock, SystemClock};
@@ -152,11 +153,20 @@ pub struct ClientConfig {
     microversion: Option<Microversion>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self { auth: None, microversion: None, retry: RetryPolicy::default(), clock: Arc::new(SystemClock) }
+        Self {
+            auth: None,
+            microversion: None,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            timeout: None,
+            connect_timeout: None,
+        }
     }
 }
 
@@ -195,6 +205,34 @@ impl ClientConfig {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The longest one request may take, from sending to the end of its
+    /// body; a paged stream applies it to each page. Retries get a timeout
+    /// of their own. Without one, the HTTP client's applies (a generated
+    /// `Client::new` uses 120 s for block storage, whose restore to a new
+    /// volume answers only once the volume exists, and 60 s otherwise).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest a TCP (and TLS) connection may take to open, for the
+    /// HTTP client a generated `Client::new` builds (default 10 s). A
+    /// client made with `new_with_client` keeps its own.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The request timeout set with [`with_timeout`](Self::with_timeout).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The connect timeout set with [`with_connect_timeout`](Self::with_connect_timeout).
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.connect_timeout
     }
 
     /// The microversion set with [`with_microversion`](Self::with_microversion).

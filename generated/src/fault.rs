@@ -29,11 +29,18 @@ impl Fault {
         map.values().next()?.as_object()
     }
 
-    /// The fault name: `itemNotFound`, `badRequest`, `overLimit`, … (or the
-    /// `title` of the flat shape).
+    /// The fault name: `itemNotFound`, `badRequest`, `overLimit`, … (the
+    /// body's one key); for Keystone's `{"error": {…}}` the `title` inside
+    /// (`Unauthorized`); for the flat shape its `title`.
     pub fn name(&self) -> Option<&str> {
         match self.detail() {
-            Some(_) => self.body.as_object()?.keys().next().map(String::as_str),
+            Some(detail) => {
+                let key = self.body.as_object()?.keys().next().map(String::as_str)?;
+                match detail.get("title").and_then(Value::as_str) {
+                    Some(title) if key == "error" => Some(title),
+                    _ => Some(key),
+                }
+            }
             None => self.body.get("title")?.as_str(),
         }
     }
@@ -106,6 +113,20 @@ mod tests {
         assert_eq!(f.name(), Some("Not Found"));
         assert_eq!(f.code(), Some(404));
         assert_eq!(f.message(), Some("The resource could not be found."));
+    }
+
+    #[test]
+    fn reads_keystones_shape_with_its_title_as_the_name() {
+        let f = Fault::new(json!({"error": {
+            "code": 401,
+            "title": "Unauthorized",
+            "message": "The request you have made requires authentication."
+        }}));
+        assert_eq!(f.name(), Some("Unauthorized"));
+        assert_eq!(f.code(), Some(401));
+        assert_eq!(f.message(), Some("The request you have made requires authentication."));
+        // Without a title, the key is all there is.
+        assert_eq!(Fault::new(json!({"error": {"code": 500, "message": "x"}})).name(), Some("error"));
     }
 
     #[test]

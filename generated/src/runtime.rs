@@ -41,6 +41,96 @@ pub struct OperationMeta {
     pub min_microversion: Option<Microversion>,
     /// Query parameters that need a higher microversion than the operation.
     pub gated_query: &'static [(&'static str, Microversion)],
+    /// Request-body properties that only some microversions accept.
+    pub gated_body: &'static [BodyGate],
+}
+
+/// A request-body property (or some of its values) that only a range of
+/// microversions accepts (generated from the spec's
+/// `x-openstack-min-microversion`, `x-openstack-max-microversion` and
+/// `x-openstack-max-microversion-values` on request-body properties).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyGate {
+    /// The property's JSON pointer in the body; `*` matches every element
+    /// of an array or every value of a map (`/backup/metadata`).
+    pub pointer: &'static str,
+    /// The lowest microversion that accepts it (`None`: the operation's).
+    pub min: Option<Microversion>,
+    /// The highest microversion that accepts it (`None`: no upper bound).
+    pub max: Option<Microversion>,
+    /// The values (JSON text, `false`) the upper bound applies to; empty:
+    /// every value.
+    pub max_values: &'static [&'static str],
+}
+
+impl BodyGate {
+    /// The first set (present and not null) value of `body` this gate
+    /// refuses at `effective`.
+    fn check(
+        &self,
+        operation: &'static str,
+        body: &serde_json::Value,
+        effective: Microversion,
+    ) -> Option<MicroversionError> {
+        let tokens: Vec<&str> = self.pointer.split('/').skip(1).collect();
+        let mut found = Vec::new();
+        values_at(body, &tokens, String::new(), &mut found);
+        for (pointer, value) in found.into_iter().filter(|(_, v)| !v.is_null()) {
+            let refused = |required: Requirement, value: Option<String>| MicroversionError {
+                operation,
+                gated: Gated::BodyProperty { pointer: pointer.clone(), value },
+                required,
+                configured: effective,
+            };
+            if let Some(min) = self.min.filter(|min| effective < *min) {
+                return Some(refused(Requirement::AtLeast(min), None));
+            }
+            if let Some(max) = self.max.filter(|max| effective > *max) {
+                let text = value.to_string();
+                if self.max_values.is_empty() {
+                    return Some(refused(Requirement::AtMost(max), None));
+                }
+                if self.max_values.contains(&text.as_str()) {
+                    return Some(refused(Requirement::AtMost(max), Some(text)));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Every value at `tokens` (JSON-pointer tokens, `*` for every element or
+/// map value) below `value`, with its concrete pointer.
+fn values_at<'v>(
+    value: &'v serde_json::Value,
+    tokens: &[&str],
+    at: String,
+    out: &mut Vec<(String, &'v serde_json::Value)>,
+) {
+    use serde_json::Value;
+    let escape = |t: &str| t.replace('~', "~0").replace('/', "~1");
+    match tokens.split_first() {
+        None => out.push((at, value)),
+        Some((&"*", rest)) => match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    values_at(item, rest, format!("{at}/{i}"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    values_at(item, rest, format!("{at}/{}", escape(key)), out);
+                }
+            }
+            _ => {}
+        },
+        Some((token, rest)) => {
+            let key = token.replace("~1", "/").replace("~0", "~");
+            if let Some(item) = value.as_object().and_then(|map| map.get(&key)) {
+                values_at(item, rest, format!("{at}/{token}"), out);
+            }
+        }
+    }
 }
 
 /// A service's identity and operation table (generated from the spec).
@@ -67,6 +157,46 @@ impl ServiceInfo {
     pub fn base_microversion(&self) -> Option<Microversion> {
         self.max_microversion.map(|max| Microversion::new(max.major(), 0))
     }
+
+    /// The row of the action `key` of the `…/action` operation `endpoint`.
+    fn action(&self, endpoint: &OperationMeta, key: &str) -> Option<&'static OperationMeta> {
+        self.operations
+            .iter()
+            .find(|op| op.action == Some(key) && op.path == endpoint.path && op.method == endpoint.method)
+    }
+
+    /// Whether `op` is an `…/action` operation with typed actions.
+    fn has_actions(&self, op: &OperationMeta) -> bool {
+        op.action.is_none()
+            && self.operations.iter().any(|a| a.action.is_some() && a.path == op.path && a.method == op.method)
+    }
+}
+
+/// The microversion a client of `service` sends: the configured one, else
+/// the service's base version (`None` for a service without microversions).
+pub fn effective_microversion(config: &ClientConfig, service: &ServiceInfo) -> Option<Microversion> {
+    service.microversion_service?;
+    config.microversion().or_else(|| service.base_microversion())
+}
+
+/// The connect timeout of clients made without one (seconds).
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The HTTP client of a generated `Client::new`: the config's connect
+/// timeout (default [`DEFAULT_CONNECT_TIMEOUT`]) and request timeout
+/// (default `default_timeout`, the service's).
+pub fn http_client(config: &ClientConfig, default_timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout().unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .timeout(config.timeout().unwrap_or(default_timeout))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The error of a request that could not be built (an unusable URL):
+/// nothing was sent.
+pub fn request_build_error<E>(operation: &'static str, error: reqwest::Error) -> Error<E> {
+    Error::InvalidRequest(format!("{operation}: the request could not be built: {}", error_chain(&error)))
 }
 
 /// Implemented by every generated client: which service it talks to.
@@ -133,7 +263,7 @@ where
     /// Runs after the response (or transport error) arrived.
     async fn post<E>(
         &self,
-        _result: &reqwest::Result<reqwest::Response>,
+        _result: &Result<reqwest::Response, TransportError>,
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         Ok(())
@@ -142,7 +272,7 @@ where
     /// Sends the request: retries it as the client's [`RetryPolicy`] allows,
     /// renews the token once on a 401, records a `tracing` span, and labels
     /// the response with the operation so that errors can name it.
-    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> Result<reqwest::Response, TransportError> {
         execute(self.client(), self.inner().as_ref(), self.service_info(), request, info).await
     }
 }
@@ -164,31 +294,61 @@ async fn prepare<E>(
     // own header for that.
     request.headers_mut().remove("api-version");
 
-    let effective = config.microversion().or_else(|| service.base_microversion());
-    check(config, service, info.operation_id)?;
+    let effective = effective_microversion(config, service);
     if let (Some(op), Some(effective)) = (service.operation(info.operation_id), effective) {
-        for (name, _) in request.url().query_pairs() {
-            if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name)
-                && *required > effective
-            {
-                return Err(Error::MicroversionUnsupported {
-                    operation: op.method_name,
-                    parameter: Some(parameter),
-                    required: *required,
-                    configured: effective,
-                });
-            }
-        }
+        check_request(service, op, request, effective).map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
+    }
+    if let Some(timeout) = config.timeout() {
+        *request.timeout_mut() = Some(timeout);
     }
 
     if let Some(auth) = config.auth() {
         let token = auth.token(false).await.map_err(Error::into_untyped_auth)?;
         set_token(request, &token)?;
     }
-    let headers = request.headers_mut();
     if let (Some(name), Some(version)) = (service.microversion_service, effective) {
-        let value = HeaderValue::from_str(&format!("{name} {version}")).expect("a microversion is ASCII");
-        headers.insert("openstack-api-version", value);
+        let value = HeaderValue::from_str(&format!("{name} {version}"))
+            .map_err(|_| Error::Configuration(format!("{name} {version} is not a header value")))?;
+        request.headers_mut().insert("openstack-api-version", value);
+    }
+    Ok(())
+}
+
+/// Refuses a request the microversion `effective` cannot carry: the call
+/// itself (for an `…/action` operation, the action the body names), a query
+/// parameter, or a set request-body property (or value).
+fn check_request(
+    service: &ServiceInfo,
+    op: &'static OperationMeta,
+    request: &reqwest::Request,
+    effective: Microversion,
+) -> Result<(), MicroversionError> {
+    let body: Option<serde_json::Value> = if !op.gated_body.is_empty() || service.has_actions(op) {
+        request.body().and_then(reqwest::Body::as_bytes).and_then(|bytes| serde_json::from_slice(bytes).ok())
+    } else {
+        None
+    };
+    let action_key = body.as_ref().and_then(|b| b.as_object()).filter(|m| m.len() == 1).and_then(|m| m.keys().next());
+    let call = action_key.and_then(|key| service.action(op, key)).unwrap_or(op);
+
+    let refuse =
+        |gated, required| MicroversionError { operation: call.method_name, gated, required, configured: effective };
+    if let Some(required) = call.min_microversion.filter(|required| *required > effective) {
+        return Err(refuse(Gated::Operation, Requirement::AtLeast(required)));
+    }
+    for (name, _) in request.url().query_pairs() {
+        if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name)
+            && *required > effective
+        {
+            return Err(refuse(Gated::QueryParameter(parameter), Requirement::AtLeast(*required)));
+        }
+    }
+    if let Some(body) = &body {
+        for gate in call.gated_body {
+            if let Some(refused) = gate.check(call.method_name, body, effective) {
+                return Err(refused);
+            }
+        }
     }
     Ok(())
 }
@@ -207,7 +367,7 @@ async fn execute(
     service: &ServiceInfo,
     request: reqwest::Request,
     info: &OperationInfo,
-) -> reqwest::Result<reqwest::Response> {
+) -> Result<reqwest::Response, TransportError> {
     use tracing::Instrument;
 
     let method = request.method().clone();
@@ -253,19 +413,22 @@ async fn execute(
             }
 
             let verdict = match &result {
-                Err(e) => retry_after(&method, Attempt::Transport { connect: e.is_connect() }),
+                Err(e) => retry_after(&method, Attempt::Transport { connect: e.is_connect() }, clock.now()),
                 Ok(response) => retry_after(
                     &method,
-                    Attempt::Status(
-                        response.status(),
-                        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()),
-                    ),
+                    Attempt::Status(response.status(), response.headers().get(reqwest::header::RETRY_AFTER)),
+                    clock.now(),
                 ),
             };
             let elapsed = since(&*clock, started);
-            match (verdict, spare) {
-                (Some(asked), Some(next)) if attempt < policy.max_attempts && elapsed < policy.max_elapsed => {
-                    let wait = asked.map_or_else(|| policy.backoff(attempt), |asked| asked.min(policy.max_backoff));
+            let wait = match verdict {
+                Some(asked) if attempt < policy.max_attempts && elapsed < policy.max_elapsed => {
+                    policy.wait(attempt, asked, elapsed)
+                }
+                _ => None,
+            };
+            match (wait, spare) {
+                (Some(wait), Some(next)) => {
                     match &result {
                         Ok(r) => tracing::debug!(status = r.status().as_u16(), ?wait, attempt, "retrying"),
                         Err(e) => tracing::debug!(error = %e, ?wait, attempt, "retrying"),
@@ -278,45 +441,29 @@ async fn execute(
                     let span = tracing::Span::current();
                     span.record("attempts", attempt);
                     span.record("duration_ms", since(&*clock, started).as_millis() as u64);
-                    return result.map(|mut response| {
-                        span.record("status", response.status().as_u16());
-                        if let Some(id) = request_id(response.headers()) {
-                            span.record("request_id", id);
+                    return match result {
+                        Ok(mut response) => {
+                            span.record("status", response.status().as_u16());
+                            if let Some(id) = request_id(response.headers()) {
+                                span.record("request_id", id);
+                            }
+                            response.extensions_mut().insert(CallLabel(info.operation_id));
+                            Ok(response)
                         }
-                        response.extensions_mut().insert(CallLabel(info.operation_id));
-                        response
-                    });
+                        Err(source) => Err(TransportError {
+                            operation: info.operation_id,
+                            method: method.clone(),
+                            path: template,
+                            attempts: attempt,
+                            source,
+                        }),
+                    };
                 }
             }
         }
     }
     .instrument(span)
     .await
-}
-
-/// Refuses the call `method_name` when it needs a higher microversion than
-/// the client is configured with (the per-action calls check their own
-/// minimum here; the `…/action` request itself is checked in `pre`).
-pub fn check_microversion<C>(client: &C, method_name: &str) -> Result<(), Error<Fault>>
-where
-    C: ClientInfo<ClientConfig> + Service,
-{
-    check(client.inner(), client.service_info(), method_name)
-}
-
-fn check<E>(config: &ClientConfig, service: &ServiceInfo, method_name: &str) -> Result<(), Error<E>> {
-    let effective = config.microversion().or_else(|| service.base_microversion());
-    if let (Some(op), Some(effective)) = (service.operation(method_name), effective)
-        && let Some(required) = op.min_microversion.filter(|required| *required > effective)
-    {
-        return Err(Error::MicroversionUnsupported {
-            operation: op.method_name,
-            parameter: None,
-            required,
-            configured: effective,
-        });
-    }
-    Ok(())
 }
 
 /// The service root of an endpoint: `https://host:8776/v3/<project>` →
@@ -363,7 +510,8 @@ where
         .client()
         .get(url)
         .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"))
-        .build()?;
+        .build()
+        .map_err(|e| request_build_error(info.operation_id, e))?;
     client.pre(&mut request, info).await?;
     let result = client.exec(request, info).await;
     client.post(&result, info).await?;
@@ -403,6 +551,10 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
                 operation,
                 status,
                 request_id: request_id(&headers).map(str::to_owned),
+                content_type: headers
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
                 excerpt: excerpt(&body),
                 source,
             }))),
@@ -498,6 +650,8 @@ pub struct InvalidPayload {
     pub status: reqwest::StatusCode,
     /// The request id, if the server sent one.
     pub request_id: Option<String>,
+    /// The response's `Content-Type`, when it had a readable one.
+    pub content_type: Option<String>,
     /// The body's first 200 characters.
     pub excerpt: String,
     /// What the decoder said.
@@ -524,8 +678,10 @@ pub enum Error<E = Fault> {
     /// The request could not be built (a builder argument was missing or
     /// could not be converted); nothing was sent.
     InvalidRequest(String),
-    /// The server could not be reached, or the connection broke.
-    CommunicationError(reqwest::Error),
+    /// No (complete) response: the server could not be reached, the
+    /// connection broke, a timeout ran out or redirects looped. Names the
+    /// operation and its path template.
+    CommunicationError(Box<TransportError>),
     /// The server answered with an error status and an error body.
     ErrorResponse(ResponseValue<E>),
     /// The response body could not be read.
@@ -570,18 +726,141 @@ pub enum Error<E = Fault> {
         /// How long it waited.
         waited: std::time::Duration,
     },
-    /// The call, or one of its query parameters, needs a higher microversion
-    /// than the client is configured with; nothing was sent.
-    MicroversionUnsupported {
-        /// The operation (`operationId`).
-        operation: &'static str,
-        /// The query parameter, when the parameter is what needs it.
-        parameter: Option<&'static str>,
-        /// The microversion needed.
-        required: Microversion,
-        /// The microversion configured.
-        configured: Microversion,
+    /// The call, one of its query parameters or a set request-body property
+    /// needs another microversion than the client uses; nothing was sent.
+    MicroversionUnsupported(Box<MicroversionError>),
+}
+
+/// A request that got no (complete) response.
+#[derive(Debug)]
+pub struct TransportError {
+    /// The operation (method name, `show_backup`).
+    pub operation: &'static str,
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The operation's path template (`/backups/{backup_id}`).
+    pub path: &'static str,
+    /// How many attempts were made (retries included).
+    pub attempts: u32,
+    /// What the HTTP client said.
+    pub source: reqwest::Error,
+}
+
+impl TransportError {
+    /// A short account of what happened.
+    fn what(&self) -> &'static str {
+        if self.source.is_timeout() {
+            "timed out"
+        } else if self.source.is_connect() {
+            "could not connect"
+        } else if self.source.is_redirect() {
+            "too many redirects"
+        } else {
+            "the connection failed before a complete response"
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {} ({} {}", self.operation, self.what(), self.method, self.path)?;
+        if let Some(host) = self.source.url().and_then(|u| u.host_str()) {
+            write!(f, " on {host}")?;
+            if let Some(port) = self.source.url().and_then(reqwest::Url::port) {
+                write!(f, ":{port}")?;
+            }
+        }
+        if self.attempts > 1 {
+            write!(f, ", {} attempts", self.attempts)?;
+        }
+        write!(f, "): {}", error_chain(&self.source))
+    }
+}
+
+/// The messages of an error and its sources, without the request URL.
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    let top = error.to_string();
+    parts.push(match top.find(" for url (") {
+        Some(cut) => top[..cut].to_owned(),
+        None => top,
+    });
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p == &text) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+/// What needs a microversion the client does not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Gated {
+    /// The operation (or action) itself.
+    Operation,
+    /// A query parameter.
+    QueryParameter(&'static str),
+    /// A request-body property, by its JSON pointer in the body
+    /// (`/backup/metadata`); with the value when only some values are
+    /// refused (`false`).
+    BodyProperty {
+        /// The property's JSON pointer.
+        pointer: String,
+        /// The refused value (JSON text), for a rule on some values only.
+        value: Option<String>,
     },
+}
+
+/// The microversions that accept what was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// This microversion or a later one.
+    AtLeast(Microversion),
+    /// This microversion or an earlier one.
+    AtMost(Microversion),
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::AtLeast(v) => write!(f, "microversion {v} or later"),
+            Requirement::AtMost(v) => write!(f, "microversion {v} or earlier"),
+        }
+    }
+}
+
+/// A request refused before sending because of its microversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MicroversionError {
+    /// The operation (method name; the action's own for an action).
+    pub operation: &'static str,
+    /// What needs another microversion.
+    pub gated: Gated,
+    /// Which microversions accept it.
+    pub required: Requirement,
+    /// The microversion the client uses.
+    pub configured: Microversion,
+}
+
+impl fmt::Display for MicroversionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { operation, gated, required, configured } = self;
+        match gated {
+            Gated::Operation => write!(f, "{operation} needs {required}")?,
+            Gated::QueryParameter(p) => write!(f, "{operation}: query parameter `{p}` needs {required}")?,
+            Gated::BodyProperty { pointer, value: None } => {
+                write!(f, "{operation}: body property `{pointer}` needs {required}")?
+            }
+            Gated::BodyProperty { pointer, value: Some(value) } => {
+                write!(f, "{operation}: body property `{pointer}` = {value} needs {required}")?
+            }
+        }
+        write!(f, "; the client uses {configured} (nothing was sent)")
+    }
 }
 
 /// The kind of an [`Error`], for code that handles kinds alike.
@@ -615,7 +894,7 @@ impl<E> Error<E> {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
-            Error::CommunicationError(e) if e.is_timeout() => ErrorKind::Timeout,
+            Error::CommunicationError(e) if e.source.is_timeout() => ErrorKind::Timeout,
             Error::CommunicationError(_) => ErrorKind::Transport,
             Error::ErrorResponse(rv) if rv.status() == reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Authentication,
             Error::UnexpectedResponse(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => {
@@ -636,7 +915,7 @@ impl<E> Error<E> {
             Error::Authentication { .. } => ErrorKind::Authentication,
             Error::WaitFailed { .. } => ErrorKind::WaitFailed,
             Error::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
-            Error::MicroversionUnsupported { .. } => ErrorKind::MicroversionUnsupported,
+            Error::MicroversionUnsupported(_) => ErrorKind::MicroversionUnsupported,
         }
     }
 
@@ -650,7 +929,9 @@ impl<E> Error<E> {
         self.kind() == ErrorKind::Authentication
     }
 
-    /// The server answered 409 or 400 because of the resource's state.
+    /// The server answered 409 Conflict. (Cinder answers most refusals
+    /// because of a resource's state with 400 `badRequest`: read
+    /// [`fault`](Error::fault) for those.)
     pub fn is_conflict(&self) -> bool {
         self.status() == Some(reqwest::StatusCode::CONFLICT)
     }
@@ -662,7 +943,7 @@ impl<E> Error<E> {
             Error::ResponseBodyError(e) => Some(e.status),
             Error::InvalidResponsePayload(e) => Some(e.status),
             Error::UnexpectedResponse(r) => Some(r.status()),
-            Error::CommunicationError(e) => e.status(),
+            Error::CommunicationError(e) => e.source.status(),
             Error::Authentication { status, .. } => *status,
             _ => None,
         }
@@ -691,9 +972,7 @@ impl<E> Error<E> {
             Error::WaitTimedOut { resource, id, wanted, last_status, waited } => {
                 Error::WaitTimedOut { resource, id, wanted, last_status, waited }
             }
-            Error::MicroversionUnsupported { operation, parameter, required, configured } => {
-                Error::MicroversionUnsupported { operation, parameter, required, configured }
-            }
+            Error::MicroversionUnsupported(e) => Error::MicroversionUnsupported(e),
         }
     }
 
@@ -715,7 +994,8 @@ impl<E> Error<E> {
             Error::ResponseBodyError(e) => Some(e.operation),
             Error::InvalidResponsePayload(e) => Some(e.operation),
             Error::UnexpectedResponse(r) => Some(label(r)),
-            Error::MicroversionUnsupported { operation, .. } => Some(operation),
+            Error::CommunicationError(e) => Some(e.operation),
+            Error::MicroversionUnsupported(e) => Some(e.operation),
             _ => None,
         }
     }
@@ -736,9 +1016,9 @@ impl Error<Fault> {
     }
 }
 
-impl<E> From<reqwest::Error> for Error<E> {
-    fn from(e: reqwest::Error) -> Self {
-        Error::CommunicationError(e)
+impl<E> From<TransportError> for Error<E> {
+    fn from(e: TransportError) -> Self {
+        Error::CommunicationError(Box::new(e))
     }
 }
 
@@ -753,7 +1033,7 @@ impl fmt::Display for Error<Fault> {
         let rid = |id: Option<&str>| id.map(|id| format!(", request id {id}")).unwrap_or_default();
         match self {
             Error::InvalidRequest(message) => write!(f, "invalid request (nothing was sent): {message}"),
-            Error::CommunicationError(e) => write!(f, "could not talk to the server: {e}"),
+            Error::CommunicationError(e) => e.fmt(f),
             Error::ErrorResponse(rv) => {
                 write!(f, "{} failed: HTTP {}", rv.operation(), rv.status().as_u16())?;
                 if let Some(name) = rv.name() {
@@ -776,12 +1056,13 @@ impl fmt::Display for Error<Fault> {
             ),
             Error::InvalidResponsePayload(e) => write!(
                 f,
-                "{}: the HTTP {} response does not decode{}: {}; body: {}",
+                "{}: the HTTP {} response{} does not decode{}: {}; body: {}",
                 e.operation,
                 e.status.as_u16(),
+                e.content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
                 rid(e.request_id.as_deref()),
                 e.source,
-                e.excerpt
+                if e.excerpt.is_empty() { "(empty)" } else { &e.excerpt }
             ),
             Error::UnexpectedResponse(r) => {
                 write!(f, "{}: unexpected HTTP {}{}", label(r), r.status().as_u16(), rid(request_id(r.headers())))
@@ -807,16 +1088,7 @@ impl fmt::Display for Error<Fault> {
                 waited.as_secs_f64(),
                 last_status.as_deref().unwrap_or("(none seen)")
             ),
-            Error::MicroversionUnsupported { operation, parameter, required, configured } => match parameter {
-                Some(p) => write!(
-                    f,
-                    "{operation}: parameter `{p}` needs microversion {required}, the client uses {configured} (nothing was sent)"
-                ),
-                None => write!(
-                    f,
-                    "{operation} needs microversion {required}, the client uses {configured} (nothing was sent)"
-                ),
-            },
+            Error::MicroversionUnsupported(e) => e.fmt(f),
         }
     }
 }
@@ -824,7 +1096,7 @@ impl fmt::Display for Error<Fault> {
 impl std::error::Error for Error<Fault> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::CommunicationError(e) => Some(e),
+            Error::CommunicationError(e) => Some(&e.source),
             Error::ResponseBodyError(e) => Some(&e.source),
             Error::InvalidResponsePayload(e) => Some(&e.source),
             _ => None,
@@ -844,6 +1116,112 @@ mod tests {
         assert_eq!(service_root("https://cloud/volume/v3/abc"), "https://cloud/volume");
         assert_eq!(service_root("https://cloud/v1.0/abc"), "https://cloud");
         assert_eq!(service_root("https://cloud:8776"), "https://cloud:8776");
+    }
+
+    static TABLE: &[OperationMeta] = &[
+        OperationMeta {
+            method_name: "create_thing",
+            operation_id: "createThing",
+            method: "POST",
+            path: "/things",
+            tag: "things",
+            action: None,
+            min_microversion: None,
+            gated_query: &[],
+            gated_body: &[
+                BodyGate {
+                    pointer: "/thing/force",
+                    min: None,
+                    max: Some(Microversion::new(3, 65)),
+                    max_values: &["false"],
+                },
+                BodyGate {
+                    pointer: "/thing/parts/*/tier",
+                    min: Some(Microversion::new(3, 43)),
+                    max: None,
+                    max_values: &[],
+                },
+                BodyGate { pointer: "/thing/a~1b", min: Some(Microversion::new(3, 10)), max: None, max_values: &[] },
+            ],
+        },
+        OperationMeta {
+            method_name: "extend_thing",
+            operation_id: "extendThing",
+            method: "POST",
+            path: "/things/{id}/action",
+            tag: "things",
+            action: Some("os-extend"),
+            min_microversion: Some(Microversion::new(3, 20)),
+            gated_query: &[],
+            gated_body: &[BodyGate {
+                pointer: "/os-extend/online",
+                min: Some(Microversion::new(3, 42)),
+                max: None,
+                max_values: &[],
+            }],
+        },
+        OperationMeta {
+            method_name: "thing_action",
+            operation_id: "thingAction",
+            method: "POST",
+            path: "/things/{id}/action",
+            tag: "things",
+            action: None,
+            min_microversion: None,
+            gated_query: &[],
+            gated_body: &[],
+        },
+    ];
+    static SERVICE: ServiceInfo = ServiceInfo {
+        service_type: "things",
+        microversion_service: Some("volume"),
+        max_microversion: Some(Microversion::new(3, 71)),
+        operations: TABLE,
+    };
+
+    fn check_body(method_name: &str, body: serde_json::Value, minor: u16) -> Result<(), MicroversionError> {
+        let op = SERVICE.operation(method_name).unwrap();
+        let mut request = reqwest::Request::new(reqwest::Method::POST, "http://h/v3/things".parse().unwrap());
+        *request.body_mut() = Some(serde_json::to_vec(&body).unwrap().into());
+        check_request(&SERVICE, op, &request, Microversion::new(3, minor))
+    }
+
+    #[test]
+    fn body_gates_look_at_set_values_at_any_depth() {
+        use serde_json::json;
+        let refused = |method_name, body, minor| check_body(method_name, body, minor).unwrap_err().to_string();
+        assert!(check_body("create_thing", json!({"thing": {"parts": [{"size": 1}, {"tier": null}]}}), 3).is_ok());
+        assert_eq!(
+            refused("create_thing", json!({"thing": {"parts": [{"size": 1}, {"tier": "gold"}]}}), 42),
+            "create_thing: body property `/thing/parts/1/tier` needs microversion 3.43 or later; the client uses 3.42 (nothing was sent)"
+        );
+        assert!(check_body("create_thing", json!({"thing": {"parts": [{"tier": "gold"}]}}), 43).is_ok());
+        assert!(check_body("create_thing", json!({"thing": {"force": true}}), 66).is_ok());
+        assert!(check_body("create_thing", json!({"thing": {"force": false}}), 65).is_ok());
+        assert_eq!(
+            refused("create_thing", json!({"thing": {"force": false}}), 66),
+            "create_thing: body property `/thing/force` = false needs microversion 3.65 or earlier; the client uses 3.66 (nothing was sent)"
+        );
+        assert_eq!(
+            check_body("create_thing", json!({"thing": {"a/b": 1}}), 9).unwrap_err().gated,
+            Gated::BodyProperty { pointer: "/thing/a~1b".into(), value: None }
+        );
+    }
+
+    #[test]
+    fn an_action_body_is_checked_as_its_action() {
+        use serde_json::json;
+        let err = check_body("thing_action", json!({"os-extend": {"new_size": 2}}), 19).unwrap_err();
+        assert_eq!((err.operation, err.gated.clone()), ("extend_thing", Gated::Operation));
+        assert_eq!(err.required, Requirement::AtLeast(Microversion::new(3, 20)));
+        let err = check_body("thing_action", json!({"os-extend": {"new_size": 2, "online": true}}), 41).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "extend_thing: body property `/os-extend/online` needs microversion 3.42 or later; the client uses 3.41 (nothing was sent)"
+        );
+        assert!(check_body("thing_action", json!({"os-extend": {"new_size": 2, "online": true}}), 42).is_ok());
+        // An action the table does not know is the server's to judge.
+        assert!(check_body("thing_action", json!({"os-other": {}}), 3).is_ok());
     }
 
     #[test]

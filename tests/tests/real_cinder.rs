@@ -734,6 +734,37 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
             names.len() == 10 && names.windows(2).all(|w| w[0] < w[1]),
             "ten volumes in four pages, in order: {names:?}"
         );
+        // `offset` skips once: pages of 2 after skipping 3 hold the other
+        // seven, exactly what one unpaged request returns.
+        let before = ctx.proxy.count(|x| x.path.contains("/volumes/detail"));
+        let skipped: Vec<String> = c
+            .list_volumes_detail()
+            .limit(2u64)
+            .offset(3u64)
+            .sort("name:asc")
+            .stream()
+            .map_ok(|v| v.name.unwrap_or_default())
+            .try_collect()
+            .await
+            .map_err(e("stream with offset"))?;
+        let pages = ctx.proxy.count(|x| x.path.contains("/volumes/detail")) - before;
+        let unpaged: Vec<String> = c
+            .list_volumes_detail()
+            .offset(3u64)
+            .sort("name:asc")
+            .send()
+            .await
+            .map_err(e("unpaged with offset"))?
+            .into_inner()
+            .volumes
+            .into_iter()
+            .map(|v| v.name.unwrap_or_default())
+            .collect();
+        ensure!(
+            skipped == unpaged && skipped == names[3..],
+            "offset 3, pages of 2: {skipped:?} (unpaged: {unpaged:?})"
+        );
+        ensure!(pages >= 4, "seven items in pages of two take four requests, saw {pages}");
 
         let snap = c
             .create_snapshot()
@@ -816,7 +847,204 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("snapshots_metadata_and_actions", snapshots_metadata_and_actions),
     ("volumes_paging_and_filters", volumes_paging_and_filters),
     ("error_paths", error_paths),
+    ("request_properties_follow_the_microversion", request_properties_follow_the_microversion),
 ];
+
+/// Each gated request-body property of the spec: below its microversion
+/// (or, for a maximum, above it) the client refuses before sending, and the
+/// proxy sees nothing; at its microversion Cinder 29 takes the same body.
+fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        use openstack_backups::runtime::{Gated, Requirement};
+
+        /// The call was refused with this pointer and requirement, and nothing was sent.
+        fn refused<T>(
+            ctx: &Ctx,
+            result: Result<T, Error>,
+            pointer: &str,
+            required: Requirement,
+            configured: Microversion,
+        ) -> Outcome {
+            let err = result.err().ok_or_else(|| format!("{pointer} at {configured} was not refused"))?;
+            let Error::MicroversionUnsupported(m) = &err else { return Err(format!("{pointer}: {err}")) };
+            ensure!(
+                matches!(&m.gated, Gated::BodyProperty { pointer: p, .. } if p == pointer)
+                    && m.required == required
+                    && m.configured == configured,
+                "{err}"
+            );
+            ensure!(err.to_string().contains(pointer), "{err}");
+            let sent = ctx.proxy.take();
+            ensure!(sent.is_empty(), "{pointer}: {} request(s) reached the server", sent.len());
+            Ok(())
+        }
+        let v = |minor| Microversion::new(3, minor);
+        let volume = new_volume(&ctx.client, "gates").await?;
+        ctx.verify()?;
+
+        // Backup metadata (3.43) and availability zone (3.51).
+        let mut with_metadata = backup_of(&volume, "gated-metadata");
+        with_metadata.metadata = Some([("csi.storage.k8s.io/pvc/name".to_owned(), "data".to_owned())].into());
+        let create = |version, body: types::BackupCreate| {
+            let client = ctx.at(version);
+            async move { client.create_backup().body(types::BackupCreateRequest { backup: body }).send().await }
+        };
+        ctx.verify()?;
+        refused(
+            &ctx,
+            create(v(42), with_metadata.clone()).await,
+            "/backup/metadata",
+            Requirement::AtLeast(v(43)),
+            v(42),
+        )?;
+        let b1 = create(v(43), with_metadata).await.map_err(e("metadata at 3.43"))?.into_inner().backup.id;
+        wait_for("backup b1", &[Some("available")], &["error"], LIMIT, || backup_status(&ctx.client, &b1)).await?;
+        let mut with_zone = backup_of(&volume, "gated-zone");
+        with_zone.availability_zone = Some("nova".into());
+        ctx.verify()?;
+        refused(
+            &ctx,
+            create(v(50), with_zone.clone()).await,
+            "/backup/availability_zone",
+            Requirement::AtLeast(v(51)),
+            v(50),
+        )?;
+        let b2 = create(v(51), with_zone).await.map_err(e("availability_zone at 3.51"))?.into_inner().backup.id;
+        wait_for("backup b2", &[Some("available")], &["error"], LIMIT, || backup_status(&ctx.client, &b2)).await?;
+
+        // Backup update's metadata (3.43; the call itself is 3.9).
+        let update = |version| {
+            let client = ctx.at(version);
+            let id = b1.clone();
+            async move {
+                client
+                    .update_backup()
+                    .backup_id(id)
+                    .body_map(|b| {
+                        b.backup(types::BackupUpdate {
+                            metadata: [("k".to_owned(), "v".to_owned())].into(),
+                            ..Default::default()
+                        })
+                    })
+                    .send()
+                    .await
+            }
+        };
+        ctx.verify()?;
+        refused(&ctx, update(v(42)).await, "/backup/metadata", Requirement::AtLeast(v(43)), v(42))?;
+        update(v(43)).await.map_err(e("update metadata at 3.43"))?;
+
+        // A volume from a backup (3.47); a volume in a group (3.13).
+        let from_backup = |version| {
+            let client = ctx.at(version);
+            let backup = b2.clone();
+            async move {
+                let body = types::VolumeCreateRequest {
+                    volume: types::VolumeCreate {
+                        backup_id: Some(backup),
+                        name: Some("from-backup".into()),
+                        ..Default::default()
+                    },
+                    os_sch_hnt_scheduler_hints: Default::default(),
+                };
+                client.create_volume().body(body).send().await
+            }
+        };
+        ctx.verify()?;
+        refused(&ctx, from_backup(v(46)).await, "/volume/backup_id", Requirement::AtLeast(v(47)), v(46))?;
+        let restored = from_backup(v(47)).await.map_err(e("backup_id at 3.47"))?.into_inner().volume.id;
+        wait_for("restored volume", &[Some("available")], &["error", "error_restoring"], LIMIT, || {
+            volume_status(&ctx.client, &restored)
+        })
+        .await?;
+        let in_group = |version| {
+            let client = ctx.at(version);
+            async move {
+                let body = types::VolumeCreateRequest {
+                    volume: types::VolumeCreate {
+                        size: Some(1.try_into().unwrap()),
+                        group_id: Some("00000000-0000-0000-0000-000000000000".into()),
+                        ..Default::default()
+                    },
+                    os_sch_hnt_scheduler_hints: Default::default(),
+                };
+                client.create_volume().body(body).send().await
+            }
+        };
+        ctx.verify()?;
+        refused(&ctx, in_group(v(12)).await, "/volume/group_id", Requirement::AtLeast(v(13)), v(12))?;
+        // At 3.13 the body passes the schema; the group does not exist.
+        let err = in_group(v(13)).await.err().ok_or("a volume in a group that does not exist")?;
+        ensure!(
+            err.is_not_found() && err.fault().and_then(|f| f.message()).is_some_and(|m| m.contains("Group")),
+            "{err}"
+        );
+
+        // A snapshot's `force: false` is refused from 3.66 on; `true` is not.
+        let snapshot = |version, force| {
+            let client = ctx.at(version);
+            let volume = volume.clone();
+            async move {
+                client
+                    .create_snapshot()
+                    .body_map(|b| b.snapshot(types::builder::SnapshotCreate::default().volume_id(volume).force(force)))
+                    .send()
+                    .await
+            }
+        };
+        ctx.verify()?;
+        let err = snapshot(v(66), false).await;
+        let Err(Error::MicroversionUnsupported(m)) = &err else { return Err(format!("force false at 3.66: {err:?}")) };
+        ensure!(
+            m.gated == Gated::BodyProperty { pointer: "/snapshot/force".into(), value: Some("false".into()) }
+                && m.required == Requirement::AtMost(v(65)),
+            "{m}"
+        );
+        ensure!(ctx.proxy.take().is_empty(), "force: false at 3.66 reached the server");
+        let s1 = snapshot(v(65), false).await.map_err(e("force false at 3.65"))?.into_inner().snapshot.id;
+        wait_for("snapshot s1", &[Some("available")], &["error"], LIMIT, || snapshot_status(&ctx.client, &s1)).await?;
+        let s2 = snapshot(v(66), true).await.map_err(e("force true at 3.66"))?.into_inner().snapshot.id;
+        wait_for("snapshot s2", &[Some("available")], &["error"], LIMIT, || snapshot_status(&ctx.client, &s2)).await?;
+        // What the client refuses, the server refuses too: sent by hand.
+        let raw = reqwest::Client::new()
+            .post(format!("{}/v3/{}/snapshots", ctx.proxy.url(), ctx.project))
+            .header("X-Auth-Token", format!("admin:{}", ctx.project))
+            .header("OpenStack-API-Version", "volume 3.66")
+            .json(&json!({"snapshot": {"volume_id": volume, "force": false}}))
+            .send()
+            .await
+            .map_err(|err| err.to_string())?;
+        ensure!(raw.status().as_u16() == 400, "force: false at 3.66 by hand: HTTP {}", raw.status());
+        let raw = reqwest::Client::new()
+            .post(format!("{}/v3/{}/backups", ctx.proxy.url(), ctx.project))
+            .header("X-Auth-Token", format!("admin:{}", ctx.project))
+            .header("OpenStack-API-Version", "volume 3.42")
+            .json(&json!({"backup": {"volume_id": volume, "metadata": {"k": "v"}}}))
+            .send()
+            .await
+            .map_err(|err| err.to_string())?;
+        ensure!(raw.status().as_u16() == 400, "metadata at 3.42 by hand: HTTP {}", raw.status());
+        let _ = ctx.proxy.take();
+
+        for s in [&s1, &s2] {
+            ctx.client.delete_snapshot().snapshot_id(s).send().await.map_err(e("delete snapshot"))?;
+        }
+        for s in [&s1, &s2] {
+            wait_for("snapshot deletion", &[None], &["error_deleting"], LIMIT, || snapshot_status(&ctx.client, s))
+                .await?;
+        }
+        for b in [&b1, &b2] {
+            ctx.client.delete_backup().backup_id(b).send().await.map_err(e("delete backup"))?;
+        }
+        for b in [&b1, &b2] {
+            wait_for("backup deletion", &[None], &["error_deleting"], LIMIT, || backup_status(&ctx.client, b)).await?;
+        }
+        for id in [&volume, &restored] {
+            ctx.client.delete_volume().volume_id(id).send().await.map_err(e("delete volume"))?;
+        }
+        ctx.verify()
+    })
+}
 
 /// Every operation of the spec whose responses the scenarios must have
 /// validated: all of them, with each action counted on its own (the generic

@@ -452,7 +452,8 @@ async fn malformed_json_and_slow_responses_have_their_own_kinds() {
     let err = c.list_backups().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UndecodableResponse);
     assert!(
-        err.to_string().contains("list_backups: the HTTP 200 response does not decode, request id req-bad"),
+        err.to_string()
+            .contains("list_backups: the HTTP 200 response (application/json) does not decode, request id req-bad"),
         "{err}"
     );
 

@@ -150,7 +150,11 @@ impl<'a> ListDatabaseBackups<'a> {
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error(
+                "list_database_backups",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_database_backups",
         };
@@ -236,7 +240,11 @@ impl<'a> CreateDatabaseBackup<'a> {
             )
             .json(&body)
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error(
+                "create_database_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "create_database_backup",
         };
@@ -307,7 +315,11 @@ impl<'a> ShowDatabaseBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error(
+                "show_database_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "show_database_backup",
         };
@@ -376,7 +388,11 @@ impl<'a> DeleteDatabaseBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error(
+                "delete_database_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "delete_database_backup",
         };
@@ -482,7 +498,11 @@ impl<'a> ListInstanceBackups<'a> {
             .query(&progenitor_client::QueryParam::new("limit", &limit))
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error(
+                "list_instance_backups",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_instance_backups",
         };
@@ -500,5 +520,69 @@ impl<'a> ListInstanceBackups<'a> {
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
+    }
+}
+impl<'a> ListDatabaseBackups<'a> {
+    ///Every item of [`Client::list_database_backups`](super::Client::list_database_backups), page after page: follows the `next` link in `links` (taking its marker, with the caller's other parameters) and stops on a page without one or on an empty page. Holds one page at a time; the request timeout applies to each page.
+    pub fn stream(
+        self,
+    ) -> impl ::futures_core::Stream<
+        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
+    > + Unpin + 'a {
+        crate::paging::items(
+            self,
+            |builder, marker| async move {
+                let builder = match marker {
+                    Some(marker) => {
+                        #[allow(unused_mut)]
+                        let mut builder = builder.marker(marker);
+                        builder
+                    }
+                    None => builder,
+                };
+                builder.send().await
+            },
+        )
+    }
+    ///Every item of [`Client::list_database_backups`](super::Client::list_database_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::Backup>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
+    }
+}
+impl<'a> ListInstanceBackups<'a> {
+    ///Every item of [`Client::list_instance_backups`](super::Client::list_instance_backups), page after page: follows the `next` link in `links` (taking its marker, with the caller's other parameters) and stops on a page without one or on an empty page. Holds one page at a time; the request timeout applies to each page.
+    pub fn stream(
+        self,
+    ) -> impl ::futures_core::Stream<
+        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
+    > + Unpin + 'a {
+        crate::paging::items(
+            self,
+            |builder, marker| async move {
+                let builder = match marker {
+                    Some(marker) => {
+                        #[allow(unused_mut)]
+                        let mut builder = builder.marker(marker);
+                        builder
+                    }
+                    None => builder,
+                };
+                builder.send().await
+            },
+        )
+    }
+    ///Every item of [`Client::list_instance_backups`](super::Client::list_instance_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
+    pub async fn all(
+        self,
+    ) -> ::std::result::Result<
+        ::std::vec::Vec<super::types::Backup>,
+        Error<crate::Fault>,
+    > {
+        crate::paging::collect(self.stream()).await
     }
 }

@@ -17,6 +17,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
     crate::runtime::OperationMeta {
         method_name: "delete_database_backup",
@@ -27,6 +28,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
     crate::runtime::OperationMeta {
         method_name: "list_database_backups",
@@ -37,6 +39,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
     crate::runtime::OperationMeta {
         method_name: "list_instance_backups",
@@ -47,6 +50,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
     crate::runtime::OperationMeta {
         method_name: "show_database_backup",
@@ -57,6 +61,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
 ];
 /// This service's identity and operation table.
@@ -71,6 +76,25 @@ impl crate::runtime::Service for super::Client {
         &SERVICE
     }
 }
+impl super::Client {
+    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, 60 s per request).
+
+Panics only where `reqwest::Client::new` does: when the TLS backend cannot be initialised.*/
+    pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
+        let http = crate::runtime::http_client(
+            &inner,
+            ::std::time::Duration::from_secs(60),
+        );
+        Self::new_with_client(baseurl, http, inner)
+    }
+    /// The microversion every request of this client carries in
+    /// `OpenStack-API-Version`: the configured one (pinned, or
+    /// negotiated by the session), else the service's base version
+    /// (`3.0`). `None` for a service without microversions.
+    pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
+        crate::runtime::effective_microversion(&self.inner, &SERVICE)
+    }
+}
 impl crate::paging::Page for super::types::BackupList {
     type Item = super::types::Backup;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
@@ -81,61 +105,5 @@ impl crate::paging::Page for super::types::BackupList {
     }
     fn next_link(&self) -> ::std::option::Option<&str> {
         self.links.iter().find(|link| link.rel == "next").map(|link| link.href.as_str())
-    }
-}
-impl<'a> super::builder::ListDatabaseBackups<'a> {
-    ///Every item of [`Client::list_database_backups`](super::Client::list_database_backups), page after page: follows the `next` link in `links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
-    pub fn stream(
-        self,
-    ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
-    > + Unpin + 'a {
-        crate::paging::items(
-            self,
-            |builder, marker| async move {
-                let builder = match marker {
-                    Some(marker) => builder.marker(marker),
-                    None => builder,
-                };
-                builder.send().await
-            },
-        )
-    }
-    ///Every item of [`Client::list_database_backups`](super::Client::list_database_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
-    pub async fn all(
-        self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Backup>,
-        Error<crate::Fault>,
-    > {
-        crate::paging::collect(self.stream()).await
-    }
-}
-impl<'a> super::builder::ListInstanceBackups<'a> {
-    ///Every item of [`Client::list_instance_backups`](super::Client::list_instance_backups), page after page: follows the `next` link in `links` (taking its marker) and stops on a page without one or on an empty page. Holds one page at a time.
-    pub fn stream(
-        self,
-    ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
-    > + Unpin + 'a {
-        crate::paging::items(
-            self,
-            |builder, marker| async move {
-                let builder = match marker {
-                    Some(marker) => builder.marker(marker),
-                    None => builder,
-                };
-                builder.send().await
-            },
-        )
-    }
-    ///Every item of [`Client::list_instance_backups`](super::Client::list_instance_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
-    pub async fn all(
-        self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Backup>,
-        Error<crate::Fault>,
-    > {
-        crate::paging::collect(self.stream()).await
     }
 }

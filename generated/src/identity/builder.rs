@@ -81,7 +81,8 @@ impl<'a> IssueToken<'a> {
             .json(&body)
             .query(&progenitor_client::QueryParam::new("nocatalog", &nocatalog))
             .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(|e| crate::runtime::request_build_error("issue_token", e))?;
         let info = OperationInfo {
             operation_id: "issue_token",
         };

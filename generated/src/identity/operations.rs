@@ -17,6 +17,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[],
+        gated_body: &[],
     },
 ];
 /// This service's identity and operation table.
@@ -29,5 +30,24 @@ pub static SERVICE: crate::runtime::ServiceInfo = crate::runtime::ServiceInfo {
 impl crate::runtime::Service for super::Client {
     fn service_info(&self) -> &'static crate::runtime::ServiceInfo {
         &SERVICE
+    }
+}
+impl super::Client {
+    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, 60 s per request).
+
+Panics only where `reqwest::Client::new` does: when the TLS backend cannot be initialised.*/
+    pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
+        let http = crate::runtime::http_client(
+            &inner,
+            ::std::time::Duration::from_secs(60),
+        );
+        Self::new_with_client(baseurl, http, inner)
+    }
+    /// The microversion every request of this client carries in
+    /// `OpenStack-API-Version`: the configured one (pinned, or
+    /// negotiated by the session), else the service's base version
+    /// (`3.0`). `None` for a service without microversions.
+    pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
+        crate::runtime::effective_microversion(&self.inner, &SERVICE)
     }
 }
