@@ -252,6 +252,15 @@ impl Validator<'_> {
                 self.fail(at, format!("required property `{key}` is missing"), value);
             }
         }
+        // What every supported server sends, though the client does not
+        // need it (optional in the generated types): the servers of the
+        // suite must still send it.
+        let always = schema.get("x-openstack-always-sent").and_then(Value::as_array);
+        for key in always.into_iter().flatten().filter_map(Value::as_str) {
+            if !map.contains_key(key) {
+                self.fail(at, format!("property `{key}` (x-openstack-always-sent) is missing"), value);
+            }
+        }
         let count = map.len() as u64;
         if schema.get("minProperties").and_then(Value::as_u64).is_some_and(|min| count < min) {
             self.fail(at, "fewer properties than minProperties", value);

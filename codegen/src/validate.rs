@@ -21,6 +21,9 @@ pub const MIN_MICROVERSION: &str = "x-openstack-min-microversion";
 pub const MAX_MICROVERSION: &str = "x-openstack-max-microversion";
 /// Limits [`MAX_MICROVERSION`] to these values of the property.
 pub const MAX_MICROVERSION_VALUES: &str = "x-openstack-max-microversion-values";
+/// Properties every supported server sends but the client does not need:
+/// optional in the generated types, required by the conformance check.
+pub const ALWAYS_SENT: &str = "x-openstack-always-sent";
 /// The vendor extension for open enums.
 pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
 /// The vendor extension for paged lists.
@@ -142,6 +145,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     let mut replacements = Vec::new();
     for (name, schema) in &schemas {
         let at = pointer(["components", "schemas", name]);
+        always_sent(&c, schema, &at)?;
         if let Some(values) = schema.get(EXTENSIBLE_ENUM) {
             open_enums.push(open_enum(&c, name, schema, values, &at)?);
         }
@@ -884,3 +888,24 @@ impl BodyWalk<'_, '_> {
     }
 }
 
+/// `x-openstack-always-sent` names declared properties that are not
+/// `required` (a required property needs no second list).
+fn always_sent(c: &Checker<'_>, schema: &Value, at: &str) -> Result<()> {
+    let Some(list) = schema.get(ALWAYS_SENT) else { return Ok(()) };
+    let list_at = format!("{at}/{ALWAYS_SENT}");
+    let names = list.as_array().ok_or_else(|| c.err(None, &list_at, "expected a list of property names"))?;
+    let required: BTreeSet<&str> =
+        schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    for (i, name) in names.iter().enumerate() {
+        let here = format!("{list_at}/{i}");
+        let name =
+            name.as_str().ok_or_else(|| c.err(None, &here, format!("expected a property name, found {name}")))?;
+        if schema.pointer(&format!("/properties/{}", crate::error::escape_pointer_token(name))).is_none() {
+            return Err(c.err(None, &here, format!("`{name}` is not a property of this schema")));
+        }
+        if required.contains(name) {
+            return Err(c.err(None, &here, format!("`{name}` is `required` already")));
+        }
+    }
+    Ok(())
+}

@@ -203,6 +203,8 @@ fn broken_specs_are_reported_not_panicked_on() {
             "gate in a recursive schema",
             read("tests/fixtures/gated-body.yaml").replace("        size: {type: integer}\n", "        size: {type: integer}\n        sub: {$ref: \"#/components/schemas/Part\"}\n"),
         ),
+        ("always-sent names no property", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [name]\n")),
+        ("always-sent repeats required", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [id]\n")),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
     ];
     let mut report = String::new();

@@ -195,14 +195,11 @@ impl KeystoneAuth {
             },
             other => other,
         })?;
-        let token =
-            response.headers().get("x-subject-token").and_then(|v| v.to_str().ok()).map(Secret::from).ok_or_else(
-                || Error::Authentication {
-                    message: "Keystone answered without an X-Subject-Token header".to_owned(),
-                    status: Some(response.status()),
-                    request_id: response.request_id().map(str::to_owned),
-                },
-            )?;
+        let token = subject_token(response.headers()).map_err(|problem| Error::Authentication {
+            message: format!("Keystone answered with {problem}"),
+            status: Some(response.status()),
+            request_id: response.request_id().map(str::to_owned),
+        })?;
         let body = response.into_inner().token;
         Ok(TokenInfo {
             token,
@@ -265,6 +262,17 @@ impl KeystoneAuth {
     }
 }
 
+/// The token in `X-Subject-Token`: visible ASCII, not empty (anything else
+/// could not be sent back as `X-Auth-Token`).
+fn subject_token(headers: &reqwest::header::HeaderMap) -> Result<Secret, &'static str> {
+    let value = headers.get("x-subject-token").ok_or("no X-Subject-Token header")?;
+    let text = value.to_str().map_err(|_| "an X-Subject-Token that is not visible ASCII")?.trim();
+    if text.is_empty() {
+        return Err("an empty X-Subject-Token");
+    }
+    Ok(Secret::from(text))
+}
+
 fn domain_ref(domain: &Domain) -> types::DomainRef {
     match domain {
         Domain::Id(id) => types::DomainRef { id: Some(id.clone()), name: None },
@@ -276,6 +284,27 @@ fn user_parts(user: &User) -> (Option<String>, Option<String>, Option<types::Dom
     match user {
         User::Id(id) => (Some(id.clone()), None, None),
         User::Name { name, domain } => (None, Some(name.clone()), Some(domain_ref(domain))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn subject_tokens_are_read_without_panics() {
+        let read = |value: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-subject-token", HeaderValue::from_bytes(value).unwrap());
+            subject_token(&headers).map(|s| s.expose().to_owned())
+        };
+        assert_eq!(read(b"gAAAAAB-token").as_deref(), Ok("gAAAAAB-token"));
+        assert_eq!(read(b" padded ").as_deref(), Ok("padded"));
+        assert_eq!(read(b"").unwrap_err(), "an empty X-Subject-Token");
+        assert_eq!(read(b"\xff\xfe").unwrap_err(), "an X-Subject-Token that is not visible ASCII");
+        assert_eq!(read("caf\u{e9}".as_bytes()).unwrap_err(), "an X-Subject-Token that is not visible ASCII");
+        assert_eq!(subject_token(&HeaderMap::new()).unwrap_err(), "no X-Subject-Token header");
     }
 }
 

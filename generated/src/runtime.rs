@@ -1224,6 +1224,33 @@ mod tests {
         assert!(check_body("thing_action", json!({"os-other": {}}), 3).is_ok());
     }
 
+    /// Whatever a server puts in the headers the client reads: no panic.
+    #[test]
+    fn response_headers_are_read_without_panics() {
+        let with = |name: &'static str, value: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_bytes(value).unwrap());
+            ResponseValue::new((), reqwest::StatusCode::OK, headers)
+        };
+        let version = |value: &[u8]| with("openstack-api-version", value).microversion();
+        assert_eq!(version(b"volume 3.64"), Some(Microversion::new(3, 64)));
+        assert_eq!(version(b"3.5"), Some(Microversion::new(3, 5)));
+        for odd in [
+            &b"volume 3.99999999"[..],
+            b"volume",
+            b"",
+            b"volume 3.64 extra",
+            b"volume -3.1",
+            b"\xff 3.1",
+            b"volume 1e9",
+        ] {
+            assert_eq!(version(odd), None, "{odd:?}");
+        }
+        assert_eq!(with(REQUEST_ID, b"req-1").request_id(), Some("req-1"));
+        assert_eq!(with(REQUEST_ID, b"req-\xff").request_id(), None);
+        assert_eq!(with(COMPUTE_REQUEST_ID, b"req-2").request_id(), Some("req-2"));
+    }
+
     #[test]
     fn excerpts_are_short_and_char_safe() {
         let long = "é".repeat(500);

@@ -47,6 +47,7 @@ pub struct SessionBuilder {
     retry: Option<RetryPolicy>,
     clock: Option<Arc<dyn Clock>>,
     pins: BTreeMap<String, Microversion>,
+    renew_before: Option<Duration>,
 }
 
 impl SessionBuilder {
@@ -103,6 +104,14 @@ impl SessionBuilder {
     /// Skips certificate checks (`verify: false`).
     pub fn insecure(mut self, insecure: bool) -> Self {
         self.insecure = insecure;
+        self
+    }
+
+    /// How long before its expiry a Keystone token is replaced (default
+    /// two minutes): a long job that must not meet an expired token in the
+    /// middle of a call sets it to its longest call.
+    pub fn renew_before(mut self, margin: Duration) -> Self {
+        self.renew_before = Some(margin);
         self
     }
 
@@ -168,12 +177,19 @@ impl SessionBuilder {
         let http = http.build().map_err(|e| Error::Configuration(format!("HTTP client: {e}")))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let retry = self.retry.unwrap_or_default();
-        let base = ClientConfig::new().with_retry(retry.clone()).with_clock(clock.clone());
+        let mut base = ClientConfig::new().with_retry(retry).with_clock(clock);
+        if let Some(timeout) = self.timeout {
+            base = base.with_timeout(timeout);
+        }
         let auth = match (self.token, self.method) {
             (Some((token, project)), _) => Auth::Fixed { token, project_id: project },
             (None, Some(method)) => {
                 let url = self.auth_url.ok_or_else(|| Error::Configuration("auth_url is missing".to_owned()))?;
-                Auth::Keystone(Arc::new(KeystoneAuth::new(&url, http.clone(), method, self.scope, base.clone())?))
+                let mut auth = KeystoneAuth::new(&url, http.clone(), method, self.scope, base.clone())?;
+                if let Some(margin) = self.renew_before {
+                    auth = auth.renew_before(margin);
+                }
+                Auth::Keystone(Arc::new(auth))
             }
             (None, None) => {
                 return Err(Error::Configuration(

@@ -137,7 +137,7 @@ async fn every_call_on_the_wire() {
     server.reset().await;
     Mock::given(any()).respond_with(reply(200, &sample("instance-backup-list-response.json"))).mount(&server).await;
     let list = c.list_instance_backups().instance_id(INSTANCE).limit(1u64).send().await.unwrap();
-    assert_eq!(list.backups[0].name, "backup-full");
+    assert_eq!(list.backups[0].name.as_deref(), Some("backup-full"));
     assert_eq!(only(&server).await.url.path(), format!("{base}/instances/{INSTANCE}/backups"));
 }
 

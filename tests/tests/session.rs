@@ -552,3 +552,92 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
         .await;
     Waiter::new().backup_deleted(&c, "b1").await.unwrap();
 }
+
+/// A Keystone-compatible server that leaves out what the session never
+/// reads (`methods`, `user`, `issued_at`, `audit_ids`) still authenticates;
+/// the negotiated microversion is readable on the service client.
+#[tokio::test]
+async fn a_lean_token_response_still_authenticates() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    let expires = (t0() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .respond_with(ResponseTemplate::new(201).insert_header("x-subject-token", "tok-lean").set_body_json(json!({
+            "token": {"expires_at": expires, "project": {"id": PROJECT}, "catalog": catalog(&server.uri())}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(versions("3.60")))
+        .mount(&server)
+        .await;
+    let session = password_session(&server, clock);
+    session.authenticate().await.unwrap();
+    assert_eq!(session.project_id().await.unwrap().as_deref(), Some(PROJECT));
+    let cinder = session.block_storage().await.unwrap();
+    assert_eq!(cinder.microversion(), Some(Microversion::new(3, 60)), "negotiated: min(3.71, 3.60)");
+}
+
+/// Keystone's 401 names its fault by `title`; an unusable X-Subject-Token
+/// is an authentication error, not a panic.
+#[tokio::test]
+async fn keystone_faults_and_odd_subject_tokens() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201).insert_header("x-subject-token", "   ").set_body_json(token_body_base(t0())),
+        )
+        .mount(&server)
+        .await;
+    let err = password_session(&server, FakeClock::at(t0())).authenticate().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert!(err.to_string().contains("Keystone answered with an empty X-Subject-Token"), "{err}");
+
+    server.reset().await;
+    let fault = json!({"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}});
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(401).set_body_json(&fault)).mount(&server).await;
+    let cinder = openstack_backups::block_storage::Client::new(
+        &format!("{}/v3", server.uri()),
+        openstack_backups::ClientConfig::new().with_token("t").with_retry(RetryPolicy::none()),
+    );
+    let err = cinder.list_backups().send().await.unwrap_err();
+    assert_eq!(err.fault().and_then(|f| f.name()), Some("Unauthorized"));
+    assert!(err.to_string().contains("list_backups failed: HTTP 401 Unauthorized: The request you have made"), "{err}");
+}
+
+/// The renewal margin is the session builder's to set: with a margin
+/// longer than the token's life, every call gets a fresh token.
+#[tokio::test]
+async fn the_renewal_margin_is_set_on_the_session() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    let issued = keystone(&server, chrono::Duration::minutes(10), clock.clone()).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/backups")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"backups": []})))
+        .mount(&server)
+        .await;
+    let session = Session::builder()
+        .auth_url(format!("{}/identity", server.uri()))
+        .auth(AuthMethod::Password { user: User::Id("u1".into()), password: Secret::new(PASSWORD) })
+        .scope(Scope::Project(Project::Id(PROJECT.into())))
+        .clock(clock.clone())
+        .renew_before(Duration::from_secs(11 * 60))
+        .build()
+        .unwrap();
+    let cinder = session.block_storage().await.unwrap();
+    let after_setup = *issued.lock().unwrap();
+    cinder.list_backups().send().await.unwrap();
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), after_setup + 2, "a token that expires inside the margin is replaced at once");
+
+    // The default margin (two minutes) keeps a ten-minute token.
+    let session = password_session(&server, clock);
+    let cinder = session.block_storage().await.unwrap();
+    let after_setup = *issued.lock().unwrap();
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), after_setup);
+}
