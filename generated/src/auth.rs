@@ -287,6 +287,16 @@ fn user_parts(user: &User) -> (Option<String>, Option<String>, Option<types::Dom
     }
 }
 
+impl TokenSource for KeystoneAuth {
+    fn token(&self, renew: bool) -> TokenFuture<'_> {
+        Box::pin(async move { Ok(self.token_info(renew).await?.token.clone()) })
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,15 +315,5 @@ mod tests {
         assert_eq!(read(b"\xff\xfe").unwrap_err(), "an X-Subject-Token that is not visible ASCII");
         assert_eq!(read("caf\u{e9}".as_bytes()).unwrap_err(), "an X-Subject-Token that is not visible ASCII");
         assert_eq!(subject_token(&HeaderMap::new()).unwrap_err(), "no X-Subject-Token header");
-    }
-}
-
-impl TokenSource for KeystoneAuth {
-    fn token(&self, renew: bool) -> TokenFuture<'_> {
-        Box::pin(async move { Ok(self.token_info(renew).await?.token.clone()) })
-    }
-
-    fn renewable(&self) -> bool {
-        true
     }
 }

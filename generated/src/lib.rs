@@ -45,6 +45,8 @@ pub mod retry;
 pub mod runtime;
 mod session;
 mod timestamp;
+#[doc(hidden)]
+pub mod tls;
 mod unknown;
 pub mod wait;
 

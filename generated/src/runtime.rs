@@ -186,11 +186,12 @@ pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::fr
 /// timeout (default [`DEFAULT_CONNECT_TIMEOUT`]) and request timeout
 /// (default `default_timeout`, the service's).
 pub fn http_client(config: &ClientConfig, default_timeout: std::time::Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout().unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-        .timeout(config.timeout().unwrap_or(default_timeout))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    crate::tls::http_client(
+        config.connect_timeout().unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        config.timeout().unwrap_or(default_timeout),
+        &crate::tls::TlsOptions::default(),
+    )
+    .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// The error of a request that could not be built (an unusable URL):

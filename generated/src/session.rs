@@ -168,13 +168,12 @@ impl SessionBuilder {
 
     /// Builds the session (no request is sent yet).
     pub fn build(self) -> Result<Session, Error> {
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-            .timeout(self.timeout.unwrap_or(Duration::from_secs(120)));
-        if self.insecure || self.cacert.is_some() {
-            http = tls(http, self.cacert.as_deref(), self.insecure)?;
-        }
-        let http = http.build().map_err(|e| Error::Configuration(format!("HTTP client: {e}")))?;
+        let tls = crate::tls::TlsOptions::new(self.cacert.as_deref(), self.insecure)?;
+        let http = crate::tls::http_client(
+            self.connect_timeout.unwrap_or(crate::runtime::DEFAULT_CONNECT_TIMEOUT),
+            self.timeout.unwrap_or(Duration::from_secs(120)),
+            &tls,
+        )?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let retry = self.retry.unwrap_or_default();
         let mut base = ClientConfig::new().with_retry(retry).with_clock(clock);
@@ -209,32 +208,6 @@ impl SessionBuilder {
             }),
         })
     }
-}
-
-#[cfg(any(feature = "native-tls", feature = "rustls"))]
-fn tls(
-    mut http: reqwest::ClientBuilder,
-    cacert: Option<&std::path::Path>,
-    insecure: bool,
-) -> Result<reqwest::ClientBuilder, Error> {
-    if let Some(path) = cacert {
-        let pem = std::fs::read(path).map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?
-        {
-            http = http.tls_certs_merge([cert]);
-        }
-    }
-    Ok(http.tls_danger_accept_invalid_certs(insecure))
-}
-
-#[cfg(not(any(feature = "native-tls", feature = "rustls")))]
-fn tls(
-    _http: reqwest::ClientBuilder,
-    _cacert: Option<&std::path::Path>,
-    _insecure: bool,
-) -> Result<reqwest::ClientBuilder, Error> {
-    Err(Error::Configuration("cacert/verify need TLS: build with the `native-tls` or `rustls` feature".to_owned()))
 }
 
 enum Auth {

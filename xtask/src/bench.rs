@@ -55,15 +55,35 @@ impl Server {
         format!("http://127.0.0.1:{}/v3/p", self.port)
     }
 
-    fn connections(&self) -> Result<u64, String> {
+    fn get(&self, path: &str) -> Result<serde_json::Value, String> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
-        write!(s, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
         let mut text = String::new();
         std::io::Read::read_to_string(&mut s, &mut text).map_err(|e| e.to_string())?;
         let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
-        let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        serde_json::from_str(body).map_err(|e| e.to_string())
+    }
+
+    fn connections(&self) -> Result<u64, String> {
         // The /stats connection itself counts too.
-        v["connections"].as_u64().map(|c| c - 1).ok_or_else(|| "no count".to_owned())
+        self.get("/stats")?["connections"].as_u64().map(|c| c - 1).ok_or_else(|| "no count".to_owned())
+    }
+
+    /// Runs `program` and returns its cost and the time from its start to
+    /// the first request the server saw.
+    fn timed_start(
+        &self,
+        dir: &Path,
+        program: &str,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Result<(Run, f64), String> {
+        self.get("/mark")?;
+        let spawned = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+        let (run, _) = measure_in(dir, program, args, env)?;
+        let first = self.get("/stats")?["first_request_ns"].as_u64().unwrap_or(0);
+        let start_to_first = (first as f64 - spawned.as_nanos() as f64) / 1e9;
+        Ok((run, start_to_first))
     }
 }
 
@@ -83,11 +103,13 @@ fn measure(root: &Path, program: &str, args: &[String]) -> Result<(Run, usize), 
 }
 
 fn measure_with(root: &Path, program: &str, args: &[String], env: &[(&str, &str)]) -> Result<(Run, usize), String> {
-    let out = Command::new(root.join("target/release").join(program))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .map_err(|e| e.to_string())?;
+    measure_in(&root.join("target/release"), program, args, env)
+}
+
+/// Runs `dir/program` and reads the cost it reports.
+fn measure_in(dir: &Path, program: &str, args: &[String], env: &[(&str, &str)]) -> Result<(Run, usize), String> {
+    let out =
+        Command::new(dir.join(program)).args(args).envs(env.iter().copied()).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("{program} failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
@@ -114,6 +136,15 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if !status.success() {
         return Err("building bench/ failed".to_owned());
+    }
+    eprintln!("bench: building them with TLS (release, feature `tls`)");
+    let status = cargo(root)
+        .args(["build", "--release", "--quiet", "-p", "openstack-backups-bench", "--features", "tls", "--target-dir"])
+        .arg(root.join(TLS_TARGET))
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("building bench/ with TLS failed (native-tls needs libssl-dev)".to_owned());
     }
     let mut md = String::new();
     let machine = machine();
@@ -199,7 +230,10 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
         verdict(spread < 1.0)
     ));
 
-    // 2. Regenerate time.
+    // 2. Start-up: the user's whole path.
+    md.push_str(&startup(root, runs)?);
+
+    // 3. Regenerate time.
     eprintln!("bench: regenerate");
     let mut times = Vec::new();
     for _ in 0..runs {
@@ -208,14 +242,14 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
         times.push(t.elapsed().as_secs_f64());
     }
     let regen = stats(times);
-    md.push_str("### 2. Regenerate\n\n");
+    md.push_str("### 3. Regenerate\n\n");
     md.push_str(&format!(
         "`regenerate` of all three specs (the work of `cargo xtask regenerate`, without compiling xtask; xtask's own debug build, as the alias runs it): {} (target < 1 s: {}).\n\n",
         regen.show("s", 3),
         verdict(regen.median < 1.0)
     ));
 
-    // 3. Concurrency.
+    // 4. Concurrency.
     eprintln!("bench: concurrency");
     let server = Server::start(root, 1000)?;
     let (mut rps, mut conns) = (Vec::new(), Vec::new());
@@ -227,15 +261,15 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     }
     drop(server);
     let (rps, conns) = (stats(rps), stats(conns));
-    md.push_str("### 3. Concurrency\n\n");
+    md.push_str("### 4. Concurrency\n\n");
     md.push_str(&format!(
         "1,000 `show_backup` calls through one client, at most 32 in flight: {}; connections opened per run: {} (the pool is reused: about one per request in flight, not one per request).\n\n",
         rps.show("req/s", 0),
         conns.show("", 0)
     ));
 
-    // 4. Build cost (last: it is the slowest).
-    md.push_str("### 4. Build cost of the client crate (default features, fresh target folder)\n\n");
+    // 5. Build cost (last: it is the slowest).
+    md.push_str("### 5. Build cost of the client crate (default features, fresh target folder)\n\n");
     md.push_str("| profile | wall | crates compiled |\n|---|---|---|\n");
     let build_runs = if quick { 1 } else { 3 };
     let mut debug_build = (0.0, 0.0);
@@ -285,6 +319,88 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     println!("{md}");
     println!("written to BENCHMARKS.md");
     Ok(())
+}
+
+/// Where the benchmark programs built with the `tls` feature go.
+const TLS_TARGET: &str = "target/bench-tls";
+
+/// The user's path from a standing start: `Session::from_env()` with a
+/// `clouds.yaml` cloud (password authentication against the bench
+/// server's Keystone), catalog, negotiation and the paged stream, in the
+/// client's default build (rustls), against the hand-written floor built
+/// without TLS and with reqwest's native-tls.
+fn startup(root: &Path, runs: usize) -> Result<String, String> {
+    let mut md = String::from(
+        "### 2. Start-up: the user's whole path\n\n\
+         `bench-list session`: `Session::from_env()` with `OS_CLOUD` naming a `clouds.yaml` cloud on \
+         `http://127.0.0.1` (password authentication, the catalog, version negotiation), then the paged \
+         stream, built with the crate's default features (TLS through rustls). Floors: the same path \
+         written by hand (`bench-list floor-session`: read `clouds.yaml` with serde_norway, issue the \
+         token, take the endpoint from the catalog, read the version document, list with reqwest and \
+         serde_json into typed structs), built without TLS and with reqwest's native-tls. \
+         *Start → first request*: from spawning the process to the first request the server sees \
+         (the Keystone POST for the session).\n\n\
+         | N | program | CPU (user+sys) | start → first request | peak RSS |\n|---|---|---|---|---|\n",
+    );
+    let tls_dir = root.join(TLS_TARGET).join("release");
+    let plain_dir = root.join("target/release");
+    let dir = std::env::temp_dir().join(format!("openstack-backups-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut summary = Vec::new();
+    for n in [1_000usize, 10_000, 100_000] {
+        let server = Server::start(root, n)?;
+        let clouds = dir.join("clouds.yaml");
+        std::fs::write(
+            &clouds,
+            format!(
+                "clouds:\n  bench:\n    auth:\n      auth_url: http://127.0.0.1:{}/identity\n      username: bench\n      \
+                 password: bench-password\n      project_name: bench\n      user_domain_name: Default\n      \
+                 project_domain_name: Default\n    region_name: RegionOne\n",
+                server.port
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let clouds = clouds.display().to_string();
+        let session_env = [("OS_CLOUD", "bench"), ("OS_CLIENT_CONFIG_FILE", clouds.as_str())];
+        // (row name, build folder, mode)
+        let programs: [(&str, &Path, &str); 3] = [
+            ("floor, no TLS", &plain_dir, "floor-session"),
+            ("floor, native-tls", &tls_dir, "floor-session"),
+            ("session (default features)", &tls_dir, "session"),
+        ];
+        let mut results: Vec<(Vec<Run>, Vec<f64>)> = programs.iter().map(|_| (Vec::new(), Vec::new())).collect();
+        for i in 0..runs {
+            eprintln!("bench: start-up N={n} run {}/{runs}", i + 1);
+            for ((_, dir, mode), (runs, firsts)) in programs.iter().zip(results.iter_mut()) {
+                let (run, first) = server.timed_start(dir, "bench-list", &[(*mode).to_owned()], &session_env)?;
+                runs.push(run);
+                firsts.push(first * 1000.0);
+            }
+        }
+        let mut cpus = Vec::new();
+        for ((name, ..), (runs, firsts)) in programs.iter().zip(&results) {
+            let cpu = stats(runs.iter().map(|r| r.cpu).collect());
+            let rss = stats(runs.iter().map(|r| r.rss_kib / 1024.0).collect());
+            md.push_str(&format!(
+                "| {n} | {name} | {} | {} | {} |\n",
+                cpu.show("s", 3),
+                stats(firsts.clone()).show("ms", 1),
+                rss.show("MiB", 1)
+            ));
+            cpus.push(cpu.median);
+        }
+        summary.push((n, cpus[2] / cpus[0], cpus[2] / cpus[1]));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    md.push('\n');
+    for (n, plain, tls) in summary {
+        md.push_str(&format!(
+            "- N = {n}: the session's CPU is {plain:.2}× the no-TLS floor (target ≤ 1.15×: {}) and {tls:.2}× the native-tls floor.\n",
+            verdict(plain <= 1.15)
+        ));
+    }
+    md.push('\n');
+    Ok(md)
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -1,8 +1,11 @@
 //! A static Cinder-like server on 127.0.0.1: N backup-detail objects in
 //! pages of 1000 with `backups_links`, pre-rendered so that serving costs
-//! next to nothing; `GET /backups/<id>` answers one backup; `GET /stats`
-//! tells how many connections were accepted. Prints its port, then serves
-//! until stdin closes.
+//! next to nothing; `GET /backups/<id>` answers one backup. For the user's
+//! whole path it is Keystone too (`POST /identity/v3/auth/tokens` issues a
+//! token whose catalog points back here) and serves the v3 version
+//! document (`GET /v3/`). `GET /stats` tells how many connections were
+//! accepted and when the first request after the last `GET /mark` arrived
+//! (Unix nanoseconds). Prints its port, then serves until stdin closes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +22,16 @@ struct Pages {
     /// Page bodies, keyed by the marker that asks for them ("" = first).
     by_marker: HashMap<String, Bytes>,
     show: Bytes,
+    token: Bytes,
+    versions: Bytes,
     connections: AtomicUsize,
+    /// Set by `/mark`: the next request records its arrival time.
+    marked: std::sync::atomic::AtomicBool,
+    first_request_ns: std::sync::atomic::AtomicU64,
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn main() {
@@ -51,7 +63,35 @@ fn main() {
         }
         by_marker.entry(marker).or_insert_with(|| Bytes::from_static(br#"{"backups":[]}"#));
         let show = Bytes::from(format!(r#"{{"backup":{}}}"#, openstack_backups_bench::backup_json(7, &base)));
-        let pages = Arc::new(Pages { by_marker, show, connections: AtomicUsize::new(0) });
+        let root = format!("http://127.0.0.1:{port}");
+        let token = Bytes::from(
+            serde_json::json!({"token": {
+                "methods": ["password"], "audit_ids": ["a"], "expires_at": "2099-01-01T00:00:00.000000Z",
+                "issued_at": "2026-01-01T00:00:00.000000Z",
+                "user": {"id": "u", "name": "bench", "domain": {"id": "default", "name": "Default"}},
+                "project": {"id": "p", "name": "bench", "domain": {"id": "default", "name": "Default"}},
+                "catalog": [
+                    {"type": "identity", "endpoints": [{"interface": "public", "region": "RegionOne", "url": format!("{root}/identity")}]},
+                    {"type": "block-storage", "endpoints": [{"interface": "public", "region": "RegionOne", "url": format!("{root}/v3/%(project_id)s")}]}
+                ]
+            }})
+            .to_string(),
+        );
+        let versions = Bytes::from(
+            serde_json::json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0",
+                "updated": "2023-08-31T00:00:00Z", "links": [{"rel": "self", "href": format!("{root}/v3/")}],
+                "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}]})
+            .to_string(),
+        );
+        let pages = Arc::new(Pages {
+            by_marker,
+            show,
+            token,
+            versions,
+            connections: AtomicUsize::new(0),
+            marked: Default::default(),
+            first_request_ns: Default::default(),
+        });
         println!("{port}");
         std::io::stdout().flush().unwrap();
         std::thread::spawn(|| {
@@ -77,8 +117,27 @@ fn main() {
 
 fn answer(pages: &Pages, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
+    if path != "/stats" && path != "/mark" && pages.marked.swap(false, Ordering::Relaxed) {
+        pages.first_request_ns.store(now_ns(), Ordering::Relaxed);
+    }
     let body = if path == "/stats" {
-        Some(Bytes::from(format!(r#"{{"connections":{}}}"#, pages.connections.load(Ordering::Relaxed))))
+        Some(Bytes::from(format!(
+            r#"{{"connections":{},"first_request_ns":{}}}"#,
+            pages.connections.load(Ordering::Relaxed),
+            pages.first_request_ns.load(Ordering::Relaxed)
+        )))
+    } else if path == "/mark" {
+        pages.marked.store(true, Ordering::Relaxed);
+        Some(Bytes::from_static(b"{}"))
+    } else if path == "/identity/v3/auth/tokens" {
+        return Response::builder()
+            .status(201)
+            .header("content-type", "application/json")
+            .header("x-subject-token", "gAAAAAB-bench-token")
+            .body(Full::new(pages.token.clone()))
+            .unwrap();
+    } else if path == "/v3/" {
+        Some(pages.versions.clone())
     } else if path.ends_with("/backups/detail") {
         let marker =
             req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("marker="))).unwrap_or("");
