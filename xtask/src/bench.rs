@@ -137,14 +137,17 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     if !status.success() {
         return Err("building bench/ failed".to_owned());
     }
-    eprintln!("bench: building them with TLS (release, feature `tls`)");
-    let status = cargo(root)
-        .args(["build", "--release", "--quiet", "-p", "openstack-backups-bench", "--features", "tls", "--target-dir"])
-        .arg(root.join(TLS_TARGET))
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("building bench/ with TLS failed (native-tls needs libssl-dev)".to_owned());
+    for (feature, dir) in [("rustls", RUSTLS_TARGET), ("native-tls", NATIVE_TLS_TARGET)] {
+        eprintln!("bench: building them with the `{feature}` feature (release)");
+        let status = cargo(root)
+            .args(["build", "--release", "--quiet", "-p", "openstack-backups-bench", "--features", feature])
+            .arg("--target-dir")
+            .arg(root.join(dir))
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("building bench/ with `{feature}` failed (native-tls needs libssl-dev)"));
+        }
     }
     let mut md = String::new();
     let machine = machine();
@@ -321,8 +324,10 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Where the benchmark programs built with the `tls` feature go.
-const TLS_TARGET: &str = "target/bench-tls";
+/// Where the benchmark programs built with the client's default TLS go.
+const RUSTLS_TARGET: &str = "target/bench-rustls";
+/// Where the benchmark programs built with reqwest's native-tls go.
+const NATIVE_TLS_TARGET: &str = "target/bench-native-tls";
 
 /// The user's path from a standing start: `Session::from_env()` with a
 /// `clouds.yaml` cloud (password authentication against the bench
@@ -342,7 +347,8 @@ fn startup(root: &Path, runs: usize) -> Result<String, String> {
          (the Keystone POST for the session).\n\n\
          | N | program | CPU (user+sys) | start → first request | peak RSS |\n|---|---|---|---|---|\n",
     );
-    let tls_dir = root.join(TLS_TARGET).join("release");
+    let rustls_dir = root.join(RUSTLS_TARGET).join("release");
+    let native_dir = root.join(NATIVE_TLS_TARGET).join("release");
     let plain_dir = root.join("target/release");
     let dir = std::env::temp_dir().join(format!("openstack-backups-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -365,8 +371,8 @@ fn startup(root: &Path, runs: usize) -> Result<String, String> {
         // (row name, build folder, mode)
         let programs: [(&str, &Path, &str); 3] = [
             ("floor, no TLS", &plain_dir, "floor-session"),
-            ("floor, native-tls", &tls_dir, "floor-session"),
-            ("session (default features)", &tls_dir, "session"),
+            ("floor, native-tls", &native_dir, "floor-session"),
+            ("session (default features)", &rustls_dir, "session"),
         ];
         let mut results: Vec<(Vec<Run>, Vec<f64>)> = programs.iter().map(|_| (Vec::new(), Vec::new())).collect();
         for i in 0..runs {

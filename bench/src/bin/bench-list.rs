@@ -11,8 +11,9 @@
 //! endpoint from the catalog, read the version document, list): the floor
 //! of the user's path.
 //!
-//! Built with the `tls` feature the client has its default TLS backend and
-//! the floor uses reqwest with native-tls; without it, neither has TLS.
+//! Built with the `rustls` feature the client has its default TLS backend;
+//! with `native-tls` the floor uses reqwest with native-tls; without
+//! either, neither has TLS.
 
 use std::time::Instant;
 
