@@ -68,9 +68,11 @@ pub(crate) fn emit(
 
     let runtime_imports: syn::File = syn::parse_quote! {
         #[allow(unused_imports)]
-        pub use crate::runtime::{ByteStream, ClientInfo, Error, ResponseValue};
+        pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
         #[allow(unused_imports)]
-        use crate::runtime::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+        pub use ::openstack_backups_runtime::{Error, ResponseValue};
+        #[allow(unused_imports)]
+        use ::openstack_backups_runtime::__private::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
         /// The generator's own additions: operation table, action calls,
         /// paging, version discovery.
         pub mod operations;
@@ -136,10 +138,10 @@ fn run_progenitor(service: &ServiceSpec, spec: &LoadedSpec, model: &Model) -> Re
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_inner_type(quote!(crate::ClientConfig))
+        .with_inner_type(quote!(::openstack_backups_runtime::ClientConfig))
         .with_map_type("::std::collections::BTreeMap")
         .with_timeout(service.timeout_seconds)
-        .with_replacement(&model.fault, "crate::Fault", std::iter::empty());
+        .with_replacement(&model.fault, "::openstack_backups_runtime::Fault", std::iter::empty());
     for (name, rust) in &model.replacements {
         settings.with_replacement(name, rust, std::iter::empty());
     }
@@ -199,7 +201,7 @@ fn is_client_impl(i: &syn::ItemImpl) -> bool {
 
 /// progenitor ends each request's construction with `.build()?`, whose
 /// error (an unusable URL) would not say which call failed: each becomes
-/// `.build().map_err(|e| crate::runtime::request_build_error("<operation>", e))?`,
+/// `.build().map_err(|e| ::openstack_backups_runtime::__private::request_build_error("<operation>", e))?`,
 /// with the operation named in the same function's `OperationInfo`.
 fn label_build_errors(items: &mut [syn::Item]) {
     use syn::visit::Visit;
@@ -231,7 +233,7 @@ fn label_build_errors(items: &mut [syn::Item]) {
                 && call.args.is_empty()
             {
                 let (inner, operation) = (&e.expr, &self.0);
-                *e.expr = syn::parse_quote!(#inner.map_err(|e| crate::runtime::request_build_error(#operation, e)));
+                *e.expr = syn::parse_quote!(#inner.map_err(|e| ::openstack_backups_runtime::__private::request_build_error(#operation, e)));
             }
             syn::visit_mut::visit_expr_try_mut(self, e);
         }

@@ -11,7 +11,7 @@ use crate::model::{Action, Kind, Microversion, Model, OpenEnum, Operation, Pagin
 
 fn mv(v: Microversion) -> TokenStream {
     let (major, minor) = (Literal::u16_unsuffixed(v.major), Literal::u16_unsuffixed(v.minor));
-    quote!(crate::Microversion::new(#major, #minor))
+    quote!(::openstack_backups_runtime::Microversion::new(#major, #minor))
 }
 
 fn opt_mv(v: Option<Microversion>) -> TokenStream {
@@ -48,7 +48,7 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
         pub enum #name {
             #( #[doc = #variant_docs] #variants, )*
             /// A value this client does not know, kept as the server sent it.
-            Unknown(crate::UnknownValue),
+            Unknown(::openstack_backups_runtime::UnknownValue),
         }
 
         impl #name {
@@ -73,7 +73,7 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
             fn from(value: &str) -> Self {
                 match value {
                     #( #values => Self::#variants, )*
-                    other => Self::Unknown(crate::UnknownValue::new(other)),
+                    other => Self::Unknown(::openstack_backups_runtime::__private::unknown_value(other)),
                 }
             }
         }
@@ -105,7 +105,7 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
 
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                crate::UnknownValue::deserialize_open(deserializer, |value: &str| Self::from(value))
+                ::openstack_backups_runtime::__private::deserialize_open(deserializer, |value: &str| Self::from(value))
             }
         }
     }
@@ -131,7 +131,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             let (min, max) = (opt_mv(g.min), opt_mv(g.max));
             let values = &g.max_values;
             quote! {
-                crate::runtime::BodyGate { pointer: #pointer, min: #min, max: #max, max_values: &[#(#values),*] }
+                ::openstack_backups_runtime::__private::BodyGate { pointer: #pointer, min: #min, max: #max, max_values: &[#(#values),*] }
             }
         });
         let action = match &op.kind {
@@ -142,7 +142,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             _ => quote!(None),
         };
         quote! {
-            crate::runtime::OperationMeta {
+            ::openstack_backups_runtime::__private::OperationMeta {
                 method_name: #method_name,
                 operation_id: #operation_id,
                 method: #method,
@@ -181,7 +181,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
     let new_doc = format!(
         "A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an \
          HTTP connection pool of its own, whose connect and request timeouts are those of `inner` \
-         (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, {} s \
+         (see [`ClientConfig::with_timeout`](::openstack_backups_runtime::ClientConfig::with_timeout); without one, {} s \
          per request).\n\nPanics only where `reqwest::Client::new` does: when the TLS backend \
          cannot be initialised.",
         service.timeout_seconds
@@ -193,26 +193,26 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
 
         /// Every call of this service, sorted by method name: what the
         /// session checks before it sends anything.
-        pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[#(#rows),*];
+        pub static OPERATIONS: &[::openstack_backups_runtime::__private::OperationMeta] = &[#(#rows),*];
 
         /// This service's identity and operation table.
-        pub static SERVICE: crate::runtime::ServiceInfo = crate::runtime::ServiceInfo {
+        pub static SERVICE: ::openstack_backups_runtime::__private::ServiceInfo = ::openstack_backups_runtime::__private::ServiceInfo {
             service_type: #service_type,
             microversion_service: #header,
             max_microversion: #max,
             operations: OPERATIONS,
         };
 
-        impl crate::runtime::Service for super::Client {
-            fn service_info(&self) -> &'static crate::runtime::ServiceInfo {
+        impl ::openstack_backups_runtime::__private::Service for super::Client {
+            fn service_info(&self) -> &'static ::openstack_backups_runtime::__private::ServiceInfo {
                 &SERVICE
             }
         }
 
         impl super::Client {
             #[doc = #new_doc]
-            pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
-                let http = crate::runtime::http_client(&inner, ::std::time::Duration::from_secs(#timeout));
+            pub fn new(baseurl: &str, inner: ::openstack_backups_runtime::ClientConfig) -> Self {
+                let http = ::openstack_backups_runtime::__private::http_client(&inner, ::std::time::Duration::from_secs(#timeout));
                 Self::new_with_client(baseurl, http, inner)
             }
 
@@ -220,8 +220,8 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             /// `OpenStack-API-Version`: the configured one (pinned, or
             /// negotiated by the session), else the service's base version
             /// (`3.0`). `None` for a service without microversions.
-            pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
-                crate::runtime::effective_microversion(&self.inner, &SERVICE)
+            pub fn microversion(&self) -> ::std::option::Option<::openstack_backups_runtime::Microversion> {
+                ::openstack_backups_runtime::__private::effective_microversion(&self.inner, &SERVICE)
             }
         }
 
@@ -256,7 +256,7 @@ fn action_call(op: &Operation, a: &Action) -> TokenStream {
                 &self,
                 #(#params: &str,)*
                 #arg
-            ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+            ) -> ::std::result::Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
                 self.#endpoint()
                     #(.#params(#params))*
                     .body(super::types::#body::#variant(#value))
@@ -273,7 +273,7 @@ fn page_impl(p: &Paging) -> TokenStream {
     let items = format_ident!("{}", snake_case(&p.items));
     let links = format_ident!("{}", snake_case(&p.links));
     quote! {
-        impl crate::paging::Page for super::types::#list {
+        impl ::openstack_backups_runtime::__private::Page for super::types::#list {
             type Item = super::types::#item;
 
             fn into_items(self) -> ::std::vec::Vec<Self::Item> {
@@ -333,8 +333,8 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
             #[doc = #doc]
             pub fn stream(
                 self,
-            ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error<crate::Fault>>> + Unpin + 'a {
-                crate::paging::items(self, |builder, marker| async move {
+            ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error<::openstack_backups_runtime::Fault>>> + Unpin + 'a {
+                ::openstack_backups_runtime::__private::items(self, |builder, marker| async move {
                     let builder = match marker {
                         Some(marker) => {
                             #[allow(unused_mut)]
@@ -349,8 +349,8 @@ fn paging(op: &Operation, p: &Paging) -> TokenStream {
             }
 
             #[doc = #all_doc]
-            pub async fn all(self) -> ::std::result::Result<::std::vec::Vec<super::types::#item>, Error<crate::Fault>> {
-                crate::paging::collect(self.stream()).await
+            pub async fn all(self) -> ::std::result::Result<::std::vec::Vec<super::types::#item>, Error<::openstack_backups_runtime::Fault>> {
+                ::openstack_backups_runtime::__private::collect(self.stream()).await
             }
         }
     }
@@ -369,8 +369,8 @@ fn root_call(op: &Operation, status: u16, schema: &str) -> TokenStream {
     quote! {
         impl super::Client {
             #[doc = #doc]
-            pub async fn #name(&self) -> ::std::result::Result<ResponseValue<super::types::#ty>, Error<crate::Fault>> {
-                crate::runtime::get_service_root(
+            pub async fn #name(&self) -> ::std::result::Result<ResponseValue<super::types::#ty>, Error<::openstack_backups_runtime::Fault>> {
+                ::openstack_backups_runtime::__private::get_service_root(
                     self,
                     #path,
                     #status,

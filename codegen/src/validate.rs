@@ -42,10 +42,10 @@ pub const BOOLEAN_AS_INTEGER: &str = "boolean-as-integer";
 /// Named schemas of these `(type, format)` become hand-written types of the
 /// crate (they may only appear as named schemas, referenced where used).
 pub const FORMAT_TYPES: [(&str, &str, &str); 4] = [
-    ("string", NAIVE_DATE_TIME, "crate::Timestamp"),
-    ("string", "date-time", "crate::Timestamp"),
-    ("string", PASSWORD, "crate::Secret"),
-    ("integer", BOOLEAN_AS_INTEGER, "crate::IntBool"),
+    ("string", NAIVE_DATE_TIME, "::openstack_backups_runtime::Timestamp"),
+    ("string", "date-time", "::openstack_backups_runtime::Timestamp"),
+    ("string", PASSWORD, "::openstack_backups_runtime::Secret"),
+    ("integer", BOOLEAN_AS_INTEGER, "::openstack_backups_runtime::IntBool"),
 ];
 
 fn format_type(format: &str) -> Option<(&'static str, &'static str)> {

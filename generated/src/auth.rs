@@ -122,7 +122,10 @@ pub struct KeystoneAuth {
 impl fmt::Debug for KeystoneAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeystoneAuth")
-            .field("auth_url", &crate::runtime::ClientInfo::<ClientConfig>::baseurl(&self.identity))
+            .field(
+                "auth_url",
+                &openstack_backups_runtime::__private::ClientInfo::<ClientConfig>::baseurl(&self.identity),
+            )
             .field("method", &self.method)
             .field("scope", &self.scope)
             .finish_non_exhaustive()

@@ -35,20 +35,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
-pub mod clock;
 pub mod cloud;
-mod config;
-mod fault;
-mod flag;
-pub mod paging;
-pub mod retry;
-pub mod runtime;
 mod session;
-mod timestamp;
-#[doc(hidden)]
-pub mod tls;
-mod unknown;
 pub mod wait;
+
+pub use openstack_backups_runtime::{clock, retry};
 
 /// Block Storage (Cinder) v3: backups, snapshots and the volume calls their
 /// workflows need. Generated from `spec/block-storage-v3.yaml`.
@@ -68,10 +59,9 @@ pub mod database;
 #[rustfmt::skip]
 pub mod identity;
 
-pub use config::{ClientConfig, Microversion, ParseMicroversionError, Secret, TokenFuture, TokenSource};
-pub use fault::Fault;
-pub use flag::IntBool;
-pub use runtime::{Error, ErrorKind, ResponseValue};
+pub use openstack_backups_runtime::{
+    BodyError, ClientConfig, Error, ErrorKind, Fault, Gated, IntBool, InvalidPayload, Microversion, MicroversionError,
+    ParseMicroversionError, ParseTimestampError, Requirement, ResponseValue, Secret, Timestamp, TokenFuture,
+    TokenSource, TransportError, UnknownValue,
+};
 pub use session::{BLOCK_STORAGE_TYPES, DATABASE_TYPES, Session, SessionBuilder, negotiate, select_endpoint};
-pub use timestamp::{ParseTimestampError, Timestamp};
-pub use unknown::UnknownValue;

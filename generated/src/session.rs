@@ -22,8 +22,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::cloud::{CloudConfig, Interface};
 use crate::identity::types::CatalogEntry;
 use crate::retry::RetryPolicy;
-use crate::runtime::ServiceInfo;
 use crate::{ClientConfig, Error, Microversion, Secret, TokenSource};
+use openstack_backups_runtime::__private::{DEFAULT_CONNECT_TIMEOUT, ServiceInfo};
+use openstack_backups_runtime::HttpOptions;
 
 /// Catalog service types of block storage, in order of preference.
 pub const BLOCK_STORAGE_TYPES: &[&str] = &["block-storage", "volumev3", "volume"];
@@ -168,12 +169,15 @@ impl SessionBuilder {
 
     /// Builds the session (no request is sent yet).
     pub fn build(self) -> Result<Session, Error> {
-        let tls = crate::tls::TlsOptions::new(self.cacert.as_deref(), self.insecure)?;
-        let http = crate::tls::http_client(
-            self.connect_timeout.unwrap_or(crate::runtime::DEFAULT_CONNECT_TIMEOUT),
+        let mut options = HttpOptions::new(
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             self.timeout.unwrap_or(Duration::from_secs(120)),
-            &tls,
-        )?;
+        )
+        .insecure(self.insecure);
+        if let Some(path) = &self.cacert {
+            options = options.cacert(path)?;
+        }
+        let http = options.build()?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let retry = self.retry.unwrap_or_default();
         let mut base = ClientConfig::new().with_retry(retry).with_clock(clock);

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use crate::block_storage::{Client, types};
 use crate::clock::{Clock, since};
-use crate::runtime::ClientInfo;
 use crate::{ClientConfig, Error};
+use openstack_backups_runtime::__private::ClientInfo;
 
 /// One observation of a waiter.
 #[derive(Debug, Clone)]

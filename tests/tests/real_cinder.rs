@@ -855,7 +855,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
 /// proxy sees nothing; at its microversion Cinder 29 takes the same body.
 fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
     Box::pin(async move {
-        use openstack_backups::runtime::{Gated, Requirement};
+        use openstack_backups::{Gated, Requirement};
 
         /// The call was refused with this pointer and requirement, and nothing was sent.
         fn refused<T>(

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use openstack_backups::block_storage::Client;
 use openstack_backups::retry::RetryPolicy;
-use openstack_backups::tls::system_root_loads;
 use openstack_backups::{ClientConfig, ErrorKind, Session};
+use openstack_backups_runtime::system_root_loads;
 use serde_json::json;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -673,7 +673,7 @@ async fn the_token_stays_out_of_debug_output() {
 /// microversion. A gate added to a spec without a case here fails the test.
 #[tokio::test]
 async fn every_gated_request_property_is_refused_before_sending() {
-    use openstack_backups::runtime::{Gated, MicroversionError, Requirement};
+    use openstack_backups::{Gated, MicroversionError, Requirement};
 
     let server = MockServer::start().await;
     Mock::given(any()).respond_with(reply(202, Some(&json!({"backup": backup("b")})))).mount(&server).await;

@@ -188,7 +188,10 @@ impl<'a> ListBackups<'a> {
     ///Sends a `GET` request to `/backups`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_tenants,
@@ -245,7 +248,10 @@ impl<'a> ListBackups<'a> {
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("list_backups", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "list_backups",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_backups",
         };
@@ -307,7 +313,10 @@ impl<'a> CreateBackup<'a> {
     ///Sends a `POST` request to `/backups`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupSummaryResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -332,7 +341,10 @@ impl<'a> CreateBackup<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("create_backup", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "create_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "create_backup",
         };
@@ -531,7 +543,10 @@ impl<'a> ListBackupsDetail<'a> {
     ///Sends a `GET` request to `/backups/detail`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupDetailList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupDetailList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_tenants,
@@ -588,7 +603,10 @@ impl<'a> ListBackupsDetail<'a> {
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("list_backups_detail", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "list_backups_detail",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_backups_detail",
         };
@@ -650,7 +668,10 @@ impl<'a> ImportBackupRecord<'a> {
     ///Sends a `POST` request to `/backups/import_record`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupSummaryResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -675,7 +696,7 @@ impl<'a> ImportBackupRecord<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "import_backup_record",
                 e,
             ))?;
@@ -728,7 +749,10 @@ impl<'a> ShowBackup<'a> {
     ///Sends a `GET` request to `/backups/{backup_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -750,7 +774,10 @@ impl<'a> ShowBackup<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("show_backup", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "show_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "show_backup",
         };
@@ -826,7 +853,10 @@ impl<'a> UpdateBackup<'a> {
     ///Sends a `PUT` request to `/backups/{backup_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupSummaryResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -854,7 +884,10 @@ impl<'a> UpdateBackup<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("update_backup", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "update_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "update_backup",
         };
@@ -902,7 +935,9 @@ impl<'a> DeleteBackup<'a> {
         self
     }
     ///Sends a `DELETE` request to `/backups/{backup_id}`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -924,7 +959,10 @@ impl<'a> DeleteBackup<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("delete_backup", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "delete_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "delete_backup",
         };
@@ -1000,7 +1038,10 @@ impl<'a> RestoreBackup<'a> {
     ///Sends a `POST` request to `/backups/{backup_id}/restore`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupRestoreResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupRestoreResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -1029,7 +1070,10 @@ impl<'a> RestoreBackup<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("restore_backup", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "restore_backup",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "restore_backup",
         };
@@ -1079,7 +1123,10 @@ impl<'a> ExportBackupRecord<'a> {
     ///Sends a `GET` request to `/backups/{backup_id}/export_record`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupRecordResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupRecordResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -1102,7 +1149,7 @@ impl<'a> ExportBackupRecord<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "export_backup_record",
                 e,
             ))?;
@@ -1164,7 +1211,9 @@ impl<'a> BackupAction<'a> {
         self
     }
     ///Sends a `POST` request to `/backups/{backup_id}/action`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body.map_err(Error::InvalidRequest)?;
@@ -1188,7 +1237,10 @@ impl<'a> BackupAction<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("backup_action", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "backup_action",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "backup_action",
         };
@@ -1429,7 +1481,10 @@ impl<'a> ListSnapshots<'a> {
     ///Sends a `GET` request to `/snapshots`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::SnapshotList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::SnapshotList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_tenants,
@@ -1502,7 +1557,10 @@ impl<'a> ListSnapshots<'a> {
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("list_snapshots", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "list_snapshots",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_snapshots",
         };
@@ -1564,7 +1622,10 @@ impl<'a> CreateSnapshot<'a> {
     ///Sends a `POST` request to `/snapshots`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::SnapshotResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::SnapshotResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -1589,7 +1650,10 @@ impl<'a> CreateSnapshot<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("create_snapshot", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "create_snapshot",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "create_snapshot",
         };
@@ -1830,7 +1894,10 @@ impl<'a> ListSnapshotsDetail<'a> {
     ///Sends a `GET` request to `/snapshots/detail`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::SnapshotDetailList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::SnapshotDetailList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_tenants,
@@ -1903,7 +1970,7 @@ impl<'a> ListSnapshotsDetail<'a> {
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_snapshots_detail",
                 e,
             ))?;
@@ -1956,7 +2023,10 @@ impl<'a> ShowSnapshot<'a> {
     ///Sends a `GET` request to `/snapshots/{snapshot_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::SnapshotResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::SnapshotResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -1978,7 +2048,10 @@ impl<'a> ShowSnapshot<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("show_snapshot", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "show_snapshot",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "show_snapshot",
         };
@@ -2054,7 +2127,10 @@ impl<'a> UpdateSnapshot<'a> {
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::SnapshotResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::SnapshotResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2082,7 +2158,10 @@ impl<'a> UpdateSnapshot<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("update_snapshot", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "update_snapshot",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "update_snapshot",
         };
@@ -2130,7 +2209,9 @@ impl<'a> DeleteSnapshot<'a> {
         self
     }
     ///Sends a `DELETE` request to `/snapshots/{snapshot_id}`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -2152,7 +2233,10 @@ impl<'a> DeleteSnapshot<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("delete_snapshot", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "delete_snapshot",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "delete_snapshot",
         };
@@ -2211,7 +2295,9 @@ impl<'a> SnapshotAction<'a> {
         self
     }
     ///Sends a `POST` request to `/snapshots/{snapshot_id}/action`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body.map_err(Error::InvalidRequest)?;
@@ -2236,7 +2322,10 @@ impl<'a> SnapshotAction<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("snapshot_action", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "snapshot_action",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "snapshot_action",
         };
@@ -2286,7 +2375,10 @@ impl<'a> ShowSnapshotMetadata<'a> {
     ///Sends a `GET` request to `/snapshots/{snapshot_id}/metadata`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::Metadata>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::Metadata>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -2309,7 +2401,7 @@ impl<'a> ShowSnapshotMetadata<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_snapshot_metadata",
                 e,
             ))?;
@@ -2382,7 +2474,10 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}/metadata`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::Metadata>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::Metadata>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2409,7 +2504,7 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "replace_snapshot_metadata",
                 e,
             ))?;
@@ -2482,7 +2577,10 @@ impl<'a> MergeSnapshotMetadata<'a> {
     ///Sends a `POST` request to `/snapshots/{snapshot_id}/metadata`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::Metadata>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::Metadata>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2509,7 +2607,7 @@ impl<'a> MergeSnapshotMetadata<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "merge_snapshot_metadata",
                 e,
             ))?;
@@ -2575,7 +2673,10 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
     ///Sends a `GET` request to `/snapshots/{snapshot_id}/metadata/{key}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::MetadataItem>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::MetadataItem>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id, key } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -2599,7 +2700,7 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_snapshot_metadata_key",
                 e,
             ))?;
@@ -2687,7 +2788,10 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}/metadata/{key}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::MetadataItem>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::MetadataItem>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, snapshot_id, key, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -2715,7 +2819,7 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "update_snapshot_metadata_key",
                 e,
             ))?;
@@ -2779,7 +2883,9 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
         self
     }
     ///Sends a `DELETE` request to `/snapshots/{snapshot_id}/metadata/{key}`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, snapshot_id, key } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -2803,7 +2909,7 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_snapshot_metadata_key",
                 e,
             ))?;
@@ -2868,7 +2974,10 @@ impl<'a> CreateVolume<'a> {
     ///Sends a `POST` request to `/volumes`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::VolumeResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::VolumeResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -2893,7 +3002,10 @@ impl<'a> CreateVolume<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("create_volume", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "create_volume",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "create_volume",
         };
@@ -3119,7 +3231,10 @@ impl<'a> ListVolumesDetail<'a> {
     ///Sends a `GET` request to `/volumes/detail`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::VolumeDetailList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::VolumeDetailList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_tenants,
@@ -3187,7 +3302,10 @@ impl<'a> ListVolumesDetail<'a> {
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("list_volumes_detail", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "list_volumes_detail",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "list_volumes_detail",
         };
@@ -3237,7 +3355,10 @@ impl<'a> ShowVolume<'a> {
     ///Sends a `GET` request to `/volumes/{volume_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::VolumeResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::VolumeResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, volume_id } = self;
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -3259,7 +3380,10 @@ impl<'a> ShowVolume<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("show_volume", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "show_volume",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "show_volume",
         };
@@ -3331,7 +3455,9 @@ impl<'a> DeleteVolume<'a> {
         self
     }
     ///Sends a `DELETE` request to `/volumes/{volume_id}`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, volume_id, cascade, force } = self;
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let cascade = cascade.map_err(Error::InvalidRequest)?;
@@ -3357,7 +3483,10 @@ impl<'a> DeleteVolume<'a> {
             .query(&progenitor_client::QueryParam::new("force", &force))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("delete_volume", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "delete_volume",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "delete_volume",
         };
@@ -3382,9 +3511,12 @@ impl<'a> ListBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::BackupSummary, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::BackupSummary,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -3405,9 +3537,9 @@ impl<'a> ListBackups<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::BackupSummary>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
 impl<'a> ListBackupsDetail<'a> {
@@ -3415,9 +3547,12 @@ impl<'a> ListBackupsDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::Backup,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -3438,9 +3573,9 @@ impl<'a> ListBackupsDetail<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::Backup>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
 impl<'a> ListSnapshots<'a> {
@@ -3448,9 +3583,12 @@ impl<'a> ListSnapshots<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::SnapshotSummary, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::SnapshotSummary,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -3471,9 +3609,9 @@ impl<'a> ListSnapshots<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::SnapshotSummary>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
 impl<'a> ListSnapshotsDetail<'a> {
@@ -3481,9 +3619,12 @@ impl<'a> ListSnapshotsDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Snapshot, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::Snapshot,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -3504,9 +3645,9 @@ impl<'a> ListSnapshotsDetail<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::Snapshot>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
 impl<'a> ListVolumesDetail<'a> {
@@ -3514,9 +3655,12 @@ impl<'a> ListVolumesDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Volume, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::Volume,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -3537,8 +3681,8 @@ impl<'a> ListVolumesDetail<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::Volume>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }

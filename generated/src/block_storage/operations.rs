@@ -7,8 +7,8 @@
 use super::{ClientInfo, Error, OperationInfo, ResponseValue};
 /// Every call of this service, sorted by method name: what the
 /// session checks before it sends anything.
-pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
-    crate::runtime::OperationMeta {
+pub static OPERATIONS: &[::openstack_backups_runtime::__private::OperationMeta] = &[
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "backup_action",
         operation_id: "backupAction",
         method: "POST",
@@ -19,7 +19,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "create_backup",
         operation_id: "createBackup",
         method: "POST",
@@ -29,21 +29,21 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         min_microversion: None,
         gated_query: &[],
         gated_body: &[
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/backup/availability_zone",
-                min: Some(crate::Microversion::new(3, 51)),
+                min: Some(::openstack_backups_runtime::Microversion::new(3, 51)),
                 max: None,
                 max_values: &[],
             },
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/backup/metadata",
-                min: Some(crate::Microversion::new(3, 43)),
+                min: Some(::openstack_backups_runtime::Microversion::new(3, 43)),
                 max: None,
                 max_values: &[],
             },
         ],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "create_snapshot",
         operation_id: "createSnapshot",
         method: "POST",
@@ -53,15 +53,15 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         min_microversion: None,
         gated_query: &[],
         gated_body: &[
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/snapshot/force",
                 min: None,
-                max: Some(crate::Microversion::new(3, 65)),
+                max: Some(::openstack_backups_runtime::Microversion::new(3, 65)),
                 max_values: &["false"],
             },
         ],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "create_volume",
         operation_id: "createVolume",
         method: "POST",
@@ -71,21 +71,21 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         min_microversion: None,
         gated_query: &[],
         gated_body: &[
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/volume/backup_id",
-                min: Some(crate::Microversion::new(3, 47)),
+                min: Some(::openstack_backups_runtime::Microversion::new(3, 47)),
                 max: None,
                 max_values: &[],
             },
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/volume/group_id",
-                min: Some(crate::Microversion::new(3, 13)),
+                min: Some(::openstack_backups_runtime::Microversion::new(3, 13)),
                 max: None,
                 max_values: &[],
             },
         ],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "delete_backup",
         operation_id: "deleteBackup",
         method: "DELETE",
@@ -96,7 +96,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "delete_snapshot",
         operation_id: "deleteSnapshot",
         method: "DELETE",
@@ -107,7 +107,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "delete_snapshot_metadata_key",
         operation_id: "deleteSnapshotMetadataKey",
         method: "DELETE",
@@ -118,7 +118,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "delete_volume",
         operation_id: "deleteVolume",
         method: "DELETE",
@@ -126,10 +126,10 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         tag: "volumes",
         action: None,
         min_microversion: None,
-        gated_query: &[("force", crate::Microversion::new(3, 23))],
+        gated_query: &[("force", ::openstack_backups_runtime::Microversion::new(3, 23))],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "export_backup_record",
         operation_id: "exportBackupRecord",
         method: "GET",
@@ -140,7 +140,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "force_delete_backup",
         operation_id: "forceDeleteBackup",
         method: "POST",
@@ -151,7 +151,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "force_delete_snapshot",
         operation_id: "forceDeleteSnapshot",
         method: "POST",
@@ -162,7 +162,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "import_backup_record",
         operation_id: "importBackupRecord",
         method: "POST",
@@ -173,7 +173,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_api_versions",
         operation_id: "listApiVersions",
         method: "GET",
@@ -184,7 +184,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_backups",
         operation_id: "listBackups",
         method: "GET",
@@ -192,10 +192,12 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         tag: "backups",
         action: None,
         min_microversion: None,
-        gated_query: &[("with_count", crate::Microversion::new(3, 45))],
+        gated_query: &[
+            ("with_count", ::openstack_backups_runtime::Microversion::new(3, 45)),
+        ],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_backups_detail",
         operation_id: "listBackupsDetail",
         method: "GET",
@@ -203,10 +205,12 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         tag: "backups",
         action: None,
         min_microversion: None,
-        gated_query: &[("with_count", crate::Microversion::new(3, 45))],
+        gated_query: &[
+            ("with_count", ::openstack_backups_runtime::Microversion::new(3, 45)),
+        ],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_snapshots",
         operation_id: "listSnapshots",
         method: "GET",
@@ -215,13 +219,13 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[
-            ("consumes_quota", crate::Microversion::new(3, 65)),
-            ("metadata", crate::Microversion::new(3, 22)),
-            ("with_count", crate::Microversion::new(3, 45)),
+            ("consumes_quota", ::openstack_backups_runtime::Microversion::new(3, 65)),
+            ("metadata", ::openstack_backups_runtime::Microversion::new(3, 22)),
+            ("with_count", ::openstack_backups_runtime::Microversion::new(3, 45)),
         ],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_snapshots_detail",
         operation_id: "listSnapshotsDetail",
         method: "GET",
@@ -230,13 +234,13 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         action: None,
         min_microversion: None,
         gated_query: &[
-            ("consumes_quota", crate::Microversion::new(3, 65)),
-            ("metadata", crate::Microversion::new(3, 22)),
-            ("with_count", crate::Microversion::new(3, 45)),
+            ("consumes_quota", ::openstack_backups_runtime::Microversion::new(3, 65)),
+            ("metadata", ::openstack_backups_runtime::Microversion::new(3, 22)),
+            ("with_count", ::openstack_backups_runtime::Microversion::new(3, 45)),
         ],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "list_volumes_detail",
         operation_id: "listVolumesDetail",
         method: "GET",
@@ -244,10 +248,12 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         tag: "volumes",
         action: None,
         min_microversion: None,
-        gated_query: &[("with_count", crate::Microversion::new(3, 45))],
+        gated_query: &[
+            ("with_count", ::openstack_backups_runtime::Microversion::new(3, 45)),
+        ],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "merge_snapshot_metadata",
         operation_id: "mergeSnapshotMetadata",
         method: "POST",
@@ -258,7 +264,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "replace_snapshot_metadata",
         operation_id: "replaceSnapshotMetadata",
         method: "PUT",
@@ -269,7 +275,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "reset_backup_status",
         operation_id: "resetBackupStatus",
         method: "POST",
@@ -280,7 +286,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "reset_snapshot_status",
         operation_id: "resetSnapshotStatus",
         method: "POST",
@@ -291,7 +297,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "restore_backup",
         operation_id: "restoreBackup",
         method: "POST",
@@ -302,7 +308,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_api_v3_version",
         operation_id: "showApiV3Version",
         method: "GET",
@@ -313,7 +319,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_backup",
         operation_id: "showBackup",
         method: "GET",
@@ -324,7 +330,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_snapshot",
         operation_id: "showSnapshot",
         method: "GET",
@@ -335,7 +341,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_snapshot_metadata",
         operation_id: "showSnapshotMetadata",
         method: "GET",
@@ -346,7 +352,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_snapshot_metadata_key",
         operation_id: "showSnapshotMetadataKey",
         method: "GET",
@@ -357,7 +363,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "show_volume",
         operation_id: "showVolume",
         method: "GET",
@@ -368,7 +374,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "snapshot_action",
         operation_id: "snapshotAction",
         method: "POST",
@@ -379,7 +385,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "unmanage_snapshot",
         operation_id: "unmanageSnapshot",
         method: "POST",
@@ -390,25 +396,25 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "update_backup",
         operation_id: "updateBackup",
         method: "PUT",
         path: "/backups/{backup_id}",
         tag: "backups",
         action: None,
-        min_microversion: Some(crate::Microversion::new(3, 9)),
+        min_microversion: Some(::openstack_backups_runtime::Microversion::new(3, 9)),
         gated_query: &[],
         gated_body: &[
-            crate::runtime::BodyGate {
+            ::openstack_backups_runtime::__private::BodyGate {
                 pointer: "/backup/metadata",
-                min: Some(crate::Microversion::new(3, 43)),
+                min: Some(::openstack_backups_runtime::Microversion::new(3, 43)),
                 max: None,
                 max_values: &[],
             },
         ],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "update_snapshot",
         operation_id: "updateSnapshot",
         method: "PUT",
@@ -419,7 +425,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "update_snapshot_metadata_key",
         operation_id: "updateSnapshotMetadataKey",
         method: "PUT",
@@ -430,7 +436,7 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
         gated_query: &[],
         gated_body: &[],
     },
-    crate::runtime::OperationMeta {
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "update_snapshot_status",
         operation_id: "updateSnapshotStatus",
         method: "POST",
@@ -443,23 +449,25 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
     },
 ];
 /// This service's identity and operation table.
-pub static SERVICE: crate::runtime::ServiceInfo = crate::runtime::ServiceInfo {
+pub static SERVICE: ::openstack_backups_runtime::__private::ServiceInfo = ::openstack_backups_runtime::__private::ServiceInfo {
     service_type: "block-storage",
     microversion_service: Some("volume"),
-    max_microversion: Some(crate::Microversion::new(3, 71)),
+    max_microversion: Some(::openstack_backups_runtime::Microversion::new(3, 71)),
     operations: OPERATIONS,
 };
-impl crate::runtime::Service for super::Client {
-    fn service_info(&self) -> &'static crate::runtime::ServiceInfo {
+impl ::openstack_backups_runtime::__private::Service for super::Client {
+    fn service_info(
+        &self,
+    ) -> &'static ::openstack_backups_runtime::__private::ServiceInfo {
         &SERVICE
     }
 }
 impl super::Client {
-    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, 120 s per request).
+    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](::openstack_backups_runtime::ClientConfig::with_timeout); without one, 120 s per request).
 
 Panics only where `reqwest::Client::new` does: when the TLS backend cannot be initialised.*/
-    pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
-        let http = crate::runtime::http_client(
+    pub fn new(baseurl: &str, inner: ::openstack_backups_runtime::ClientConfig) -> Self {
+        let http = ::openstack_backups_runtime::__private::http_client(
             &inner,
             ::std::time::Duration::from_secs(120),
         );
@@ -469,11 +477,16 @@ Panics only where `reqwest::Client::new` does: when the TLS backend cannot be in
     /// `OpenStack-API-Version`: the configured one (pinned, or
     /// negotiated by the session), else the service's base version
     /// (`3.0`). `None` for a service without microversions.
-    pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
-        crate::runtime::effective_microversion(&self.inner, &SERVICE)
+    pub fn microversion(
+        &self,
+    ) -> ::std::option::Option<::openstack_backups_runtime::Microversion> {
+        ::openstack_backups_runtime::__private::effective_microversion(
+            &self.inner,
+            &SERVICE,
+        )
     }
 }
-impl crate::paging::Page for super::types::BackupList {
+impl ::openstack_backups_runtime::__private::Page for super::types::BackupList {
     type Item = super::types::BackupSummary;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
         self.backups
@@ -488,7 +501,7 @@ impl crate::paging::Page for super::types::BackupList {
             .map(|link| link.href.as_str())
     }
 }
-impl crate::paging::Page for super::types::BackupDetailList {
+impl ::openstack_backups_runtime::__private::Page for super::types::BackupDetailList {
     type Item = super::types::Backup;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
         self.backups
@@ -503,7 +516,7 @@ impl crate::paging::Page for super::types::BackupDetailList {
             .map(|link| link.href.as_str())
     }
 }
-impl crate::paging::Page for super::types::SnapshotList {
+impl ::openstack_backups_runtime::__private::Page for super::types::SnapshotList {
     type Item = super::types::SnapshotSummary;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
         self.snapshots
@@ -518,7 +531,7 @@ impl crate::paging::Page for super::types::SnapshotList {
             .map(|link| link.href.as_str())
     }
 }
-impl crate::paging::Page for super::types::SnapshotDetailList {
+impl ::openstack_backups_runtime::__private::Page for super::types::SnapshotDetailList {
     type Item = super::types::Snapshot;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
         self.snapshots
@@ -533,7 +546,7 @@ impl crate::paging::Page for super::types::SnapshotDetailList {
             .map(|link| link.href.as_str())
     }
 }
-impl crate::paging::Page for super::types::VolumeDetailList {
+impl ::openstack_backups_runtime::__private::Page for super::types::VolumeDetailList {
     type Item = super::types::Volume;
     fn into_items(self) -> ::std::vec::Vec<Self::Item> {
         self.volumes
@@ -556,9 +569,9 @@ Sends `GET /` to the service root (the endpoint without its version and project 
         &self,
     ) -> ::std::result::Result<
         ResponseValue<super::types::VersionList>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::runtime::get_service_root(
+        ::openstack_backups_runtime::__private::get_service_root(
                 self,
                 "/",
                 300u16,
@@ -577,9 +590,9 @@ Sends `GET /v3/` to the service root (the endpoint without its version and proje
         &self,
     ) -> ::std::result::Result<
         ResponseValue<super::types::VersionList>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::runtime::get_service_root(
+        ::openstack_backups_runtime::__private::get_service_root(
                 self,
                 "/v3/",
                 200u16,
@@ -599,7 +612,10 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-reset_status": …}
         &self,
         backup_id: &str,
         arguments: super::types::BackupResetStatus,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.backup_action()
             .backup_id(backup_id)
             .body(super::types::BackupAction::OsResetStatus(arguments))
@@ -616,7 +632,10 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-force_delete": …}
     pub async fn force_delete_backup(
         &self,
         backup_id: &str,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.backup_action()
             .backup_id(backup_id)
             .body(
@@ -637,7 +656,10 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-reset_status": 
         &self,
         snapshot_id: &str,
         arguments: super::types::SnapshotResetStatus,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsResetStatus(arguments))
@@ -653,7 +675,10 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-force_delete": 
     pub async fn force_delete_snapshot(
         &self,
         snapshot_id: &str,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(
@@ -676,7 +701,10 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-update_snapshot
         &self,
         snapshot_id: &str,
         arguments: super::types::SnapshotStatusUpdate,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsUpdateSnapshotStatus(arguments))
@@ -692,7 +720,10 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-unmanage": …}
     pub async fn unmanage_snapshot(
         &self,
         snapshot_id: &str,
-    ) -> ::std::result::Result<ResponseValue<()>, Error<crate::Fault>> {
+    ) -> ::std::result::Result<
+        ResponseValue<()>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(

@@ -17,10 +17,10 @@ pub struct Backup {
     ///Where the backup driver stored the backup.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub container: ::std::option::Option<::std::string::String>,
-    pub created_at: crate::Timestamp,
+    pub created_at: ::openstack_backups_runtime::Timestamp,
     ///When the backed-up data was current (the snapshot's creation time for a snapshot source).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data_timestamp: ::std::option::Option<crate::Timestamp>,
+    pub data_timestamp: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     ///Since 3.64; present only for backups of encrypted volumes.
@@ -63,7 +63,7 @@ pub struct Backup {
     pub snapshot_id: ::std::option::Option<::std::string::String>,
     pub status: crate::block_storage::types::BackupStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub updated_at: ::std::option::Option<crate::Timestamp>,
+    pub updated_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     ///Since 3.56; present only to administrators (default policy).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -499,7 +499,7 @@ pub struct Snapshot {
     ///Since 3.65.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumes_quota: ::std::option::Option<bool>,
-    pub created_at: crate::Timestamp,
+    pub created_at: ::openstack_backups_runtime::Timestamp,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     ///Since 3.14.
@@ -538,7 +538,7 @@ pub struct Snapshot {
     pub status: crate::block_storage::types::SnapshotStatus,
     ///Null right after creation.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub updated_at: ::std::option::Option<crate::Timestamp>,
+    pub updated_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     ///Since 3.41.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -834,7 +834,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SnapshotStatusUpdateStat
 ///A snapshot in the summary representation (`listSnapshots` items).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct SnapshotSummary {
-    pub created_at: crate::Timestamp,
+    pub created_at: ::openstack_backups_runtime::Timestamp,
     ///Nullable (the API reference says required and non-null).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
@@ -855,7 +855,7 @@ pub struct SnapshotSummary {
     pub status: crate::block_storage::types::SnapshotStatus,
     ///Null right after creation.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub updated_at: ::std::option::Option<crate::Timestamp>,
+    pub updated_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     pub volume_id: ::std::string::String,
 }
 impl SnapshotSummary {
@@ -1020,7 +1020,7 @@ pub struct Volume {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub consumes_quota: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub created_at: ::std::option::Option<crate::Timestamp>,
+    pub created_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1089,7 +1089,7 @@ pub struct Volume {
     pub source_volid: ::std::option::Option<::std::string::String>,
     pub status: crate::block_storage::types::VolumeStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub updated_at: ::std::option::Option<crate::Timestamp>,
+    pub updated_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
     ///Present for volumes created from an image.
@@ -1117,7 +1117,7 @@ impl Volume {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct VolumeAttachment {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attached_at: ::std::option::Option<crate::Timestamp>,
+    pub attached_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attachment_id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1240,9 +1240,12 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+        created_at: ::std::result::Result<
+            ::openstack_backups_runtime::Timestamp,
+            ::std::string::String,
+        >,
         data_timestamp: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
@@ -1290,7 +1293,7 @@ pub mod builder {
             ::std::string::String,
         >,
         updated_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         user_id: ::std::result::Result<
@@ -1355,7 +1358,7 @@ pub mod builder {
         }
         pub fn created_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Timestamp>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Timestamp>,
             T::Error: ::std::fmt::Display,
         {
             self.created_at = value
@@ -1367,7 +1370,9 @@ pub mod builder {
         }
         pub fn data_timestamp<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.data_timestamp = value
@@ -1546,7 +1551,9 @@ pub mod builder {
         }
         pub fn updated_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.updated_at = value
@@ -3035,7 +3042,10 @@ pub mod builder {
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
-        created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+        created_at: ::std::result::Result<
+            ::openstack_backups_runtime::Timestamp,
+            ::std::string::String,
+        >,
         description: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -3067,7 +3077,7 @@ pub mod builder {
             ::std::string::String,
         >,
         updated_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         user_id: ::std::result::Result<
@@ -3111,7 +3121,7 @@ pub mod builder {
         }
         pub fn created_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Timestamp>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Timestamp>,
             T::Error: ::std::fmt::Display,
         {
             self.created_at = value
@@ -3232,7 +3242,9 @@ pub mod builder {
         }
         pub fn updated_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.updated_at = value
@@ -3779,7 +3791,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct SnapshotSummary {
-        created_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+        created_at: ::std::result::Result<
+            ::openstack_backups_runtime::Timestamp,
+            ::std::string::String,
+        >,
         description: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -3799,7 +3814,7 @@ pub mod builder {
             ::std::string::String,
         >,
         updated_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         volume_id: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -3822,7 +3837,7 @@ pub mod builder {
     impl SnapshotSummary {
         pub fn created_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Timestamp>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Timestamp>,
             T::Error: ::std::fmt::Display,
         {
             self.created_at = value
@@ -3903,7 +3918,9 @@ pub mod builder {
         }
         pub fn updated_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.updated_at = value
@@ -4353,7 +4370,7 @@ pub mod builder {
             ::std::string::String,
         >,
         created_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
@@ -4435,7 +4452,7 @@ pub mod builder {
             ::std::string::String,
         >,
         updated_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         user_id: ::std::result::Result<
@@ -4571,7 +4588,9 @@ pub mod builder {
         }
         pub fn created_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.created_at = value
@@ -4840,7 +4859,9 @@ pub mod builder {
         }
         pub fn updated_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.updated_at = value
@@ -4990,7 +5011,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct VolumeAttachment {
         attached_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         attachment_id: ::std::result::Result<
@@ -5034,7 +5055,9 @@ pub mod builder {
     impl VolumeAttachment {
         pub fn attached_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.attached_at = value
@@ -5657,7 +5680,7 @@ pub enum BackupStatus {
     ///`deleted`
     Deleted,
     /// A value this client does not know, kept as the server sent it.
-    Unknown(crate::UnknownValue),
+    Unknown(::openstack_backups_runtime::UnknownValue),
 }
 impl BackupStatus {
     /// The values this client knows, as the server spells them.
@@ -5698,7 +5721,11 @@ impl ::std::convert::From<&str> for BackupStatus {
             "error_deleting" => Self::ErrorDeleting,
             "restoring" => Self::Restoring,
             "deleted" => Self::Deleted,
-            other => Self::Unknown(crate::UnknownValue::new(other)),
+            other => {
+                Self::Unknown(
+                    ::openstack_backups_runtime::__private::unknown_value(other),
+                )
+            }
         }
     }
 }
@@ -5730,7 +5757,7 @@ impl<'de> ::serde::Deserialize<'de> for BackupStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::UnknownValue::deserialize_open(
+        ::openstack_backups_runtime::__private::deserialize_open(
             deserializer,
             |value: &str| Self::from(value),
         )
@@ -5763,7 +5790,7 @@ pub enum SnapshotStatus {
     ///`restoring`
     Restoring,
     /// A value this client does not know, kept as the server sent it.
-    Unknown(crate::UnknownValue),
+    Unknown(::openstack_backups_runtime::UnknownValue),
 }
 impl SnapshotStatus {
     /// The values this client knows, as the server spells them.
@@ -5813,7 +5840,11 @@ impl ::std::convert::From<&str> for SnapshotStatus {
             "unmanaging" => Self::Unmanaging,
             "backing-up" => Self::BackingUp,
             "restoring" => Self::Restoring,
-            other => Self::Unknown(crate::UnknownValue::new(other)),
+            other => {
+                Self::Unknown(
+                    ::openstack_backups_runtime::__private::unknown_value(other),
+                )
+            }
         }
     }
 }
@@ -5845,7 +5876,7 @@ impl<'de> ::serde::Deserialize<'de> for SnapshotStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::UnknownValue::deserialize_open(
+        ::openstack_backups_runtime::__private::deserialize_open(
             deserializer,
             |value: &str| Self::from(value),
         )
@@ -5898,7 +5929,7 @@ pub enum VolumeStatus {
     ///`extending`
     Extending,
     /// A value this client does not know, kept as the server sent it.
-    Unknown(crate::UnknownValue),
+    Unknown(::openstack_backups_runtime::UnknownValue),
 }
 impl VolumeStatus {
     /// The values this client knows, as the server spells them.
@@ -5978,7 +6009,11 @@ impl ::std::convert::From<&str> for VolumeStatus {
             "uploading" => Self::Uploading,
             "retyping" => Self::Retyping,
             "extending" => Self::Extending,
-            other => Self::Unknown(crate::UnknownValue::new(other)),
+            other => {
+                Self::Unknown(
+                    ::openstack_backups_runtime::__private::unknown_value(other),
+                )
+            }
         }
     }
 }
@@ -6010,7 +6045,7 @@ impl<'de> ::serde::Deserialize<'de> for VolumeStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::UnknownValue::deserialize_open(
+        ::openstack_backups_runtime::__private::deserialize_open(
             deserializer,
             |value: &str| Self::from(value),
         )

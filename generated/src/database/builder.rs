@@ -112,7 +112,10 @@ impl<'a> ListDatabaseBackups<'a> {
     ///Sends a `GET` request to `/backups`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self {
             client,
             all_projects,
@@ -151,7 +154,7 @@ impl<'a> ListDatabaseBackups<'a> {
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_database_backups",
                 e,
             ))?;
@@ -216,7 +219,10 @@ impl<'a> CreateDatabaseBackup<'a> {
     ///Sends a `POST` request to `/backups`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -241,7 +247,7 @@ impl<'a> CreateDatabaseBackup<'a> {
             .json(&body)
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_database_backup",
                 e,
             ))?;
@@ -294,7 +300,10 @@ impl<'a> ShowDatabaseBackup<'a> {
     ///Sends a `GET` request to `/backups/{backup_id}`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -316,7 +325,7 @@ impl<'a> ShowDatabaseBackup<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_database_backup",
                 e,
             ))?;
@@ -367,7 +376,9 @@ impl<'a> DeleteDatabaseBackup<'a> {
         self
     }
     ///Sends a `DELETE` request to `/backups/{backup_id}`
-    pub async fn send(self) -> Result<ResponseValue<()>, Error<crate::Fault>> {
+    pub async fn send(
+        self,
+    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -389,7 +400,7 @@ impl<'a> DeleteDatabaseBackup<'a> {
             )
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_database_backup",
                 e,
             ))?;
@@ -472,7 +483,10 @@ impl<'a> ListInstanceBackups<'a> {
     ///Sends a `GET` request to `/instances/{instance_id}/backups`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::BackupList>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::BackupList>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, instance_id, limit, marker } = self;
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let limit = limit.map_err(Error::InvalidRequest)?;
@@ -499,7 +513,7 @@ impl<'a> ListInstanceBackups<'a> {
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error(
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_instance_backups",
                 e,
             ))?;
@@ -527,9 +541,12 @@ impl<'a> ListDatabaseBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::Backup,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -549,9 +566,9 @@ impl<'a> ListDatabaseBackups<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::Backup>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
 impl<'a> ListInstanceBackups<'a> {
@@ -559,9 +576,12 @@ impl<'a> ListInstanceBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<super::types::Backup, Error<crate::Fault>>,
+        Item = ::std::result::Result<
+            super::types::Backup,
+            Error<::openstack_backups_runtime::Fault>,
+        >,
     > + Unpin + 'a {
-        crate::paging::items(
+        ::openstack_backups_runtime::__private::items(
             self,
             |builder, marker| async move {
                 let builder = match marker {
@@ -581,8 +601,8 @@ impl<'a> ListInstanceBackups<'a> {
         self,
     ) -> ::std::result::Result<
         ::std::vec::Vec<super::types::Backup>,
-        Error<crate::Fault>,
+        Error<::openstack_backups_runtime::Fault>,
     > {
-        crate::paging::collect(self.stream()).await
+        ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }

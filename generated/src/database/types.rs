@@ -11,7 +11,7 @@ test) but a compatible server may leave out.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Backup {
-    pub created: crate::Timestamp,
+    pub created: ::openstack_backups_runtime::Timestamp,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub datastore: ::std::option::Option<Datastore>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -53,7 +53,7 @@ pub struct Backup {
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub updated: ::std::option::Option<crate::Timestamp>,
+    pub updated: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     ///Rackspace: the instance's volume in GB.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub volume_size: ::std::option::Option<i64>,
@@ -74,7 +74,7 @@ pub struct BackupCreate {
     pub description: ::std::option::Option<::std::string::String>,
     ///Chain onto the newest `COMPLETED` backup of the instance (a full backup if none).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub incremental: ::std::option::Option<crate::IntBool>,
+    pub incremental: ::std::option::Option<::openstack_backups_runtime::IntBool>,
     ///The instance to back up; required unless `restore_from` (Rackspace; `null` for an HA group, with `source`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub instance: ::std::option::Option<::std::string::String>,
@@ -215,7 +215,10 @@ impl RestoreFrom {
 pub mod builder {
     #[derive(Clone, Debug)]
     pub struct Backup {
-        created: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+        created: ::std::result::Result<
+            ::openstack_backups_runtime::Timestamp,
+            ::std::string::String,
+        >,
         datastore: ::std::result::Result<
             ::std::option::Option<super::Datastore>,
             ::std::string::String,
@@ -271,7 +274,7 @@ pub mod builder {
             ::std::string::String,
         >,
         updated: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         volume_size: ::std::result::Result<
@@ -306,7 +309,7 @@ pub mod builder {
     impl Backup {
         pub fn created<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Timestamp>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Timestamp>,
             T::Error: ::std::fmt::Display,
         {
             self.created = value
@@ -486,7 +489,9 @@ pub mod builder {
         }
         pub fn updated<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.updated = value
@@ -571,7 +576,7 @@ pub mod builder {
             ::std::string::String,
         >,
         incremental: ::std::result::Result<
-            ::std::option::Option<crate::IntBool>,
+            ::std::option::Option<::openstack_backups_runtime::IntBool>,
             ::std::string::String,
         >,
         instance: ::std::result::Result<
@@ -643,7 +648,9 @@ pub mod builder {
         }
         pub fn incremental<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::IntBool>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::IntBool>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.incremental = value
@@ -1335,7 +1342,7 @@ pub enum BackupStatus {
     ///`DELETE_FAILED`
     DeleteFailed,
     /// A value this client does not know, kept as the server sent it.
-    Unknown(crate::UnknownValue),
+    Unknown(::openstack_backups_runtime::UnknownValue),
 }
 impl BackupStatus {
     /// The values this client knows, as the server spells them.
@@ -1376,7 +1383,11 @@ impl ::std::convert::From<&str> for BackupStatus {
             "FAILED" => Self::Failed,
             "RESTORED" => Self::Restored,
             "DELETE_FAILED" => Self::DeleteFailed,
-            other => Self::Unknown(crate::UnknownValue::new(other)),
+            other => {
+                Self::Unknown(
+                    ::openstack_backups_runtime::__private::unknown_value(other),
+                )
+            }
         }
     }
 }
@@ -1408,7 +1419,7 @@ impl<'de> ::serde::Deserialize<'de> for BackupStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        crate::UnknownValue::deserialize_open(
+        ::openstack_backups_runtime::__private::deserialize_open(
             deserializer,
             |value: &str| Self::from(value),
         )

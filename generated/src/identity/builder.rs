@@ -57,7 +57,10 @@ impl<'a> IssueToken<'a> {
     ///Sends a `POST` request to `/auth/tokens`
     pub async fn send(
         self,
-    ) -> Result<ResponseValue<types::TokenResponse>, Error<crate::Fault>> {
+    ) -> Result<
+        ResponseValue<types::TokenResponse>,
+        Error<::openstack_backups_runtime::Fault>,
+    > {
         let Self { client, nocatalog, body } = self;
         let nocatalog = nocatalog.map_err(Error::InvalidRequest)?;
         let body = body
@@ -82,7 +85,10 @@ impl<'a> IssueToken<'a> {
             .query(&progenitor_client::QueryParam::new("nocatalog", &nocatalog))
             .headers(header_map)
             .build()
-            .map_err(|e| crate::runtime::request_build_error("issue_token", e))?;
+            .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
+                "issue_token",
+                e,
+            ))?;
         let info = OperationInfo {
             operation_id: "issue_token",
         };

@@ -5,9 +5,13 @@
 
 //!OpenStack Identity API v3 (token issue) v3.14: the generated client. `types` holds the request and response types, `builder` one request builder per operation, `operations` the per-action calls, paging and the operation table.
 #[allow(unused_imports)]
-pub use crate::runtime::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
 #[allow(unused_imports)]
-use crate::runtime::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+pub use ::openstack_backups_runtime::{Error, ResponseValue};
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::{
+    encode_path, ClientHooks, OperationInfo, RequestBuilderExt,
+};
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
 pub mod operations;
@@ -31,7 +35,7 @@ Version: 3.14*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::ClientConfig,
+    pub(crate) inner: ::openstack_backups_runtime::ClientConfig,
 }
 impl Client {
     /// Construct a new client with an existing `reqwest::Client`,
@@ -43,7 +47,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::ClientConfig,
+        inner: ::openstack_backups_runtime::ClientConfig,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -52,7 +56,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::ClientConfig> for Client {
+impl ClientInfo<::openstack_backups_runtime::ClientConfig> for Client {
     fn api_version() -> &'static str {
         "3.14"
     }
@@ -62,11 +66,11 @@ impl ClientInfo<crate::ClientConfig> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::ClientConfig {
+    fn inner(&self) -> &::openstack_backups_runtime::ClientConfig {
         &self.inner
     }
 }
-impl ClientHooks<crate::ClientConfig> for &Client {}
+impl ClientHooks<::openstack_backups_runtime::ClientConfig> for &Client {}
 impl Client {
     /**Issue a token
 

@@ -7,8 +7,8 @@
 use super::{ClientInfo, Error, OperationInfo, ResponseValue};
 /// Every call of this service, sorted by method name: what the
 /// session checks before it sends anything.
-pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
-    crate::runtime::OperationMeta {
+pub static OPERATIONS: &[::openstack_backups_runtime::__private::OperationMeta] = &[
+    ::openstack_backups_runtime::__private::OperationMeta {
         method_name: "issue_token",
         operation_id: "issueToken",
         method: "POST",
@@ -21,23 +21,25 @@ pub static OPERATIONS: &[crate::runtime::OperationMeta] = &[
     },
 ];
 /// This service's identity and operation table.
-pub static SERVICE: crate::runtime::ServiceInfo = crate::runtime::ServiceInfo {
+pub static SERVICE: ::openstack_backups_runtime::__private::ServiceInfo = ::openstack_backups_runtime::__private::ServiceInfo {
     service_type: "identity",
     microversion_service: None,
     max_microversion: None,
     operations: OPERATIONS,
 };
-impl crate::runtime::Service for super::Client {
-    fn service_info(&self) -> &'static crate::runtime::ServiceInfo {
+impl ::openstack_backups_runtime::__private::Service for super::Client {
+    fn service_info(
+        &self,
+    ) -> &'static ::openstack_backups_runtime::__private::ServiceInfo {
         &SERVICE
     }
 }
 impl super::Client {
-    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](crate::ClientConfig::with_timeout); without one, 60 s per request).
+    /**A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an HTTP connection pool of its own, whose connect and request timeouts are those of `inner` (see [`ClientConfig::with_timeout`](::openstack_backups_runtime::ClientConfig::with_timeout); without one, 60 s per request).
 
 Panics only where `reqwest::Client::new` does: when the TLS backend cannot be initialised.*/
-    pub fn new(baseurl: &str, inner: crate::ClientConfig) -> Self {
-        let http = crate::runtime::http_client(
+    pub fn new(baseurl: &str, inner: ::openstack_backups_runtime::ClientConfig) -> Self {
+        let http = ::openstack_backups_runtime::__private::http_client(
             &inner,
             ::std::time::Duration::from_secs(60),
         );
@@ -47,7 +49,12 @@ Panics only where `reqwest::Client::new` does: when the TLS backend cannot be in
     /// `OpenStack-API-Version`: the configured one (pinned, or
     /// negotiated by the session), else the service's base version
     /// (`3.0`). `None` for a service without microversions.
-    pub fn microversion(&self) -> ::std::option::Option<crate::Microversion> {
-        crate::runtime::effective_microversion(&self.inner, &SERVICE)
+    pub fn microversion(
+        &self,
+    ) -> ::std::option::Option<::openstack_backups_runtime::Microversion> {
+        ::openstack_backups_runtime::__private::effective_microversion(
+            &self.inner,
+            &SERVICE,
+        )
     }
 }

@@ -11,7 +11,7 @@ pub struct ApplicationCredentialMethod {
     pub id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    pub secret: crate::Secret,
+    pub secret: ::openstack_backups_runtime::Secret,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<UserRef>,
 }
@@ -160,7 +160,7 @@ pub struct PasswordUser {
     pub id: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    pub password: crate::Secret,
+    pub password: ::openstack_backups_runtime::Secret,
 }
 impl PasswordUser {
     pub fn builder() -> builder::PasswordUser {
@@ -229,11 +229,11 @@ token's catalog leaves out the endpoints that contain
     pub catalog: ::std::vec::Vec<CatalogEntry>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub domain: ::std::option::Option<Named>,
-    pub expires_at: crate::Timestamp,
+    pub expires_at: ::openstack_backups_runtime::Timestamp,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub is_domain: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub issued_at: ::std::option::Option<crate::Timestamp>,
+    pub issued_at: ::std::option::Option<::openstack_backups_runtime::Timestamp>,
     ///The methods the token was made with (in no fixed order).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub methods: ::std::vec::Vec<::std::string::String>,
@@ -271,7 +271,7 @@ impl TokenApplicationCredential {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct TokenMethod {
-    pub id: crate::Secret,
+    pub id: ::openstack_backups_runtime::Secret,
 }
 impl TokenMethod {
     pub fn builder() -> builder::TokenMethod {
@@ -312,7 +312,9 @@ pub struct TokenUser {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub password_expires_at: ::std::option::Option<crate::Timestamp>,
+    pub password_expires_at: ::std::option::Option<
+        ::openstack_backups_runtime::Timestamp,
+    >,
 }
 impl TokenUser {
     pub fn builder() -> builder::TokenUser {
@@ -347,7 +349,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        secret: ::std::result::Result<crate::Secret, ::std::string::String>,
+        secret: ::std::result::Result<
+            ::openstack_backups_runtime::Secret,
+            ::std::string::String,
+        >,
         user: ::std::result::Result<
             ::std::option::Option<super::UserRef>,
             ::std::string::String,
@@ -386,7 +391,7 @@ pub mod builder {
         }
         pub fn secret<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Secret>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Secret>,
             T::Error: ::std::fmt::Display,
         {
             self.secret = value
@@ -1077,7 +1082,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
-        password: ::std::result::Result<crate::Secret, ::std::string::String>,
+        password: ::std::result::Result<
+            ::openstack_backups_runtime::Secret,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for PasswordUser {
         fn default() -> Self {
@@ -1122,7 +1130,7 @@ pub mod builder {
         }
         pub fn password<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Secret>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Secret>,
             T::Error: ::std::fmt::Display,
         {
             self.password = value
@@ -1366,13 +1374,16 @@ pub mod builder {
             ::std::option::Option<super::Named>,
             ::std::string::String,
         >,
-        expires_at: ::std::result::Result<crate::Timestamp, ::std::string::String>,
+        expires_at: ::std::result::Result<
+            ::openstack_backups_runtime::Timestamp,
+            ::std::string::String,
+        >,
         is_domain: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
         >,
         issued_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
         methods: ::std::result::Result<
@@ -1467,7 +1478,7 @@ pub mod builder {
         }
         pub fn expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Timestamp>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Timestamp>,
             T::Error: ::std::fmt::Display,
         {
             self.expires_at = value
@@ -1491,7 +1502,9 @@ pub mod builder {
         }
         pub fn issued_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.issued_at = value
@@ -1680,7 +1693,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct TokenMethod {
-        id: ::std::result::Result<crate::Secret, ::std::string::String>,
+        id: ::std::result::Result<
+            ::openstack_backups_runtime::Secret,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for TokenMethod {
         fn default() -> Self {
@@ -1692,7 +1708,7 @@ pub mod builder {
     impl TokenMethod {
         pub fn id<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<crate::Secret>,
+            T: ::std::convert::TryInto<::openstack_backups_runtime::Secret>,
             T::Error: ::std::fmt::Display,
         {
             self.id = value
@@ -1839,7 +1855,7 @@ pub mod builder {
             ::std::string::String,
         >,
         password_expires_at: ::std::result::Result<
-            ::std::option::Option<crate::Timestamp>,
+            ::std::option::Option<::openstack_backups_runtime::Timestamp>,
             ::std::string::String,
         >,
     }
@@ -1886,7 +1902,9 @@ pub mod builder {
         }
         pub fn password_expires_at<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::openstack_backups_runtime::Timestamp>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.password_expires_at = value

@@ -1,119 +1,15 @@
 //! Per-client settings the generated calls read: where the token comes
-//! from, the microversion, the retry policy and the clock.
+//! from, the microversion, the retry policy, the timeouts and the clock.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Error;
 use crate::clock::{Clock, SystemClock};
 use crate::retry::RetryPolicy;
-
-/// An OpenStack API microversion, `major.minor` (`3.64`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Microversion {
-    major: u16,
-    minor: u16,
-}
-
-impl Microversion {
-    /// `Microversion::new(3, 64)` is `3.64`.
-    pub const fn new(major: u16, minor: u16) -> Self {
-        Self { major, minor }
-    }
-
-    /// The major version.
-    pub const fn major(self) -> u16 {
-        self.major
-    }
-
-    /// The minor version.
-    pub const fn minor(self) -> u16 {
-        self.minor
-    }
-}
-
-impl fmt::Display for Microversion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-/// A string that is not a microversion like `3.64`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseMicroversionError(String);
-
-impl fmt::Display for ParseMicroversionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected a microversion like \"3.64\", found {:?}", self.0)
-    }
-}
-
-impl std::error::Error for ParseMicroversionError {}
-
-impl FromStr for Microversion {
-    type Err = ParseMicroversionError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let err = || ParseMicroversionError(text.to_owned());
-        let (major, minor) = text.split_once('.').ok_or_else(err)?;
-        let number = |s: &str| -> Result<u16, ParseMicroversionError> {
-            let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-            if canonical { s.parse().map_err(|_| err()) } else { Err(err()) }
-        };
-        Ok(Self::new(number(major)?, number(minor)?))
-    }
-}
-
-/// A secret string (password, token, credential secret): its `Debug` shows
-/// `<redacted>` and it has no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for sending it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl serde::Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
+use crate::{Error, Microversion, Secret};
 
 /// The future of [`TokenSource::token`].
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + 'a>>;
@@ -178,7 +74,7 @@ impl ClientConfig {
 
     /// Sends `token` as `X-Auth-Token`.
     pub fn with_token(self, token: impl Into<String>) -> Self {
-        self.with_token_source(Arc::new(StaticToken(Secret(token.into()))))
+        self.with_token_source(Arc::new(StaticToken(Secret::new(token.into()))))
     }
 
     /// Takes the token from `source` before every request, and asks it for a
@@ -264,18 +160,6 @@ impl AsRef<ClientConfig> for ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_and_orders_microversions() {
-        let v: Microversion = "3.64".parse().unwrap();
-        assert_eq!(v, Microversion::new(3, 64));
-        assert!(Microversion::new(3, 9) < Microversion::new(3, 43));
-        assert_eq!(v.to_string(), "3.64");
-        for bad in ["3", "3.", "3.064", "latest", "3.1.2", "-3.1"] {
-            let err = bad.parse::<Microversion>().unwrap_err();
-            assert!(err.to_string().contains("expected a microversion"), "{bad}");
-        }
-    }
 
     #[test]
     fn debug_hides_the_token() {

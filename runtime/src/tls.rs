@@ -14,34 +14,51 @@ use std::time::Duration;
 
 use crate::Error;
 
-/// How to check servers' certificates.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TlsOptions {
-    /// Extra trusted roots (the PEM text of `cacert`), with its path for messages.
-    pub cacert: Option<(std::path::PathBuf, Vec<u8>)>,
-    /// Accept any certificate (`verify: false`).
-    pub insecure: bool,
+/// How an HTTP client is built: timeouts, and how servers' certificates
+/// are checked. The session builds one from `clouds.yaml` (`cacert`,
+/// `verify`) and its builder; a generated `Client::new` builds one from
+/// its [`ClientConfig`](crate::ClientConfig).
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    connect_timeout: Duration,
+    timeout: Duration,
+    cacert: Option<(std::path::PathBuf, Vec<u8>)>,
+    insecure: bool,
 }
 
-impl TlsOptions {
-    /// Reads `cacert` now, so that an unreadable file fails the build of
-    /// the session rather than its first request.
-    pub fn new(cacert: Option<&Path>, insecure: bool) -> Result<Self, Error> {
-        let cacert = match cacert {
-            Some(path) => Some((
-                path.to_owned(),
-                std::fs::read(path).map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?,
-            )),
-            None => None,
-        };
-        Ok(Self { cacert, insecure })
+impl HttpOptions {
+    /// A connect timeout and a request timeout; certificates checked
+    /// against the system's roots.
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Self {
+        Self { connect_timeout, timeout, cacert: None, insecure: false }
     }
-}
 
-/// An HTTP client with these timeouts and TLS settings.
-pub(crate) fn http_client(connect: Duration, timeout: Duration, tls: &TlsOptions) -> Result<reqwest::Client, Error> {
-    let builder = reqwest::Client::builder().connect_timeout(connect).timeout(timeout);
-    backend::configure(builder, tls)?.build().map_err(|e| Error::Configuration(format!("HTTP client: {e}")))
+    /// Also trusts the PEM certificates in `path` (`cacert`). The file is
+    /// read now, so that an unreadable one fails here, naming it.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the file cannot be read.
+    pub fn cacert(mut self, path: &Path) -> Result<Self, Error> {
+        let pem = std::fs::read(path).map_err(|e| Error::Configuration(format!("cacert {}: {e}", path.display())))?;
+        self.cacert = Some((path.to_owned(), pem));
+        Ok(self)
+    }
+
+    /// Accepts any certificate (`verify: false`).
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// Builds the client (no certificate is read yet with `rustls`).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for a `cacert` without a PEM certificate,
+    /// or `cacert`/`insecure` in a build without TLS.
+    pub fn build(&self) -> Result<reqwest::Client, Error> {
+        let builder = reqwest::Client::builder().connect_timeout(self.connect_timeout).timeout(self.timeout);
+        backend::configure(builder, self)?.build().map_err(|e| Error::Configuration(format!("HTTP client: {e}")))
+    }
 }
 
 #[cfg(feature = "rustls")]
@@ -54,12 +71,12 @@ mod backend {
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
     use rustls::{DigitallySignedStruct, SignatureScheme};
 
-    use super::TlsOptions;
+    use super::HttpOptions;
     use crate::Error;
 
     pub(super) fn configure(
         builder: reqwest::ClientBuilder,
-        tls: &TlsOptions,
+        tls: &HttpOptions,
     ) -> Result<reqwest::ClientBuilder, Error> {
         let provider = provider();
         let verifier: Arc<dyn ServerCertVerifier> = if tls.insecure {
@@ -195,12 +212,12 @@ mod backend {
 
 #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
 mod backend {
-    use super::TlsOptions;
+    use super::HttpOptions;
     use crate::Error;
 
     pub(super) fn configure(
         mut builder: reqwest::ClientBuilder,
-        tls: &TlsOptions,
+        tls: &HttpOptions,
     ) -> Result<reqwest::ClientBuilder, Error> {
         if let Some((path, pem)) = &tls.cacert {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
@@ -213,12 +230,12 @@ mod backend {
 
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
 mod backend {
-    use super::TlsOptions;
+    use super::HttpOptions;
     use crate::Error;
 
     pub(super) fn configure(
         builder: reqwest::ClientBuilder,
-        tls: &TlsOptions,
+        tls: &HttpOptions,
     ) -> Result<reqwest::ClientBuilder, Error> {
         if tls.cacert.is_some() || tls.insecure {
             return Err(Error::Configuration(

@@ -33,7 +33,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// Time elapsed between two readings of a clock (zero if it went backwards).
-pub(crate) fn since(clock: &dyn Clock, start: DateTime<Utc>) -> Duration {
+/// Time elapsed on `clock` since `start` (zero if the clock went backwards).
+pub fn since(clock: &dyn Clock, start: DateTime<Utc>) -> Duration {
     (clock.now() - start).to_std().unwrap_or_default()
 }

@@ -1,0 +1,77 @@
+//! The runtime of the generated OpenStack clients: everything the generated
+//! code binds to, written by hand and tested on its own. It never depends
+//! on generated code.
+//!
+//! - the request pipeline (`request`): token, `OpenStack-API-Version`,
+//!   microversion checks against the generated operation table
+//!   (`operation`), timeouts, retries ([`retry`]), token renewal, tracing;
+//! - the one error type, [`Error`], with [`ErrorKind`] and its parts
+//!   (`error`), and [`ResponseValue`] (`response`);
+//! - paging over `marker` + `*_links` (`paging`), the injectable [`clock`];
+//! - the types the specs' formats map to: [`Timestamp`], [`Secret`],
+//!   [`IntBool`], open enums' [`UnknownValue`], the error body [`Fault`];
+//! - the HTTP client and its lazy TLS (`tls`).
+//!
+//! What only generated code uses is public in the hidden [`__private`]
+//! module; it is not part of the API users program against.
+
+#![deny(missing_docs)]
+// `Error` has the variants the generated calls construct by value
+// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
+// so it cannot box them away; every fallible function here returns it.
+#![allow(clippy::result_large_err)]
+
+pub mod clock;
+mod config;
+mod error;
+mod fault;
+mod flag;
+mod microversion;
+mod operation;
+mod paging;
+mod request;
+mod response;
+pub mod retry;
+mod secret;
+mod timestamp;
+mod tls;
+mod unknown;
+
+pub use config::{ClientConfig, TokenFuture, TokenSource};
+pub use error::{BodyError, Error, ErrorKind, Gated, InvalidPayload, MicroversionError, Requirement, TransportError};
+pub use fault::Fault;
+pub use flag::IntBool;
+pub use microversion::{Microversion, ParseMicroversionError};
+pub use response::ResponseValue;
+pub use secret::Secret;
+pub use timestamp::{ParseTimestampError, Timestamp};
+pub use tls::HttpOptions;
+#[doc(hidden)]
+pub use tls::system_root_loads;
+pub use unknown::UnknownValue;
+
+/// What generated code needs from the runtime and users do not: the
+/// operation table's types, the hooks progenitor's output calls, paging.
+/// Not part of the API; it changes with the generator.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::operation::{BodyGate, OperationMeta, ServiceInfo, effective_microversion};
+    pub use crate::paging::{Page, collect, items};
+    pub use crate::request::{
+        ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,
+        encode_path, get_service_root, http_client, request_build_error, service_root,
+    };
+
+    /// The `Unknown` payload of an open enum for `value` (decoding only).
+    pub fn unknown_value(value: &str) -> crate::UnknownValue {
+        crate::UnknownValue::new(value)
+    }
+
+    /// Decodes an open enum from a string through `from`.
+    pub fn deserialize_open<'de, D, T>(deserializer: D, from: fn(&str) -> T) -> Result<T, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        crate::UnknownValue::deserialize_open(deserializer, from)
+    }
+}
