@@ -6,8 +6,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ServiceSpec;
-use crate::model::{Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, pascal_case, snake_case};
+use crate::model::{
+    Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, WaiterSpec, pascal_case, snake_case,
+};
 
 fn mv(v: Microversion) -> TokenStream {
     let (major, minor) = (Literal::u16_unsuffixed(v.major), Literal::u16_unsuffixed(v.minor));
@@ -112,7 +113,7 @@ fn open_enum(e: &OpenEnum) -> TokenStream {
 }
 
 /// The `operations` module.
-pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
+pub(crate) fn operations(model: &Model) -> TokenStream {
     let mut table: Vec<&Operation> = model.operations.iter().collect();
     table.sort_by(|a, b| a.method_name.cmp(&b.method_name));
     let rows = table.iter().map(|op| {
@@ -131,7 +132,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             let (min, max) = (opt_mv(g.min), opt_mv(g.max));
             let values = &g.max_values;
             quote! {
-                ::openstack_backups_runtime::__private::BodyGate { pointer: #pointer, min: #min, max: #max, max_values: &[#(#values),*] }
+                ::openstack_backups_runtime::BodyGate { pointer: #pointer, min: #min, max: #max, max_values: &[#(#values),*] }
             }
         });
         let action = match &op.kind {
@@ -142,7 +143,7 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             _ => quote!(None),
         };
         quote! {
-            ::openstack_backups_runtime::__private::OperationMeta {
+            ::openstack_backups_runtime::OperationMeta {
                 method_name: #method_name,
                 operation_id: #operation_id,
                 method: #method,
@@ -155,12 +156,15 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             }
         }
     });
-    let service_type = service.service_type;
-    let header = match service.microversion_service {
+    let service = &model.service;
+    let service_type = &service.service_type;
+    let name = &service.module;
+    let catalog_types = std::iter::once(&service.service_type).chain(&service.aliases);
+    let header = match &service.microversion_header {
         Some(s) => quote!(Some(#s)),
         None => quote!(None),
     };
-    let max = opt_mv(model.max_microversion.filter(|_| service.microversion_service.is_some()));
+    let max = opt_mv(model.max_microversion.filter(|_| service.microversion_header.is_some()));
 
     // One `Page` impl per list type, however many operations return it.
     let mut paged_types = std::collections::BTreeSet::new();
@@ -172,19 +176,38 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
             _ => None,
         })
         .collect();
+    let waiters = waiters(model);
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => action_call(op, a),
         Kind::Root { status, schema } => root_call(op, *status, schema),
         Kind::Plain | Kind::ActionEndpoint | Kind::Paged(_) => TokenStream::new(),
     });
-    let timeout = Literal::u64_unsuffixed(service.timeout_seconds);
+    let timeout = Literal::u64_unsuffixed(service.request_timeout);
+    let discovery =
+        match model.operations.iter().find(|op| Some(&op.operation_id) == service.version_discovery.as_ref()) {
+            Some(op) => {
+                let call = format_ident!("{}", op.method_name);
+                let what = format!("{}: the version document lists no version", op.method_name);
+                quote! {
+                    let document = self.#call().await?.into_inner();
+                    let version = document
+                        .versions
+                        .iter()
+                        .find(|v| v.status == "CURRENT")
+                        .or_else(|| document.versions.first())
+                        .ok_or_else(|| Error::Configuration(#what.to_owned()))?;
+                    Ok(Some((version.min_version.clone(), version.version.clone())))
+                }
+            }
+            None => quote!(Ok(None)),
+        };
     let new_doc = format!(
         "A client of the endpoint `baseurl` (the catalog URL, with or without the project) with an \
          HTTP connection pool of its own, whose connect and request timeouts are those of `inner` \
          (see [`ClientConfig::with_timeout`](::openstack_backups_runtime::ClientConfig::with_timeout); without one, {} s \
          per request).\n\nPanics only where `reqwest::Client::new` does: when the TLS backend \
          cannot be initialised.",
-        service.timeout_seconds
+        service.request_timeout
     );
 
     quote! {
@@ -193,19 +216,37 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
 
         /// Every call of this service, sorted by method name: what the
         /// session checks before it sends anything.
-        pub static OPERATIONS: &[::openstack_backups_runtime::__private::OperationMeta] = &[#(#rows),*];
+        pub static OPERATIONS: &[::openstack_backups_runtime::OperationMeta] = &[#(#rows),*];
 
         /// This service's identity and operation table.
-        pub static SERVICE: ::openstack_backups_runtime::__private::ServiceInfo = ::openstack_backups_runtime::__private::ServiceInfo {
+        pub static SERVICE: ::openstack_backups_runtime::ServiceInfo = ::openstack_backups_runtime::ServiceInfo {
+            name: #name,
             service_type: #service_type,
+            catalog_types: &[#(#catalog_types),*],
             microversion_service: #header,
             max_microversion: #max,
             operations: OPERATIONS,
         };
 
         impl ::openstack_backups_runtime::__private::Service for super::Client {
-            fn service_info(&self) -> &'static ::openstack_backups_runtime::__private::ServiceInfo {
+            fn service_info(&self) -> &'static ::openstack_backups_runtime::ServiceInfo {
                 &SERVICE
+            }
+        }
+
+        impl ::openstack_backups_runtime::ServiceClient for super::Client {
+            fn service() -> &'static ::openstack_backups_runtime::ServiceInfo {
+                &SERVICE
+            }
+
+            fn with_parts(endpoint: &str, http: reqwest::Client, config: ::openstack_backups_runtime::ClientConfig) -> Self {
+                Self::new_with_client(endpoint, http, config)
+            }
+
+            async fn server_microversions(
+                &self,
+            ) -> ::std::result::Result<::std::option::Option<(::std::string::String, ::std::string::String)>, Error<::openstack_backups_runtime::Fault>> {
+                #discovery
             }
         }
 
@@ -228,6 +269,138 @@ pub(crate) fn operations(service: &ServiceSpec, model: &Model) -> TokenStream {
         #(#pages)*
 
         #(#calls)*
+
+        #waiters
+    }
+}
+
+/// The waiters of the resources whose show operations carry
+/// `x-openstack-waiter`: a marker type implementing the runtime's
+/// `Waitable`, and `wait_for_<item>` / `wait_for_<item>_deleted` calls.
+fn waiters(model: &Model) -> TokenStream {
+    let with: Vec<(&Operation, &WaiterSpec)> =
+        model.operations.iter().filter_map(|op| op.waiter.as_ref().map(|w| (op, w))).collect();
+    if with.is_empty() {
+        return TokenStream::new();
+    }
+    let markers = with.iter().map(|(op, w)| {
+        let name = format_ident!("{}", pascal_case(&w.item));
+        let doc = format!(
+            "A {} as [`Client::{}`](super::super::Client::{}) shows it, for waits.",
+            w.resource, op.method_name, op.method_name
+        );
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #name;
+        }
+    });
+    let impls = with.iter().map(|(op, w)| waiter_impl(op, w));
+    quote! {
+        /// Marker types of this service's waitable resources (see the
+        /// `wait_for_*` calls of the client).
+        pub mod waiters {
+            #(#markers)*
+        }
+
+        #(#impls)*
+    }
+}
+
+fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
+    let marker = format_ident!("{}", pascal_case(&w.item));
+    let item_type = format_ident!("{}", w.item_schema);
+    let status_type = format_ident!("{}", w.status_schema);
+    let show = format_ident!("{}", op.method_name);
+    let id_setter = format_ident!("{}", snake_case(&w.id_param));
+    let item_field = format_ident!("{}", snake_case(&w.item));
+    let status_field = format_ident!("{}", snake_case(&w.status));
+    let resource = &w.resource;
+    let (failure, deletion_failure, transitional, deleted) =
+        (&w.failure, &w.deletion_failure, &w.transitional, &w.deleted);
+    let gone_on_404 = w.not_found_means_deleted;
+    let reason = match &w.reason {
+        Some((field, true)) => {
+            let field = format_ident!("{}", snake_case(field));
+            quote!(item.#field.clone())
+        }
+        Some((field, false)) => {
+            let field = format_ident!("{}", snake_case(field));
+            quote!(::std::option::Option::Some(item.#field.clone()))
+        }
+        None => quote! {{
+            let _ = item;
+            ::std::option::Option::None
+        }},
+    };
+    let wait_for = format_ident!("wait_for_{}", snake_case(&w.item));
+    let wait_gone = format_ident!("wait_for_{}_deleted", snake_case(&w.item));
+    let list = |v: &[String]| {
+        if v.is_empty() { "none".to_owned() } else { v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") }
+    };
+    let wait_doc = format!(
+        "Waits until {resource} `id` is `target`, showing it with [`{}`](Self::{}) after pauses that grow \
+         (see `Waiter`); `.with(&waiter)` sets the timeout, pauses, clock and progress callback \
+         (default: 30 minutes).\n\nOn the way: {}. Fails fast on {}{}{}; times out with the last status seen. \
+         Generated from `x-openstack-waiter` on `{}`.",
+        op.method_name,
+        op.method_name,
+        list(transitional),
+        list(failure),
+        w.reason.as_ref().map(|(r, _)| format!(" (with the server's `{r}`)")).unwrap_or_default(),
+        if gone_on_404 { ", and when the resource is gone (404)" } else { "" },
+        op.operation_id
+    );
+    let gone_doc = format!(
+        "Waits until {resource} `id` is gone: {}{}. Fails fast on {}. Generated from `x-openstack-waiter` on `{}`.",
+        if gone_on_404 { "a 404" } else { "a 404 (the show operation's)" },
+        if deleted.is_empty() { String::new() } else { format!(" or {}", list(deleted)) },
+        list(deletion_failure),
+        op.operation_id
+    );
+    quote! {
+        impl ::openstack_backups_runtime::wait::Waitable for waiters::#marker {
+            type Client = super::Client;
+            type Item = super::types::#item_type;
+            type Status = super::types::#status_type;
+            const RESOURCE: &'static str = #resource;
+            const FAILURE: &'static [&'static str] = &[#(#failure),*];
+            const DELETION_FAILURE: &'static [&'static str] = &[#(#deletion_failure),*];
+            const TRANSITIONAL: &'static [&'static str] = &[#(#transitional),*];
+            const DELETED: &'static [&'static str] = &[#(#deleted),*];
+            const NOT_FOUND_MEANS_DELETED: bool = #gone_on_404;
+
+            fn show<'a>(
+                client: &'a super::Client,
+                id: &'a str,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error<::openstack_backups_runtime::Fault>>> + Send + 'a {
+                async move { Ok(client.#show().#id_setter(id).send().await?.into_inner().#item_field) }
+            }
+
+            fn status(item: &Self::Item) -> &str {
+                item.#status_field.as_str()
+            }
+
+            fn reason(item: &Self::Item) -> ::std::option::Option<::std::string::String> {
+                #reason
+            }
+        }
+
+        impl super::Client {
+            #[doc = #wait_doc]
+            pub fn #wait_for<'a>(
+                &'a self,
+                id: &'a str,
+                target: super::types::#status_type,
+            ) -> ::openstack_backups_runtime::wait::Wait<'a, waiters::#marker> {
+                ::openstack_backups_runtime::wait::Wait::new(self, id, target)
+            }
+
+            #[doc = #gone_doc]
+            pub fn #wait_gone<'a>(&'a self, id: &'a str) -> ::openstack_backups_runtime::wait::WaitGone<'a, waiters::#marker> {
+                ::openstack_backups_runtime::wait::WaitGone::new(self, id)
+            }
+        }
     }
 }
 

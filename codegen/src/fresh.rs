@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::{GeneratedFile, SERVICES, generate};
+use crate::{GeneratedFile, generate_crate, services};
 
 /// What [`regenerate`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,15 +28,18 @@ pub struct Outcome {
     pub unchanged: Vec<PathBuf>,
 }
 
-/// Regenerates every service of [`SERVICES`] under `root` (the workspace).
+/// Regenerates the crate under `generated/` from every `spec/*.yaml` of
+/// `root` (the workspace): each service's module, the crate root and its
+/// manifest. Every other file under `generated/` is stale.
 pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
-    let mut wanted: Vec<GeneratedFile> = Vec::new();
-    for service in SERVICES {
-        let spec_path = root.join(service.spec_path);
+    let mut inputs = Vec::new();
+    for service in services(root)? {
+        let spec_path = root.join(&service.spec_path);
         let text =
             std::fs::read_to_string(&spec_path).map_err(|source| Error::Io { path: spec_path.clone(), source })?;
-        wanted.extend(generate(service, &text)?);
+        inputs.push((service, text));
     }
+    let wanted: Vec<GeneratedFile> = generate_crate(&inputs)?;
 
     let mut outcome = Outcome::default();
     let mut report = String::new();
@@ -70,22 +73,18 @@ pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
         outcome.changed.push(path);
     }
 
-    // Files in a generated module that no spec produces any more.
-    for service in SERVICES {
-        let dir = root.join("generated/src").join(service.module);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let rel = format!("generated/src/{}/{}", service.module, entry.file_name().to_string_lossy());
-            if wanted_paths.contains(rel.as_str()) {
-                continue;
-            }
-            if mode == Mode::Write {
-                std::fs::remove_file(entry.path()).map_err(|source| Error::Io { path: entry.path(), source })?;
-            } else {
-                let _ = writeln!(report, "--- a/{rel}\n+++ /dev/null (no spec produces this file)");
-            }
-            outcome.removed.push(entry.path());
+    // Files under generated/ that nothing produces any more.
+    for path in files_under(&root.join("generated"))? {
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if wanted_paths.contains(rel.as_str()) {
+            continue;
         }
+        if mode == Mode::Write {
+            std::fs::remove_file(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        } else {
+            let _ = writeln!(report, "--- a/{rel}\n+++ /dev/null (the generator does not produce this file)");
+        }
+        outcome.removed.push(path);
     }
 
     if mode == Mode::Check && (!outcome.changed.is_empty() || !outcome.removed.is_empty()) {
@@ -96,4 +95,20 @@ pub fn regenerate(root: &Path, mode: Mode) -> Result<Outcome> {
         )));
     }
     Ok(outcome)
+}
+
+/// Every file below `dir` (none when it does not exist).
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Io { path: d.clone(), source })?;
+            let path = entry.path();
+            if path.is_dir() { stack.push(path) } else { out.push(path) }
+        }
+    }
+    out.sort();
+    Ok(out)
 }

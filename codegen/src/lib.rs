@@ -20,59 +20,76 @@ mod load;
 pub mod model;
 mod validate;
 
-pub use emit::{GeneratedFile, PROGENITOR_VERSION};
+pub use emit::GeneratedFile;
 pub use error::{Error, Location, Result};
 pub use fresh::{Mode, Outcome, regenerate};
 pub use load::{LoadedSpec, load};
 pub use validate::validate;
 
-/// One service: its spec and where its generated module goes.
-#[derive(Debug, Clone, Copy)]
+/// One service: its spec. Everything else (module, catalog type,
+/// microversion header, timeout) the spec says in `info.x-openstack-service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
-    /// The spec, relative to the workspace root.
-    pub spec_path: &'static str,
-    /// The module under `generated/src/`.
-    pub module: &'static str,
-    /// The catalog service type.
-    pub service_type: &'static str,
-    /// The service name in `OpenStack-API-Version` (`volume`), if the
-    /// service has microversions.
-    pub microversion_service: Option<&'static str>,
-    /// The default request timeout of the generated `Client::new`, in
-    /// seconds (a restore to a new volume blocks until the volume exists).
-    pub timeout_seconds: u64,
+    /// The spec, relative to the workspace root (`spec/block-storage-v3.yaml`).
+    pub spec_path: String,
 }
 
-/// Every service the workspace generates.
-pub const SERVICES: &[ServiceSpec] = &[
-    ServiceSpec {
-        spec_path: "spec/block-storage-v3.yaml",
-        module: "block_storage",
-        service_type: "block-storage",
-        microversion_service: Some("volume"),
-        timeout_seconds: 120,
-    },
-    ServiceSpec {
-        spec_path: "spec/database-v1.yaml",
-        module: "database",
-        service_type: "database",
-        microversion_service: None,
-        timeout_seconds: 60,
-    },
-    ServiceSpec {
-        spec_path: "spec/identity-v3.yaml",
-        module: "identity",
-        service_type: "identity",
-        microversion_service: None,
-        timeout_seconds: 60,
-    },
-];
+/// Every service the workspace generates: each `spec/*.yaml`, by name.
+/// Adding a service is adding its spec.
+pub fn services(root: &std::path::Path) -> Result<Vec<ServiceSpec>> {
+    let dir = root.join("spec");
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+    let mut out: Vec<ServiceSpec> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml") && e.path().is_file())
+        .map(|e| ServiceSpec { spec_path: format!("spec/{}", e.file_name().to_string_lossy()) })
+        .collect();
+    out.sort_by(|a, b| a.spec_path.cmp(&b.spec_path));
+    Ok(out)
+}
 
 /// Generates the files of `service` from its spec text.
 pub fn generate(service: &ServiceSpec, spec_text: &str) -> Result<Vec<GeneratedFile>> {
-    let spec = load(service.spec_path, spec_text)?;
+    Ok(generate_service(service, spec_text)?.files)
+}
+
+/// Generates the whole crate under `generated/` from the specs of
+/// `services` (path and text each): every service's module, the crate
+/// root and the manifest.
+pub fn generate_crate(services: &[(ServiceSpec, String)]) -> Result<Vec<GeneratedFile>> {
+    let mut files = Vec::new();
+    let mut crate_services = Vec::new();
+    for (service, text) in services {
+        let out = generate_service(service, text)?;
+        files.extend(out.files);
+        crate_services.push(out.summary);
+    }
+    if let Some(clash) = crate_services.windows(2).find(|w| w[0].module == w[1].module) {
+        return Err(Error::Generator {
+            file: clash[1].spec_file.clone(),
+            message: format!("module `{}` is also the module of {}", clash[1].module, clash[0].spec_file),
+        });
+    }
+    files.extend(emit::crate_files(&crate_services));
+    Ok(files)
+}
+
+struct ServiceOutput {
+    files: Vec<GeneratedFile>,
+    summary: emit::CrateService,
+}
+
+fn generate_service(service: &ServiceSpec, spec_text: &str) -> Result<ServiceOutput> {
+    let spec = load(&service.spec_path, spec_text)?;
     let model = validate(&spec)?;
-    emit::emit(service, &spec, &model, spec_text)
+    let files = emit::emit(&spec, &model, spec_text)?;
+    let summary = emit::CrateService {
+        module: model.service.module.clone(),
+        title: model.title.clone(),
+        spec_file: spec.file.clone(),
+        hash: emit::hex(&sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), spec_text))),
+    };
+    Ok(ServiceOutput { files, summary })
 }
 
 /// One row of the operation table, as a reviewer reads it.

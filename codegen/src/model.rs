@@ -56,6 +56,40 @@ pub struct Operation {
     pub gated_body: Vec<BodyGate>,
     /// How the generator treats it.
     pub kind: Kind,
+    /// A waiter on the resource this operation shows (`x-openstack-waiter`).
+    pub waiter: Option<WaiterSpec>,
+}
+
+/// A waiter declared on a show operation (`x-openstack-waiter`): where the
+/// status is and what its values mean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiterSpec {
+    /// The resource's name in messages (`backup`, `database backup`).
+    pub resource: String,
+    /// The response property holding the resource (`backup`); it names the
+    /// generated calls (`wait_for_backup`).
+    pub item: String,
+    /// The resource's component schema (`Backup`).
+    pub item_schema: String,
+    /// The status property (`status`).
+    pub status: String,
+    /// The status property's open enum (`BackupStatus`).
+    pub status_schema: String,
+    /// The property with the server's reason for a failure, and whether it
+    /// is optional in the generated type.
+    pub reason: Option<(String, bool)>,
+    /// Statuses that fail a wait for a status.
+    pub failure: Vec<String>,
+    /// Statuses that fail a wait for deletion.
+    pub deletion_failure: Vec<String>,
+    /// Statuses on the way.
+    pub transitional: Vec<String>,
+    /// Statuses that mean gone.
+    pub deleted: Vec<String>,
+    /// Whether a 404 means gone.
+    pub not_found_means_deleted: bool,
+    /// The operation's path parameter that takes the id (`backup_id`).
+    pub id_param: String,
 }
 
 /// A request-body property (or some of its values) that only a range of
@@ -144,9 +178,35 @@ pub struct OpenEnum {
     pub values: Vec<String>,
 }
 
+/// Who the service is (`info.x-openstack-service`): what the catalog calls
+/// it, how its microversions are named, where its module goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceIdentity {
+    /// The Rust module under `generated/src/`, also the key of endpoint
+    /// overrides and microversion pins (`block_storage`).
+    pub module: String,
+    /// The catalog service type (`block-storage`).
+    pub service_type: String,
+    /// Older catalog types, in order of preference (`volumev3`, `volume`).
+    pub aliases: Vec<String>,
+    /// The service's name in `OpenStack-API-Version` (`volume`); `None`
+    /// for a service without microversions.
+    pub microversion_header: Option<String>,
+    /// The default request timeout of the generated `Client::new`, seconds.
+    pub request_timeout: u64,
+    /// The `operationId` of the version document the session negotiates
+    /// from (a service-root operation whose body has `versions[]` with
+    /// `status`, `version` and `min_version`).
+    pub version_discovery: Option<String>,
+}
+
 /// Everything the generator derives from one spec.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The service's identity.
+    pub service: ServiceIdentity,
+    /// The spec's `info.title`.
+    pub title: String,
     /// The spec's `info.version` (the maximum microversion it describes).
     pub max_microversion: Option<Microversion>,
     /// Every callable operation, in spec order (actions after their endpoint).

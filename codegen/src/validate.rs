@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, pointer};
 use crate::load::LoadedSpec;
-use crate::model::{Action, BodyGate, Kind, Microversion, Model, OpenEnum, Operation, Paging, snake_case};
+use crate::model::{
+    Action, BodyGate, Kind, Microversion, Model, OpenEnum, Operation, Paging, ServiceIdentity, WaiterSpec, snake_case,
+};
 
 /// The vendor extension for minimum microversions.
 pub const MIN_MICROVERSION: &str = "x-openstack-min-microversion";
@@ -24,6 +26,10 @@ pub const MAX_MICROVERSION_VALUES: &str = "x-openstack-max-microversion-values";
 /// Properties every supported server sends but the client does not need:
 /// optional in the generated types, required by the conformance check.
 pub const ALWAYS_SENT: &str = "x-openstack-always-sent";
+/// A waiter on the resource a show operation returns.
+pub const WAITER: &str = "x-openstack-waiter";
+/// The service's identity, on `info`.
+pub const SERVICE: &str = "x-openstack-service";
 /// The vendor extension for open enums.
 pub const EXTENSIBLE_ENUM: &str = "x-extensible-enum";
 /// The vendor extension for paged lists.
@@ -133,6 +139,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
         return Err(c.err(None, "/openapi", format!("the generator reads OpenAPI 3.0.x only, found `{version}`")));
     }
 
+    let service = service_identity(&c)?;
     check_refs(&c, raw, "")?;
     check_formats(&c, raw, "", true)?;
 
@@ -197,10 +204,14 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     }
 
     check_response_schemas(&c, &response_roots)?;
+    if let Some(id) = &service.version_discovery {
+        version_document(&c, id, &operations)?;
+    }
 
     let max_microversion = raw.pointer("/info/version").and_then(Value::as_str).and_then(Microversion::parse);
 
-    Ok(Model { max_microversion, operations, open_enums, replacements, fault: FAULT_SCHEMA.to_owned() })
+    let title = raw.pointer("/info/title").and_then(Value::as_str).unwrap_or_default().to_owned();
+    Ok(Model { service, title, max_microversion, operations, open_enums, replacements, fault: FAULT_SCHEMA.to_owned() })
 }
 
 fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &str) -> Result<OpenEnum> {
@@ -443,7 +454,13 @@ fn operation(
             .collect(),
         gated_body,
         kind,
+        waiter: None,
     };
+
+    let mut base = base;
+    if let Some(node) = op.get(WAITER) {
+        base.waiter = Some(waiter(c, node, &format!("{at}/{WAITER}"), id, method, &path_params, &success)?);
+    }
 
     if let Some(paging) = op.get(PAGINATION) {
         let p_at = format!("{at}/{PAGINATION}");
@@ -908,4 +925,237 @@ fn always_sent(c: &Checker<'_>, schema: &Value, at: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `info.x-openstack-service`: `module`, `type`, `aliases`,
+/// `microversion-header`, `request-timeout`.
+fn service_identity(c: &Checker<'_>) -> Result<ServiceIdentity> {
+    let at = format!("/info/{SERVICE}");
+    let node = c.raw.pointer(&at).and_then(Value::as_object).ok_or_else(|| {
+        c.err(
+            None,
+            "/info",
+            format!("`{SERVICE}` is missing: {{module, type, aliases, microversion-header, request-timeout}}"),
+        )
+    })?;
+    for key in node.keys() {
+        if !["module", "type", "aliases", "microversion-header", "request-timeout", "version-discovery"]
+            .contains(&key.as_str())
+        {
+            return Err(c.err(None, &format!("{at}/{key}"), format!("unknown key `{key}` in `{SERVICE}`")));
+        }
+    }
+    let text = |key: &str| -> Result<Option<String>> {
+        match node.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+            Some(other) => {
+                Err(c.err(None, &format!("{at}/{key}"), format!("expected a non-empty string, found {other}")))
+            }
+        }
+    };
+    let module = text("module")?.ok_or_else(|| c.err(None, &at, "`module` (the Rust module name) is missing"))?;
+    if syn::parse_str::<syn::Ident>(&module).is_err() || module != snake_case(&module) {
+        return Err(c.err(None, &format!("{at}/module"), format!("`{module}` is not a snake_case Rust identifier")));
+    }
+    let service_type = text("type")?.ok_or_else(|| c.err(None, &at, "`type` (the catalog service type) is missing"))?;
+    let aliases = match node.get("aliases") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    c.err(None, &format!("{at}/aliases/{i}"), format!("expected a catalog type, found {v}"))
+                })
+            })
+            .collect::<Result<_>>()?,
+        Some(other) => {
+            return Err(c.err(
+                None,
+                &format!("{at}/aliases"),
+                format!("expected a list of catalog types, found {other}"),
+            ));
+        }
+    };
+    let request_timeout = match node.get("request-timeout") {
+        Some(v) => v.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+            c.err(None, &format!("{at}/request-timeout"), format!("expected a positive number of seconds, found {v}"))
+        })?,
+        None => 60,
+    };
+    let microversion_header = text("microversion-header")?;
+    let version_discovery = text("version-discovery")?;
+    if version_discovery.is_some() && microversion_header.is_none() {
+        return Err(c.err(
+            None,
+            &format!("{at}/version-discovery"),
+            "version discovery is for a service with microversions: `microversion-header` is missing",
+        ));
+    }
+    Ok(ServiceIdentity { module, service_type, aliases, microversion_header, request_timeout, version_discovery })
+}
+
+/// The version-discovery operation exists, is served from the service root,
+/// and answers a document with `versions[]` holding `status`, `version` and
+/// `min_version` (what the session negotiates from).
+fn version_document(c: &Checker<'_>, id: &str, operations: &[Operation]) -> Result<()> {
+    let at = format!("/info/{SERVICE}/version-discovery");
+    let op = operations
+        .iter()
+        .find(|o| o.operation_id == id)
+        .ok_or_else(|| c.err(None, &at, format!("no operation has the operationId `{id}`")))?;
+    let Kind::Root { schema, .. } = &op.kind else {
+        return Err(c.err(
+            Some(id),
+            &at,
+            "the version-discovery operation must be served from the service root (its own `servers`)",
+        ));
+    };
+    let list_at = pointer(["components", "schemas", schema]);
+    let item = c
+        .raw
+        .pointer(&format!("{list_at}/properties/versions/items"))
+        .ok_or_else(|| c.err(Some(id), &list_at, "a version document needs `versions`, an array"))?;
+    let (item, item_at) = c.resolve(item, &format!("{list_at}/properties/versions/items"), Some(id))?;
+    for field in ["status", "version", "min_version"] {
+        let required = item.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == field));
+        if item.pointer(&format!("/properties/{field}")).is_none() || !required {
+            return Err(c.err(Some(id), &item_at, format!("a version needs the required property `{field}`")));
+        }
+    }
+    Ok(())
+}
+
+/// `x-openstack-waiter` on a show operation: a GET of one resource by its
+/// id, whose body holds the resource under `item`, with an open-enum
+/// `status`; every status the lists name must be one of the enum's.
+fn waiter(
+    c: &Checker<'_>,
+    node: &Value,
+    at: &str,
+    op: Option<&str>,
+    method: &str,
+    path_params: &[String],
+    success: &[(u16, Option<String>)],
+) -> Result<WaiterSpec> {
+    let map = node.as_object().ok_or_else(|| c.err(op, at, "expected an object"))?;
+    const KEYS: [&str; 9] = [
+        "resource",
+        "item",
+        "status",
+        "reason",
+        "failure",
+        "deletion-failure",
+        "transitional",
+        "deleted",
+        "not-found-means-deleted",
+    ];
+    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(c.err(op, &format!("{at}/{key}"), format!("unknown key `{key}` (known: {})", KEYS.join(", "))));
+    }
+    let text = |key: &str| -> Result<String> {
+        map.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| c.err(op, at, format!("`{key}` (a string) is missing")))
+    };
+    let (resource, item, status) = (text("resource")?, text("item")?, text("status")?);
+    let id_param = match (method, path_params) {
+        ("get", [.., last]) => last.clone(),
+        _ => return Err(c.err(op, at, "a waiter sits on a GET of one resource, by the id in its path")),
+    };
+    let response = match success {
+        [(200, Some(schema))] => schema.clone(),
+        _ => return Err(c.err(op, at, "a waiter needs the operation's one 200 response with a JSON body")),
+    };
+    let response_at = pointer(["components", "schemas", &response]);
+    let response_def = c.raw.pointer(&response_at).expect("resolved while validating responses");
+    let required = |schema: &Value, key: &str| {
+        schema.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == key))
+    };
+    let item_node = response_def
+        .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(&item)))
+        .filter(|_| required(response_def, &item))
+        .ok_or_else(|| {
+            c.err(op, &response_at, format!("`{response}` has no required property `{item}` (the waiter's `item`)"))
+        })?;
+    let item_schema =
+        c.schema_ref_name(item_node, &format!("{response_at}/properties/{item}"), op, "a waiter's item")?;
+    let item_at = pointer(["components", "schemas", &item_schema]);
+    let item_def = c.raw.pointer(&item_at).expect("resolved above");
+    let status_node = item_def
+        .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(&status)))
+        .filter(|_| required(item_def, &status))
+        .ok_or_else(|| {
+            c.err(op, &item_at, format!("`{item_schema}` has no required property `{status}` (the waiter's `status`)"))
+        })?;
+    let status_schema =
+        c.schema_ref_name(status_node, &format!("{item_at}/properties/{status}"), op, "a waiter's status")?;
+    let known: Vec<String> = c
+        .raw
+        .pointer(&format!("/components/schemas/{status_schema}/{EXTENSIBLE_ENUM}"))
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .ok_or_else(|| {
+            c.err(
+                op,
+                &format!("{item_at}/properties/{status}"),
+                format!("a waiter's status must be an open enum (`{EXTENSIBLE_ENUM}`)"),
+            )
+        })?;
+    let reason = match map.get("reason") {
+        None => None,
+        Some(Value::String(r)) => {
+            let prop = item_def
+                .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(r)))
+                .filter(|p| p.get("type").and_then(Value::as_str) == Some("string"))
+                .ok_or_else(|| {
+                    c.err(op, &format!("{at}/reason"), format!("`{item_schema}` has no string property `{r}`"))
+                })?;
+            let optional = !required(item_def, r) || prop.get("nullable") == Some(&Value::Bool(true));
+            Some((r.clone(), optional))
+        }
+        Some(other) => {
+            return Err(c.err(op, &format!("{at}/reason"), format!("expected a property name, found {other}")));
+        }
+    };
+    let list = |key: &str| -> Result<Vec<String>> {
+        let Some(values) = map.get(key) else { return Ok(Vec::new()) };
+        let values =
+            values.as_array().ok_or_else(|| c.err(op, &format!("{at}/{key}"), "expected a list of statuses"))?;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.as_str() {
+                Some(s) if known.iter().any(|k| k == s) => Ok(s.to_owned()),
+                _ => Err(c.err(
+                    op,
+                    &format!("{at}/{key}/{i}"),
+                    format!("{v} is not a status of `{status_schema}` ({})", known.join(", ")),
+                )),
+            })
+            .collect()
+    };
+    let not_found_means_deleted = match map.get("not-found-means-deleted") {
+        Some(Value::Bool(b)) => *b,
+        _ => return Err(c.err(op, at, "`not-found-means-deleted` (true or false) is missing")),
+    };
+    let (failure, deletion_failure) = (list("failure")?, list("deletion-failure")?);
+    let (transitional, deleted) = (list("transitional")?, list("deleted")?);
+    Ok(WaiterSpec {
+        resource,
+        item,
+        item_schema,
+        status,
+        status_schema,
+        reason,
+        failure,
+        deletion_failure,
+        transitional,
+        deleted,
+        not_found_means_deleted,
+        id_param,
+    })
 }

@@ -7,7 +7,8 @@
 //!   (`operation`), timeouts, retries ([`retry`]), token renewal, tracing;
 //! - the one error type, [`Error`], with [`ErrorKind`] and its parts
 //!   (`error`), and [`ResponseValue`] (`response`);
-//! - paging over `marker` + `*_links` (`paging`), the injectable [`clock`];
+//! - paging over `marker` + `*_links` (`paging`), the engine of the
+//!   generated waiters ([`wait`]), the injectable [`clock`];
 //! - the types the specs' formats map to: [`Timestamp`], [`Secret`],
 //!   [`IntBool`], open enums' [`UnknownValue`], the error body [`Fault`];
 //! - the HTTP client and its lazy TLS (`tls`).
@@ -36,12 +37,14 @@ mod secret;
 mod timestamp;
 mod tls;
 mod unknown;
+pub mod wait;
 
 pub use config::{ClientConfig, TokenFuture, TokenSource};
 pub use error::{BodyError, Error, ErrorKind, Gated, InvalidPayload, MicroversionError, Requirement, TransportError};
 pub use fault::Fault;
 pub use flag::IntBool;
 pub use microversion::{Microversion, ParseMicroversionError};
+pub use operation::{BodyGate, OperationMeta, ServiceClient, ServiceInfo};
 pub use response::ResponseValue;
 pub use secret::Secret;
 pub use timestamp::{ParseTimestampError, Timestamp};
@@ -55,7 +58,7 @@ pub use unknown::UnknownValue;
 /// Not part of the API; it changes with the generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::operation::{BodyGate, OperationMeta, ServiceInfo, effective_microversion};
+    pub use crate::operation::effective_microversion;
     pub use crate::paging::{Page, collect, items};
     pub use crate::request::{
         ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,

@@ -119,8 +119,14 @@ fn values_at<'v>(
 /// A service's identity and operation table (generated from the spec).
 #[derive(Debug)]
 pub struct ServiceInfo {
+    /// The service's name in the crate and in configuration: its module,
+    /// the key of endpoint overrides and microversion pins (`block_storage`).
+    pub name: &'static str,
     /// The catalog service type (`block-storage`).
     pub service_type: &'static str,
+    /// The catalog types to look for, in order of preference: the service
+    /// type, then older aliases (`block-storage`, `volumev3`, `volume`).
+    pub catalog_types: &'static [&'static str],
     /// The name in `OpenStack-API-Version` (`volume`), if the service has
     /// microversions.
     pub microversion_service: Option<&'static str>,
@@ -153,6 +159,28 @@ impl ServiceInfo {
         op.action.is_none()
             && self.operations.iter().any(|a| a.action.is_some() && a.path == op.path && a.method == op.method)
     }
+}
+
+/// Implemented by every generated client: what a session needs to make
+/// one (the service's table, a constructor from parts) and the server's
+/// microversion range from its version document.
+pub trait ServiceClient: Sized + Send + Sync {
+    /// The service's identity and operation table.
+    fn service() -> &'static ServiceInfo;
+
+    /// A client of `endpoint` (the catalog URL) over `http`, with `config`.
+    fn with_parts(endpoint: &str, http: reqwest::Client, config: ClientConfig) -> Self;
+
+    /// The server's microversion range (`min`, `max`, as the version
+    /// document writes them) from the operation the spec names for version
+    /// discovery; `None` for a service without microversions.
+    ///
+    /// # Errors
+    /// The discovery call's error, or [`Error::Configuration`](crate::Error::Configuration)
+    /// when the document lists no version.
+    fn server_microversions(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Option<(String, String)>, crate::Error>> + Send;
 }
 
 /// The microversion a client of `service` sends: the configured one, else
@@ -260,7 +288,9 @@ mod tests {
         },
     ];
     static SERVICE: ServiceInfo = ServiceInfo {
+        name: "things",
         service_type: "things",
+        catalog_types: &["things"],
         microversion_service: Some("volume"),
         max_microversion: Some(Microversion::new(3, 71)),
         operations: TABLE,

@@ -285,18 +285,14 @@ async fn the_waiter_follows_new_building_completed_and_fails_fast() {
     let fast = Waiter::new().delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
-    let done = fast
-        .clone()
-        .on_progress(move |p| log.lock().unwrap().push(p.status.unwrap_or("-").to_owned()))
-        .database_backup(&c, "b1")
-        .await
-        .unwrap();
+    let watched = fast.clone().on_progress(move |p| log.lock().unwrap().push(p.status.unwrap_or("-").to_owned()));
+    let done = c.wait_for_backup("b1", types::BackupStatus::Completed).with(&watched).await.unwrap();
     assert_eq!(done.status, types::BackupStatus::Completed);
     assert_eq!(*seen.lock().unwrap(), ["NEW", "BUILDING", "COMPLETED"]);
 
     server.reset().await;
     Mock::given(any()).respond_with(reply(200, &json!({"backup": backup("b1", "FAILED")}))).mount(&server).await;
-    let err = fast.database_backup(&c, "b1").await.unwrap_err();
+    let err = c.wait_for_backup("b1", types::BackupStatus::Completed).with(&fast).await.unwrap_err();
     assert_eq!(err.to_string(), "database backup b1 went to FAILED");
 
     server.reset().await;
@@ -304,7 +300,7 @@ async fn the_waiter_follows_new_building_completed_and_fails_fast() {
         .respond_with(reply(404, &json!({"itemNotFound": {"code": 404, "message": "gone"}})))
         .mount(&server)
         .await;
-    fast.database_backup_deleted(&c, "b1").await.unwrap();
+    c.wait_for_backup_deleted("b1").with(&fast).await.unwrap();
 }
 
 #[tokio::test]

@@ -719,7 +719,7 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
             volumes.push(c.create_volume().body(body).send().await.map_err(e("create"))?.into_inner().volume.id);
         }
         for id in &volumes {
-            wait.volume(&c, id, types::VolumeStatus::Available).await.map_err(e("wait volume"))?;
+            c.wait_for_volume(id, types::VolumeStatus::Available).with(&wait).await.map_err(e("wait volume"))?;
         }
         let names: Vec<String> = c
             .list_volumes_detail()
@@ -775,7 +775,7 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
             .into_inner()
             .snapshot
             .id;
-        wait.snapshot(&c, &snap, types::SnapshotStatus::Available).await.map_err(e("wait snapshot"))?;
+        c.wait_for_snapshot(&snap, types::SnapshotStatus::Available).with(&wait).await.map_err(e("wait snapshot"))?;
         let backup = c
             .create_backup()
             .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(volumes[1].clone())))
@@ -785,7 +785,8 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
             .into_inner()
             .backup
             .id;
-        let done = wait.backup(&c, &backup, types::BackupStatus::Available).await.map_err(e("wait backup"))?;
+        let done =
+            c.wait_for_backup(&backup, types::BackupStatus::Available).with(&wait).await.map_err(e("wait backup"))?;
         ensure!(done.id == backup, "the waiter returns the backup");
 
         // The example program, as a user runs it.
@@ -825,15 +826,15 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
             c.delete_backup().backup_id(&b.id).send().await.map_err(e("delete backup"))?;
         }
         for b in &all {
-            wait.backup_deleted(&c, &b.id).await.map_err(e("wait backup deleted"))?;
+            c.wait_for_backup_deleted(&b.id).with(&wait).await.map_err(e("wait backup deleted"))?;
         }
         c.delete_snapshot().snapshot_id(&snap).send().await.map_err(e("delete snapshot"))?;
-        wait.snapshot_deleted(&c, &snap).await.map_err(e("wait snapshot deleted"))?;
+        c.wait_for_snapshot_deleted(&snap).with(&wait).await.map_err(e("wait snapshot deleted"))?;
         for id in &volumes {
             c.delete_volume().volume_id(id).send().await.map_err(e("delete volume"))?;
         }
         for id in &volumes {
-            wait.volume_deleted(&c, id).await.map_err(e("wait volume deleted"))?;
+            c.wait_for_volume_deleted(id).with(&wait).await.map_err(e("wait volume deleted"))?;
         }
         ctx.verify()
     })

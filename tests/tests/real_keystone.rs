@@ -187,7 +187,7 @@ async fn list_and_back_up(session: &Session) -> Outcome {
         .into_inner()
         .volume
         .id;
-    wait.volume(&c, &v, types::VolumeStatus::Available).await.map_err(|e| e.to_string())?;
+    c.wait_for_volume(&v, types::VolumeStatus::Available).with(&wait).await.map_err(|e| e.to_string())?;
     let b = c
         .create_backup()
         .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(v.clone())))
@@ -197,14 +197,14 @@ async fn list_and_back_up(session: &Session) -> Outcome {
         .into_inner()
         .backup
         .id;
-    let done = wait.backup(&c, &b, types::BackupStatus::Available).await.map_err(|e| e.to_string())?;
+    let done = c.wait_for_backup(&b, types::BackupStatus::Available).with(&wait).await.map_err(|e| e.to_string())?;
     ensure!(done.user_id.is_none(), "a member does not see user_id (admin-only policy)");
     let all: Vec<types::Backup> = c.list_backups_detail().stream().try_collect().await.map_err(|e| e.to_string())?;
     ensure!(all.iter().any(|x| x.id == b), "the new backup is listed");
     c.delete_backup().backup_id(&b).send().await.map_err(|e| e.to_string())?;
-    wait.backup_deleted(&c, &b).await.map_err(|e| e.to_string())?;
+    c.wait_for_backup_deleted(&b).with(&wait).await.map_err(|e| e.to_string())?;
     c.delete_volume().volume_id(&v).send().await.map_err(|e| e.to_string())?;
-    wait.volume_deleted(&c, &v).await.map_err(|e| e.to_string())
+    c.wait_for_volume_deleted(&v).with(&wait).await.map_err(|e| e.to_string())
 }
 
 async fn password_by_name_and_by_id(w: &World) -> Outcome {
@@ -343,7 +343,7 @@ async fn example_with_os_cloud(w: &World) -> Outcome {
         .into_inner()
         .volume
         .id;
-    Waiter::new().volume(&c, &v, types::VolumeStatus::Available).await.map_err(|e| e.to_string())?;
+    c.wait_for_volume(&v, types::VolumeStatus::Available).await.map_err(|e| e.to_string())?;
 
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let example = exe.parent().and_then(|d| d.parent()).map(|d| d.join("examples/backups")).ok_or("target folder")?;

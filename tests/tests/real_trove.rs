@@ -216,13 +216,22 @@ async fn waiter_on_real_statuses(world: &World) -> Outcome {
     let waiter =
         Waiter::new().timeout(Duration::from_secs(10)).delays(Duration::from_millis(50), Duration::from_millis(200));
 
-    let b = waiter.database_backup(&c, &id_of(&done)).await.map_err(|e| format!("waiting for COMPLETED: {e}"))?;
+    let b = c
+        .wait_for_backup(&id_of(&done), openstack_backups::database::types::BackupStatus::Completed)
+        .with(&waiter)
+        .await
+        .map_err(|e| format!("waiting for COMPLETED: {e}"))?;
     ensure!(b.name.as_deref() == Some("done"), "{:?}", b.name);
     let t = Instant::now();
-    let err = waiter.database_backup(&c, &id_of(&failed)).await.err().ok_or("a FAILED backup did not fail the wait")?;
+    let err = c
+        .wait_for_backup(&id_of(&failed), openstack_backups::database::types::BackupStatus::Completed)
+        .with(&waiter)
+        .await
+        .err()
+        .ok_or("a FAILED backup did not fail the wait")?;
     ensure!(t.elapsed() < Duration::from_secs(5), "failing fast took {:?}", t.elapsed());
     ensure!(err.to_string().contains("FAILED"), "the error names the status: {err}");
-    waiter.database_backup_deleted(&c, &uuid()).await.map_err(|e| format!("404 counts as deleted: {e}"))?;
+    c.wait_for_backup_deleted(&uuid()).with(&waiter).await.map_err(|e| format!("404 counts as deleted: {e}"))?;
     Ok(())
 }
 

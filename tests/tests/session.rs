@@ -14,7 +14,7 @@ use openstack_backups::block_storage::types;
 use openstack_backups::cloud::{CloudConfig, Environment, Interface};
 use openstack_backups::retry::RetryPolicy;
 use openstack_backups::wait::Waiter;
-use openstack_backups::{ErrorKind, Microversion, Secret, Session, negotiate, select_endpoint};
+use openstack_backups::{ErrorKind, Microversion, Secret, Session};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -210,46 +210,6 @@ async fn tokens_are_renewed_before_expiry_and_once_on_401() {
         .map(|r| r.headers.get("x-auth-token").unwrap().to_str().unwrap().to_owned())
         .collect();
     assert_eq!(sent, ["tok-1", "tok-2", "tok-3"]);
-}
-
-#[test]
-fn catalog_selection_by_alias_region_and_interface() {
-    let catalog: Vec<openstack_backups::identity::types::CatalogEntry> = serde_json::from_value(json!([
-        {"type": "volume", "endpoints": [{"interface": "public", "region": "R1", "url": "http://legacy"}]},
-        {"type": "volumev3", "endpoints": [
-            {"interface": "public", "region": "R1", "url": "http://r1-public"},
-            {"interface": "internal", "region": "R1", "url": "http://r1-internal"},
-            {"interface": "public", "region_id": "R2", "region": null, "url": "http://r2-public"}
-        ]}
-    ]))
-    .unwrap();
-    let types = openstack_backups::BLOCK_STORAGE_TYPES;
-    assert_eq!(
-        select_endpoint(&catalog, types, Some("R1"), Interface::Public).unwrap(),
-        "http://r1-public",
-        "volumev3 beats volume"
-    );
-    assert_eq!(select_endpoint(&catalog, types, Some("R1"), Interface::Internal).unwrap(), "http://r1-internal");
-    assert_eq!(select_endpoint(&catalog, types, Some("R2"), Interface::Public).unwrap(), "http://r2-public");
-    assert_eq!(select_endpoint(&catalog, &["volume"], None, Interface::Public).unwrap(), "http://legacy");
-    let err = select_endpoint(&catalog, types, Some("R3"), Interface::Admin).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Configuration);
-    assert!(err.to_string().contains("no admin endpoint") && err.to_string().contains("volumev3 internal R1"), "{err}");
-}
-
-#[test]
-fn negotiation_takes_the_highest_common_version_or_the_pin() {
-    let info = &openstack_backups::block_storage::operations::SERVICE;
-    assert_eq!(negotiate(info, "3.0", "3.71", None).unwrap(), Microversion::new(3, 71));
-    assert_eq!(
-        negotiate(info, "3.0", "3.99", None).unwrap(),
-        Microversion::new(3, 71),
-        "never above what the client knows"
-    );
-    assert_eq!(negotiate(info, "3.0", "3.64", None).unwrap(), Microversion::new(3, 64));
-    assert_eq!(negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 43))).unwrap(), Microversion::new(3, 43));
-    let err = negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 70))).unwrap_err();
-    assert!(err.to_string().contains("3.70 is outside the server's range 3.0–3.64"), "{err}");
 }
 
 /// A fake process environment: variables and files.
@@ -504,7 +464,7 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let waiter = Waiter::new().on_progress(move |p| log.lock().unwrap().push(p.status.map(str::to_owned)));
-    let b = waiter.backup(&c, "b1", types::BackupStatus::Available).await.unwrap();
+    let b = c.wait_for_backup("b1", types::BackupStatus::Available).with(&waiter).await.unwrap();
     assert_eq!(b.status, types::BackupStatus::Available);
     assert_eq!(
         *seen.lock().unwrap(),
@@ -517,7 +477,7 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
         .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("error", Some("volume went away"))))
         .mount(&server)
         .await;
-    let err = Waiter::new().backup(&c, "b1", types::BackupStatus::Available).await.unwrap_err();
+    let err = c.wait_for_backup("b1", types::BackupStatus::Available).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WaitFailed);
     assert_eq!(err.to_string(), "backup b1 went to error: volume went away");
 
@@ -526,9 +486,9 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
         .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("creating", None)))
         .mount(&server)
         .await;
-    let err = Waiter::new()
-        .timeout(Duration::from_secs(60))
-        .backup(&c, "b1", types::BackupStatus::Available)
+    let err = c
+        .wait_for_backup("b1", types::BackupStatus::Available)
+        .with(&Waiter::new().timeout(Duration::from_secs(60)))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WaitTimedOut);
@@ -550,7 +510,7 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
         )
         .mount(&server)
         .await;
-    Waiter::new().backup_deleted(&c, "b1").await.unwrap();
+    c.wait_for_backup_deleted("b1").await.unwrap();
 }
 
 /// A Keystone-compatible server that leaves out what the session never

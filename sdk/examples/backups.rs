@@ -2,7 +2,7 @@
 //! backup (page after page) and backs up a volume, waiting until it is done.
 #![allow(clippy::result_large_err)] // the crate's Error is 192 bytes (see its docs)
 use futures_util::TryStreamExt;
-use openstack_backups::{Session, block_storage::types, wait::Waiter};
+use openstack_backups::{Session, block_storage::types};
 
 #[tokio::main]
 async fn main() -> Result<(), openstack_backups::Error> {
@@ -15,7 +15,7 @@ async fn main() -> Result<(), openstack_backups::Error> {
         .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(volume)))
         .send()
         .await?;
-    let done = Waiter::new().backup(&cinder, &new.backup.id, types::BackupStatus::Available).await?;
+    let done = cinder.wait_for_backup(&new.backup.id, types::BackupStatus::Available).await?;
     println!("backup {} is {}", done.id, done.status);
     Ok(())
 }

@@ -23,13 +23,9 @@ use crate::cloud::{CloudConfig, Interface};
 use crate::identity::types::CatalogEntry;
 use crate::retry::RetryPolicy;
 use crate::{ClientConfig, Error, Microversion, Secret, TokenSource};
-use openstack_backups_runtime::__private::{DEFAULT_CONNECT_TIMEOUT, ServiceInfo};
+use openstack_backups_runtime::__private::DEFAULT_CONNECT_TIMEOUT;
 use openstack_backups_runtime::HttpOptions;
-
-/// Catalog service types of block storage, in order of preference.
-pub const BLOCK_STORAGE_TYPES: &[&str] = &["block-storage", "volumev3", "volume"];
-/// Catalog service types of the database service.
-pub const DATABASE_TYPES: &[&str] = &["database"];
+use openstack_backups_runtime::{ServiceClient, ServiceInfo};
 
 /// Builds a [`Session`].
 #[derive(Debug, Default)]
@@ -314,44 +310,54 @@ impl Session {
         fill_project(&url, project.as_deref())
     }
 
+    /// A client of the service `C` (any generated client): its endpoint
+    /// from the override or the catalog (the catalog types its spec
+    /// declares, for the session's region and interface), and, for a
+    /// service with microversions, the highest microversion both the
+    /// client and the server know, or the pinned one when the server has
+    /// it. Shares the session's connection pool, token, retry policy and
+    /// clock.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the catalog has no such endpoint or the
+    /// pin is outside the server's range; the version document's errors.
+    pub async fn client<C: ServiceClient>(&self) -> Result<C, Error> {
+        let info = C::service();
+        let endpoint = self.endpoint(info.name, info.catalog_types).await?;
+        let config = self.inner.base.clone().with_token_source(self.token_source());
+        let pin = self.inner.pins.get(info.name).copied();
+        if info.microversion_service.is_none() {
+            return Ok(C::with_parts(&endpoint, self.inner.http.clone(), config));
+        }
+        let probe = C::with_parts(&endpoint, self.inner.http.clone(), config.clone());
+        let chosen = match probe.server_microversions().await? {
+            Some((min, max)) => Some(negotiate(info, &min, &max, pin)?),
+            None => pin,
+        };
+        let config = match chosen {
+            Some(version) => config.with_microversion(version),
+            None => config,
+        };
+        Ok(C::with_parts(&endpoint, self.inner.http.clone(), config))
+    }
+
     /// A block-storage client: endpoint from the catalog (`block-storage`,
     /// `volumev3` or `volume`), microversion negotiated with the server
-    /// (the highest both know) unless pinned.
+    /// (the highest both know) unless pinned. See [`client`](Self::client).
+    ///
+    /// # Errors
+    /// As [`client`](Self::client).
     pub async fn block_storage(&self) -> Result<crate::block_storage::Client, Error> {
-        let endpoint = self.endpoint("block_storage", BLOCK_STORAGE_TYPES).await?;
-        let probe = crate::block_storage::Client::new_with_client(
-            &endpoint,
-            self.inner.http.clone(),
-            self.inner.base.clone().with_token_source(self.token_source()),
-        );
-        let info = &crate::block_storage::operations::SERVICE;
-        let versions = probe.show_api_v3_version().await?.into_inner();
-        let server = versions
-            .versions
-            .iter()
-            .find(|v| v.status == "CURRENT")
-            .or_else(|| versions.versions.first())
-            .ok_or_else(|| Error::Configuration(format!("{endpoint}: the version document lists no version")))?;
-        let chosen =
-            negotiate(info, &server.min_version, &server.version, self.inner.pins.get("block_storage").copied())?;
-        Ok(crate::block_storage::Client::new_with_client(
-            &endpoint,
-            self.inner.http.clone(),
-            self.inner.base.clone().with_token_source(self.token_source()).with_microversion(chosen),
-        ))
+        self.client().await
     }
-}
 
-impl Session {
     /// A database (Trove) client: endpoint from the catalog (`database`)
     /// or the `database` override. Trove has no microversions.
+    ///
+    /// # Errors
+    /// As [`client`](Self::client).
     pub async fn database(&self) -> Result<crate::database::Client, Error> {
-        let endpoint = self.endpoint("database", DATABASE_TYPES).await?;
-        Ok(crate::database::Client::new_with_client(
-            &endpoint,
-            self.inner.http.clone(),
-            self.inner.base.clone().with_token_source(self.token_source()),
-        ))
+        self.client().await
     }
 }
 
@@ -371,7 +377,7 @@ impl TokenSource for FixedToken {
 
 /// The microversion to use: the pin if the server has it, else the highest
 /// both the client and the server know.
-pub fn negotiate(
+pub(crate) fn negotiate(
     service: &ServiceInfo,
     server_min: &str,
     server_max: &str,
@@ -399,7 +405,7 @@ pub fn negotiate(
 
 /// Picks the endpoint of the first service type found, for `interface` and
 /// (when given) `region`.
-pub fn select_endpoint(
+pub(crate) fn select_endpoint(
     catalog: &[CatalogEntry],
     types: &[&str],
     region: Option<&str>,
@@ -441,5 +447,57 @@ fn fill_project(url: &str, project: Option<&str>) -> Result<String, Error> {
             Ok(url.replace("%(project_id)s", p).replace("$(project_id)s", p).trim_end_matches('/').to_owned())
         }
         (true, None) => Err(Error::Configuration(format!("{url} needs a project, and the token has none"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn catalog_selection_by_alias_region_and_interface() {
+        let catalog: Vec<CatalogEntry> = serde_json::from_value(json!([
+            {"type": "volume", "endpoints": [{"interface": "public", "region": "R1", "url": "http://legacy"}]},
+            {"type": "volumev3", "endpoints": [
+                {"interface": "public", "region": "R1", "url": "http://r1-public"},
+                {"interface": "internal", "region": "R1", "url": "http://r1-internal"},
+                {"interface": "public", "region_id": "R2", "region": null, "url": "http://r2-public"}
+            ]}
+        ]))
+        .unwrap();
+        let types = crate::block_storage::operations::SERVICE.catalog_types;
+        assert_eq!(types, ["block-storage", "volumev3", "volume"], "from the spec's x-openstack-service");
+        assert_eq!(
+            select_endpoint(&catalog, types, Some("R1"), Interface::Public).unwrap(),
+            "http://r1-public",
+            "volumev3 beats volume"
+        );
+        assert_eq!(select_endpoint(&catalog, types, Some("R1"), Interface::Internal).unwrap(), "http://r1-internal");
+        assert_eq!(select_endpoint(&catalog, types, Some("R2"), Interface::Public).unwrap(), "http://r2-public");
+        assert_eq!(select_endpoint(&catalog, &["volume"], None, Interface::Public).unwrap(), "http://legacy");
+        let err = select_endpoint(&catalog, types, Some("R3"), Interface::Admin).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+        assert!(
+            err.to_string().contains("no admin endpoint") && err.to_string().contains("volumev3 internal R1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn negotiation_takes_the_highest_common_version_or_the_pin() {
+        let info = &crate::block_storage::operations::SERVICE;
+        assert_eq!(negotiate(info, "3.0", "3.71", None).unwrap(), Microversion::new(3, 71));
+        assert_eq!(
+            negotiate(info, "3.0", "3.99", None).unwrap(),
+            Microversion::new(3, 71),
+            "never above what the client knows"
+        );
+        assert_eq!(negotiate(info, "3.0", "3.64", None).unwrap(), Microversion::new(3, 64));
+        assert_eq!(negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 43))).unwrap(), Microversion::new(3, 43));
+        let err = negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 70))).unwrap_err();
+        assert!(err.to_string().contains("3.70 is outside the server's range 3.0–3.64"), "{err}");
     }
 }
