@@ -60,11 +60,11 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
 
     let runtime_imports: syn::File = syn::parse_quote! {
         #[allow(unused_imports)]
-        pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
-        #[allow(unused_imports)]
         pub use ::openstack_backups_runtime::{Error, ResponseValue};
         #[allow(unused_imports)]
-        use ::openstack_backups_runtime::__private::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+        use ::openstack_backups_runtime::__private::{
+            encode_path, ByteStream, ClientHooks, ClientInfo, OperationInfo, RequestBuilderExt,
+        };
         /// The generator's own additions: operation table, action calls,
         /// paging, version discovery.
         pub mod operations;
@@ -119,6 +119,10 @@ fn run_progenitor(spec: &LoadedSpec, model: &Model) -> Result<TokenStream> {
         file: spec.file.clone(),
         message: format!("the spec no longer parses after dropping string lengths: {e}"),
     })?;
+    // The client's rustdoc is for users: the first paragraph of the spec's
+    // description, not the notes for spec authors that follow it.
+    openapi.info.description =
+        openapi.info.description.as_deref().and_then(|d| d.split("\n\n").next()).map(|d| d.trim().to_owned());
     // Operations on the service root are emitted by this generator.
     for op in &model.operations {
         if let Kind::Root { .. } = op.kind {

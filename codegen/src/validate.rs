@@ -141,7 +141,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
 
     let service = service_identity(&c)?;
     check_refs(&c, raw, "")?;
-    check_formats(&c, raw, "", true)?;
+    check_formats(&c, raw, "")?;
 
     let schemas = raw.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
     if !schemas.contains_key(FAULT_SCHEMA) {
@@ -182,11 +182,10 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
         if item.get("$ref").is_some() {
             return Err(c.err(None, &item_at, "a path item may not be a `$ref`"));
         }
-        let item_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let at = format!("{item_at}/{method}");
-            let mut ops = operation(&c, path, method, op, item, &item_params, &at, &tags, &mut response_roots)?;
+            let mut ops = operation(&c, path, method, op, item, &tags, &mut response_roots)?;
             for o in &ops {
                 if let Some(prev) = seen_ids.insert(o.method_name.clone(), at.clone()) {
                     return Err(c.err(
@@ -251,96 +250,152 @@ fn open_enum(c: &Checker<'_>, name: &str, schema: &Value, values: &Value, at: &s
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where an operation sits, for its checks and their errors.
+struct Op<'a> {
+    c: &'a Checker<'a>,
+    /// The operation's node.
+    node: &'a Value,
+    /// Its JSON pointer (`/paths/~1backups/get`).
+    at: String,
+    /// Its `operationId`.
+    id: String,
+}
+
+impl Op<'_> {
+    fn err(&self, ptr: &str, msg: impl Into<String>) -> Error {
+        self.c.err(Some(&self.id), ptr, msg)
+    }
+
+    fn id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+}
+
+/// The operation's parameters: path parameters (they must cover the path
+/// template) and query parameters with their own minimum microversion.
+struct Parameters {
+    path: Vec<String>,
+    query: BTreeMap<String, Option<Microversion>>,
+}
+
+/// One operation of the spec: its checks, and the callable operations it
+/// becomes (one, or an action endpoint and one per action).
 fn operation(
     c: &Checker<'_>,
     path: &str,
     method: &str,
-    op: &Value,
+    node: &Value,
     item: &Value,
-    item_params: &[Value],
-    at: &str,
     tags: &BTreeSet<String>,
     response_roots: &mut Vec<(String, String, Option<String>)>,
 ) -> Result<Vec<Operation>> {
-    let operation_id = op
+    let at = &pointer(["paths", path, method]);
+    let id = node
         .get("operationId")
         .and_then(Value::as_str)
         .ok_or_else(|| c.err(None, at, format!("{} {path} has no operationId", method.to_uppercase())))?
         .to_owned();
-    let id = Some(operation_id.as_str());
+    let op = Op { c, node, at: at.to_owned(), id };
     let text = |key: &str| -> Result<String> {
-        op.get(key)
+        node.get(key)
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
             .map(str::to_owned)
-            .ok_or_else(|| c.err(id, at, format!("the operation needs a `{key}`")))
+            .ok_or_else(|| op.err(at, format!("the operation needs a `{key}`")))
     };
     let summary = text("summary")?;
     text("description")?;
-    let tag = op
-        .pointer("/tags/0")
-        .and_then(Value::as_str)
-        .ok_or_else(|| c.err(id, at, "the operation needs a tag"))?
-        .to_owned();
-    if !tags.contains(&tag) {
-        return Err(c.err(id, &format!("{at}/tags/0"), format!("tag `{tag}` is not declared in the top-level `tags`")));
+    let tag = node.pointer("/tags/0").and_then(Value::as_str).ok_or_else(|| op.err(at, "the operation needs a tag"))?;
+    if !tags.contains(tag) {
+        return Err(op.err(&format!("{at}/tags/0"), format!("tag `{tag}` is not declared in the top-level `tags`")));
     }
-    let min_microversion = c.min_microversion(op, at, id)?;
+    let min_microversion = c.min_microversion(node, at, op.id())?;
+    let params = parameters(&op, path, item)?;
+    let body_at = format!("{at}/requestBody/content/application~1json/schema");
+    let gated_body = match node.pointer("/requestBody/content/application~1json/schema") {
+        Some(schema) => body_gates(c, schema, &body_at, op.id(), min_microversion)?,
+        None => Vec::new(),
+    };
+    let success = responses(&op, response_roots)?;
+    let kind = root_kind(&op, item, method, &params, &success)?;
+    let waiter = match node.get(WAITER) {
+        Some(w) => Some(waiter(c, w, &format!("{at}/{WAITER}"), op.id(), method, &params.path, &success)?),
+        None => None,
+    };
+    let base = Operation {
+        operation_id: op.id.clone(),
+        method_name: snake_case(&op.id),
+        method: method.to_uppercase(),
+        path: path.to_owned(),
+        tag: tag.to_owned(),
+        summary,
+        min_microversion,
+        gated_query: params
+            .query
+            .iter()
+            .filter_map(|(name, mv)| mv.filter(|mv| Some(*mv) > min_microversion).map(|mv| (name.clone(), mv)))
+            .collect(),
+        gated_body,
+        kind,
+        waiter,
+    };
+    if let Some(paging) = node.get(PAGINATION) {
+        return Ok(vec![paged(&op, paging, &success, &params, base)?]);
+    }
+    if let Some(list) = node.get(ACTIONS) {
+        return actions(&op, list, &body_at, &params, base);
+    }
+    Ok(vec![base])
+}
 
-    // Parameters: path parameters must cover the template, query parameters
-    // may carry their own minimum microversion.
-    let mut path_params = Vec::new();
-    let mut query = BTreeMap::new();
-    let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+fn parameters(op: &Op<'_>, path: &str, item: &Value) -> Result<Parameters> {
+    let mut out = Parameters { path: Vec::new(), query: BTreeMap::new() };
+    let item_params = item.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let op_params = op.node.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let all = item_params
         .iter()
         .enumerate()
         .map(|(i, p)| (p, pointer(["paths", path, "parameters"]) + &format!("/{i}")))
-        .chain(op_params.iter().enumerate().map(|(i, p)| (p, format!("{at}/parameters/{i}"))));
+        .chain(op_params.iter().enumerate().map(|(i, p)| (p, format!("{}/parameters/{i}", op.at))));
     for (p, p_at) in all {
-        let (p, p_at) = c.resolve(p, &p_at, id)?;
-        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| c.err(id, &p_at, "parameter without a name"))?;
+        let (p, p_at) = op.c.resolve(p, &p_at, op.id())?;
+        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| op.err(&p_at, "parameter without a name"))?;
         match p.get("in").and_then(Value::as_str) {
-            Some("path") => path_params.push(name.to_owned()),
+            Some("path") => out.path.push(name.to_owned()),
             Some("query") => {
-                let mv = c.min_microversion(p, &p_at, id)?;
-                query.insert(name.to_owned(), mv);
+                out.query.insert(name.to_owned(), op.c.min_microversion(p, &p_at, op.id())?);
             }
             Some("header") => {
-                return Err(c.err(
-                    id,
+                return Err(op.err(
                     &p_at,
                     format!("header parameter `{name}`: headers are the session's business (token, microversion), not the operation's"),
                 ));
             }
-            other => {
-                return Err(c.err(id, &p_at, format!("unsupported parameter location {other:?}")));
-            }
+            other => return Err(op.err(&p_at, format!("unsupported parameter location {other:?}"))),
         }
     }
-    for name in template_params(path) {
-        if !path_params.contains(&name) {
-            return Err(c.err(id, at, format!("path parameter `{{{name}}}` is not declared")));
-        }
+    let template = template_params(path);
+    if let Some(name) = template.iter().find(|name| !out.path.contains(name)) {
+        return Err(op.err(&op.at, format!("path parameter `{{{name}}}` is not declared")));
     }
-    let path_params: Vec<String> = template_params(path);
+    out.path = template;
+    Ok(out)
+}
 
-    // Request-body properties the server takes only in some microversions.
-    let body_at = format!("{at}/requestBody/content/application~1json/schema");
-    let gated_body = match op.pointer("/requestBody/content/application~1json/schema") {
-        Some(schema) => body_gates(c, schema, &body_at, id, min_microversion)?,
-        None => Vec::new(),
-    };
-
-    // Responses: one success schema at most, errors through the shared fault.
+/// The success responses (status, body schema): one body type at most,
+/// and errors through the shared fault as `4XX` and `5XX`.
+fn responses(
+    op: &Op<'_>,
+    response_roots: &mut Vec<(String, String, Option<String>)>,
+) -> Result<Vec<(u16, Option<String>)>> {
+    let at = &op.at;
     let responses = op
+        .node
         .get("responses")
         .and_then(Value::as_object)
-        .ok_or_else(|| c.err(id, at, "the operation has no responses"))?;
+        .ok_or_else(|| op.err(at, "the operation has no responses"))?;
     if responses.contains_key("default") {
-        return Err(c.err(
-            id,
+        return Err(op.err(
             &format!("{at}/responses/default"),
             "a `default` response counts as a success type for the client generator: declare errors as `4XX` and `5XX`",
         ));
@@ -348,57 +403,42 @@ fn operation(
     let mut success: Vec<(u16, Option<String>)> = Vec::new();
     for (code, resp) in responses {
         let r_at = format!("{at}/responses/{}", crate::error::escape_pointer_token(code));
-        let (resp, _) = c.resolve(resp, &r_at, id)?;
+        let (resp, _) = op.c.resolve(resp, &r_at, op.id())?;
         let schema = resp.pointer("/content/application~1json/schema");
+        let s_at = format!("{r_at}/content/application~1json/schema");
         if let Some(other) = resp
             .get("content")
             .and_then(Value::as_object)
             .and_then(|content| content.keys().find(|k| k.as_str() != "application/json"))
         {
-            return Err(c.err(id, &r_at, format!("only application/json bodies are supported, found `{other}`")));
+            return Err(op.err(&r_at, format!("only application/json bodies are supported, found `{other}`")));
         }
-        match code.as_str() {
-            "4XX" | "5XX" => {
-                let name = schema
-                    .map(|s| {
-                        c.schema_ref_name(s, &format!("{r_at}/content/application~1json/schema"), id, "an error body")
-                    })
-                    .transpose()?;
-                if name.as_deref() != Some(FAULT_SCHEMA) {
-                    return Err(c.err(
-                        id,
-                        &r_at,
-                        format!("error responses must carry the shared `{FAULT_SCHEMA}` schema"),
-                    ));
-                }
+        if code == "4XX" || code == "5XX" {
+            let name = schema.map(|s| op.c.schema_ref_name(s, &s_at, op.id(), "an error body")).transpose()?;
+            if name.as_deref() != Some(FAULT_SCHEMA) {
+                return Err(op.err(&r_at, format!("error responses must carry the shared `{FAULT_SCHEMA}` schema")));
             }
-            _ => {
-                let status: u16 = code.parse().ok().filter(|s| (200..400).contains(s)).ok_or_else(|| {
-                    c.err(
-                        id,
-                        &r_at,
-                        format!(
-                            "unsupported response code `{code}`: list successes as 2xx (or 300), errors as 4XX/5XX"
-                        ),
-                    )
-                })?;
-                let name = match schema {
-                    Some(s) => {
-                        let s_at = format!("{r_at}/content/application~1json/schema");
-                        let name = c.schema_ref_name(s, &s_at, id, "a response body")?;
-                        response_roots.push((name.clone(), s_at, Some(operation_id.clone())));
-                        Some(name)
-                    }
-                    None => None,
-                };
-                success.push((status, name));
-            }
+            continue;
         }
+        let status: u16 = code.parse().ok().filter(|s| (200..400).contains(s)).ok_or_else(|| {
+            op.err(
+                &r_at,
+                format!("unsupported response code `{code}`: list successes as 2xx (or 300), errors as 4XX/5XX"),
+            )
+        })?;
+        let name = match schema {
+            Some(s) => {
+                let name = op.c.schema_ref_name(s, &s_at, op.id(), "a response body")?;
+                response_roots.push((name.clone(), s_at, Some(op.id.clone())));
+                Some(name)
+            }
+            None => None,
+        };
+        success.push((status, name));
     }
     for code in ["4XX", "5XX"] {
         if !responses.contains_key(code) {
-            return Err(c.err(
-                id,
+            return Err(op.err(
                 &format!("{at}/responses"),
                 format!("the operation must declare `{code}` with the shared `{FAULT_SCHEMA}`"),
             ));
@@ -406,197 +446,178 @@ fn operation(
     }
     let distinct: BTreeSet<&Option<String>> = success.iter().map(|(_, s)| s).collect();
     if success.is_empty() {
-        return Err(c.err(id, &format!("{at}/responses"), "the operation declares no success response"));
+        return Err(op.err(&format!("{at}/responses"), "the operation declares no success response"));
     }
     if distinct.len() > 1 {
-        return Err(c.err(
-            id,
+        return Err(op.err(
             &format!("{at}/responses"),
             "several success responses with different bodies: the generated call can return only one type",
         ));
     }
+    Ok(success)
+}
 
-    let servers = op.get("servers").or_else(|| item.get("servers"));
-    let mut kind = Kind::Plain;
-    if servers.is_some() {
-        let (status, schema) = match success.as_slice() {
-            [(status, Some(schema))] if method == "get" && path_params.is_empty() && query.is_empty() => {
-                (*status, schema.clone())
+/// `Root` for an operation on its own `servers` (the service root; a 300
+/// is a success only there), `Plain` otherwise.
+fn root_kind(
+    op: &Op<'_>,
+    item: &Value,
+    method: &str,
+    params: &Parameters,
+    success: &[(u16, Option<String>)],
+) -> Result<Kind> {
+    if op.node.get("servers").or_else(|| item.get("servers")).is_some() {
+        return match success {
+            [(status, Some(schema))] if method == "get" && params.path.is_empty() && params.query.is_empty() => {
+                Ok(Kind::Root { status: *status, schema: schema.clone() })
             }
-            _ => {
-                return Err(c.err(
-                    id,
-                    at,
-                    "an operation on its own `servers` (the service root) must be a GET without parameters and with one JSON success body",
-                ));
-            }
+            _ => Err(op.err(
+                &op.at,
+                "an operation on its own `servers` (the service root) must be a GET without parameters and with one JSON success body",
+            )),
         };
-        kind = Kind::Root { status, schema };
-    } else if let Some((status, _)) = success.iter().find(|(s, _)| *s >= 300) {
-        return Err(c.err(
-            id,
-            &format!("{at}/responses/{status}"),
+    }
+    match success.iter().find(|(s, _)| *s >= 300) {
+        Some((status, _)) => Err(op.err(
+            &format!("{}/responses/{status}", op.at),
             "a 3xx success is supported only on service-root operations (with their own `servers`)",
-        ));
+        )),
+        None => Ok(Kind::Plain),
     }
+}
 
-    let base = Operation {
-        operation_id: operation_id.clone(),
-        method_name: snake_case(&operation_id),
-        method: method.to_uppercase(),
-        path: path.to_owned(),
-        tag,
-        summary,
-        min_microversion,
-        gated_query: query
-            .iter()
-            .filter_map(|(name, mv)| mv.filter(|mv| Some(*mv) > min_microversion).map(|mv| (name.clone(), mv)))
-            .collect(),
-        gated_body,
-        kind,
-        waiter: None,
+/// `x-openstack-pagination`: the list's item array and next-link array.
+fn paged(
+    op: &Op<'_>,
+    paging: &Value,
+    success: &[(u16, Option<String>)],
+    params: &Parameters,
+    base: Operation,
+) -> Result<Operation> {
+    let p_at = format!("{}/{PAGINATION}", op.at);
+    let schema = match success {
+        [(200, Some(schema))] => schema.clone(),
+        _ => return Err(op.err(&p_at, "a paged list needs exactly one 200 response with a JSON body")),
     };
-
-    let mut base = base;
-    if let Some(node) = op.get(WAITER) {
-        base.waiter = Some(waiter(c, node, &format!("{at}/{WAITER}"), id, method, &path_params, &success)?);
-    }
-
-    if let Some(paging) = op.get(PAGINATION) {
-        let p_at = format!("{at}/{PAGINATION}");
-        let schema = match success.as_slice() {
-            [(200, Some(schema))] => schema.clone(),
-            _ => return Err(c.err(id, &p_at, "a paged list needs exactly one 200 response with a JSON body")),
-        };
-        for needed in ["limit", "marker"] {
-            if !query.contains_key(needed) {
-                return Err(c.err(id, &p_at, format!("a paged list needs the `{needed}` query parameter")));
-            }
+    for needed in ["limit", "marker"] {
+        if !params.query.contains_key(needed) {
+            return Err(op.err(&p_at, format!("a paged list needs the `{needed}` query parameter")));
         }
-        let field = |key: &str| -> Result<String> {
-            paging
-                .get(key)
+    }
+    let field = |key: &str| -> Result<String> {
+        paging
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| op.err(&p_at, format!("`{key}` (a property of the list response) is missing")))
+    };
+    let (items, links) = (field("items")?, field("links")?);
+    let list_at = pointer(["components", "schemas", &schema]);
+    let list = op.c.raw.pointer(&list_at).expect("resolved while checking the responses");
+    let prop = |name: &str| -> Result<&Value> {
+        list.pointer(&format!("/properties/{}", crate::error::escape_pointer_token(name)))
+            .ok_or_else(|| op.err(&p_at, format!("`{schema}` has no property `{name}`")))
+    };
+    let item_schema = prop(&items)?
+        .get("items")
+        .ok_or_else(|| op.err(&format!("{list_at}/properties/{items}"), "the item list must be an array"))?;
+    let item_schema =
+        op.c.schema_ref_name(item_schema, &format!("{list_at}/properties/{items}/items"), op.id(), "a paged item")?;
+    if prop(&links)?.get("type").and_then(Value::as_str) != Some("array") {
+        return Err(
+            op.err(&format!("{list_at}/properties/{links}"), "the next-link property must be an array of links")
+        );
+    }
+    let offset = params.query.contains_key("offset");
+    Ok(Operation { kind: Kind::Paged(Paging { list_schema: schema, items, item_schema, links, offset }), ..base })
+}
+
+/// `x-openstack-actions`: the `…/action` endpoint and one operation per
+/// action, each with its own minimum microversion and body gates.
+fn actions(op: &Op<'_>, list: &Value, body_at: &str, params: &Parameters, base: Operation) -> Result<Vec<Operation>> {
+    let a_at = format!("{}/{ACTIONS}", op.at);
+    let body = op
+        .node
+        .pointer("/requestBody/content/application~1json/schema")
+        .ok_or_else(|| op.err(&op.at, "an action endpoint needs a JSON request body"))?;
+    let body_schema = op.c.schema_ref_name(body, body_at, op.id(), "an action body")?;
+    let by_key = action_members(op, body, body_at)?;
+    let list = list.as_array().ok_or_else(|| op.err(&a_at, "expected a list of {action, operationId, summary}"))?;
+    let mut out = vec![Operation { kind: Kind::ActionEndpoint, ..base.clone() }];
+    let mut listed = BTreeSet::new();
+    for (i, a) in list.iter().enumerate() {
+        let e_at = format!("{a_at}/{i}");
+        let get = |k: &str| {
+            a.get(k)
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| c.err(id, &p_at, format!("`{key}` (a property of the list response) is missing")))
+                .ok_or_else(|| op.err(&e_at, format!("`{k}` is missing")))
         };
-        let (items, links) = (field("items")?, field("links")?);
-        let list_at = pointer(["components", "schemas", &schema]);
-        let list = c.raw.pointer(&list_at).expect("resolved above");
-        let prop = |name: &str| -> Result<&Value> {
-            list.pointer(&format!("/properties/{}", crate::error::escape_pointer_token(name)))
-                .ok_or_else(|| c.err(id, &p_at, format!("`{schema}` has no property `{name}`")))
-        };
-        let items_schema = prop(&items)?;
-        let item_schema = items_schema
-            .get("items")
-            .ok_or_else(|| c.err(id, &format!("{list_at}/properties/{items}"), "the item list must be an array"))?;
-        let item_schema =
-            c.schema_ref_name(item_schema, &format!("{list_at}/properties/{items}/items"), id, "a paged item")?;
-        if prop(&links)?.get("type").and_then(Value::as_str) != Some("array") {
-            return Err(c.err(
-                id,
-                &format!("{list_at}/properties/{links}"),
-                "the next-link property must be an array of links",
-            ));
-        }
-        let mut paged = base;
-        paged.kind = Kind::Paged(Paging {
-            list_schema: schema,
-            items,
-            item_schema,
-            links,
-            offset: query.contains_key("offset"),
+        let (key, action_id, summary) = (get("action")?, get("operationId")?, get("summary")?);
+        let (inner, no_args, _) = by_key.get(&key).ok_or_else(|| {
+            op.err(&format!("{e_at}/action"), format!("`{key}` is not a key of any member of `{body_schema}`"))
+        })?;
+        listed.insert(key.clone());
+        let action_min = op.c.min_microversion(a, &e_at, op.id())?.or(base.min_microversion);
+        let prefix = format!("/{}", crate::error::escape_pointer_token(&key));
+        let gated_body = base
+            .gated_body
+            .iter()
+            .filter(|g| g.pointer == prefix || g.pointer.starts_with(&format!("{prefix}/")))
+            .map(|g| BodyGate { min: g.min.filter(|m| Some(*m) > action_min), ..g.clone() })
+            .filter(|g| g.min.is_some() || g.max.is_some())
+            .collect();
+        out.push(Operation {
+            operation_id: action_id.clone(),
+            method_name: snake_case(&action_id),
+            summary: summary.trim().to_owned(),
+            min_microversion: action_min,
+            gated_query: Vec::new(),
+            gated_body,
+            kind: Kind::Action(Action {
+                key,
+                endpoint_method: snake_case(&op.id),
+                body_schema: body_schema.clone(),
+                arguments: (!no_args).then(|| inner.clone()),
+                argument_schema: inner.clone(),
+                path_params: params.path.clone(),
+            }),
+            ..base.clone()
         });
-        return Ok(vec![paged]);
     }
-
-    if let Some(actions) = op.get(ACTIONS) {
-        let a_at = format!("{at}/{ACTIONS}");
-        let body = op
-            .pointer("/requestBody/content/application~1json/schema")
-            .ok_or_else(|| c.err(id, at, "an action endpoint needs a JSON request body"))?;
-        let body_schema = c.schema_ref_name(body, &body_at, id, "an action body")?;
-        let (body_def, body_def_at) = c.resolve(body, &body_at, id)?;
-        let members = body_def
-            .get("oneOf")
-            .and_then(Value::as_array)
-            .ok_or_else(|| c.err(id, &body_def_at, "an action body must be a `oneOf` of single-key objects"))?;
-        let mut by_key = BTreeMap::new();
-        for (i, m) in members.iter().enumerate() {
-            let m_at = format!("{body_def_at}/oneOf/{i}");
-            let (m, m_at) = c.resolve(m, &m_at, id)?;
-            let props = m.get("properties").and_then(Value::as_object);
-            let required = m.get("required").and_then(Value::as_array);
-            let (Some(props), Some(required)) = (props, required) else {
-                return Err(c.err(id, &m_at, "an action must be an object with one required property"));
-            };
-            if props.len() != 1
-                || required.len() != 1
-                || required[0].as_str() != props.keys().next().map(String::as_str)
-            {
-                return Err(c.err(id, &m_at, "an action must be an object with exactly one property, required"));
-            }
-            let (key, inner) = props.iter().next().expect("one property");
-            let inner_at = format!("{m_at}/properties/{}", crate::error::escape_pointer_token(key));
-            let inner_name = c.schema_ref_name(inner, &inner_at, id, "an action's arguments")?;
-            let (inner_def, _) = c.resolve(inner, &inner_at, id)?;
-            let no_args = inner_def.get("properties").and_then(Value::as_object).is_none_or(Map::is_empty);
-            by_key.insert(key.clone(), (inner_name, no_args, m_at));
-        }
-        let list =
-            actions.as_array().ok_or_else(|| c.err(id, &a_at, "expected a list of {action, operationId, summary}"))?;
-        let mut out = vec![Operation { kind: Kind::ActionEndpoint, ..base.clone() }];
-        let mut listed = BTreeSet::new();
-        for (i, a) in list.iter().enumerate() {
-            let e_at = format!("{a_at}/{i}");
-            let get = |k: &str| {
-                a.get(k)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| c.err(id, &e_at, format!("`{k}` is missing")))
-            };
-            let key = get("action")?;
-            let action_id = get("operationId")?;
-            let summary = get("summary")?;
-            let (inner, no_args, _) = by_key.get(&key).ok_or_else(|| {
-                c.err(id, &format!("{e_at}/action"), format!("`{key}` is not a key of any member of `{body_schema}`"))
-            })?;
-            listed.insert(key.clone());
-            let action_min = c.min_microversion(a, &e_at, id)?.or(min_microversion);
-            let prefix = format!("/{}", crate::error::escape_pointer_token(&key));
-            let gated_body = base
-                .gated_body
-                .iter()
-                .filter(|g| g.pointer == prefix || g.pointer.starts_with(&format!("{prefix}/")))
-                .map(|g| BodyGate { min: g.min.filter(|m| Some(*m) > action_min), ..g.clone() })
-                .filter(|g| g.min.is_some() || g.max.is_some())
-                .collect();
-            out.push(Operation {
-                operation_id: action_id.clone(),
-                method_name: snake_case(&action_id),
-                summary: summary.trim().to_owned(),
-                min_microversion: action_min,
-                gated_query: Vec::new(),
-                gated_body,
-                kind: Kind::Action(Action {
-                    key,
-                    endpoint_method: snake_case(&operation_id),
-                    body_schema: body_schema.clone(),
-                    arguments: (!no_args).then(|| inner.clone()),
-                    argument_schema: inner.clone(),
-                    path_params: path_params.clone(),
-                }),
-                ..base.clone()
-            });
-        }
-        if let Some((key, (_, _, m_at))) = by_key.iter().find(|(k, _)| !listed.contains(*k)) {
-            return Err(c.err(id, m_at, format!("action `{key}` is not listed in `{ACTIONS}`")));
-        }
-        return Ok(out);
+    if let Some((key, (_, _, m_at))) = by_key.iter().find(|(k, _)| !listed.contains(*k)) {
+        return Err(op.err(m_at, format!("action `{key}` is not listed in `{ACTIONS}`")));
     }
+    Ok(out)
+}
 
-    Ok(vec![base])
+/// The members of an action body's `oneOf`, by their one key: the
+/// arguments' schema, whether it takes none, and the member's pointer.
+fn action_members(op: &Op<'_>, body: &Value, body_at: &str) -> Result<BTreeMap<String, (String, bool, String)>> {
+    let (body_def, body_def_at) = op.c.resolve(body, body_at, op.id())?;
+    let members = body_def
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .ok_or_else(|| op.err(&body_def_at, "an action body must be a `oneOf` of single-key objects"))?;
+    let mut by_key = BTreeMap::new();
+    for (i, m) in members.iter().enumerate() {
+        let (m, m_at) = op.c.resolve(m, &format!("{body_def_at}/oneOf/{i}"), op.id())?;
+        let props = m.get("properties").and_then(Value::as_object);
+        let required = m.get("required").and_then(Value::as_array);
+        let (Some(props), Some(required)) = (props, required) else {
+            return Err(op.err(&m_at, "an action must be an object with one required property"));
+        };
+        if props.len() != 1 || required.len() != 1 || required[0].as_str() != props.keys().next().map(String::as_str) {
+            return Err(op.err(&m_at, "an action must be an object with exactly one property, required"));
+        }
+        let (key, inner) = props.iter().next().expect("one property");
+        let inner_at = format!("{m_at}/properties/{}", crate::error::escape_pointer_token(key));
+        let inner_name = op.c.schema_ref_name(inner, &inner_at, op.id(), "an action's arguments")?;
+        let (inner_def, _) = op.c.resolve(inner, &inner_at, op.id())?;
+        let no_args = inner_def.get("properties").and_then(Value::as_object).is_none_or(Map::is_empty);
+        by_key.insert(key.clone(), (inner_name, no_args, m_at));
+    }
+    Ok(by_key)
 }
 
 fn template_params(path: &str) -> Vec<String> {
@@ -609,9 +630,10 @@ fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
         Value::Object(map) => {
             if let Some(r) = map.get("$ref") {
                 let op = crate::load::operation_at(c.raw, at);
-                let r = r.as_str().ok_or_else(|| c.err(op.as_deref(), at, "`$ref` must be a string"))?;
+                if !r.is_string() {
+                    return Err(c.err(op.as_deref(), at, "`$ref` must be a string"));
+                }
                 c.resolve(node, at, op.as_deref())?;
-                let _ = r;
             }
             for (k, v) in map {
                 if k == "examples" || k == "example" {
@@ -632,7 +654,7 @@ fn check_refs(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
 
 /// `format: naive-date-time` only on named component schemas, so that the
 /// generator can map the name to the crate's timestamp type.
-fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<()> {
+fn check_formats(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
     match node {
         Value::Object(map) => {
             if let Some(format) = map.get("format").and_then(Value::as_str).filter(|f| format_type(f).is_some()) {
@@ -651,17 +673,16 @@ fn check_formats(c: &Checker<'_>, node: &Value, at: &str, top: bool) -> Result<(
                 if k == "examples" || k == "example" {
                     continue;
                 }
-                check_formats(c, v, &format!("{at}/{}", crate::error::escape_pointer_token(k)), false)?;
+                check_formats(c, v, &format!("{at}/{}", crate::error::escape_pointer_token(k)))?;
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                check_formats(c, v, &format!("{at}/{i}"), false)?;
+                check_formats(c, v, &format!("{at}/{i}"))?;
             }
         }
         _ => {}
     }
-    let _ = top;
     Ok(())
 }
 

@@ -123,6 +123,25 @@ fn gated_body_properties() {
     insta::assert_snapshot!("gated_body", prettyplease::unparse(&table));
 }
 
+/// `x-openstack-waiter`: a `Waitable` impl with the spec's status lists,
+/// and `wait_for_thing` / `wait_for_thing_deleted` on the client.
+#[test]
+fn waiter_from_the_spec() {
+    let ops = generated("waiter", "operations.rs");
+    let mut waiters: syn::File = syn::parse_quote!();
+    waiters.items = ops
+        .items
+        .iter()
+        .filter(|item| match item {
+            syn::Item::Mod(m) => m.ident == "waiters",
+            syn::Item::Impl(i) => quote::quote!(#i).to_string().contains("wait"),
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    insta::assert_snapshot!("waiter", prettyplease::unparse(&waiters));
+}
+
 #[test]
 fn output_is_byte_deterministic_and_carries_its_header() {
     let service = ServiceSpec { spec_path: "spec/block-storage-v3.yaml".to_owned() };
@@ -199,6 +218,13 @@ fn broken_specs_are_reported_not_panicked_on() {
         ),
         ("always-sent names no property", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [name]\n")),
         ("always-sent repeats required", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [id]\n")),
+        ("waiter status unknown to the enum", read("tests/fixtures/waiter.yaml").replace("failure: [error]", "failure: [broken]")),
+        ("waiter on a list", read("tests/fixtures/waiter.yaml").replace("        item: thing\n", "        item: things\n")),
+        ("waiter without its 404 rule", read("tests/fixtures/waiter.yaml").replace("        not-found-means-deleted: true\n", "")),
+        ("waiter reason that is no property", read("tests/fixtures/waiter.yaml").replace("reason: fail_reason", "reason: why")),
+        ("no service identity", base.replace(", x-openstack-service: {module: fixture, type: fixture, microversion-header: volume}", "")),
+        ("service module not snake_case", base.replace("module: fixture", "module: Fixture")),
+        ("unknown service key", base.replace("type: fixture,", "type: fixture, kind: x,")),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
     ];
     let mut report = String::new();

@@ -25,8 +25,17 @@ pub trait TokenSource: fmt::Debug + Send + Sync {
     fn renewable(&self) -> bool;
 }
 
+/// A token used as it is, never renewed (a token from `openstack token
+/// issue`, or a session's fixed token).
 #[derive(Debug)]
-struct StaticToken(Secret);
+pub struct StaticToken(Secret);
+
+impl StaticToken {
+    /// Wraps `token`.
+    pub fn new(token: impl Into<Secret>) -> Self {
+        Self(token.into())
+    }
+}
 
 impl TokenSource for StaticToken {
     fn token(&self, _renew: bool) -> TokenFuture<'_> {

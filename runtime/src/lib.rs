@@ -39,7 +39,7 @@ mod tls;
 mod unknown;
 pub mod wait;
 
-pub use config::{ClientConfig, TokenFuture, TokenSource};
+pub use config::{ClientConfig, StaticToken, TokenFuture, TokenSource};
 pub use error::{BodyError, Error, ErrorKind, Gated, InvalidPayload, MicroversionError, Requirement, TransportError};
 pub use fault::Fault;
 pub use flag::IntBool;

@@ -25,7 +25,7 @@ use crate::retry::RetryPolicy;
 use crate::{ClientConfig, Error, Microversion, Secret, TokenSource};
 use openstack_backups_runtime::__private::DEFAULT_CONNECT_TIMEOUT;
 use openstack_backups_runtime::HttpOptions;
-use openstack_backups_runtime::{ServiceClient, ServiceInfo};
+use openstack_backups_runtime::{ServiceClient, ServiceInfo, StaticToken};
 
 /// Builds a [`Session`].
 #[derive(Debug, Default)]
@@ -285,7 +285,7 @@ impl Session {
 
     fn token_source(&self) -> Arc<dyn TokenSource> {
         match &self.inner.auth {
-            Auth::Fixed { token, .. } => Arc::new(FixedToken(token.clone())),
+            Auth::Fixed { token, .. } => Arc::new(StaticToken::new(token.clone())),
             Auth::Keystone(k) => k.clone(),
         }
     }
@@ -358,20 +358,6 @@ impl Session {
     /// As [`client`](Self::client).
     pub async fn database(&self) -> Result<crate::database::Client, Error> {
         self.client().await
-    }
-}
-
-#[derive(Debug)]
-struct FixedToken(Secret);
-
-impl TokenSource for FixedToken {
-    fn token(&self, _renew: bool) -> crate::TokenFuture<'_> {
-        let token = self.0.clone();
-        Box::pin(async move { Ok(token) })
-    }
-
-    fn renewable(&self) -> bool {
-        false
     }
 }
 

@@ -5,12 +5,10 @@
 
 //!OpenStack Block Storage API v3 (backups and snapshots) v3.71: the generated client. `types` holds the request and response types, `builder` one request builder per operation, `operations` the per-action calls, paging and the operation table.
 #[allow(unused_imports)]
-pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
-#[allow(unused_imports)]
 pub use ::openstack_backups_runtime::{Error, ResponseValue};
 #[allow(unused_imports)]
 use ::openstack_backups_runtime::__private::{
-    encode_path, ClientHooks, OperationInfo, RequestBuilderExt,
+    encode_path, ByteStream, ClientHooks, ClientInfo, OperationInfo, RequestBuilderExt,
 };
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
@@ -24,54 +22,6 @@ pub mod types;
 The part of the Cinder v3 API that backup and snapshot workflows need:
 version discovery, volume backups and their actions, volume snapshots,
 their actions and metadata, and the volume calls those workflows use.
-
-Written by hand from the API reference and checked against the server
-code and a running Cinder 29 (maximum microversion 3.71). Where the API
-reference and the server disagree, this document follows the server and
-says so in the description of the item concerned.
-
-Conventions of this document:
-
-* Paths are relative to the block-storage endpoint of the service
-  catalog, which is either `https://host:8776/v3/{project_id}` or
-  `https://host:8776/v3`. The server registers every route in both forms
-  and answers the project-less form at every microversion (3.67 only
-  advertises it). Links the server returns contain the project only when
-  the request URL did.
-* `x-openstack-min-microversion` on an operation, parameter or property
-  is the lowest `OpenStack-API-Version: volume 3.N` at which the server
-  honours it. Absent means 3.0. An operation called below its minimum
-  answers 404 `itemNotFound`; a body field sent below its minimum is a
-  400 (the request schemas are closed at every microversion). The
-  generated client refuses, before sending, a request-body property set
-  below its minimum.
-* `x-openstack-max-microversion` on a request-body property is the
-  highest microversion that accepts it; with
-  `x-openstack-max-microversion-values` only those values are refused
-  above it. The generated client refuses them before sending.
-* `x-extensible-enum` lists the values a server-controlled string is
-  known to take. A newer server may send others: clients must keep them.
-* `required` on a response schema lists only what the client's own
-  logic cannot do without; `x-openstack-always-sent` lists the other
-  properties Cinder 29 always sends. The generated types make the latter
-  optional (a compatible server may leave them out); the conformance
-  test requires them of the real server.
-* `format: naive-date-time` is Cinder's timestamp: ISO 8601 without a
-  zone (`2026-11-22T12:05:53.624993`, six fractional digits), in UTC.
-* `x-openstack-waiter` on a show operation declares how to wait for
-  the resource: its status property, the statuses on the way, the ones
-  that fail a wait (for a status, for deletion), the ones that mean
-  deleted, and whether a 404 means deleted. The generated client gets
-  `wait_for_<item>` and `wait_for_<item>_deleted`.
-* `x-openstack-service` on `info` says who the service is: its module,
-  catalog type and aliases, microversion header, the version document
-  the session negotiates from, and the default request timeout.
-* `x-openstack-pagination` names the item array and the next-link array
-  of a paged list; `x-openstack-actions` names each action of an
-  `…/action` endpoint (the body's single top-level key).
-* Every error is `{"<faultName>": {"code": …, "message": …}}` and comes
-  with the `X-Openstack-Request-Id` header.
-
 
 Version: 3.71*/
 pub struct Client {

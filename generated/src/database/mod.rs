@@ -5,12 +5,10 @@
 
 //!OpenStack Database API v1.0 (backups) v1.0: the generated client. `types` holds the request and response types, `builder` one request builder per operation, `operations` the per-action calls, paging and the operation table.
 #[allow(unused_imports)]
-pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
-#[allow(unused_imports)]
 pub use ::openstack_backups_runtime::{Error, ResponseValue};
 #[allow(unused_imports)]
 use ::openstack_backups_runtime::__private::{
-    encode_path, ClientHooks, OperationInfo, RequestBuilderExt,
+    encode_path, ByteStream, ClientHooks, ClientInfo, OperationInfo, RequestBuilderExt,
 };
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
@@ -24,24 +22,6 @@ pub mod types;
 Database (Trove) backups: list, create, show, delete, and the backups of
 one instance; with the Rackspace Cloud Databases dialect of the same API
 where it differs.
-
-Written by hand from the API reference and checked against the Trove
-server code (the code wins where they disagree: responses carry
-`project_id` and never `storage_driver`; `incremental` is an integer;
-lists page by offset). Paths are relative to the `database` endpoint of
-the catalog, `https://host:8779/v1.0/{project_id}`; the project segment
-is mandatory and must be the token's (403 otherwise). Trove has no
-microversions. Errors are `{"<faultName>": {"code", "message"}}`, like
-Cinder's, with Trove's names (`itemNotFound`, `unprocessableEntity`,
-`overLimit` with `retryAfter`, `instanceFault`, …).
-
-Rackspace Cloud Databases (a Trove fork; `https://{region}.databases.api.rackspacecloud.com/v1.0/{accountId}`)
-adds response fields (`is_automated`, `flavor_ram`, `source`, `type`,
-`volume_size`), writes timestamps with a `Z`, limits names to 64
-characters and accepts `copy_to` and `source` on create. Responses of
-both dialects decode into the same types; request fields say which
-dialect accepts them.
-
 
 Version: 1.0*/
 pub struct Client {

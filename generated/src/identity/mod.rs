@@ -5,12 +5,10 @@
 
 //!OpenStack Identity API v3 (token issue) v3.14: the generated client. `types` holds the request and response types, `builder` one request builder per operation, `operations` the per-action calls, paging and the operation table.
 #[allow(unused_imports)]
-pub use ::openstack_backups_runtime::__private::{ByteStream, ClientInfo};
-#[allow(unused_imports)]
 pub use ::openstack_backups_runtime::{Error, ResponseValue};
 #[allow(unused_imports)]
 use ::openstack_backups_runtime::__private::{
-    encode_path, ClientHooks, OperationInfo, RequestBuilderExt,
+    encode_path, ByteStream, ClientHooks, ClientInfo, OperationInfo, RequestBuilderExt,
 };
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
@@ -24,12 +22,6 @@ pub mod types;
 The one Keystone call a client session needs: issuing a token, with the
 service catalog in the response body and the token itself in the
 `X-Subject-Token` response header.
-
-Written by hand from the Keystone API reference and checked against a
-running Keystone 30 (sqlite, fernet tokens). Paths are relative to the
-identity endpoint, `https://host:5000/v3`. Keystone has no
-microversions. Errors are `{"error": {"code", "title", "message"}}`.
-
 
 Version: 3.14*/
 pub struct Client {
