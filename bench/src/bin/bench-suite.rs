@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: runs the programs of `bench/` and writes the figures
-//! into BENCHMARKS.md (between its `bench:begin`/`bench:end` markers).
+//! `cargo xtask bench` (which runs this program): builds and runs the
+//! programs of `bench/` and writes the figures into BENCHMARKS.md (between
+//! its `bench:begin`/`bench:end` markers). `--quick` makes fewer runs.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -127,7 +128,7 @@ fn cargo(root: &Path) -> Command {
     c
 }
 
-pub fn run(root: &Path, quick: bool) -> Result<(), String> {
+fn run(root: &Path, quick: bool) -> Result<(), String> {
     let runs = if quick { 3 } else { 7 };
     eprintln!("bench: building the benchmark programs (release)");
     let status = cargo(root)
@@ -445,4 +446,24 @@ fn write_results(root: &Path, results: &str) -> Result<(), String> {
     };
     let updated = format!("{}{begin}\n{results}{}", &text[..a], &text[b..]);
     std::fs::write(&path, updated).map_err(|e| e.to_string())
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => false,
+        ["--quick"] => true,
+        other => {
+            eprintln!("usage: bench-suite [--quick] (got {other:?})");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ sits in the workspace").to_owned();
+    match run(&root, quick) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
