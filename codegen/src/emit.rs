@@ -235,6 +235,25 @@ fn label_build_errors(items: &mut [syn::Item]) {
         }
     }
 
+    // `Error::ErrorResponse(x)` / `Error::UnexpectedResponse(x)`: the
+    // runtime boxes these payloads, which keeps `Error` small enough for
+    // callers' `Result`s (clippy's `result_large_err`).
+    struct BoxPayloads;
+    impl VisitMut for BoxPayloads {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            if let syn::Expr::Path(p) = &*call.func
+                && p.path.segments.len() == 2
+                && p.path.segments[0].ident == "Error"
+                && matches!(p.path.segments[1].ident.to_string().as_str(), "ErrorResponse" | "UnexpectedResponse")
+                && call.args.len() == 1
+            {
+                let arg = &call.args[0];
+                call.args[0] = syn::parse_quote!(::std::boxed::Box::new(#arg));
+            }
+        }
+    }
+
     struct Functions;
     impl VisitMut for Functions {
         fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
@@ -243,6 +262,7 @@ fn label_build_errors(items: &mut [syn::Item]) {
             if let Some(operation) = find.0 {
                 Label(operation).visit_block_mut(&mut f.block);
             }
+            BoxPayloads.visit_block_mut(&mut f.block);
         }
     }
 

@@ -17,10 +17,6 @@
 //! module; it is not part of the API users program against.
 
 #![deny(missing_docs)]
-// `Error` has the variants the generated calls construct by value
-// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
-// so it cannot box them away; every fallible function here returns it.
-#![allow(clippy::result_large_err)]
 
 pub mod clock;
 mod config;

@@ -313,8 +313,8 @@ where
     let response = result?;
     match response.status().as_u16() {
         status if status == success => ResponseValue::from_response(response).await,
-        400..=599 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
-        _ => Err(Error::UnexpectedResponse(response)),
+        400..=599 => Err(Error::ErrorResponse(Box::new(ResponseValue::from_response(response).await?))),
+        _ => Err(Error::UnexpectedResponse(Box::new(response))),
     }
 }
 

@@ -1,6 +1,5 @@
 //! `OS_CLOUD=mycloud cargo run --example backups -- <volume-id>`: lists every
 //! backup (page after page) and backs up a volume, waiting until it is done.
-#![allow(clippy::result_large_err)] // the crate's Error is 192 bytes (see its docs)
 use futures_util::TryStreamExt;
 use openstack_backups::{Session, block_storage::types};
 

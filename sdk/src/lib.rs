@@ -39,10 +39,6 @@
 //! both are re-exported here at their usual paths.
 
 #![deny(missing_docs)]
-// `Error` has the variants the generated calls construct by value
-// (`ErrorResponse(ResponseValue<E>)`, `UnexpectedResponse(reqwest::Response)`),
-// so it cannot box them away; every fallible function here returns it.
-#![allow(clippy::result_large_err)]
 
 pub mod auth;
 pub mod cloud;

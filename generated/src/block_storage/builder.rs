@@ -262,12 +262,24 @@ impl<'a> ListBackups<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -355,12 +367,24 @@ impl<'a> CreateBackup<'a> {
         match response.status().as_u16() {
             202u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -617,12 +641,24 @@ impl<'a> ListBackupsDetail<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -710,12 +746,24 @@ impl<'a> ImportBackupRecord<'a> {
         match response.status().as_u16() {
             201u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -788,12 +836,24 @@ impl<'a> ShowBackup<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -898,12 +958,24 @@ impl<'a> UpdateBackup<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -973,12 +1045,24 @@ impl<'a> DeleteBackup<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1084,12 +1168,24 @@ impl<'a> RestoreBackup<'a> {
         match response.status().as_u16() {
             202u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1163,12 +1259,24 @@ impl<'a> ExportBackupRecord<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1251,12 +1359,24 @@ impl<'a> BackupAction<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1571,12 +1691,24 @@ impl<'a> ListSnapshots<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1664,12 +1796,24 @@ impl<'a> CreateSnapshot<'a> {
         match response.status().as_u16() {
             202u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -1984,12 +2128,24 @@ impl<'a> ListSnapshotsDetail<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2062,12 +2218,24 @@ impl<'a> ShowSnapshot<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2172,12 +2340,24 @@ impl<'a> UpdateSnapshot<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2247,12 +2427,24 @@ impl<'a> DeleteSnapshot<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2336,12 +2528,24 @@ impl<'a> SnapshotAction<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2415,12 +2619,24 @@ impl<'a> ShowSnapshotMetadata<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2518,12 +2734,24 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2621,12 +2849,24 @@ impl<'a> MergeSnapshotMetadata<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2714,12 +2954,24 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2833,12 +3085,24 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -2923,12 +3187,24 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
         match response.status().as_u16() {
             200u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -3016,12 +3292,24 @@ impl<'a> CreateVolume<'a> {
         match response.status().as_u16() {
             202u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -3316,12 +3604,24 @@ impl<'a> ListVolumesDetail<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -3394,12 +3694,24 @@ impl<'a> ShowVolume<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -3497,12 +3809,24 @@ impl<'a> DeleteVolume<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }

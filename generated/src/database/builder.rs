@@ -168,12 +168,24 @@ impl<'a> ListDatabaseBackups<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -261,12 +273,24 @@ impl<'a> CreateDatabaseBackup<'a> {
         match response.status().as_u16() {
             202u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -339,12 +363,24 @@ impl<'a> ShowDatabaseBackup<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -414,12 +450,24 @@ impl<'a> DeleteDatabaseBackup<'a> {
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
@@ -527,12 +575,24 @@ impl<'a> ListInstanceBackups<'a> {
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }

@@ -99,12 +99,24 @@ impl<'a> IssueToken<'a> {
         match response.status().as_u16() {
             201u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(
+                    Error::ErrorResponse(
+                        ::std::boxed::Box::new(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    ),
+                )
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
     }
 }
