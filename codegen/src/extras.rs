@@ -7,7 +7,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::model::{
-    Action, Kind, Microversion, Model, OpenEnum, Operation, Paging, WaiterSpec, pascal_case, snake_case,
+    Action, FindSpec, Kind, Microversion, Model, OpenEnum, Operation, Paging, WaiterSpec, pascal_case, snake_case,
 };
 
 fn mv(v: Microversion) -> TokenStream {
@@ -176,7 +176,7 @@ pub(crate) fn operations(model: &Model) -> TokenStream {
             _ => None,
         })
         .collect();
-    let waiters = waiters(model);
+    let resources = resources(model);
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => action_call(op, a),
         Kind::Root { status, schema } => root_call(op, *status, schema),
@@ -270,40 +270,125 @@ pub(crate) fn operations(model: &Model) -> TokenStream {
 
         #(#calls)*
 
-        #waiters
+        #resources
     }
 }
 
-/// The waiters of the resources whose show operations carry
-/// `x-openstack-waiter`: a marker type implementing the runtime's
-/// `Waitable`, and `wait_for_<item>` / `wait_for_<item>_deleted` calls.
-fn waiters(model: &Model) -> TokenStream {
-    let with: Vec<(&Operation, &WaiterSpec)> =
-        model.operations.iter().filter_map(|op| op.waiter.as_ref().map(|w| (op, w))).collect();
-    if with.is_empty() {
+/// The resources whose show operations carry `x-openstack-waiter` or
+/// `x-openstack-find`: a marker type each (in `resources`), implementing the
+/// runtime's `Waitable` and `Findable`, and the client's `wait_for_<item>`,
+/// `wait_for_<item>_deleted` and `find_<item>` calls.
+fn resources(model: &Model) -> TokenStream {
+    let mut markers = std::collections::BTreeMap::new();
+    for op in &model.operations {
+        let names =
+            op.waiter.iter().map(|w| (&w.item, &w.resource)).chain(op.finder.iter().map(|f| (&f.item, &f.resource)));
+        for (item, resource) in names {
+            markers.entry(pascal_case(item)).or_insert_with(|| {
+                format!(
+                    "A {resource} as [`Client::{}`](super::super::Client::{}) shows it.",
+                    op.method_name, op.method_name
+                )
+            });
+        }
+    }
+    if markers.is_empty() {
         return TokenStream::new();
     }
-    let markers = with.iter().map(|(op, w)| {
-        let name = format_ident!("{}", pascal_case(&w.item));
-        let doc = format!(
-            "A {} as [`Client::{}`](super::super::Client::{}) shows it, for waits.",
-            w.resource, op.method_name, op.method_name
-        );
+    let markers = markers.iter().map(|(name, doc)| {
+        let name = format_ident!("{}", name);
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone, Copy)]
             pub struct #name;
         }
     });
-    let impls = with.iter().map(|(op, w)| waiter_impl(op, w));
+    let waiters = model.operations.iter().filter_map(|op| op.waiter.as_ref().map(|w| waiter_impl(op, w)));
+    let finders = model.operations.iter().filter_map(|op| op.finder.as_ref().map(|f| finder_impl(op, f)));
     quote! {
-        /// Marker types of this service's waitable resources (see the
-        /// `wait_for_*` calls of the client).
-        pub mod waiters {
+        /// Marker types of this service's resources that can be waited for
+        /// or found by name (see the client's `wait_for_*` and `find_*`).
+        pub mod resources {
             #(#markers)*
         }
 
-        #(#impls)*
+        #(#waiters)*
+
+        #(#finders)*
+    }
+}
+
+fn finder_impl(op: &Operation, f: &FindSpec) -> TokenStream {
+    let marker = format_ident!("{}", pascal_case(&f.item));
+    let item_type = format_ident!("{}", f.item_schema);
+    let show = format_ident!("{}", op.method_name);
+    let id_setter = format_ident!("{}", snake_case(&f.id_param));
+    let item_field = format_ident!("{}", snake_case(&f.item));
+    let list = format_ident!("{}", f.list_method);
+    let resource = &f.resource;
+    let name_of = if f.name_optional { quote!(item.name.as_deref()) } else { quote!(Some(item.name.as_str())) };
+    let named = match &f.name_filter {
+        Some(filter) => {
+            let setter = format_ident!("{}", snake_case(filter));
+            quote!(client.#list().#setter(name).stream())
+        }
+        None => quote!(client.#list().stream()),
+    };
+    let find = format_ident!("find_{}", snake_case(&f.item));
+    let how = match &f.name_filter {
+        Some(filter) => format!("[`{}`](Self::{}) with `{filter}`", f.list_method, f.list_method),
+        None => format!("every page of [`{}`](Self::{}) (it has no name filter)", f.list_method, f.list_method),
+    };
+    let doc = format!(
+        "The {resource} whose id is `name_or_id`, else the one {resource} named so: shows it by id, \
+         then searches {how}.\n\n\
+         # Errors\n\
+         `Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their \
+         ids) when several have the name, and the calls' own errors. Generated from \
+         `x-openstack-find` on `{}`.",
+        op.operation_id
+    );
+    quote! {
+        impl ::openstack_backups_runtime::find::Findable for resources::#marker {
+            type Client = super::Client;
+            type Item = super::types::#item_type;
+            const RESOURCE: &'static str = #resource;
+
+            fn show<'a>(
+                client: &'a super::Client,
+                id: &'a str,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error<::openstack_backups_runtime::Fault>>> + Send + 'a {
+                async move { Ok(client.#show().#id_setter(id).send().await?.into_inner().#item_field) }
+            }
+
+            fn named<'a>(
+                client: &'a super::Client,
+                name: &'a str,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error<::openstack_backups_runtime::Fault>>> + Send + 'a {
+                async move {
+                    ::openstack_backups_runtime::__private::collect_where(#named, |item: &Self::Item| {
+                        let item = item;
+                        #name_of == Some(name)
+                    })
+                    .await
+                }
+            }
+
+            fn id(item: &Self::Item) -> &str {
+                &item.id
+            }
+
+            fn name(item: &Self::Item) -> ::std::option::Option<&str> {
+                #name_of
+            }
+        }
+
+        impl super::Client {
+            #[doc = #doc]
+            pub async fn #find(&self, name_or_id: &str) -> ::std::result::Result<super::types::#item_type, Error<::openstack_backups_runtime::Fault>> {
+                ::openstack_backups_runtime::find::find::<resources::#marker>(self, name_or_id).await
+            }
+        }
     }
 }
 
@@ -359,7 +444,7 @@ fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
         op.operation_id
     );
     quote! {
-        impl ::openstack_backups_runtime::wait::Waitable for waiters::#marker {
+        impl ::openstack_backups_runtime::wait::Waitable for resources::#marker {
             type Client = super::Client;
             type Item = super::types::#item_type;
             type Status = super::types::#status_type;
@@ -392,12 +477,12 @@ fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
                 &'a self,
                 id: &'a str,
                 target: super::types::#status_type,
-            ) -> ::openstack_backups_runtime::wait::Wait<'a, waiters::#marker> {
+            ) -> ::openstack_backups_runtime::wait::Wait<'a, resources::#marker> {
                 ::openstack_backups_runtime::wait::Wait::new(self, id, target)
             }
 
             #[doc = #gone_doc]
-            pub fn #wait_gone<'a>(&'a self, id: &'a str) -> ::openstack_backups_runtime::wait::WaitGone<'a, waiters::#marker> {
+            pub fn #wait_gone<'a>(&'a self, id: &'a str) -> ::openstack_backups_runtime::wait::WaitGone<'a, resources::#marker> {
                 ::openstack_backups_runtime::wait::WaitGone::new(self, id)
             }
         }

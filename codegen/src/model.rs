@@ -49,6 +49,8 @@ pub struct Operation {
     pub summary: String,
     /// The minimum microversion (3.0 or the spec's base when absent).
     pub min_microversion: Option<Microversion>,
+    /// Every query parameter's name.
+    pub query: Vec<String>,
     /// Query parameters that need a microversion above the operation's.
     pub gated_query: Vec<(String, Microversion)>,
     /// Request-body properties the server accepts only in a microversion
@@ -58,6 +60,30 @@ pub struct Operation {
     pub kind: Kind,
     /// A waiter on the resource this operation shows (`x-openstack-waiter`).
     pub waiter: Option<WaiterSpec>,
+    /// How to find the resource this operation shows by name
+    /// (`x-openstack-find`).
+    pub finder: Option<FindSpec>,
+}
+
+/// `x-openstack-find` on a show operation: the list operation to search by
+/// name, and its name filter when the server has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindSpec {
+    /// The response property holding the resource (`backup`); it names the
+    /// generated call (`find_backup`).
+    pub item: String,
+    /// The resource's component schema (`Backup`).
+    pub item_schema: String,
+    /// The resource's name in messages (`backup`).
+    pub resource: String,
+    /// The paged list operation's method name (`list_backups_detail`).
+    pub list_method: String,
+    /// The list's name filter (`name`), `None` to match names here.
+    pub name_filter: Option<String>,
+    /// Whether the item's `name` is optional or nullable.
+    pub name_optional: bool,
+    /// The show operation's path parameter that takes the id.
+    pub id_param: String,
 }
 
 /// A waiter declared on a show operation (`x-openstack-waiter`): where the

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result, pointer};
 use crate::load::LoadedSpec;
 use crate::model::{
-    Action, BodyGate, Kind, Microversion, Model, OpenEnum, Operation, Paging, ServiceIdentity, WaiterSpec, snake_case,
+    Action, BodyGate, FindSpec, Kind, Microversion, Model, OpenEnum, Operation, Paging, ServiceIdentity, WaiterSpec,
+    snake_case,
 };
 
 /// The vendor extension for minimum microversions.
@@ -28,6 +29,8 @@ pub const MAX_MICROVERSION_VALUES: &str = "x-openstack-max-microversion-values";
 pub const ALWAYS_SENT: &str = "x-openstack-always-sent";
 /// A waiter on the resource a show operation returns.
 pub const WAITER: &str = "x-openstack-waiter";
+/// How to find the resource a show operation returns by name.
+pub const FIND: &str = "x-openstack-find";
 /// The service's identity, on `info`.
 pub const SERVICE: &str = "x-openstack-service";
 /// The vendor extension for open enums.
@@ -203,6 +206,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     }
 
     check_response_schemas(&c, &response_roots)?;
+    resolve_finders(&c, &mut operations)?;
     if let Some(id) = &service.version_discovery {
         version_document(&c, id, &operations)?;
     }
@@ -335,9 +339,14 @@ fn operation(
             .iter()
             .filter_map(|(name, mv)| mv.filter(|mv| Some(*mv) > min_microversion).map(|mv| (name.clone(), mv)))
             .collect(),
+        query: params.query.keys().cloned().collect(),
         gated_body,
         kind,
         waiter,
+        finder: match node.get(FIND) {
+            Some(f) => Some(finder(&op, f, method, &params.path, &success)?),
+            None => None,
+        },
     };
     if let Some(paging) = node.get(PAGINATION) {
         return Ok(vec![paged(&op, paging, &success, &params, base)?]);
@@ -572,6 +581,7 @@ fn actions(op: &Op<'_>, list: &Value, body_at: &str, params: &Parameters, base: 
             method_name: snake_case(&action_id),
             summary: summary.trim().to_owned(),
             min_microversion: action_min,
+            query: Vec::new(),
             gated_query: Vec::new(),
             gated_body,
             kind: Kind::Action(Action {
@@ -1179,4 +1189,107 @@ fn waiter(
         not_found_means_deleted,
         id_param,
     })
+}
+
+/// `x-openstack-find` on a show operation, as written: `{resource, item,
+/// list, name-filter}`; the list is resolved once every operation is known.
+fn finder(
+    op: &Op<'_>,
+    node: &Value,
+    method: &str,
+    path_params: &[String],
+    success: &[(u16, Option<String>)],
+) -> Result<FindSpec> {
+    let at = format!("{}/{FIND}", op.at);
+    let map = node.as_object().ok_or_else(|| op.err(&at, "expected an object"))?;
+    const KEYS: [&str; 4] = ["resource", "item", "list", "name-filter"];
+    if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(op.err(&format!("{at}/{key}"), format!("unknown key `{key}` (known: {})", KEYS.join(", "))));
+    }
+    let text = |key: &str| -> Result<String> {
+        map.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| op.err(&at, format!("`{key}` (a string) is missing")))
+    };
+    let (resource, item, list) = (text("resource")?, text("item")?, text("list")?);
+    let name_filter = match map.get("name-filter") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(op.err(&format!("{at}/name-filter"), format!("expected a query parameter, found {other}")));
+        }
+    };
+    let id_param = match (method, path_params) {
+        ("get", [.., last]) => last.clone(),
+        _ => return Err(op.err(&at, "a finder sits on a GET of one resource, by the id in its path")),
+    };
+    let response = match success {
+        [(200, Some(schema))] => schema.clone(),
+        _ => return Err(op.err(&at, "a finder needs the operation's one 200 response with a JSON body")),
+    };
+    let response_at = pointer(["components", "schemas", &response]);
+    let response_def = op.c.raw.pointer(&response_at).expect("resolved while validating responses");
+    let item_node = response_def
+        .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(&item)))
+        .ok_or_else(|| op.err(&response_at, format!("`{response}` has no property `{item}` (the finder's `item`)")))?;
+    let item_schema =
+        op.c.schema_ref_name(item_node, &format!("{response_at}/properties/{item}"), op.id(), "a finder's item")?;
+    let item_at = pointer(["components", "schemas", &item_schema]);
+    let item_def = op.c.raw.pointer(&item_at).expect("resolved above");
+    let required =
+        |key: &str| item_def.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == key));
+    let string_prop = |key: &str| {
+        item_def
+            .pointer(&format!("/properties/{key}"))
+            .filter(|p| p.get("type").and_then(Value::as_str) == Some("string"))
+    };
+    if string_prop("id").is_none() || !required("id") {
+        return Err(op.err(&item_at, format!("a finder needs `{item_schema}` to have a required string `id`")));
+    }
+    let name = string_prop("name")
+        .ok_or_else(|| op.err(&item_at, format!("a finder needs `{item_schema}` to have a string `name`")))?;
+    let name_optional = !required("name") || name.get("nullable") == Some(&Value::Bool(true));
+    Ok(FindSpec { item, item_schema, resource, list_method: list, name_filter, name_optional, id_param })
+}
+
+/// Each finder's list: a paged list of the same resource, with the name
+/// filter among its query parameters.
+fn resolve_finders(c: &Checker<'_>, operations: &mut [Operation]) -> Result<()> {
+    let lists: Vec<(String, String, String, Vec<String>)> = operations
+        .iter()
+        .filter_map(|o| match &o.kind {
+            Kind::Paged(p) => {
+                Some((o.operation_id.clone(), o.method_name.clone(), p.item_schema.clone(), o.query.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for op in operations.iter_mut() {
+        let id = op.operation_id.clone();
+        let at = format!("{}/{FIND}/list", pointer(["paths", &op.path, &op.method.to_lowercase()]));
+        let Some(f) = op.finder.as_mut() else { continue };
+        let (_, method, item_schema, query) =
+            lists.iter().find(|(list_id, ..)| *list_id == f.list_method).ok_or_else(|| {
+                c.err(Some(&id), &at, format!("`{}` is not a paged list operation of this spec", f.list_method))
+            })?;
+        if *item_schema != f.item_schema {
+            return Err(c.err(
+                Some(&id),
+                &at,
+                format!(
+                    "`{}` lists `{item_schema}`, not `{}`: a finder returns what the show operation does",
+                    f.list_method, f.item_schema
+                ),
+            ));
+        }
+        if let Some(filter) = &f.name_filter
+            && !query.contains(filter)
+        {
+            return Err(c.err(Some(&id), &at, format!("`{}` has no query parameter `{filter}`", f.list_method)));
+        }
+        f.list_method = method.clone();
+    }
+    Ok(())
 }

@@ -123,23 +123,28 @@ fn gated_body_properties() {
     insta::assert_snapshot!("gated_body", prettyplease::unparse(&table));
 }
 
-/// `x-openstack-waiter`: a `Waitable` impl with the spec's status lists,
-/// and `wait_for_thing` / `wait_for_thing_deleted` on the client.
+/// `x-openstack-waiter` and `x-openstack-find`: a marker type with
+/// `Waitable` (the spec's status lists) and `Findable` (the list and its
+/// name filter) impls, and `wait_for_thing`, `wait_for_thing_deleted` and
+/// `find_thing` on the client.
 #[test]
-fn waiter_from_the_spec() {
-    let ops = generated("waiter", "operations.rs");
+fn waiter_and_finder_from_the_spec() {
+    let ops = generated("resources", "operations.rs");
     let mut waiters: syn::File = syn::parse_quote!();
     waiters.items = ops
         .items
         .iter()
         .filter(|item| match item {
-            syn::Item::Mod(m) => m.ident == "waiters",
-            syn::Item::Impl(i) => quote::quote!(#i).to_string().contains("wait"),
+            syn::Item::Mod(m) => m.ident == "resources",
+            syn::Item::Impl(i) => {
+                let text = quote::quote!(#i).to_string();
+                text.contains("wait") || text.contains("find")
+            }
             _ => false,
         })
         .cloned()
         .collect();
-    insta::assert_snapshot!("waiter", prettyplease::unparse(&waiters));
+    insta::assert_snapshot!("resources", prettyplease::unparse(&waiters));
 }
 
 #[test]
@@ -218,10 +223,12 @@ fn broken_specs_are_reported_not_panicked_on() {
         ),
         ("always-sent names no property", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [name]\n")),
         ("always-sent repeats required", paged.replace("      required: [id]\n", "      required: [id]\n      x-openstack-always-sent: [id]\n")),
-        ("waiter status unknown to the enum", read("tests/fixtures/waiter.yaml").replace("failure: [error]", "failure: [broken]")),
-        ("waiter on a list", read("tests/fixtures/waiter.yaml").replace("        item: thing\n", "        item: things\n")),
-        ("waiter without its 404 rule", read("tests/fixtures/waiter.yaml").replace("        not-found-means-deleted: true\n", "")),
-        ("waiter reason that is no property", read("tests/fixtures/waiter.yaml").replace("reason: fail_reason", "reason: why")),
+        ("waiter status unknown to the enum", read("tests/fixtures/resources.yaml").replace("failure: [error]", "failure: [broken]")),
+        ("waiter on a list", read("tests/fixtures/resources.yaml").replace("        item: thing\n", "        item: things\n")),
+        ("waiter without its 404 rule", read("tests/fixtures/resources.yaml").replace("        not-found-means-deleted: true\n", "")),
+        ("waiter reason that is no property", read("tests/fixtures/resources.yaml").replace("reason: fail_reason", "reason: why")),
+        ("finder on a list of something else", read("tests/fixtures/resources.yaml").replace("list: listThings", "list: showThing")),
+        ("finder filter the list lacks", read("tests/fixtures/resources.yaml").replace("name-filter: name}", "name-filter: title}")),
         ("no service identity", base.replace(", x-openstack-service: {module: fixture, type: fixture, microversion-header: volume}", "")),
         ("service module not snake_case", base.replace("module: fixture", "module: Fixture")),
         ("unknown service key", base.replace("type: fixture,", "type: fixture, kind: x,")),

@@ -93,6 +93,22 @@ pub enum Error<E = Fault> {
     /// The call, one of its query parameters or a set request-body property
     /// needs another microversion than the client uses; nothing was sent.
     MicroversionUnsupported(Box<MicroversionError>),
+    /// No resource has this id or this name (a `find_<item>` call).
+    NameNotFound {
+        /// `backup`, `snapshot`, `volume`, …
+        resource: &'static str,
+        /// The name or id looked for.
+        name: String,
+    },
+    /// Several resources have this name (a `find_<item>` call): use an id.
+    AmbiguousName {
+        /// `backup`, `snapshot`, `volume`, …
+        resource: &'static str,
+        /// The name looked for.
+        name: String,
+        /// The ids of the resources that have it.
+        ids: Vec<String>,
+    },
 }
 
 /// A request that got no (complete) response.
@@ -251,6 +267,10 @@ pub enum ErrorKind {
     WaitFailed,
     /// A waiter gave up.
     WaitTimedOut,
+    /// No resource has the name or id looked for.
+    NotFound,
+    /// Several resources have the name looked for.
+    AmbiguousName,
 }
 
 impl<E> Error<E> {
@@ -280,6 +300,8 @@ impl<E> Error<E> {
             Error::WaitFailed { .. } => ErrorKind::WaitFailed,
             Error::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
             Error::MicroversionUnsupported(_) => ErrorKind::MicroversionUnsupported,
+            Error::NameNotFound { .. } => ErrorKind::NotFound,
+            Error::AmbiguousName { .. } => ErrorKind::AmbiguousName,
         }
     }
 
@@ -337,6 +359,8 @@ impl<E> Error<E> {
                 Error::WaitTimedOut { resource, id, wanted, last_status, waited }
             }
             Error::MicroversionUnsupported(e) => Error::MicroversionUnsupported(e),
+            Error::NameNotFound { resource, name } => Error::NameNotFound { resource, name },
+            Error::AmbiguousName { resource, name, ids } => Error::AmbiguousName { resource, name, ids },
         }
     }
 
@@ -364,9 +388,10 @@ impl<E> Error<E> {
         }
     }
 
-    /// The server answered 404 (a waiter for deletion treats it as success).
+    /// The server answered 404, or no resource has the name or id a
+    /// `find_<item>` call looked for.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(reqwest::StatusCode::NOT_FOUND)
+        self.status() == Some(reqwest::StatusCode::NOT_FOUND) || matches!(self, Error::NameNotFound { .. })
     }
 }
 
@@ -453,6 +478,10 @@ impl fmt::Display for Error<Fault> {
                 last_status.as_deref().unwrap_or("(none seen)")
             ),
             Error::MicroversionUnsupported(e) => e.fmt(f),
+            Error::NameNotFound { resource, name } => write!(f, "no {resource} has the id or the name {name:?}"),
+            Error::AmbiguousName { resource, name, ids } => {
+                write!(f, "{} {resource}s have the name {name:?}: use one of their ids ({})", ids.len(), ids.join(", "))
+            }
         }
     }
 }

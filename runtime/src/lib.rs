@@ -8,7 +8,8 @@
 //! - the one error type, [`Error`], with [`ErrorKind`] and its parts
 //!   (`error`), and [`ResponseValue`] (`response`);
 //! - paging over `marker` + `*_links` (`paging`), the engine of the
-//!   generated waiters ([`wait`]), the injectable [`clock`];
+//!   generated waiters ([`wait`]) and finders ([`find`]), the injectable
+//!   [`clock`];
 //! - the types the specs' formats map to: [`Timestamp`], [`Secret`],
 //!   [`IntBool`], open enums' [`UnknownValue`], the error body [`Fault`];
 //! - the HTTP client and its lazy TLS (`tls`).
@@ -22,6 +23,7 @@ pub mod clock;
 mod config;
 mod error;
 mod fault;
+pub mod find;
 mod flag;
 mod microversion;
 mod operation;
@@ -60,6 +62,24 @@ pub mod __private {
         ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,
         encode_path, get_service_root, http_client, request_build_error, service_root,
     };
+
+    /// The items of `stream` for which `keep` holds, all pages read, one
+    /// page in memory besides the matches.
+    pub async fn collect_where<T>(
+        stream: impl futures_core::Stream<Item = Result<T, crate::Error>> + Unpin,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, crate::Error> {
+        use futures_util::StreamExt;
+        let mut stream = stream;
+        let mut out = Vec::new();
+        while let Some(item) = stream.next().await {
+            let item = item?;
+            if keep(&item) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
 
     /// The `Unknown` payload of an open enum for `value` (decoding only).
     pub fn unknown_value(value: &str) -> crate::UnknownValue {

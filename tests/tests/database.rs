@@ -344,3 +344,40 @@ async fn one_session_serves_cinder_and_trove() {
         server.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == "/v3/auth/tokens").collect();
     assert_eq!(tokens.len(), 1, "one token for both services");
 }
+
+/// Trove's backup list has no name filter: `find_backup` reads every page
+/// (integer markers) and matches the name here.
+#[tokio::test]
+async fn find_reads_every_page_when_the_list_has_no_name_filter() {
+    let server = MockServer::start().await;
+    let named = |id: &str, name: &str| {
+        let mut b = backup(id, "COMPLETED");
+        b["name"] = json!(name);
+        b
+    };
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"/backups/(nightly|weekly)$"))
+        .respond_with(reply(404, &json!({"itemNotFound": {"code": 404, "message": "not found"}})))
+        .mount(&server)
+        .await;
+    let next = format!("{}/v1.0/{PROJECT}/backups?marker=2", server.uri());
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/{PROJECT}/backups")))
+        .and(wiremock::matchers::query_param_is_missing("marker"))
+        .respond_with(reply(
+            200,
+            &json!({"backups": [named("b1", "daily"), named("b2", "hourly")], "links": [{"rel": "next", "href": next}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/{PROJECT}/backups")))
+        .and(wiremock::matchers::query_param("marker", "2"))
+        .respond_with(reply(200, &json!({"backups": [named("b3", "nightly")]})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    assert_eq!(c.find_backup("nightly").await.unwrap().id, "b3", "found on the second page");
+    let err = c.find_backup("weekly").await.unwrap_err();
+    assert_eq!(err.to_string(), "no database backup has the id or the name \"weekly\"");
+}

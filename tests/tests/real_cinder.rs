@@ -988,7 +988,14 @@ fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Ou
             async move {
                 client
                     .create_snapshot()
-                    .body_map(|b| b.snapshot(types::builder::SnapshotCreate::default().volume_id(volume).force(force)))
+                    .body_map(|b| {
+                        b.snapshot(
+                            types::builder::SnapshotCreate::default()
+                                .volume_id(volume)
+                                .force(force)
+                                .name("twin".to_owned()),
+                        )
+                    })
                     .send()
                     .await
             }
@@ -1006,6 +1013,18 @@ fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Ou
         wait_for("snapshot s1", &[Some("available")], &["error"], LIMIT, || snapshot_status(&ctx.client, &s1)).await?;
         let s2 = snapshot(v(66), true).await.map_err(e("force true at 3.66"))?.into_inner().snapshot.id;
         wait_for("snapshot s2", &[Some("available")], &["error"], LIMIT, || snapshot_status(&ctx.client, &s2)).await?;
+        // Names and ids, found through the list's name filter (every page).
+        ensure!(ctx.client.find_backup("gated-metadata").await.map_err(e("find b1"))?.id == b1, "b1 by name");
+        ensure!(ctx.client.find_backup(&b2).await.map_err(e("find b2"))?.id == b2, "b2 by id");
+        ensure!(ctx.client.find_volume("gates").await.map_err(e("find volume"))?.id == volume, "the volume by name");
+        let err = ctx.client.find_backup("gated").await.err().ok_or("a prefix is not a name")?;
+        ensure!(err.kind() == openstack_backups::ErrorKind::NotFound, "{err}");
+        let err = ctx.client.find_snapshot("twin").await.err().ok_or("two snapshots named twin")?;
+        ensure!(
+            matches!(&err, Error::AmbiguousName { ids, .. } if ids.len() == 2 && ids.contains(&s1) && ids.contains(&s2)),
+            "{err}"
+        );
+        ctx.verify()?;
         // What the client refuses, the server refuses too: sent by hand.
         let raw = reqwest::Client::new()
             .post(format!("{}/v3/{}/snapshots", ctx.proxy.url(), ctx.project))

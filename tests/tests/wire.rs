@@ -782,3 +782,91 @@ async fn clients_tell_their_microversion() {
     let trove = openstack_backups::database::Client::new(&server.uri(), ClientConfig::new());
     assert_eq!(trove.microversion(), None, "Trove has no microversions");
 }
+
+/// `find_backup`: by id first; on a 404 by exact name through the list's
+/// name filter, every page; none and several are errors of their own.
+#[tokio::test]
+async fn find_by_id_then_by_exact_name() {
+    let server = MockServer::start().await;
+    let show = sample("backups/v3.43/backup-show-response.json");
+    let id = show["backup"]["id"].as_str().unwrap().to_owned();
+    let detail = |name: &str, id: &str| {
+        let mut b = show["backup"].clone();
+        b["name"] = json!(name);
+        b["id"] = json!(id);
+        b
+    };
+    Mock::given(method("GET"))
+        .and(path(pp(&format!("/backups/{id}"))))
+        .respond_with(reply(200, Some(&show)))
+        .mount(&server)
+        .await;
+    let not_found = json!({"itemNotFound": {"code": 404, "message": "Backup nightly could not be found."}});
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"/backups/(nightly|weekly|daily)$"))
+        .respond_with(reply(404, Some(&not_found)))
+        .mount(&server)
+        .await;
+    // Two pages of `name=nightly`: the server's filter may also match by
+    // prefix on some deployments, so names are matched exactly here too.
+    let next = format!("{}/v3/{PROJECT}/backups/detail?name=nightly&limit=1&marker=b1", server.uri());
+    Mock::given(method("GET"))
+        .and(path(pp("/backups/detail")))
+        .and(query_param("name", "nightly"))
+        .and(query_param_is_missing("marker"))
+        .respond_with(reply(
+            200,
+            Some(&json!({"backups": [detail("nightly", "b1")], "backups_links": [{"rel": "next", "href": next}]})),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(pp("/backups/detail")))
+        .and(query_param("name", "nightly"))
+        .and(query_param("marker", "b1"))
+        .respond_with(reply(200, Some(&json!({"backups": [detail("nightly-old", "b2")]}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(pp("/backups/detail")))
+        .and(query_param("name", "weekly"))
+        .respond_with(reply(200, Some(&json!({"backups": []}))))
+        .mount(&server)
+        .await;
+    let c = client(&server, Microversion::new(3, 71));
+
+    let by_id = c.find_backup(&id).await.unwrap();
+    assert_eq!(by_id.id, id);
+    let by_name = c.find_backup("nightly").await.unwrap();
+    assert_eq!(by_name.id, "b1", "the exact name, across both pages");
+
+    let err = c.find_backup("weekly").await.unwrap_err();
+    assert_eq!(err.kind(), openstack_backups::ErrorKind::NotFound);
+    assert!(err.is_not_found());
+    assert_eq!(err.to_string(), "no backup has the id or the name \"weekly\"");
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"/backups/(nightly|weekly|daily)$"))
+        .respond_with(reply(404, Some(&not_found)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(pp("/backups/detail")))
+        .respond_with(reply(200, Some(&json!({"backups": [detail("daily", "b1"), detail("daily", "b2")]}))))
+        .mount(&server)
+        .await;
+    let err = c.find_backup("daily").await.unwrap_err();
+    assert_eq!(err.kind(), openstack_backups::ErrorKind::AmbiguousName);
+    assert_eq!(err.to_string(), "2 backups have the name \"daily\": use one of their ids (b1, b2)");
+
+    // Other errors than 404/400 are the answer.
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(reply(403, Some(&json!({"forbidden": {"code": 403, "message": "no"}}))))
+        .mount(&server)
+        .await;
+    let err = c.find_backup("daily").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "no list after a 403");
+}
