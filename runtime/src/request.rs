@@ -173,6 +173,7 @@ async fn execute(
         operation = info.operation_id,
         method = %method,
         path = template,
+        url = %request.url(),
         status = tracing::field::Empty,
         request_id = tracing::field::Empty,
         attempts = tracing::field::Empty,

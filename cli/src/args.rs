@@ -1,0 +1,639 @@
+//! The command line, as clap reads it: python-openstackclient's global
+//! options, commands, flags and names, so that habits and scripts carry over.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage OpenStack volume backups, snapshots, volumes and database backups.
+///
+/// The cloud comes from `clouds.yaml` (`--os-cloud` / `OS_CLOUD`) or the
+/// `OS_*` variables, as for python-openstackclient. Microversions are
+/// negotiated with the cloud unless `--os-volume-api-version` pins one;
+/// names are accepted wherever IDs are.
+///
+/// Exit status: 0 on success, 1 when a command fails, 2 on a usage error,
+/// 130 when interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "osbackup", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes (and the `OS_*` variables they override).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cloud options")]
+pub struct Global {
+    /// The cloud of clouds.yaml to use [env: OS_CLOUD]
+    #[arg(long = "os-cloud", global = true, value_name = "NAME")]
+    pub cloud: Option<String>,
+    /// The region [env: OS_REGION_NAME]
+    #[arg(long = "os-region-name", global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The catalog interface: public, internal or admin [env: OS_INTERFACE]
+    #[arg(long = "os-interface", global = true, value_name = "INTERFACE")]
+    pub interface: Option<String>,
+    /// Pin the block-storage microversion (3.N) instead of negotiating [env: OS_VOLUME_API_VERSION]
+    #[arg(long = "os-volume-api-version", global = true, value_name = "3.N")]
+    pub volume_api_version: Option<String>,
+    /// Keystone's URL [env: OS_AUTH_URL]
+    #[arg(long = "os-auth-url", global = true, value_name = "URL")]
+    pub auth_url: Option<String>,
+    /// The authentication type: password, v3applicationcredential, token, admin_token [env: OS_AUTH_TYPE]
+    #[arg(long = "os-auth-type", global = true, value_name = "TYPE")]
+    pub auth_type: Option<String>,
+    /// The user's name [env: OS_USERNAME]
+    #[arg(long = "os-username", global = true, value_name = "NAME")]
+    pub username: Option<String>,
+    /// The user's id [env: OS_USER_ID]
+    #[arg(long = "os-user-id", global = true, value_name = "ID")]
+    pub user_id: Option<String>,
+    /// The user's password [env: OS_PASSWORD]
+    #[arg(long = "os-password", global = true, value_name = "PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// The project's name [env: OS_PROJECT_NAME]
+    #[arg(long = "os-project-name", global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// The project's id [env: OS_PROJECT_ID]
+    #[arg(long = "os-project-id", global = true, value_name = "ID")]
+    pub project_id: Option<String>,
+    /// The user's domain name [env: OS_USER_DOMAIN_NAME]
+    #[arg(long = "os-user-domain-name", global = true, value_name = "NAME")]
+    pub user_domain_name: Option<String>,
+    /// The project's domain name [env: OS_PROJECT_DOMAIN_NAME]
+    #[arg(long = "os-project-domain-name", global = true, value_name = "NAME")]
+    pub project_domain_name: Option<String>,
+    /// A token (with --os-auth-type token or admin_token) [env: OS_TOKEN]
+    #[arg(long = "os-token", global = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// An application credential's id [env: OS_APPLICATION_CREDENTIAL_ID]
+    #[arg(long = "os-application-credential-id", global = true, value_name = "ID")]
+    pub application_credential_id: Option<String>,
+    /// An application credential's secret [env: OS_APPLICATION_CREDENTIAL_SECRET]
+    #[arg(long = "os-application-credential-secret", global = true, value_name = "SECRET")]
+    pub application_credential_secret: Option<String>,
+    /// Extra trusted CA certificates, PEM [env: OS_CACERT]
+    #[arg(long = "os-cacert", global = true, value_name = "FILE")]
+    pub cacert: Option<String>,
+    /// Do not check servers' certificates [env: OS_INSECURE]
+    #[arg(long, global = true)]
+    pub insecure: bool,
+    /// Print each request (method, URL, status, request id, time) on stderr; secrets stay hidden
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+/// What to manage.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Volume backups
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Volume snapshots
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+    /// Volumes (what backups and snapshots are made of and restored to)
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Database (Trove) resources
+    #[command(subcommand)]
+    Database(DatabaseCommand),
+    /// Print a shell completion script
+    Completion {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Output of a command that shows one resource.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output formatters")]
+pub struct ShowOutput {
+    /// The output format
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ShowFormat::Table)]
+    pub format: ShowFormat,
+    /// Show only this column (repeatable)
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub common: OutputCommon,
+    /// A prefix for the variable names (shell format)
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+}
+
+/// Output of a command that lists resources.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output formatters")]
+pub struct ListOutput {
+    /// The output format
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Show only this column (repeatable)
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub common: OutputCommon,
+    /// When to quote csv fields
+    #[arg(long, value_enum, default_value_t = Quote::Nonnumeric)]
+    pub quote: Quote,
+}
+
+/// Table and json settings shared by every output.
+#[derive(Debug, Args, Clone)]
+pub struct OutputCommon {
+    /// The widest a table may be (0: no limit)
+    #[arg(long, value_name = "N", env = "CLIFF_MAX_TERM_WIDTH", hide_env_values = true, default_value_t = 0)]
+    pub max_width: usize,
+    /// Fit the table to the terminal's width
+    #[arg(long, env = "CLIFF_FIT_WIDTH", hide_env_values = true)]
+    pub fit_width: bool,
+    /// Print json on one line
+    #[arg(long)]
+    pub noindent: bool,
+}
+
+/// Formats of one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Table,
+    Json,
+    Yaml,
+    Value,
+    Shell,
+}
+
+/// Formats of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Yaml,
+    Value,
+    Csv,
+}
+
+/// csv quoting, as cliff's `--quote`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Quote {
+    All,
+    Minimal,
+    None,
+    Nonnumeric,
+}
+
+/// `--wait` and its timeout.
+#[derive(Debug, Args, Clone)]
+pub struct WaitArgs {
+    /// Wait until the operation ends (a live progress line on a terminal)
+    #[arg(long)]
+    pub wait: bool,
+    /// The longest to wait, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800, requires = "wait")]
+    pub wait_timeout: u64,
+}
+
+/// Paging of a list.
+#[derive(Debug, Args, Clone)]
+pub struct Paging {
+    /// The page size the server is asked for
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Start after the resource with this id
+    #[arg(long, value_name = "ID")]
+    pub marker: Option<String>,
+    /// List at most this many, in all
+    #[arg(long, value_name = "N")]
+    pub max_items: Option<usize>,
+}
+
+/// Filters by project.
+#[derive(Debug, Args, Clone)]
+pub struct Projects {
+    /// Every project's (administrators)
+    #[arg(long)]
+    pub all_projects: bool,
+    /// Only this project's, by id (administrators; implies --all-projects)
+    #[arg(long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+}
+
+/// `backup …`
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Back up a volume (or one of its snapshots)
+    Create(BackupCreate),
+    /// List backups
+    List(BackupList),
+    /// Show a backup
+    Show {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Change a backup's name, description, properties or state
+    Set(BackupSet),
+    /// Remove properties of a backup
+    Unset {
+        /// The backup (name or ID)
+        backup: String,
+        /// A property key to remove (repeatable; needs 3.43)
+        #[arg(long = "property", value_name = "KEY", required = true)]
+        properties: Vec<String>,
+    },
+    /// Delete backups
+    Delete {
+        /// The backups (names or IDs)
+        #[arg(required = true)]
+        backups: Vec<String>,
+        /// Delete whatever the state (administrators)
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Restore a backup to a new volume or, with --force, an existing one
+    Restore {
+        /// The backup (name or ID)
+        backup: String,
+        /// The volume to restore into (name or ID), or the name of the new volume
+        volume: Option<String>,
+        /// Restore into an existing volume, overwriting it
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Export and import backup records
+    #[command(subcommand)]
+    Record(RecordCommand),
+}
+
+/// `backup record …`
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Export a backup's record (administrators)
+    Export {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Import a backup record (administrators)
+    Import {
+        /// The backup service of the record
+        backup_service: String,
+        /// The record's backup URL (its metadata)
+        backup_metadata: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupCreate {
+    /// The volume to back up (name or ID)
+    pub volume: String,
+    /// The backup's name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The backup's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Where the backup driver stores it
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Back up this snapshot of the volume (name or ID)
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Back up an in-use volume
+    #[arg(long)]
+    pub force: bool,
+    /// Back up what changed since the latest backup
+    #[arg(long)]
+    pub incremental: bool,
+    /// A property key=value (repeatable; needs 3.43)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// The availability zone of the backup service (needs 3.51)
+    #[arg(long)]
+    pub availability_zone: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only backups with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only backups with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only backups of this volume (name or ID; an unknown one is taken as an ID)
+    #[arg(long)]
+    pub volume: Option<String>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupSet {
+    /// The backup (name or ID)
+    pub backup: String,
+    /// A new name (needs 3.9)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new description (needs 3.9)
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Reset the state: available or error (administrators)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// A property key=value to add or change (repeatable; needs 3.43)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Remove every property first
+    #[arg(long)]
+    pub no_property: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `snapshot …`
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Snapshot a volume
+    Create(SnapshotCreate),
+    /// List snapshots
+    List(SnapshotList),
+    /// Show a snapshot
+    Show {
+        /// The snapshot (name or ID)
+        snapshot: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Change a snapshot's name, description, properties or state
+    Set(SnapshotSet),
+    /// Remove properties of a snapshot
+    Unset {
+        /// The snapshot (name or ID)
+        snapshot: String,
+        /// A property key to remove (repeatable)
+        #[arg(long = "property", value_name = "KEY", required = true)]
+        properties: Vec<String>,
+    },
+    /// Delete snapshots
+    Delete {
+        /// The snapshots (names or IDs)
+        #[arg(required = true)]
+        snapshots: Vec<String>,
+        /// Delete whatever the state (administrators)
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotCreate {
+    /// The snapshot's name
+    pub snapshot_name: String,
+    /// The volume (name or ID; default: the snapshot's name)
+    #[arg(long)]
+    pub volume: Option<String>,
+    /// The snapshot's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Snapshot an in-use volume (sent below 3.66 only: from 3.66 on the cloud allows it)
+    #[arg(long)]
+    pub force: bool,
+    /// A property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only snapshots with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only snapshots with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only snapshots of this volume (name or ID)
+    #[arg(long)]
+    pub volume: Option<String>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotSet {
+    /// The snapshot (name or ID)
+    pub snapshot: String,
+    /// A new name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Reset the state (administrators)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// A property key=value to add or change (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Remove every property first
+    #[arg(long)]
+    pub no_property: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// `volume …`
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume (empty, or from a snapshot, a volume or a backup)
+    Create(VolumeCreate),
+    /// List volumes
+    List(VolumeList),
+    /// Show a volume
+    Show {
+        /// The volume (name or ID)
+        volume: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete volumes
+    Delete {
+        /// The volumes (names or IDs)
+        #[arg(required = true)]
+        volumes: Vec<String>,
+        /// Delete whatever the state (administrators; needs 3.23)
+        #[arg(long)]
+        force: bool,
+        /// Delete the volumes' snapshots too
+        #[arg(long)]
+        purge: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreate {
+    /// The volume's name
+    pub name: String,
+    /// Its size in GiB (default: the source's)
+    #[arg(long, value_name = "GiB")]
+    pub size: Option<i64>,
+    /// Create from this snapshot (name or ID)
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Clone this volume (name or ID)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Restore this backup into the new volume (name or ID; needs 3.47)
+    #[arg(long)]
+    pub backup: Option<String>,
+    /// The volume's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The volume type
+    #[arg(long = "type")]
+    pub volume_type: Option<String>,
+    /// The availability zone
+    #[arg(long)]
+    pub availability_zone: Option<String>,
+    /// A property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only volumes with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only volumes with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+/// `database …`
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
+    /// Database backups
+    #[command(subcommand)]
+    Backup(DatabaseBackupCommand),
+}
+
+/// `database backup …`
+#[derive(Debug, Subcommand)]
+pub enum DatabaseBackupCommand {
+    /// Back up a database instance
+    Create {
+        /// The backup's name
+        name: String,
+        /// The instance to back up (ID)
+        #[arg(short = 'i', long)]
+        instance: String,
+        /// The backup's description
+        #[arg(long)]
+        description: Option<String>,
+        /// The parent backup of an incremental one (name or ID)
+        #[arg(long)]
+        parent: Option<String>,
+        /// Back up what changed since the instance's latest backup
+        #[arg(long)]
+        incremental: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// List database backups
+    List {
+        /// Only this instance's backups (ID)
+        #[arg(short = 'i', long)]
+        instance: Option<String>,
+        /// Only backups of this datastore type (mysql, …)
+        #[arg(long)]
+        datastore: Option<String>,
+        /// Every project's (administrators)
+        #[arg(long)]
+        all_projects: bool,
+        /// Only this project's (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+    /// Show a database backup
+    Show {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete database backups
+    Delete {
+        /// The backups (names or IDs)
+        #[arg(required = true)]
+        backups: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// `KEY=VALUE`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, found {text:?}")),
+    }
+}

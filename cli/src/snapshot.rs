@@ -1,0 +1,202 @@
+//! `osbackup snapshot …`: OSC's `volume snapshot` commands, with `--wait`.
+
+use std::collections::BTreeMap;
+
+use futures_util::{StreamExt, TryStreamExt};
+use openstack_backups::block_storage::{Client, types};
+use openstack_backups::{Microversion, Session};
+use serde_json::json;
+
+use crate::args::{SnapshotCommand, SnapshotCreate, SnapshotList, SnapshotSet};
+use crate::output::{Cell, Rows, fields_of, show};
+use crate::{Failure, delete_each, waiting};
+
+/// `snapshot show` fields, as OSC shows them: `metadata` as `properties`,
+/// without the fields it hides.
+fn snapshot_fields(s: &types::Snapshot) -> Vec<(String, Cell)> {
+    fields_of(
+        s,
+        &[("metadata", "properties")],
+        &[
+            "consumes_quota",
+            "group_snapshot_id",
+            "os-extended-snapshot-attributes:progress",
+            "os-extended-snapshot-attributes:project_id",
+            "updated_at",
+            "user_id",
+        ],
+    )
+}
+
+pub async fn run(session: &Session, command: SnapshotCommand) -> Result<(), Failure> {
+    let cinder = session.block_storage().await?;
+    match command {
+        SnapshotCommand::Create(args) => create(&cinder, args).await,
+        SnapshotCommand::List(args) => list(&cinder, args).await,
+        SnapshotCommand::Show { snapshot, output } => {
+            let s = cinder.find_snapshot(&snapshot).await?;
+            show(snapshot_fields(&s), &output, &[])
+        }
+        SnapshotCommand::Set(args) => set(&cinder, args).await,
+        SnapshotCommand::Unset { snapshot, properties } => {
+            let s = cinder.find_snapshot(&snapshot).await?;
+            for key in &properties {
+                cinder.delete_snapshot_metadata_key().snapshot_id(&s.id).key(key).send().await?;
+            }
+            Ok(())
+        }
+        SnapshotCommand::Delete { snapshots, force, wait } => {
+            delete_each(&snapshots, "snapshots", |name| {
+                let (cinder, wait) = (&cinder, &wait);
+                async move {
+                    let s = cinder.find_snapshot(&name).await?;
+                    if force {
+                        cinder.force_delete_snapshot(&s.id).await?;
+                    } else {
+                        cinder.delete_snapshot().snapshot_id(&s.id).send().await?;
+                    }
+                    if wait.wait {
+                        let (waiter, bar) = waiting::policy(wait);
+                        let what = format!("the deletion of snapshot {}", s.id);
+                        waiting::run(cinder.wait_for_snapshot_deleted(&s.id).with(&waiter), bar, &what).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await
+        }
+    }
+}
+
+async fn create(cinder: &Client, args: SnapshotCreate) -> Result<(), Failure> {
+    let volume = cinder.find_volume(args.volume.as_deref().unwrap_or(&args.snapshot_name)).await?;
+    // From 3.66 on the cloud snapshots in-use volumes without being asked
+    // (and refuses `force: false`); below, `--force` is what allows it.
+    let below_3_66 = cinder.microversion().is_some_and(|v| v < Microversion::new(3, 66));
+    let body = types::SnapshotCreate {
+        volume_id: volume.id.clone(),
+        name: Some(args.snapshot_name.clone()),
+        description: args.description.clone(),
+        force: (args.force && below_3_66).then_some(true),
+        metadata: (!args.properties.is_empty()).then(|| args.properties.iter().cloned().collect()),
+    };
+    let made = cinder
+        .create_snapshot()
+        .body(types::SnapshotCreateRequest { snapshot: body })
+        .send()
+        .await?
+        .into_inner()
+        .snapshot;
+    let done = if args.wait.wait {
+        let (waiter, bar) = waiting::policy(&args.wait);
+        let what = format!("snapshot {}", made.id);
+        waiting::run(cinder.wait_for_snapshot(&made.id, types::SnapshotStatus::Available).with(&waiter), bar, &what)
+            .await?
+    } else {
+        made
+    };
+    show(snapshot_fields(&done), &args.output, &[])
+}
+
+async fn list(cinder: &Client, args: SnapshotList) -> Result<(), Failure> {
+    let mut headers = vec!["ID", "Name", "Description", "Status", "Size"];
+    if args.long {
+        headers.extend(["Created At", "Volume", "Properties"]);
+    }
+    let mut rows = Rows::new(&headers, &args.output)?;
+    let names = if args.long && args.output.format == crate::args::ListFormat::Table {
+        crate::backup::volume_names(cinder).await?
+    } else {
+        BTreeMap::new()
+    };
+    let mut request = cinder.list_snapshots_detail();
+    if let Some(name) = &args.name {
+        request = request.name(name.clone());
+    }
+    if let Some(status) = &args.status {
+        request = request.status(types::SnapshotStatus::from(status.as_str()));
+    }
+    if let Some(volume) = &args.volume {
+        request = request.volume_id(cinder.find_volume(volume).await?.id);
+    }
+    if args.projects.all_projects || args.projects.project.is_some() {
+        request = request.all_tenants(true);
+    }
+    if let Some(project) = &args.projects.project {
+        request = request.project_id(project.clone());
+    }
+    if let Some(limit) = args.paging.limit {
+        request = request.limit(limit);
+    }
+    if let Some(marker) = &args.paging.marker {
+        request = request.marker(marker.clone());
+    }
+    let mut stream = request.stream().take(args.paging.max_items.unwrap_or(usize::MAX));
+    while let Some(s) = stream.try_next().await? {
+        let mut cells = vec![
+            Cell::new(s.id),
+            Cell::new(json!(s.name)),
+            Cell::new(json!(s.description)),
+            Cell::new(s.status.as_str()),
+            Cell::new(json!(s.size)),
+        ];
+        if args.long {
+            let volume = match names.get(&s.volume_id) {
+                Some(name) => Cell::new(s.volume_id.clone()).shown_as(name.clone()),
+                None => Cell::new(s.volume_id.clone()),
+            };
+            cells.extend([Cell::new(s.created_at.to_string()), volume, Cell::new(json!(s.metadata))]);
+        }
+        rows.push(cells)?;
+    }
+    rows.finish()
+}
+
+async fn set(cinder: &Client, args: SnapshotSet) -> Result<(), Failure> {
+    let s = cinder.find_snapshot(&args.snapshot).await?;
+    let mut failed = Vec::new();
+    let mut note = |what: &str, e: openstack_backups::Error| {
+        failed.push(format!("Failed to {what} of snapshot {}: {}", s.id, crate::cloud::explain(&e)));
+    };
+    if args.name.is_some() || args.description.is_some() {
+        let update = types::SnapshotUpdate { name: args.name.clone(), description: args.description.clone() };
+        let body = types::SnapshotUpdateRequest { snapshot: update };
+        if let Err(e) = cinder.update_snapshot().snapshot_id(&s.id).body(body).send().await {
+            note("update the name or description", e);
+        }
+    }
+    if args.no_property {
+        let empty = types::Metadata { metadata: BTreeMap::new() };
+        if let Err(e) = cinder.replace_snapshot_metadata().snapshot_id(&s.id).body(empty).send().await {
+            note("remove the properties", e);
+        }
+    }
+    if !args.properties.is_empty() {
+        let merged = types::Metadata { metadata: args.properties.iter().cloned().collect() };
+        if let Err(e) = cinder.merge_snapshot_metadata().snapshot_id(&s.id).body(merged).send().await {
+            note("set the properties", e);
+        }
+    }
+    if let Some(state) = &args.state {
+        let status: types::SnapshotResetStatusStatus =
+            state.parse().map_err(|_| Failure::Usage(format!("--state {state:?} is not a snapshot status")))?;
+        match cinder.reset_snapshot_status(&s.id, types::SnapshotResetStatus { status }).await {
+            Ok(_) if args.wait.wait => {
+                let (waiter, bar) = waiting::policy(&args.wait);
+                let what = format!("the state of snapshot {}", s.id);
+                let target = types::SnapshotStatus::from(state.as_str());
+                waiting::run(cinder.wait_for_snapshot(&s.id, target).with(&waiter), bar, &what).await?;
+            }
+            Ok(_) => {}
+            Err(e) => note("set the state", e),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        for f in &failed {
+            eprintln!("{f}");
+        }
+        Err(Failure::Partial("One or more of the set operations failed".to_owned()))
+    }
+}

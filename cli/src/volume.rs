@@ -1,0 +1,163 @@
+//! `osbackup volume …`: the volume commands a backup workflow needs.
+
+use futures_util::{StreamExt, TryStreamExt};
+use openstack_backups::Session;
+use openstack_backups::block_storage::{Client, types};
+use serde_json::{Value, json};
+
+use crate::args::{VolumeCommand, VolumeCreate, VolumeList};
+use crate::output::{Cell, Rows, fields_of, show};
+use crate::{Failure, delete_each, waiting};
+
+/// `volume show` fields, as OSC shows them.
+fn volume_fields(v: &types::Volume) -> Vec<(String, Cell)> {
+    fields_of(v, &[("metadata", "properties"), ("volume_type", "type")], &["links"])
+}
+
+/// "Attached to <server> on <device>" for each attachment.
+fn attached(v: &types::Volume) -> String {
+    v.attachments
+        .iter()
+        .map(|a| {
+            format!("Attached to {} on {}", a.server_id.as_deref().unwrap_or("-"), a.device.as_deref().unwrap_or("-"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failure> {
+    let cinder = session.block_storage().await?;
+    match command {
+        VolumeCommand::Create(args) => create(&cinder, args).await,
+        VolumeCommand::List(args) => list(&cinder, args).await,
+        VolumeCommand::Show { volume, output } => {
+            let v = cinder.find_volume(&volume).await?;
+            show(volume_fields(&v), &output, &[])
+        }
+        VolumeCommand::Delete { volumes, force, purge, wait } => {
+            delete_each(&volumes, "volumes", |name| {
+                let (cinder, wait) = (&cinder, &wait);
+                async move {
+                    let v = cinder.find_volume(&name).await?;
+                    let mut request = cinder.delete_volume().volume_id(&v.id);
+                    if force {
+                        request = request.force(true);
+                    }
+                    if purge {
+                        request = request.cascade(true);
+                    }
+                    request.send().await?;
+                    if wait.wait {
+                        let (waiter, bar) = waiting::policy(wait);
+                        let what = format!("the deletion of volume {}", v.id);
+                        waiting::run(cinder.wait_for_volume_deleted(&v.id).with(&waiter), bar, &what).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await
+        }
+    }
+}
+
+async fn create(cinder: &Client, args: VolumeCreate) -> Result<(), Failure> {
+    if args.size.is_none() && args.snapshot.is_none() && args.source.is_none() && args.backup.is_none() {
+        return Err(Failure::Usage("--size is needed unless --snapshot, --source or --backup gives one".to_owned()));
+    }
+    let snapshot_id = match &args.snapshot {
+        Some(s) => Some(cinder.find_snapshot(s).await?.id),
+        None => None,
+    };
+    let source_volid = match &args.source {
+        Some(s) => Some(cinder.find_volume(s).await?.id),
+        None => None,
+    };
+    let backup_id = match &args.backup {
+        Some(b) => Some(cinder.find_backup(b).await?.id),
+        None => None,
+    };
+    let size = match args.size {
+        Some(gib) => {
+            let size = u64::try_from(gib).ok().and_then(std::num::NonZeroU64::new);
+            Some(size.ok_or_else(|| Failure::Usage(format!("--size must be at least 1 GiB, not {gib}")))?)
+        }
+        None => None,
+    };
+    let body = types::VolumeCreate {
+        size,
+        name: Some(args.name.clone()),
+        description: args.description.clone(),
+        availability_zone: args.availability_zone.clone(),
+        volume_type: args.volume_type.clone(),
+        snapshot_id,
+        source_volid,
+        backup_id,
+        metadata: (!args.properties.is_empty()).then(|| args.properties.iter().cloned().collect()),
+        ..Default::default()
+    };
+    let request = types::VolumeCreateRequest { volume: body, os_sch_hnt_scheduler_hints: Default::default() };
+    let made = cinder.create_volume().body(request).send().await?.into_inner().volume;
+    let done = if args.wait.wait {
+        let (waiter, bar) = waiting::policy(&args.wait);
+        let what = format!("volume {}", made.id);
+        waiting::run(cinder.wait_for_volume(&made.id, types::VolumeStatus::Available).with(&waiter), bar, &what).await?
+    } else {
+        made
+    };
+    show(volume_fields(&done), &args.output, &[])
+}
+
+async fn list(cinder: &Client, args: VolumeList) -> Result<(), Failure> {
+    let headers: &[&str] = if args.long {
+        &["ID", "Name", "Status", "Size", "Type", "Bootable", "Attached to", "Properties"]
+    } else {
+        &["ID", "Name", "Status", "Size", "Attached to"]
+    };
+    let mut rows = Rows::new(headers, &args.output)?;
+    let mut request = cinder.list_volumes_detail();
+    if let Some(name) = &args.name {
+        request = request.name(name.clone());
+    }
+    if let Some(status) = &args.status {
+        request = request.status(types::VolumeStatus::from(status.as_str()));
+    }
+    if args.projects.all_projects || args.projects.project.is_some() {
+        request = request.all_tenants(true);
+    }
+    if let Some(project) = &args.projects.project {
+        request = request.project_id(project.clone());
+    }
+    if let Some(limit) = args.paging.limit {
+        request = request.limit(limit);
+    }
+    if let Some(marker) = &args.paging.marker {
+        request = request.marker(marker.clone());
+    }
+    let mut stream = request.stream().take(args.paging.max_items.unwrap_or(usize::MAX));
+    while let Some(v) = stream.try_next().await? {
+        let attachments = Cell::new(json!(v.attachments)).shown_as(attached(&v));
+        let mut cells = vec![
+            Cell::new(v.id.clone()),
+            Cell::new(json!(v.name)),
+            Cell::new(v.status.as_str()),
+            Cell::new(json!(v.size)),
+        ];
+        if args.long {
+            cells.extend([
+                Cell::new(json!(v.volume_type)),
+                Cell::new(json!(v.bootable)),
+                attachments,
+                Cell::new(
+                    v.metadata
+                        .iter()
+                        .map(|(k, x)| (k.clone(), Value::from(x.clone())))
+                        .collect::<serde_json::Map<_, _>>(),
+                ),
+            ]);
+        } else {
+            cells.push(attachments);
+        }
+        rows.push(cells)?;
+    }
+    rows.finish()
+}

@@ -1,0 +1,61 @@
+//! The help of every command, locked by insta snapshots: what an operator
+//! reads is reviewed like code. The commands are found by walking the help
+//! itself, so a new command without a snapshot fails here.
+
+use std::process::Command;
+
+fn help(path: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_osbackup"))
+        .args(path)
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .env_remove("CLIFF_MAX_TERM_WIDTH")
+        .env_remove("CLIFF_FIT_WIDTH")
+        .output()
+        .expect("osbackup runs");
+    assert!(out.status.success(), "{path:?} --help: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 help")
+}
+
+/// The subcommands a help text lists under "Commands:".
+fn subcommands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line == "Commands:" {
+            inside = true;
+            continue;
+        }
+        if inside {
+            match line.strip_prefix("  ").and_then(|l| l.split_whitespace().next()) {
+                Some(name) if !line.starts_with("   ") => {
+                    if name != "help" {
+                        out.push(name.to_owned());
+                    }
+                }
+                Some(_) => {}
+                None => inside = false,
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_commands_help() {
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&args);
+        let name = if path.is_empty() { "osbackup".to_owned() } else { format!("osbackup-{}", path.join("-")) };
+        insta::assert_snapshot!(name, text);
+        seen += 1;
+        for sub in subcommands(&text) {
+            let mut next = path.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+    }
+    assert!(seen >= 25, "walked {seen} commands");
+}
