@@ -271,6 +271,78 @@ pub enum BackupCommand {
     /// Export and import backup records
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Delete the backups a retention policy does not keep
+    ///
+    /// restic's `forget` rules: the N newest (--keep-last), the newest of
+    /// each of the last N hours, days, weeks, months or years that have a
+    /// backup, every backup within a duration of the newest, every backup
+    /// with a property. A backup kept by any rule is kept, and so is the
+    /// base of every kept incremental. Each volume is its own group (or each
+    /// value of a property, with --group-by metadata:KEY). Deletes run
+    /// children before parents; a failure stops its group's deletes.
+    Prune {
+        /// The volumes whose backups to prune (names or IDs; repeatable)
+        #[arg(long = "volume", value_name = "VOLUME")]
+        volumes: Vec<String>,
+        /// Every backup of the project
+        #[arg(long, conflicts_with = "volumes")]
+        all_volumes: bool,
+        /// Group by volume (default) or by a property's value: metadata:KEY
+        #[arg(long, value_name = "volume|metadata:KEY", default_value = "volume")]
+        group_by: String,
+        #[command(flatten)]
+        policy: RetentionArgs,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+/// A retention policy and how to carry it out.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Retention")]
+pub struct RetentionArgs {
+    /// Keep the N newest backups
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_last: usize,
+    /// Keep the newest backup of each of the last N hours that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_hourly: usize,
+    /// Keep the newest backup of each of the last N days that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_daily: usize,
+    /// Keep the newest backup of each of the last N ISO weeks that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_weekly: usize,
+    /// Keep the newest backup of each of the last N months that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_monthly: usize,
+    /// Keep the newest backup of each of the last N years that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_yearly: usize,
+    /// Keep every backup made within this long of the newest (2y5m7d3h: years, months, weeks, days, hours)
+    #[arg(long, value_name = "DURATION")]
+    pub keep_within: Option<String>,
+    /// Keep every backup with this property (KEY, or KEY=VALUE; repeatable)
+    #[arg(long = "keep-tag", value_name = "KEY[=VALUE]")]
+    pub keep_tags: Vec<String>,
+    /// With no keep rule: delete every backup (required to mean it)
+    #[arg(long)]
+    pub keep_none: bool,
+    /// The time zone of days, weeks, months and years (default UTC)
+    #[arg(long, value_name = "+HH:MM")]
+    pub utc_offset: Option<String>,
+    /// Print the plan (keep or delete, and why), delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait until every deleted backup is gone (those a later delete depends on are always waited for)
+    #[arg(long)]
+    pub wait: bool,
+    /// The longest to wait for one deletion, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub wait_timeout: u64,
+    /// Deletes in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
 }
 
 /// `backup record …`
@@ -627,6 +699,19 @@ pub enum DatabaseBackupCommand {
         backups: Vec<String>,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Delete the database backups a retention policy does not keep (see `backup prune`)
+    Prune {
+        /// The instances whose backups to prune (IDs; repeatable)
+        #[arg(short = 'i', long = "instance", value_name = "INSTANCE")]
+        instances: Vec<String>,
+        /// Every backup of the project
+        #[arg(long, conflicts_with = "instances")]
+        all_instances: bool,
+        #[command(flatten)]
+        policy: RetentionArgs,
+        #[command(flatten)]
+        output: ListOutput,
     },
 }
 

@@ -101,6 +101,9 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             let b = trove.find_backup(&backup).await?;
             show(backup_fields(&b), &output, &[])
         }
+        DatabaseBackupCommand::Prune { instances, all_instances, policy, output } => {
+            prune(&trove, instances, all_instances, &policy, &output).await
+        }
         DatabaseBackupCommand::Delete { backups, wait } => {
             delete_each(&backups, "database backups", |name| {
                 let (trove, wait) = (&trove, &wait);
@@ -117,5 +120,65 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             })
             .await
         }
+    }
+}
+
+async fn prune(
+    trove: &openstack_backups::database::Client,
+    instances: Vec<String>,
+    all_instances: bool,
+    args: &crate::args::RetentionArgs,
+    output: &crate::args::ListOutput,
+) -> Result<(), Failure> {
+    use std::collections::BTreeMap;
+
+    use openstack_backups::retention;
+
+    let policy = crate::prune::policy(args)?;
+    if instances.is_empty() && !all_instances {
+        return Err(Failure::Usage("name the instances (--instance, repeatable) or give --all-instances".to_owned()));
+    }
+    let mut backups = Vec::new();
+    if all_instances {
+        backups = trove.list_database_backups().all().await?;
+    } else {
+        for i in &instances {
+            backups.extend(trove.list_database_backups().instance_id(i.clone()).all().await?);
+        }
+    }
+    let mut groups: BTreeMap<String, Vec<types::Backup>> = BTreeMap::new();
+    for b in backups {
+        groups.entry(b.instance_id.clone().unwrap_or_else(|| "(none)".to_owned())).or_default().push(b);
+    }
+    let mut rows = Rows::new(&crate::prune::headers(args.dry_run), output)?;
+    let mut failed = 0;
+    for (group, backups) in &groups {
+        let plan = retention::plan(&policy, retention::trove_items(backups));
+        if args.dry_run {
+            crate::prune::report(&mut rows, group, &plan, None)?;
+            continue;
+        }
+        let timeout = std::time::Duration::from_secs(args.wait_timeout);
+        let outcomes = retention::execute(&plan, args.concurrency, |id| {
+            // A parent is deleted only once this child is gone.
+            let must_wait = args.wait || plan.parent_deleted(&id);
+            async move {
+                trove.delete_database_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
+                if must_wait {
+                    let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
+                    trove.wait_for_backup_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
+                }
+                Ok(())
+            }
+        })
+        .await;
+        crate::prune::report(&mut rows, group, &plan, Some(&outcomes))?;
+        failed += usize::from(crate::prune::any_failed(&outcomes));
+    }
+    rows.finish()?;
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Partial(format!("a delete failed in {failed} of {} groups", groups.len())))
     }
 }

@@ -8,6 +8,7 @@ mod backup;
 mod cloud;
 mod database;
 mod output;
+mod prune;
 mod snapshot;
 mod volume;
 mod waiting;

@@ -7,6 +7,7 @@
 //! Its own harness: it starts the servers, runs the steps in order, and
 //! stops them.
 
+use std::collections::BTreeMap;
 use std::process::{Command, ExitCode, Output};
 use std::time::Instant;
 
@@ -287,6 +288,76 @@ fn cinder_lifecycle(c: &Cloud) -> Outcome {
     Ok(())
 }
 
+/// `backup prune` on a volume with two chains spread over simulated days
+/// (the API cannot set a backup's creation time: the harness writes it,
+/// and the data timestamp Cinder chains by, into Cinder's database).
+fn cinder_prune(c: &Cloud, cinder: &Cinder) -> Outcome {
+    let v = c.json(&["volume", "create", "prune-vol", "--size", "1", "--wait"])?;
+    let volume_id = s(&v["id"]).to_owned();
+    let mut ids = BTreeMap::new();
+    for (name, day, incremental) in
+        [("a", 1, false), ("a1", 2, true), ("a2", 3, true), ("b", 6, false), ("b1", 7, true), ("b2", 8, true)]
+    {
+        let mut args = vec!["backup", "create", &volume_id, "--name", name, "--wait"];
+        if incremental {
+            args.push("--incremental");
+        }
+        let b = c.json(&args)?;
+        let id = s(&b["id"]).to_owned();
+        cinder
+            .sql(&format!(
+                "UPDATE backups SET created_at = '2026-11-{day:02} 10:00:00', data_timestamp = '2026-11-{day:02} 10:00:00' WHERE id = '{id}';"
+            ))
+            .map_err(|e| e.to_string())?;
+        ids.insert(name, id);
+    }
+    let refused = c.fails(2, &["backup", "prune", "--volume", "prune-vol"])?;
+    ensure!(refused.contains("no keep rule"), "{refused}");
+
+    // The plan: the newest of each of the last two days, and b, the base
+    // of the kept b1; nothing is deleted by a dry run.
+    let plan = c.json(&["backup", "prune", "--volume", "prune-vol", "--keep-daily", "2", "--dry-run"])?;
+    let actions: BTreeMap<String, (String, String)> = plan
+        .as_array()
+        .ok_or("a json list")?
+        .iter()
+        .map(|r| (s(&r["Name"]).to_owned(), (s(&r["Action"]).to_owned(), s(&r["Reason"]).to_owned())))
+        .collect();
+    let action = |name: &str| actions.get(name).map(|(a, _)| a.as_str()).unwrap_or("?");
+    ensure!(
+        action("b2") == "keep" && action("b1") == "keep" && action("b") == "keep",
+        "the newest chain stays: {actions:?}"
+    );
+    ensure!(actions["b"].1.contains("base of a kept incremental"), "{actions:?}");
+    ensure!(action("a2") == "delete" && action("a1") == "delete" && action("a") == "delete", "{actions:?}");
+    ensure!(c.json(&["backup", "list"])?.as_array().map(Vec::len) == Some(6), "a dry run deletes nothing");
+
+    // For real: exactly the planned set, children first, no dependents error.
+    let done = c.json(&["backup", "prune", "--volume", "prune-vol", "--keep-daily", "2"])?;
+    let outcome: BTreeMap<&str, &str> =
+        done.as_array().ok_or("a json list")?.iter().map(|r| (s(&r["Name"]), s(&r["Outcome"]))).collect();
+    ensure!(
+        outcome.get("a2") == Some(&"deleted")
+            && outcome.get("a1") == Some(&"deleted")
+            && outcome.get("a") == Some(&"deleted"),
+        "{outcome:?}"
+    );
+    ensure!(outcome.get("b") == Some(&"kept"), "{outcome:?}");
+    // (Without --wait the last deletes may still be going on.)
+    let available = ["backup", "list", "--status", "available", "-f", "value", "-c", "ID"];
+    let mut left: Vec<String> = c.ok(&available)?.lines().map(str::to_owned).collect();
+    left.sort();
+    let mut want = vec![ids["b"].clone(), ids["b1"].clone(), ids["b2"].clone()];
+    want.sort();
+    ensure!(left == want, "left: {left:?}");
+
+    // Everything, on purpose, in one go: children first again.
+    c.ok(&["backup", "prune", "--volume", "prune-vol", "--keep-none", "--wait"])?;
+    ensure!(c.json(&["backup", "list"])? == json!([]), "every backup gone");
+    c.ok(&["volume", "delete", &volume_id, "--wait"])?;
+    Ok(())
+}
+
 fn trove(trove: &Trove) -> Outcome {
     let project = random_hex();
     let instance = "4d9b1b6c-3e2a-4c5d-9f80-0c3a9a7e1b22";
@@ -308,6 +379,40 @@ fn trove(trove: &Trove) -> Outcome {
     ensure!(s(&shown["status"]) == "COMPLETED" && shown.get("datastore").is_some(), "{shown}");
     let missing = c.fails(1, &["database", "backup", "show", "monthly"])?;
     ensure!(missing.contains("no database backup has the id or the name \"monthly\""), "{missing}");
+
+    // Prune's plan on Trove's own parent ids: a chain on another instance.
+    let other = "7a1e2f3c-0000-4000-8000-00000000abcd";
+    let mut chain = vec![record("base", 10), record("child", 11), record("fresh", 20)];
+    for r in &mut chain {
+        r["instance_id"] = json!(other);
+    }
+    chain[1]["parent_id"] = chain[0]["id"].clone();
+    trove.insert_backups(&chain).map_err(|e| e.to_string())?;
+    let plan = c.json(&["database", "backup", "prune", "--instance", other, "--keep-last", "1", "--dry-run"])?;
+    let actions: Vec<(String, String)> = plan
+        .as_array()
+        .ok_or("a json list")?
+        .iter()
+        .map(|r| (s(&r["Name"]).to_owned(), s(&r["Action"]).to_owned()))
+        .collect();
+    let want: Vec<(String, String)> = [("fresh", "keep"), ("child", "delete"), ("base", "delete")]
+        .iter()
+        .map(|(a, b)| ((*a).into(), (*b).into()))
+        .collect();
+    ensure!(actions == want, "{actions:?}");
+    let plan = c.json(&[
+        "database",
+        "backup",
+        "prune",
+        "--instance",
+        other,
+        "--keep-tag",
+        "x",
+        "--keep-last",
+        "2",
+        "--dry-run",
+    ])?;
+    ensure!(s(&plan[2]["Reason"]).contains("base of a kept incremental"), "{plan}");
     Ok(())
 }
 
@@ -319,11 +424,11 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
-        println!("cinder_lifecycle: test\ntrove: test");
+        println!("cinder_lifecycle: test\ncinder_prune: test\ntrove: test");
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
-    println!("\nrunning 2 tests");
+    println!("\nrunning 3 tests");
     let mut failures = Vec::new();
     match Cinder::start() {
         Ok(mut cinder) => {
@@ -343,6 +448,18 @@ fn main() -> ExitCode {
             );
             if let Err(e) = outcome {
                 failures.push(("cinder_lifecycle", e));
+            }
+            let project = random_hex();
+            let cloud = Cloud::new(
+                "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
+                format!("{}/v3/%(project_id)s", cinder.root_url()),
+                format!("admin:{project}"),
+                &project,
+            );
+            let outcome = caught(|| cinder_prune(&cloud, &cinder));
+            println!("test cinder_prune ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
+            if let Err(e) = outcome {
+                failures.push(("cinder_prune", e));
             }
             cinder.stop();
         }
@@ -368,7 +485,7 @@ fn main() -> ExitCode {
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
-        2 - failures.len(),
+        3 - failures.len(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );

@@ -254,6 +254,31 @@ impl Cinder {
         &self.dir
     }
 
+    /// Runs SQL statements on the server's sqlite database, for what the
+    /// API cannot set (a backup's creation time, in retention tests).
+    pub fn sql(&self, statements: &str) -> Result<()> {
+        let python = ensure_venv()?.join("bin/python");
+        let mut child = Command::new(python)
+            .arg("-c")
+            .arg("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.stdin.read())\nc.commit()")
+            .arg(self.dir.join("cinder.sqlite"))
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("sqlite: {e}")))?;
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(statements.as_bytes())
+            .map_err(|e| fail(format!("sqlite: {e}")))?;
+        let out = child.wait_with_output().map_err(|e| fail(format!("sqlite: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!("sqlite failed: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(())
+    }
+
     /// Leaves the server running (for `cargo xtask cinder up`).
     pub fn detach(mut self) {
         self.child = None;

@@ -42,6 +42,7 @@
 
 pub mod auth;
 pub mod cloud;
+pub mod retention;
 mod session;
 
 pub use openstack_backups_api::{block_storage, database, identity};

@@ -2,8 +2,8 @@
 //! pages of 1000 with `backups_links`, pre-rendered so that serving costs
 //! next to nothing; `GET /backups/<id>` answers one backup. For the user's
 //! whole path it is Keystone too (`POST /identity/v3/auth/tokens` issues a
-//! token whose catalog points back here) and serves the v3 version
-//! document (`GET /v3/`). `GET /stats` tells how many connections were
+//! token whose catalog points back here), and serves the version documents
+//! clients discover (`GET /`, `/v3/`, `/identity`, `/identity/v3`). `GET /stats` tells how many connections were
 //! accepted and when the first request after the last `GET /mark` arrived
 //! (Unix nanoseconds). Prints its port, then serves until stdin closes.
 
@@ -24,6 +24,9 @@ struct Pages {
     show: Bytes,
     token: Bytes,
     versions: Bytes,
+    /// Keystone's `GET /v3` and `GET /` (what keystoneauth discovers).
+    identity_version: Bytes,
+    identity_versions: Bytes,
     connections: AtomicUsize,
     /// Set by `/mark`: the next request records its arrival time.
     marked: std::sync::atomic::AtomicBool,
@@ -72,7 +75,8 @@ fn main() {
                 "project": {"id": "p", "name": "bench", "domain": {"id": "default", "name": "Default"}},
                 "catalog": [
                     {"type": "identity", "endpoints": [{"interface": "public", "region": "RegionOne", "url": format!("{root}/identity")}]},
-                    {"type": "block-storage", "endpoints": [{"interface": "public", "region": "RegionOne", "url": format!("{root}/v3/%(project_id)s")}]}
+                    // Keystone fills in the project, as a real one does.
+                    {"type": "block-storage", "endpoints": [{"interface": "public", "region": "RegionOne", "url": format!("{root}/v3/p")}]}
                 ]
             }})
             .to_string(),
@@ -83,11 +87,18 @@ fn main() {
                 "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}]})
             .to_string(),
         );
+        let identity = serde_json::json!({"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+            "links": [{"rel": "self", "href": format!("{root}/identity/v3/")}],
+            "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]});
+        let identity_version = Bytes::from(serde_json::json!({"version": identity}).to_string());
+        let identity_versions = Bytes::from(serde_json::json!({"versions": {"values": [identity]}}).to_string());
         let pages = Arc::new(Pages {
             by_marker,
             show,
             token,
             versions,
+            identity_version,
+            identity_versions,
             connections: AtomicUsize::new(0),
             marked: Default::default(),
             first_request_ns: Default::default(),
@@ -136,8 +147,12 @@ fn answer(pages: &Pages, req: &Request<hyper::body::Incoming>) -> Response<Full<
             .header("x-subject-token", "gAAAAAB-bench-token")
             .body(Full::new(pages.token.clone()))
             .unwrap();
-    } else if path == "/v3/" {
+    } else if path == "/v3/" || path == "/" {
         Some(pages.versions.clone())
+    } else if path == "/identity/v3" || path == "/identity/v3/" {
+        Some(pages.identity_version.clone())
+    } else if path == "/identity" || path == "/identity/" {
+        Some(pages.identity_versions.clone())
     } else if path.ends_with("/backups/detail") {
         let marker =
             req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("marker="))).unwrap_or("");

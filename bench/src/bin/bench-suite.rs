@@ -237,7 +237,10 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
     // 2. Start-up: the user's whole path.
     md.push_str(&startup(root, runs)?);
 
-    // 3. Regenerate time.
+    // 3. The command line against python-openstackclient.
+    md.push_str(&command_line(root, runs)?);
+
+    // 4. Regenerate time.
     eprintln!("bench: regenerate");
     let mut times = Vec::new();
     for _ in 0..runs {
@@ -246,14 +249,14 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
         times.push(t.elapsed().as_secs_f64());
     }
     let regen = stats(times);
-    md.push_str("### 3. Regenerate\n\n");
+    md.push_str("### 4. Regenerate\n\n");
     md.push_str(&format!(
         "`regenerate` of all three specs (the work of `cargo xtask regenerate`, without compiling xtask; xtask's own debug build, as the alias runs it): {} (target < 1 s: {}).\n\n",
         regen.show("s", 3),
         verdict(regen.median < 1.0)
     ));
 
-    // 4. Concurrency.
+    // 5. Concurrency.
     eprintln!("bench: concurrency");
     let server = Server::start(root, 1000)?;
     let (mut rps, mut conns) = (Vec::new(), Vec::new());
@@ -265,15 +268,15 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
     }
     drop(server);
     let (rps, conns) = (stats(rps), stats(conns));
-    md.push_str("### 4. Concurrency\n\n");
+    md.push_str("### 5. Concurrency\n\n");
     md.push_str(&format!(
         "1,000 `show_backup` calls through one client, at most 32 in flight: {}; connections opened per run: {} (the pool is reused: about one per request in flight, not one per request).\n\n",
         rps.show("req/s", 0),
         conns.show("", 0)
     ));
 
-    // 5. Build cost (last: it is the slowest).
-    md.push_str("### 5. Build cost of the client crate (default features, fresh target folder)\n\n");
+    // 6. Build cost (last: it is the slowest).
+    md.push_str("### 6. Build cost of the client crate (default features, fresh target folder)\n\n");
     md.push_str("| profile | wall | crates compiled |\n|---|---|---|\n");
     let build_runs = if quick { 1 } else { 3 };
     let mut debug_build = (0.0, 0.0);
@@ -323,6 +326,168 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
     println!("{md}");
     println!("written to BENCHMARKS.md");
     Ok(())
+}
+
+/// The python-openstackclient the command line is measured against.
+const OSC: &str = "python-openstackclient==10.5.0";
+
+/// A venv with [`OSC`] in `.cinder/osc-venv` (made once); its `openstack`.
+fn osc(root: &Path) -> Result<std::path::PathBuf, String> {
+    let venv = root.join(".cinder/osc-venv");
+    let openstack = venv.join("bin/openstack");
+    let marker = venv.join("installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(OSC) {
+        return Ok(openstack);
+    }
+    eprintln!("bench: installing {OSC} into {} (about a minute)", venv.display());
+    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("python3 -m venv failed".to_owned());
+    }
+    let status =
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", OSC]).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("pip install {OSC} failed"));
+    }
+    std::fs::write(&marker, OSC).map_err(|e| e.to_string())?;
+    Ok(openstack)
+}
+
+/// Runs `program` to its end and measures it from outside (wait4): wall
+/// time, CPU and peak RSS; returns them with the lines it printed.
+fn measure_process(program: &Path, args: &[&str], env: &[(String, String)]) -> Result<(Run, usize), String> {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let lines = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        text.iter().filter(|b| **b == b'\n').count()
+    });
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    // SAFETY: wait4 writes the child's status and usage into the values we pass.
+    let (status, usage) = unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
+        (status, usage)
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let (lines, errors) = (lines.join().unwrap_or(0), errors.join().unwrap_or_default());
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("{} {args:?} failed: {errors}", program.display()));
+    }
+    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok((Run { cpu: cpu(usage.ru_utime) + cpu(usage.ru_stime), wall, rss_kib: usage.ru_maxrss as f64 }, lines))
+}
+
+/// `osbackup backup list -f value -c ID` beside `openstack volume backup
+/// list -f value -c ID` (python-openstackclient from PyPI), same server,
+/// same password authentication; and `osbackup --help`.
+fn command_line(root: &Path, runs: usize) -> Result<String, String> {
+    eprintln!("bench: building osbackup (release)");
+    let status =
+        cargo(root).args(["build", "--release", "--quiet", "-p", "osbackup"]).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("building osbackup failed".to_owned());
+    }
+    let osbackup = root.join("target/release/osbackup");
+    let openstack = osc(root)?;
+    let mut md = format!(
+        "### 3. The command line\n\n\
+         `osbackup backup list -f value -c ID` (release build) and `openstack volume backup list -f value -c ID` \
+         ({OSC} from PyPI, in a venv) against the same server, with the same password authentication \
+         (`OS_*` variables, Keystone's version discovery and catalog served by `bench-server`), each run \
+         a new process measured from outside (wall time, and CPU and peak RSS from `wait4`). OSC runs at \
+         most 3 times at N = 100,000.\n\n\
+         | N | command | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|---|\n"
+    );
+    let mut ratios = Vec::new();
+    let mut our_rss = Vec::new();
+    for n in [1_000usize, 100_000] {
+        let server = Server::start(root, n)?;
+        let env: Vec<(String, String)> = [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", std::env::temp_dir().to_str().unwrap_or("/tmp")),
+            ("OS_AUTH_TYPE", "v3password"),
+            ("OS_USERNAME", "bench"),
+            ("OS_PASSWORD", "bench-password"),
+            ("OS_PROJECT_NAME", "bench"),
+            ("OS_USER_DOMAIN_NAME", "Default"),
+            ("OS_PROJECT_DOMAIN_NAME", "Default"),
+            ("OS_REGION_NAME", "RegionOne"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .chain(std::iter::once(("OS_AUTH_URL".to_owned(), format!("http://127.0.0.1:{}/identity/v3", server.port))))
+        .collect();
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for i in 0..runs {
+            eprintln!("bench: command line N={n} run {}/{runs}", i + 1);
+            let (r, lines) = measure_process(&osbackup, &["backup", "list", "-f", "value", "-c", "ID"], &env)?;
+            if lines != n {
+                return Err(format!("osbackup listed {lines} of {n}"));
+            }
+            ours.push(r);
+            if n <= 1_000 || i < 3 {
+                let (r, lines) =
+                    measure_process(&openstack, &["volume", "backup", "list", "-f", "value", "-c", "ID"], &env)?;
+                if lines != n {
+                    return Err(format!("openstack listed {lines} of {n}"));
+                }
+                theirs.push(r);
+            }
+        }
+        let row = |name: &str, v: &[Run]| {
+            let wall = stats(v.iter().map(|r| r.wall).collect());
+            let cpu = stats(v.iter().map(|r| r.cpu).collect());
+            let rss = stats(v.iter().map(|r| r.rss_kib / 1024.0).collect());
+            (
+                format!("| {n} | {name} | {} | {} | {} |\n", wall.show("s", 3), cpu.show("s", 3), rss.show("MiB", 1)),
+                wall.median,
+                rss.median,
+            )
+        };
+        let (line, our_wall, rss) = row("`osbackup backup list -f value -c ID`", &ours);
+        md.push_str(&line);
+        let (line, their_wall, _) = row("`openstack volume backup list -f value -c ID`", &theirs);
+        md.push_str(&line);
+        ratios.push((n, their_wall / our_wall));
+        our_rss.push((n, rss));
+    }
+    let mut help = Vec::new();
+    for _ in 0..runs {
+        help.push(measure_process(&osbackup, &["--help"], &[])?.0);
+    }
+    let wall = stats(help.iter().map(|r| r.wall).collect());
+    let rss = stats(help.iter().map(|r| r.rss_kib / 1024.0).collect());
+    md.push_str(&format!("| – | `osbackup --help` | {} | – | {} |\n\n", wall.show("s", 4), rss.show("MiB", 1)));
+    for (n, ratio) in &ratios {
+        let target =
+            if *n == 1_000 { format!(" (target ≥ 20×: {})", verdict(*ratio >= 20.0)) } else { String::new() };
+        md.push_str(&format!("- N = {n}: osbackup takes {:.0}× less wall time than OSC{target}.\n", ratio));
+    }
+    if let [(_, small), (_, large)] = our_rss.as_slice() {
+        md.push_str(&format!(
+            "- osbackup's peak RSS: {small:.1} MiB at N = 1,000, {large:.1} MiB at N = 100,000 (target: flat in N, within 2 MiB: {}).\n\n",
+            verdict((large - small).abs() <= 2.0)
+        ));
+    }
+    Ok(md)
 }
 
 /// Where the benchmark programs built with the client's default TLS go.

@@ -1,0 +1,95 @@
+//! `backup prune` and `database backup prune`: the library's retention
+//! plan, printed (`--dry-run`) or carried out, group by group.
+
+use openstack_backups::retention::{self, Outcome, Plan, Policy};
+use serde_json::json;
+
+use crate::Failure;
+use crate::args::RetentionArgs;
+use crate::output::{Cell, Rows};
+
+/// The policy the flags describe; none at all is refused unless
+/// `--keep-none` says that deleting everything is meant.
+pub fn policy(args: &RetentionArgs) -> Result<Policy, Failure> {
+    let keep_within = match &args.keep_within {
+        Some(text) => Some(retention::parse_within(text).map_err(Failure::Usage)?),
+        None => None,
+    };
+    let keep_tags = args
+        .keep_tags
+        .iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+            None => (t.clone(), None),
+        })
+        .collect();
+    let offset = match &args.utc_offset {
+        Some(text) => Some(
+            text.parse::<chrono::FixedOffset>()
+                .map_err(|_| Failure::Usage(format!("--utc-offset must look like +02:00, not {text:?}")))?,
+        ),
+        None => None,
+    };
+    let policy = Policy {
+        keep_last: args.keep_last,
+        keep_hourly: args.keep_hourly,
+        keep_daily: args.keep_daily,
+        keep_weekly: args.keep_weekly,
+        keep_monthly: args.keep_monthly,
+        keep_yearly: args.keep_yearly,
+        keep_within,
+        keep_tags,
+        offset,
+    };
+    if policy.is_empty() && !args.keep_none {
+        return Err(Failure::Usage(
+            "no keep rule: give at least one --keep-* flag (or --keep-none to delete every backup)".to_owned(),
+        ));
+    }
+    Ok(policy)
+}
+
+/// The columns of a prune's report.
+pub fn headers(dry_run: bool) -> Vec<&'static str> {
+    let mut h = vec!["Group", "ID", "Name", "Created At", "Status", "Action", "Reason"];
+    if !dry_run {
+        h.push("Outcome");
+    }
+    h
+}
+
+/// Prints a group's plan, with the outcomes when it was carried out.
+pub fn report(
+    rows: &mut Rows,
+    group: &str,
+    plan: &Plan,
+    outcomes: Option<&[(String, Outcome)]>,
+) -> Result<(), Failure> {
+    for d in &plan.decisions {
+        let reason = d.reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let mut cells = vec![
+            Cell::new(group),
+            Cell::new(d.item.id.clone()),
+            Cell::new(json!(d.item.name)),
+            Cell::new(d.item.created.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            Cell::new(d.item.status.clone()),
+            Cell::new(if d.keep() { "keep" } else { "delete" }),
+            Cell::new(reason),
+        ];
+        if let Some(outcomes) = outcomes {
+            let outcome = outcomes.iter().find(|(id, _)| *id == d.item.id).map(|(_, o)| match o {
+                Outcome::Deleted => "deleted".to_owned(),
+                Outcome::Failed(e) => format!("failed: {e}"),
+                Outcome::Skipped => "skipped (an earlier delete of the group failed)".to_owned(),
+            });
+            cells.push(Cell::new(outcome.unwrap_or_else(|| "kept".to_owned())));
+        }
+        rows.push(cells)?;
+    }
+    Ok(())
+}
+
+/// Whether any delete of these outcomes failed.
+pub fn any_failed(outcomes: &[(String, Outcome)]) -> bool {
+    outcomes.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)))
+}
