@@ -16,7 +16,8 @@ tasks:
                          fail with a diff when generated/ is stale)
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests)
-  bench [--quick]        run the benchmarks and write BENCHMARKS.md
+  bench [--quick] [--only command-line]
+                         run the benchmarks and write BENCHMARKS.md (--only: one section)
   cinder up              start a real Cinder on 127.0.0.1 in the background and
                          print its endpoint and a token
   cinder down            stop the Cinder started by `cinder up`
