@@ -28,7 +28,8 @@ pub fn policy(args: &WaitArgs) -> (Waiter, Option<indicatif::ProgressBar>) {
     let line = bar.clone();
     let waiter = waiter.on_progress(move |p| {
         let status = p.status.unwrap_or("gone");
-        line.set_message(format!("{} {}: {status} ({} s)", p.resource, p.id, p.elapsed.as_secs()));
+        let progress = p.progress.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
+        line.set_message(format!("{} {}: {status}{progress} ({} s)", p.resource, p.id, p.elapsed.as_secs()));
     });
     (waiter, Some(bar))
 }

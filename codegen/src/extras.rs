@@ -418,6 +418,18 @@ fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
             ::std::option::Option::None
         }},
     };
+    let progress = match &w.progress {
+        Some((field, optional)) => {
+            let field = format_ident!("{}", snake_case(field));
+            let value = if *optional { quote!(item.#field.clone()) } else { quote!(Some(item.#field.clone())) };
+            quote! {
+                fn progress(item: &Self::Item) -> ::std::option::Option<::std::string::String> {
+                    #value
+                }
+            }
+        }
+        None => TokenStream::new(),
+    };
     let wait_for = format_ident!("wait_for_{}", snake_case(&w.item));
     let wait_gone = format_ident!("wait_for_{}_deleted", snake_case(&w.item));
     let list = |v: &[String]| {
@@ -469,6 +481,8 @@ fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
             fn reason(item: &Self::Item) -> ::std::option::Option<::std::string::String> {
                 #reason
             }
+
+            #progress
         }
 
         impl super::Client {

@@ -104,6 +104,9 @@ pub struct WaiterSpec {
     /// The property with the server's reason for a failure, and whether it
     /// is optional in the generated type.
     pub reason: Option<(String, bool)>,
+    /// The property with the server's progress (`42%`), and whether it is
+    /// optional in the generated type.
+    pub progress: Option<(String, bool)>,
     /// Statuses that fail a wait for a status.
     pub failure: Vec<String>,
     /// Statuses that fail a wait for deletion.

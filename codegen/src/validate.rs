@@ -1071,11 +1071,12 @@ fn waiter(
     success: &[(u16, Option<String>)],
 ) -> Result<WaiterSpec> {
     let map = node.as_object().ok_or_else(|| c.err(op, at, "expected an object"))?;
-    const KEYS: [&str; 9] = [
+    const KEYS: [&str; 10] = [
         "resource",
         "item",
         "status",
         "reason",
+        "progress",
         "failure",
         "deletion-failure",
         "transitional",
@@ -1136,22 +1137,24 @@ fn waiter(
                 format!("a waiter's status must be an open enum (`{EXTENSIBLE_ENUM}`)"),
             )
         })?;
-    let reason = match map.get("reason") {
-        None => None,
-        Some(Value::String(r)) => {
-            let prop = item_def
-                .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(r)))
-                .filter(|p| p.get("type").and_then(Value::as_str) == Some("string"))
-                .ok_or_else(|| {
-                    c.err(op, &format!("{at}/reason"), format!("`{item_schema}` has no string property `{r}`"))
-                })?;
-            let optional = !required(item_def, r) || prop.get("nullable") == Some(&Value::Bool(true));
-            Some((r.clone(), optional))
-        }
-        Some(other) => {
-            return Err(c.err(op, &format!("{at}/reason"), format!("expected a property name, found {other}")));
+    let string_property = |key: &str| -> Result<Option<(String, bool)>> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(Value::String(r)) => {
+                let prop = item_def
+                    .pointer(&format!("/properties/{}", crate::error::escape_pointer_token(r)))
+                    .filter(|p| p.get("type").and_then(Value::as_str) == Some("string"))
+                    .ok_or_else(|| {
+                        c.err(op, &format!("{at}/{key}"), format!("`{item_schema}` has no string property `{r}`"))
+                    })?;
+                let optional = !required(item_def, r) || prop.get("nullable") == Some(&Value::Bool(true));
+                Ok(Some((r.clone(), optional)))
+            }
+            Some(other) => Err(c.err(op, &format!("{at}/{key}"), format!("expected a property name, found {other}"))),
         }
     };
+    let reason = string_property("reason")?;
+    let progress = string_property("progress")?;
     let list = |key: &str| -> Result<Vec<String>> {
         let Some(values) = map.get(key) else { return Ok(Vec::new()) };
         let values =
@@ -1182,6 +1185,7 @@ fn waiter(
         status,
         status_schema,
         reason,
+        progress,
         failure,
         deletion_failure,
         transitional,

@@ -34,6 +34,8 @@ pub struct Progress<'a> {
     /// target); `false` for a status the wait does not expect, on which it
     /// keeps waiting all the same.
     pub on_the_way: bool,
+    /// How far the server says the work is (a snapshot's `100%`), when it says.
+    pub progress: Option<String>,
     /// Time since the wait began.
     pub elapsed: Duration,
 }
@@ -136,6 +138,11 @@ pub trait Waitable: Send + Sync + 'static {
 
     /// Why it failed, when the server says.
     fn reason(item: &Self::Item) -> Option<String>;
+
+    /// How far its work is, when the server says (`42%`).
+    fn progress(_item: &Self::Item) -> Option<String> {
+        None
+    }
 }
 
 /// A wait for a resource to reach a status: `.await` it (or call
@@ -271,8 +278,12 @@ async fn run<W: Waitable>(
     let started = clock.now();
     let mut delay = waiter.initial_delay;
     loop {
+        let mut done_so_far = None;
         let seen = match W::show(client, id).await {
-            Ok(item) => classify::<W>(item, goal),
+            Ok(item) => {
+                done_so_far = W::progress(&item);
+                classify::<W>(item, goal)
+            }
             Err(e) if e.is_not_found() && (W::NOT_FOUND_MEANS_DELETED || matches!(goal, Goal::Gone)) => Look::Gone,
             Err(e) => return Err(e),
         };
@@ -281,13 +292,14 @@ async fn run<W: Waitable>(
             Look::Done(_) => Some(wanted.to_owned()),
             Look::Gone => None,
         };
-        if let Some(progress) = &waiter.progress {
+        if let Some(report) = &waiter.progress {
             let on_the_way = status.as_deref().is_none_or(|s| s == wanted || W::TRANSITIONAL.contains(&s));
-            progress(&Progress {
+            report(&Progress {
                 resource: W::RESOURCE,
                 id,
                 status: status.as_deref(),
                 on_the_way,
+                progress: done_so_far,
                 elapsed: since(&*clock, started),
             });
         }

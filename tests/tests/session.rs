@@ -601,3 +601,32 @@ async fn the_renewal_margin_is_set_on_the_session() {
     cinder.list_backups().send().await.unwrap();
     assert_eq!(*issued.lock().unwrap(), after_setup);
 }
+
+/// A snapshot's progress reaches the waiter's callback (the spec's
+/// `x-openstack-waiter.progress`), look by look.
+#[tokio::test]
+async fn waiters_report_the_servers_progress() {
+    let (server, c) = cinder_only(RetryPolicy::none(), FakeClock::at(t0())).await;
+    let snapshot = |status: &str, progress: &str| {
+        json!({"snapshot": {"id": "s1", "created_at": "2026-11-22T12:05:53.624993", "updated_at": null, "name": null,
+            "description": null, "volume_id": "v1", "status": status, "size": 1, "metadata": {},
+            "os-extended-snapshot-attributes:progress": progress}})
+    };
+    for (status, progress) in [("creating", "40%"), ("creating", "90%")] {
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(snapshot(status, progress)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(snapshot("available", "100%")))
+        .mount(&server)
+        .await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let waiter = Waiter::new().on_progress(move |p| log.lock().unwrap().push(p.progress.clone()));
+    c.wait_for_snapshot("s1", types::SnapshotStatus::Available).with(&waiter).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen, [Some("40%".to_owned()), Some("90%".to_owned()), Some("100%".to_owned())]);
+}
