@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod diff;
 mod emit;
 mod error;
 mod extras;

@@ -14,9 +14,14 @@ usage: cargo xtask <task>
 tasks:
   regenerate [--check]   rewrite generated/ from spec/ (--check: change nothing,
                          fail with a diff when generated/ is stale)
+  spec-diff [BASE] [--format text|markdown|json] [--fail-on breaking|warning|info|none]
+                         what the spec change since git revision BASE (default: the
+                         merge base with main, else HEAD) does to the API and to Rust
+                         users; exit 1 when a change reaches --fail-on (default
+                         breaking), 2 on bad arguments or an unreadable spec
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests)
-  bench [--quick] [--only command-line]
+  bench [--quick] [--only command-line|tooling]
                          run the benchmarks and write BENCHMARKS.md (--only: one section)
   cinder up              start a real Cinder on 127.0.0.1 in the background and
                          print its endpoint and a token
@@ -26,6 +31,9 @@ tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let ["spec-diff", rest @ ..] = args.as_slice() {
+        return spec_diff(rest);
+    }
     let result = match args.as_slice() {
         ["regenerate"] => run_regenerate(Mode::Write),
         ["regenerate", "--check"] => run_regenerate(Mode::Check),
@@ -74,6 +82,46 @@ fn run_regenerate(mode: Mode) -> Result<(), String> {
         Mode::Check => println!("generated/ is current ({} file(s))", outcome.unchanged.len()),
     }
     Ok(())
+}
+
+/// `spec-diff`: its own exit codes (1: a change reached --fail-on; 2: bad
+/// arguments or an unreadable spec).
+fn spec_diff(args: &[&str]) -> ExitCode {
+    use openstack_backups_codegen::diff;
+    let usage = |message: String| {
+        eprintln!("error: {message}\n\n{USAGE}");
+        ExitCode::from(2)
+    };
+    let (mut base, mut format, mut fail_on) = (None, diff::Format::Text, Some(diff::Level::Breaking));
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |flag: &str| rest.next().copied().ok_or_else(|| format!("{flag} needs a value"));
+        let parsed = match *arg {
+            "--format" => value("--format").and_then(|v| v.parse().map(|f| format = f)),
+            "--fail-on" => value("--fail-on").and_then(|v| diff::parse_fail_on(v).map(|l| fail_on = l)),
+            flag if flag.starts_with('-') => Err(format!("spec-diff has no option `{flag}`")),
+            revision if base.is_none() => {
+                base = Some(revision.to_owned());
+                Ok(())
+            }
+            extra => Err(format!("spec-diff takes one revision, not also `{extra}`")),
+        };
+        if let Err(message) = parsed {
+            return usage(message);
+        }
+    }
+    let root = workspace_root();
+    let base = base.unwrap_or_else(|| diff::default_base(&root));
+    match diff::diff_revision(&root, &base) {
+        Ok(changes) => {
+            print!("{}", diff::report(&changes, format));
+            if diff::fails(&changes, fail_on) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_tests(extra: &[&str]) -> Result<(), String> {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use openstack_backups_codegen::{Mode, regenerate};
+use openstack_backups_codegen::{Mode, diff, regenerate};
 
 struct Run {
     cpu: f64,
@@ -240,21 +240,8 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
     // 3. The command line against python-openstackclient.
     md.push_str(&command_line(root, runs)?);
 
-    // 4. Regenerate time.
-    eprintln!("bench: regenerate");
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        regenerate(root, Mode::Check).map_err(|e| e.to_string())?;
-        times.push(t.elapsed().as_secs_f64());
-    }
-    let regen = stats(times);
-    md.push_str("### 4. Regenerate\n\n");
-    md.push_str(&format!(
-        "`regenerate` of all three specs (the work of `cargo xtask regenerate`, without compiling xtask; xtask's own debug build, as the alias runs it): {} (target < 1 s: {}).\n\n",
-        regen.show("s", 3),
-        verdict(regen.median < 1.0)
-    ));
+    // 4. Regenerate and spec-diff.
+    md.push_str(&tooling(root, runs)?);
 
     // 5. Concurrency.
     eprintln!("bench: concurrency");
@@ -613,6 +600,35 @@ fn date() -> String {
         .unwrap_or_default()
 }
 
+/// Section 4: the maintainers' tools, as library calls in this release
+/// build: `regenerate --check` of every spec, and `spec-diff` of every spec
+/// at `HEAD` against the working tree (git reads the old side; both sides
+/// are parsed and compared in full even when nothing changed).
+fn tooling(root: &Path, runs: usize) -> Result<String, String> {
+    eprintln!("bench: regenerate and spec-diff");
+    let time = |f: &dyn Fn() -> Result<(), String>| -> Result<Stats, String> {
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            f()?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        Ok(stats(times))
+    };
+    let regen = time(&|| regenerate(root, Mode::Check).map(drop).map_err(|e| e.to_string()))?;
+    let diff = time(&|| diff::diff_revision(root, "HEAD").map(drop).map_err(|e| e.to_string()))?;
+    let specs = openstack_backups_codegen::services(root).map_err(|e| e.to_string())?.len();
+    Ok(format!(
+        "### 4. Regenerate and spec-diff\n\n\
+         - `regenerate --check` of all {specs} specs (the work of `cargo xtask regenerate`, without compiling xtask): {} (target < 1 s: {}).\n\
+         - `spec-diff HEAD` of all {specs} specs (`git show` of each old side, both sides loaded and compared): {} (target < 1 s: {}).\n\n",
+        regen.show("s", 3),
+        verdict(regen.median < 1.0),
+        diff.show("s", 3),
+        verdict(diff.median < 1.0),
+    ))
+}
+
 /// Replaces one section of BENCHMARKS.md's results (from its heading to
 /// the next `### ` heading) with `md`.
 fn replace_section(root: &Path, heading: &str, md: &str) -> Result<(), String> {
@@ -639,20 +655,25 @@ fn write_results(root: &Path, results: &str) -> Result<(), String> {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (quick, only) = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        [] => (false, None),
-        ["--quick"] => (true, None),
-        ["--only", "command-line"] => (false, Some("command-line")),
-        ["--quick", "--only", "command-line"] => (true, Some("command-line")),
+    let (quick, rest) = match args.first().map(String::as_str) {
+        Some("--quick") => (true, &args[1..]),
+        _ => (false, &args[..]),
+    };
+    let only = match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => None,
+        ["--only", section @ ("command-line" | "tooling")] => Some(*section),
         other => {
-            eprintln!("usage: bench-suite [--quick] [--only command-line] (got {other:?})");
+            eprintln!("usage: bench-suite [--quick] [--only command-line|tooling] (got {other:?})");
             return std::process::ExitCode::from(2);
         }
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ sits in the workspace").to_owned();
+    let runs = if quick { 3 } else { 7 };
     let result = match only {
-        Some(_) => command_line(&root, if quick { 3 } else { 7 })
-            .and_then(|md| replace_section(&root, "### 3. The command line", &md)),
+        Some("command-line") => {
+            command_line(&root, runs).and_then(|md| replace_section(&root, "### 3. The command line", &md))
+        }
+        Some(_) => tooling(&root, runs).and_then(|md| replace_section(&root, "### 4. Regenerate", &md)),
         None => run(&root, quick),
     };
     match result {

@@ -1,0 +1,571 @@
+//! `spec-diff`'s rules: each applies one JSON patch (RFC 6902) to the
+//! fixture `fixtures/diff/base.yaml`, checks the level and the Rust words of
+//! the change the rule is about, and snapshots the markdown report a
+//! reviewer would read. Then the whole thing on real material: an older
+//! copy of this repository's block-storage spec against today's, and two
+//! commits of a scratch git repository.
+
+use std::path::Path;
+use std::process::Command;
+
+use openstack_backups_codegen::diff::{self, Change, Format, Level};
+use serde_json::{Value, json};
+
+fn fixture(path: &str) -> Value {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff").join(path);
+    let text = std::fs::read_to_string(full).unwrap();
+    openstack_backups_codegen::load(path, &text).unwrap_or_else(|e| panic!("{e}")).raw
+}
+
+/// The changes `patch` makes to the base fixture.
+fn changes_of(patch: Value) -> Vec<Change> {
+    let old = fixture("base.yaml");
+    let mut new = old.clone();
+    let patch: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    json_patch::patch(&mut new, &patch).unwrap();
+    diff::diff_spec("spec/fixture.yaml", Some(&old), Some(&new))
+}
+
+/// One rule: the patch, then the level and a piece of the Rust words one of
+/// the changes must have.
+struct Rule {
+    name: &'static str,
+    patch: Value,
+    level: Level,
+    rust: &'static str,
+}
+
+const LIST: &str = "/paths/~1things/get";
+const CREATE: &str = "/paths/~1things/post";
+const SHOW: &str = "/paths/~1things~1{thing_id}/get";
+const DELETE: &str = "/paths/~1things~1{thing_id}/delete";
+const ACTION: &str = "/paths/~1things~1{thing_id}~1action/post";
+const THING: &str = "/components/schemas/Thing";
+const CREATE_BODY: &str = "/components/schemas/ThingCreate";
+
+fn rules() -> Vec<Rule> {
+    use Level::{Breaking, Info, Warning};
+    let rule = |name, patch, level, rust| Rule { name, patch, level, rust };
+    let update = json!({"operationId": "updateThing", "responses": {"200": {"description": "Updated."}}});
+    vec![
+        // Operations.
+        rule(
+            "operation_added",
+            json!([{"op": "add", "path": "/paths/~1things~1{thing_id}/put", "value": update}]),
+            Info,
+            "method update_thing added",
+        ),
+        rule("operation_removed", json!([{"op": "remove", "path": DELETE}]), Breaking, "method delete_thing removed"),
+        rule(
+            "operation_id_changed",
+            json!([{"op": "replace", "path": format!("{LIST}/operationId"), "value": "listThingSummaries"}]),
+            Breaking,
+            "method list_things renamed to list_thing_summaries",
+        ),
+        rule(
+            "path_changed",
+            json!([{"op": "add", "path": "/paths/~1things~1{thing_id}~1purge", "value": {}}, {"op": "move", "from": DELETE, "path": "/paths/~1things~1{thing_id}~1purge/delete"}]),
+            Warning,
+            "method delete_thing keeps its name and calls the new route",
+        ),
+        rule(
+            "method_changed",
+            json!([{"op": "move", "from": DELETE, "path": "/paths/~1things~1{thing_id}/post"}]),
+            Warning,
+            "method delete_thing keeps its name",
+        ),
+        rule(
+            "request_body_schema_changed",
+            json!([{"op": "replace", "path": format!("{CREATE}/requestBody/content/application~1json/schema/$ref"), "value": "#/components/schemas/ThingCreate"}]),
+            Breaking,
+            "create_thing's body: ThingCreateRequest → ThingCreate",
+        ),
+        rule(
+            "response_schema_changed",
+            json!([{"op": "replace", "path": format!("{SHOW}/responses/200/content/application~1json/schema/$ref"), "value": "#/components/schemas/Thing"}]),
+            Breaking,
+            "show_thing returns Thing instead of ThingResponse",
+        ),
+        // Parameters.
+        rule(
+            "parameter_added_required",
+            json!([{"op": "add", "path": format!("{LIST}/parameters/-"), "value": {"name": "project_id", "in": "query", "required": true, "schema": {"type": "string"}}}]),
+            Breaking,
+            "list_things fails unless the new .project_id(…) is set",
+        ),
+        rule(
+            "parameter_added_optional",
+            json!([{"op": "add", "path": format!("{LIST}/parameters/-"), "value": {"name": "offset", "in": "query", "schema": {"type": "integer"}}}]),
+            Info,
+            "list_things's builder gains .offset(…)",
+        ),
+        rule(
+            "parameter_removed",
+            json!([{"op": "remove", "path": format!("{LIST}/parameters/2")}]),
+            Breaking,
+            "list_things's builder loses .name(…)",
+        ),
+        rule(
+            "parameter_made_required",
+            json!([{"op": "add", "path": format!("{LIST}/parameters/2/required"), "value": true}]),
+            Breaking,
+            "list_things fails unless .name(…) is set",
+        ),
+        rule(
+            "parameter_type_changed",
+            json!([{"op": "replace", "path": format!("{LIST}/parameters/0/schema"), "value": {"type": "string"}}]),
+            Breaking,
+            "list_things's .limit(…): u64 → String",
+        ),
+        rule(
+            "parameter_format_changed",
+            json!([{"op": "add", "path": format!("{LIST}/parameters/1/schema/format"), "value": "uuid"}]),
+            Breaking,
+            "list_things's .marker(…)",
+        ),
+        rule(
+            "parameter_enum_value_removed",
+            json!([{"op": "remove", "path": format!("{LIST}/parameters/3/schema/enum/1")}]),
+            Breaking,
+            "list_things's .sort_dir(…): variant Desc removed",
+        ),
+        // Request bodies.
+        rule(
+            "request_property_added_required",
+            json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/container"), "value": {"type": "string"}}, {"op": "add", "path": format!("{CREATE_BODY}/required/-"), "value": "container"}]),
+            Breaking,
+            "ThingCreate gains required field container (String)",
+        ),
+        rule(
+            "request_property_added_optional",
+            json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/description"), "value": {"type": "string"}}]),
+            Info,
+            "field ThingCreate::description added (Option<String>)",
+        ),
+        rule(
+            "request_property_removed",
+            json!([{"op": "remove", "path": format!("{CREATE_BODY}/properties/name")}]),
+            Breaking,
+            "field ThingCreate::name removed",
+        ),
+        rule(
+            "request_property_type_changed",
+            json!([{"op": "replace", "path": format!("{CREATE_BODY}/properties/name"), "value": {"type": "integer"}}]),
+            Breaking,
+            "field ThingCreate::name: Option<String> → Option<i64>",
+        ),
+        rule(
+            "request_property_became_required",
+            json!([{"op": "add", "path": format!("{CREATE_BODY}/required/-"), "value": "name"}]),
+            Breaking,
+            "field ThingCreate::name: Option<String> → String",
+        ),
+        rule(
+            "request_enum_value_removed",
+            json!([{"op": "remove", "path": format!("{CREATE_BODY}/properties/mode/enum/1")}]),
+            Breaking,
+            "field ThingCreate::mode: variant Incremental removed",
+        ),
+        rule(
+            "request_enum_value_added",
+            json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/mode/enum/-"), "value": "differential"}]),
+            Info,
+            "field ThingCreate::mode: variant Differential added",
+        ),
+        rule(
+            "inline_object_property_changed",
+            json!([{"op": "replace", "path": format!("{CREATE_BODY}/properties/options/properties/compress"), "value": {"type": "string"}}]),
+            Breaking,
+            "field ThingCreateOptions::compress: Option<bool> → Option<String>",
+        ),
+        // Responses.
+        rule(
+            "response_property_removed",
+            json!([{"op": "remove", "path": format!("{THING}/properties/name")}]),
+            Breaking,
+            "field Thing::name removed",
+        ),
+        rule(
+            "response_property_became_optional",
+            json!([{"op": "remove", "path": format!("{THING}/required/2")}]),
+            Breaking,
+            "field Thing::size: u64 → Option<u64>",
+        ),
+        rule(
+            "response_property_became_nullable",
+            json!([{"op": "add", "path": format!("{THING}/properties/size/nullable"), "value": true}]),
+            Breaking,
+            "field Thing::size: u64 → Option<u64>",
+        ),
+        rule(
+            "response_property_type_changed",
+            json!([{"op": "replace", "path": format!("{THING}/properties/size"), "value": {"type": "string"}}]),
+            Breaking,
+            "field Thing::size: u64 → String",
+        ),
+        rule(
+            "response_property_added",
+            json!([{"op": "add", "path": format!("{THING}/properties/zone"), "value": {"type": "string"}}]),
+            Info,
+            "field Thing::zone added (Option<String>)",
+        ),
+        rule(
+            "extensible_enum_value_added",
+            json!([{"op": "add", "path": "/components/schemas/ThingStatus/x-extensible-enum/-", "value": "restoring"}]),
+            Info,
+            "type ThingStatus: variant Restoring added (open enums decoded it as Unknown before)",
+        ),
+        rule(
+            "extensible_enum_value_removed",
+            json!([{"op": "remove", "path": "/components/schemas/ThingStatus/x-extensible-enum/1"}]),
+            Warning,
+            "type ThingStatus: variant Available removed; a server that still sends it decodes as Unknown",
+        ),
+        rule(
+            "success_status_added",
+            json!([{"op": "add", "path": format!("{CREATE}/responses/200"), "value": {"description": "Done at once."}}]),
+            Warning,
+            "create_thing also succeeds with 200",
+        ),
+        rule(
+            "success_status_removed",
+            json!([{"op": "move", "from": format!("{DELETE}/responses/202"), "path": format!("{DELETE}/responses/204")}]),
+            Breaking,
+            "delete_thing no longer succeeds with 202",
+        ),
+        rule(
+            "error_response_added",
+            json!([{"op": "add", "path": format!("{LIST}/responses/5XX"), "value": {"$ref": "#/components/responses/Fault"}}]),
+            Info,
+            "an error status more",
+        ),
+        // Schemas.
+        rule(
+            "schema_renamed",
+            json!([{"op": "move", "from": "/components/schemas/Link", "path": "/components/schemas/PageLink"}, {"op": "replace", "path": "/components/schemas/ThingList/properties/things_links/items/$ref", "value": "#/components/schemas/PageLink"}]),
+            Breaking,
+            "type Link renamed to PageLink",
+        ),
+        rule(
+            "schema_removed",
+            json!([{"op": "remove", "path": "/components/schemas/Link"}, {"op": "replace", "path": "/components/schemas/ThingList/properties/things_links/items", "value": {"type": "object"}}]),
+            Breaking,
+            "type Link removed",
+        ),
+        // Microversions.
+        rule(
+            "operation_min_microversion_raised",
+            json!([{"op": "add", "path": format!("{DELETE}/x-openstack-min-microversion"), "value": "3.40"}]),
+            Breaking,
+            "method delete_thing is refused below 3.40 (it worked from the base)",
+        ),
+        rule(
+            "parameter_min_microversion_raised",
+            json!([{"op": "replace", "path": format!("{LIST}/parameters/4/x-openstack-min-microversion"), "value": "3.60"}]),
+            Breaking,
+            "list_things's .with_count(…) is refused below 3.60 (it worked from 3.45)",
+        ),
+        rule(
+            "property_min_microversion_raised",
+            json!([{"op": "replace", "path": format!("{THING}/properties/is_incremental/x-openstack-min-microversion"), "value": "3.10"}]),
+            Breaking,
+            "field Thing::is_incremental is refused below 3.10 (it worked from 3.9)",
+        ),
+        rule(
+            "min_microversion_lowered",
+            json!([{"op": "replace", "path": format!("{LIST}/parameters/4/x-openstack-min-microversion"), "value": "3.30"}]),
+            Info,
+            "list_things's .with_count(…) works from 3.30 (was 3.45)",
+        ),
+        rule(
+            "new_parameter_with_min_microversion",
+            json!([{"op": "add", "path": format!("{LIST}/parameters/-"), "value": {"name": "consumes_quota", "in": "query", "x-openstack-min-microversion": "3.65", "schema": {"type": "boolean"}}}]),
+            Info,
+            "list_things's builder gains .consumes_quota(…) (from microversion 3.65)",
+        ),
+        rule(
+            "max_microversion_added",
+            json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/mode/x-openstack-max-microversion"), "value": "3.63"}]),
+            Breaking,
+            "field ThingCreate::mode is refused above 3.63 (it worked up to the latest)",
+        ),
+        // Actions, pagination, helpers and other extensions.
+        rule(
+            "action_added",
+            json!([{"op": "add", "path": format!("{ACTION}/x-openstack-actions/-"), "value": {"action": "revert", "operationId": "revertThing", "x-openstack-min-microversion": "3.40"}}]),
+            Info,
+            "method revert_thing added",
+        ),
+        rule(
+            "action_removed",
+            json!([{"op": "remove", "path": format!("{ACTION}/x-openstack-actions/1")}]),
+            Breaking,
+            "method force_delete_thing removed",
+        ),
+        rule(
+            "action_renamed",
+            json!([{"op": "replace", "path": format!("{ACTION}/x-openstack-actions/0/operationId"), "value": "resetStatus"}]),
+            Breaking,
+            "method reset_thing_status renamed to reset_status",
+        ),
+        rule(
+            "action_min_microversion_raised",
+            json!([{"op": "add", "path": format!("{ACTION}/x-openstack-actions/1/x-openstack-min-microversion"), "value": "3.50"}]),
+            Breaking,
+            "method force_delete_thing is refused below 3.50",
+        ),
+        rule(
+            "pagination_changed",
+            json!([{"op": "replace", "path": format!("{LIST}/x-openstack-pagination"), "value": {"items": "things", "offset": true}}]),
+            Warning,
+            "list_things's stream() and all() follow the new description",
+        ),
+        rule(
+            "finder_removed",
+            json!([{"op": "remove", "path": format!("{SHOW}/x-openstack-find")}]),
+            Breaking,
+            "method find_thing removed",
+        ),
+        rule(
+            "waiter_removed",
+            json!([{"op": "move", "from": format!("{SHOW}/x-openstack-waiter"), "path": format!("{SHOW}/x-openstack-waiter-draft")}]),
+            Breaking,
+            "methods wait_for_thing and wait_for_thing_deleted removed",
+        ),
+        rule(
+            "waiter_changed",
+            json!([{"op": "add", "path": format!("{SHOW}/x-openstack-waiter/transitional/-"), "value": "restoring"}]),
+            Warning,
+            "methods wait_for_thing and wait_for_thing_deleted follow the new description",
+        ),
+        rule(
+            "other_extension_changed",
+            json!([{"op": "add", "path": format!("{LIST}/x-openstack-cache"), "value": {"seconds": 30}}]),
+            Warning,
+            "no rule of its own here: review the regenerated diff",
+        ),
+        rule(
+            "service_module_renamed",
+            json!([{"op": "replace", "path": "/info/x-openstack-service/module", "value": "volume"}]),
+            Breaking,
+            "module fixture renamed to volume",
+        ),
+    ]
+}
+
+#[test]
+fn every_rule() {
+    for rule in rules() {
+        let changes = changes_of(rule.patch.clone());
+        let found = changes.iter().find(|c| c.rust.contains(rule.rust));
+        let Some(change) = found else {
+            panic!("{}: no change says `{}`; got:\n{}", rule.name, rule.rust, diff::report(&changes, Format::Text));
+        };
+        assert_eq!(change.level, rule.level, "{}: {change:?}", rule.name);
+        assert!(change.pointer.starts_with('/'), "{}: pointer {:?}", rule.name, change.pointer);
+        insta::assert_snapshot!(rule.name, diff::report(&changes, Format::Markdown));
+    }
+}
+
+/// Inline request and response schemas (no `$ref`) are types of their own
+/// (`<Operation>Body`, `<Operation>Response`), compared like named ones.
+#[test]
+fn inline_bodies_are_compared() {
+    let patched = |patch: Value| {
+        let mut doc = fixture("base.yaml");
+        json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(patch).unwrap()).unwrap();
+        doc
+    };
+    let list = format!("{LIST}/responses/200/content/application~1json/schema");
+    let create = format!("{CREATE}/requestBody/content/application~1json/schema");
+    let page = json!({"type": "object", "required": ["things"], "properties": {
+        "things": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
+        "things_links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}}});
+    let body = json!({"type": "object", "properties": {"thing": {"$ref": "#/components/schemas/ThingCreate"}}});
+    let old = patched(
+        json!([{"op": "replace", "path": list, "value": page}, {"op": "replace", "path": create, "value": body}]),
+    );
+    let new = patched(json!([
+        {"op": "replace", "path": list, "value": page},
+        {"op": "remove", "path": format!("{list}/properties/things_links")},
+        {"op": "replace", "path": create, "value": body},
+        {"op": "add", "path": format!("{create}/required"), "value": ["thing"]},
+    ]));
+    let changes = diff::diff_spec("spec/fixture.yaml", Some(&old), Some(&new));
+    let said: Vec<(Level, &str)> = changes.iter().map(|c| (c.level, c.rust.as_str())).collect();
+    assert_eq!(
+        said,
+        vec![
+            (Level::Breaking, "field ListThingsResponse::things_links removed"),
+            (Level::Breaking, "field CreateThingBody::thing: Option<ThingCreate> → ThingCreate"),
+        ]
+    );
+    insta::assert_snapshot!("inline_bodies", diff::report(&changes, Format::Markdown));
+}
+
+#[test]
+fn no_change_reports_none_and_passes() {
+    let changes = changes_of(json!([]));
+    assert!(changes.is_empty());
+    assert_eq!(diff::report(&changes, Format::Text), "no API changes\n");
+    insta::assert_snapshot!("no_change", diff::report(&changes, Format::Markdown));
+    assert!(!diff::fails(&changes, Some(Level::Info)));
+}
+
+#[test]
+fn descriptions_and_examples_are_not_api_changes() {
+    let changes = changes_of(json!([
+        {"op": "replace", "path": format!("{LIST}/summary"), "value": "List the things"},
+        {"op": "replace", "path": format!("{THING}/properties/size/description"), "value": "The size, in GiB."},
+        {"op": "add", "path": format!("{THING}/example"), "value": {"id": "x"}},
+    ]));
+    assert_eq!(changes, Vec::new());
+}
+
+#[test]
+fn fail_on_levels() {
+    let breaking = changes_of(json!([{"op": "remove", "path": DELETE}]));
+    let warning =
+        changes_of(json!([{"op": "add", "path": format!("{CREATE}/responses/200"), "value": {"description": "x"}}]));
+    let info =
+        changes_of(json!([{"op": "add", "path": format!("{THING}/properties/zone"), "value": {"type": "string"}}]));
+    let fail_on = |s| diff::parse_fail_on(s).unwrap();
+    assert!(diff::fails(&breaking, fail_on("breaking")));
+    assert!(!diff::fails(&warning, fail_on("breaking")));
+    assert!(diff::fails(&warning, fail_on("warning")));
+    assert!(diff::fails(&breaking, fail_on("warning")));
+    assert!(!diff::fails(&info, fail_on("warning")));
+    assert!(diff::fails(&info, fail_on("info")));
+    assert!(!diff::fails(&breaking, fail_on("none")));
+    assert_eq!(
+        diff::parse_fail_on("fatal").unwrap_err(),
+        "--fail-on takes breaking, warning, info or none, not `fatal`"
+    );
+    assert_eq!("yaml".parse::<Format>().unwrap_err(), "--format takes text, markdown or json, not `yaml`");
+}
+
+#[test]
+fn json_report_carries_pointer_old_and_new() {
+    let changes =
+        changes_of(json!([{"op": "replace", "path": format!("{LIST}/operationId"), "value": "listThingSummaries"}]));
+    let report: Value = serde_json::from_str(&diff::report(&changes, Format::Json)).unwrap();
+    assert_eq!(
+        report,
+        json!([{
+            "file": "spec/fixture.yaml",
+            "level": "breaking",
+            "scope": "GET /things listThingSummaries",
+            "pointer": "/paths/~1things/get/operationId",
+            "what": "operationId changed",
+            "rust": "method list_things renamed to list_thing_summaries",
+            "old": "listThings",
+            "new": "listThingSummaries",
+        }])
+    );
+}
+
+/// An older copy of the block-storage spec (commit b8ff299, before
+/// microversion gates on request bodies, offset paging and the response
+/// `required` audit) against today's.
+#[test]
+fn real_spec_history() {
+    let old = fixture("block-storage-v3.b8ff299.yaml");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(root.join("spec/block-storage-v3.yaml")).unwrap();
+    let new = openstack_backups_codegen::load("spec/block-storage-v3.yaml", &text).unwrap().raw;
+    let changes = diff::diff_spec("spec/block-storage-v3.yaml", Some(&old), Some(&new));
+    let says = |level: Level, scope: &str, rust: &str| {
+        changes.iter().any(|c| c.level == level && c.scope.contains(scope) && c.rust.contains(rust))
+    };
+    let text = diff::report(&changes, Format::Text);
+    // The response `required` audit made fields optional: breaking.
+    assert!(says(Level::Breaking, "schema Volume", "field Volume::size: i64 → Option<i64>"), "{text}");
+    // Forcing a snapshot became refused from 3.66.
+    assert!(
+        says(Level::Breaking, "schema SnapshotCreate", "field SnapshotCreate::force is refused above 3.65"),
+        "{text}"
+    );
+    // The waiters and finders arrived as spec extensions.
+    assert!(says(Level::Info, "showBackup", "method find_backup added"), "{text}");
+    assert!(
+        says(Level::Info, "showSnapshot", "methods wait_for_snapshot and wait_for_snapshot_deleted added"),
+        "{text}"
+    );
+    // The reverse direction turns each addition into a removal.
+    let back = diff::diff_spec("spec/block-storage-v3.yaml", Some(&new), Some(&old));
+    assert!(back.iter().any(|c| c.level == Level::Breaking && c.rust == "method find_backup removed"));
+    // Nothing is reported twice.
+    let mut keys: Vec<_> = changes.iter().map(|c| (&c.pointer, &c.what)).collect();
+    keys.sort();
+    let before = keys.len();
+    keys.dedup();
+    assert_eq!(keys.len(), before, "{text}");
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `diff_revision` on a scratch repository: a spec changed, one added, one
+/// removed since the base commit; a bad revision and an unreadable spec are
+/// errors that name what is wrong.
+#[test]
+fn revision_against_working_tree() {
+    let dir = std::env::temp_dir().join(format!("spec-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("spec")).unwrap();
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff/base.yaml")).unwrap();
+    std::fs::write(dir.join("spec/things.yaml"), &base).unwrap();
+    std::fs::write(dir.join("spec/old.yaml"), &base).unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "spec"]);
+    git(&dir, &["commit", "-q", "-m", "base"]);
+
+    std::fs::write(dir.join("spec/things.yaml"), base.replace("operationId: deleteThing", "operationId: purgeThing"))
+        .unwrap();
+    std::fs::remove_file(dir.join("spec/old.yaml")).unwrap();
+    std::fs::write(dir.join("spec/new.yaml"), &base).unwrap();
+    assert_eq!(diff::default_base(&dir).len(), 40, "the merge base with main is a commit");
+
+    let changes = diff::diff_revision(&dir, "HEAD").unwrap_or_else(|e| panic!("{e}"));
+    let summary: Vec<(String, Level, String)> =
+        changes.iter().map(|c| (c.file.clone(), c.level, c.rust.clone())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("spec/new.yaml".to_owned(), Level::Info, "module fixture added".to_owned()),
+            ("spec/old.yaml".to_owned(), Level::Breaking, "module fixture removed".to_owned()),
+            ("spec/things.yaml".to_owned(), Level::Breaking, "method delete_thing renamed to purge_thing".to_owned()),
+        ]
+    );
+
+    let err = diff::diff_revision(&dir, "no-such-branch").unwrap_err().to_string();
+    assert!(err.contains("`no-such-branch` is not a commit"), "{err}");
+
+    std::fs::write(dir.join("spec/things.yaml"), base.replace("operationId: deleteThing", "operationId: [oops]"))
+        .unwrap();
+    let err = diff::diff_revision(&dir, "HEAD").unwrap_err().to_string();
+    assert!(err.starts_with("spec/things.yaml"), "{err}");
+    assert!(err.contains("/paths/~1things~1{thing_id}/delete"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every spec of the repository compared with itself: nothing to report.
+#[test]
+fn each_real_spec_against_itself_is_unchanged() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for service in openstack_backups_codegen::services(root).unwrap() {
+        let text = std::fs::read_to_string(root.join(&service.spec_path)).unwrap();
+        let doc = openstack_backups_codegen::load(&service.spec_path, &text).unwrap().raw;
+        let changes = diff::diff_spec(&service.spec_path, Some(&doc), Some(&doc));
+        assert_eq!(changes, Vec::new(), "{}", service.spec_path);
+    }
+}
