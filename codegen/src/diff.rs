@@ -831,14 +831,17 @@ impl Diff {
                             Some(type_key(&new_doc, &b)),
                         );
                     }
-                    self.enum_values(
-                        scope,
-                        &format!("{p_at}/schema"),
-                        &resolve(&old_doc, &a).clone(),
-                        &resolve(&new_doc, &b).clone(),
-                        Side::Request,
-                        &format!("{method}'s .{arg}(…)"),
-                    );
+                    // A named schema's values are reported once, with the schema.
+                    if ref_name(&a).is_none() && ref_name(&b).is_none() {
+                        self.enum_values(
+                            scope,
+                            &format!("{p_at}/schema"),
+                            &a,
+                            &b,
+                            Side::Request,
+                            &format!("{method}'s .{arg}(…)"),
+                        );
+                    }
                     self.microversion(scope, p_at, p, q, &format!("{method}'s .{arg}(…)"));
                     self.extensions(scope, p_at, p, q, &[MIN_MICROVERSION, MAX_MICROVERSION]);
                 }

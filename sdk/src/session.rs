@@ -359,6 +359,17 @@ impl Session {
     pub async fn database(&self) -> Result<crate::database::Client, Error> {
         self.client().await
     }
+
+    /// The room the project's quotas leave for backups (their count and
+    /// their GiB), from the block-storage service's `showLimits`. See
+    /// [`crate::quota`].
+    ///
+    /// # Errors
+    /// As [`block_storage`](Self::block_storage), then those of
+    /// `showLimits`.
+    pub async fn backup_headroom(&self) -> Result<crate::quota::BackupHeadroom, Error> {
+        crate::quota::BackupHeadroom::of(&self.block_storage().await?).await
+    }
 }
 
 /// The microversion to use: the pin if the server has it, else the highest

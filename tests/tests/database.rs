@@ -139,6 +139,48 @@ async fn every_call_on_the_wire() {
     let list = c.list_instance_backups().instance_id(INSTANCE).limit(1u64).send().await.unwrap();
     assert_eq!(list.backups[0].name.as_deref(), Some("backup-full"));
     assert_eq!(only(&server).await.url.path(), format!("{base}/instances/{INSTANCE}/backups"));
+
+    // backup strategies: list with both filters, create (project-wide: no
+    // instance_id key at all), delete with and without the instance
+    let strategy = json!({"project_id": PROJECT, "instance_id": "", "backend": "swift", "swift_container": "nightly"});
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, &json!({"backup_strategies": [strategy]}))).mount(&server).await;
+    let list = c.list_backup_strategies().instance_id(INSTANCE).project_id("other").send().await.unwrap();
+    assert_eq!(list.backup_strategies[0].instance_id, "");
+    let r = only(&server).await;
+    assert_eq!((r.method.as_str(), r.url.path()), ("GET", format!("{base}/backup_strategies").as_str()));
+    assert_eq!(r.url.query(), Some(format!("instance_id={INSTANCE}&project_id=other").as_str()));
+
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(202, &json!({"backup_strategy": strategy}))).mount(&server).await;
+    let created = c
+        .create_backup_strategy()
+        .body(types::BackupStrategyCreateRequest {
+            backup_strategy: types::BackupStrategyCreate { instance_id: None, swift_container: "nightly".into() },
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.backup_strategy.swift_container, "nightly");
+    let r = only(&server).await;
+    assert_eq!((r.method.as_str(), r.url.path()), ("POST", format!("{base}/backup_strategies").as_str()));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&r.body).unwrap(),
+        json!({"backup_strategy": {"swift_container": "nightly"}})
+    );
+
+    for (instance, query) in [(Some(INSTANCE), Some(format!("instance_id={INSTANCE}"))), (None, None)] {
+        server.reset().await;
+        Mock::given(any()).respond_with(ResponseTemplate::new(202)).mount(&server).await;
+        let mut call = c.delete_backup_strategy();
+        if let Some(i) = instance {
+            call = call.instance_id(i);
+        }
+        assert_eq!(call.send().await.unwrap().status().as_u16(), 202);
+        let r = only(&server).await;
+        assert_eq!((r.method.as_str(), r.url.path()), ("DELETE", format!("{base}/backup_strategies").as_str()));
+        assert_eq!(r.url.query().map(str::to_owned), query);
+    }
 }
 
 #[tokio::test]

@@ -38,22 +38,33 @@ fn round_trip(spec: &str, schema: &str, value: &Value) -> Result<Value, String> 
                 BackupRestoreResponse,
                 BackupSummaryResponse,
                 BackupUpdateRequest,
+                LimitsResponse,
                 Metadata,
                 MetadataItem,
+                QuotaSetResponse,
+                QuotaSetUpdateRequest,
+                ResourceFilterList,
                 SnapshotAction,
                 SnapshotCreateRequest,
                 SnapshotDetailList,
                 SnapshotList,
+                SnapshotManageRequest,
                 SnapshotResponse,
                 SnapshotUpdateRequest,
                 VersionList,
+                VolumeAction,
                 VolumeCreateRequest,
                 VolumeDetailList,
                 VolumeResponse,
             ]
         ),
         "spec/database-v1.yaml" => {
-            dispatch!(database, schema, value, [BackupCreateRequest, BackupList, BackupResponse])
+            dispatch!(
+                database,
+                schema,
+                value,
+                [BackupCreateRequest, BackupList, BackupResponse, BackupStrategyCreateRequest, BackupStrategyList]
+            )
         }
         "spec/identity-v3.yaml" => dispatch!(identity, schema, value, [AuthRequest, TokenResponse]),
         other => Err(format!("unknown spec {other}")),

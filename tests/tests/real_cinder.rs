@@ -840,7 +840,201 @@ fn session_paging_waiters_and_example(ctx: Ctx) -> Pin<Box<dyn Future<Output = O
     })
 }
 
+/// Limits and quota sets: a project's quotas set, shown with and without
+/// usage, read back through `showLimits` and the session's backup headroom,
+/// refused for an unknown key, and reset to the defaults.
+fn limits_and_quotas(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        use openstack_backups::quota::{BackupHeadroom, Remaining};
+        let c = &ctx.client;
+        let p = ctx.project.as_str();
+        let quota = |set: &types::QuotaSet, key: &str| set.extra.get(key).cloned();
+
+        // The harness's defaults: unlimited volumes and backups.
+        let defaults = c.show_quota_set_defaults().target_project_id(p).send().await.map_err(e("defaults"))?;
+        ensure!(defaults.quota_set.id.as_deref() == Some(p), "defaults id: {:?}", defaults.quota_set.id);
+        ensure!(matches!(quota(&defaults.quota_set, "backups"), Some(types::QuotaValue::Integer(-1))), "{defaults:?}");
+        ensure!(quota(&defaults.quota_set, "volumes___DEFAULT__").is_some(), "per-type keys: {defaults:?}");
+
+        // Set the backup quotas; the answer is every limit, without id.
+        let set: std::collections::BTreeMap<String, i64> =
+            [("backups".to_owned(), 5), ("backup_gigabytes".to_owned(), 20)].into();
+        let updated = c
+            .update_quota_set()
+            .target_project_id(p)
+            .body(types::QuotaSetUpdateRequest { quota_set: set })
+            .send()
+            .await
+            .map_err(e("update quotas"))?;
+        ensure!(updated.quota_set.id.is_none(), "update answers without id: {:?}", updated.quota_set.id);
+        ensure!(matches!(quota(&updated.quota_set, "backups"), Some(types::QuotaValue::Integer(5))), "{updated:?}");
+
+        // Unknown keys are refused, all named, and nothing is written.
+        let bad: std::collections::BTreeMap<String, i64> =
+            [("backups".to_owned(), 1), ("backup_snapshots".to_owned(), 1)].into();
+        let err = c
+            .update_quota_set()
+            .target_project_id(p)
+            .body(types::QuotaSetUpdateRequest { quota_set: bad })
+            .send()
+            .await
+            .err()
+            .ok_or("an unknown quota key was accepted")?;
+        ensure!(err.status().map(|s| s.as_u16()) == Some(400), "{err}");
+        ensure!(err.to_string().contains("backup_snapshots"), "the key is not named: {err}");
+
+        // Use some of it, then read the usage three ways.
+        let volume = new_volume(c, "quota-source").await?;
+        let backup = new_backup(c, backup_of(&volume, "counted")).await?;
+        let shown = c.show_quota_set().target_project_id(p).usage(true).send().await.map_err(e("show usage"))?;
+        match quota(&shown.quota_set, "backups") {
+            Some(types::QuotaValue::QuotaUsage(u)) => ensure!(u.limit == 5 && u.in_use == 1, "backups usage: {u:?}"),
+            other => return Err(format!("backups with usage: {other:?}")),
+        }
+        let plain = c.show_quota_set().target_project_id(p).send().await.map_err(e("show"))?;
+        ensure!(
+            matches!(quota(&plain.quota_set, "backup_gigabytes"), Some(types::QuotaValue::Integer(20))),
+            "{plain:?}"
+        );
+
+        let limits = c.show_limits().send().await.map_err(e("limits"))?.into_inner().limits;
+        let a = &limits.absolute;
+        ensure!(limits.rate.is_empty(), "rate: {:?}", limits.rate);
+        ensure!(a.max_total_backups == Some(5) && a.total_backups_used == Some(1), "{a:?}");
+        ensure!(a.max_total_backup_gigabytes == Some(20) && a.total_backup_gigabytes_used == Some(1), "{a:?}");
+        ensure!(a.max_total_volumes == Some(-1), "{a:?}");
+        // 3.39: an administrator asks about another project.
+        let other = c.show_limits().project_id(random_hex()).send().await.map_err(e("limits of another project"))?;
+        ensure!(other.limits.absolute.max_total_backups == Some(-1), "{:?}", other.limits.absolute);
+
+        let room = BackupHeadroom::of(c).await.map_err(e("headroom"))?;
+        ensure!(room.backups.remaining() == Remaining::Left(4), "{room}");
+        ensure!(room.gigabytes.remaining() == Remaining::Left(19), "{room}");
+        ensure!(room.fits(4, 19) == Some(true) && room.fits(5, 1) == Some(false), "{room}");
+
+        // Reset: 200 with an empty body, and the defaults are back.
+        let reset = c.delete_quota_set().target_project_id(p).send().await.map_err(e("reset quotas"))?;
+        ensure!(reset.status().as_u16() == 200, "reset answered {}", reset.status());
+        let back = c.show_limits().send().await.map_err(e("limits after reset"))?;
+        ensure!(back.limits.absolute.max_total_backups == Some(-1), "{:?}", back.limits.absolute);
+
+        c.delete_backup().backup_id(&backup).send().await.map_err(e("delete backup"))?;
+        wait_for("backup deletion", &[None], &["error_deleting"], LIMIT, || backup_status(c, &backup)).await?;
+        c.delete_volume().volume_id(&volume).send().await.map_err(e("delete volume"))?;
+        ctx.verify()
+    })
+}
+
+/// Revert to the latest snapshot, adopt a snapshot left on the backend by
+/// `os-unmanage`, the summary volume list and the resource filters.
+fn revert_manage_and_filters(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        let c = &ctx.client;
+        let volume = new_volume(c, "revert-me").await?;
+        let older = new_snapshot(c, &volume, "older").await?;
+        let latest = new_snapshot(c, &volume, "latest").await?;
+
+        // Only the latest snapshot will do (400), and below 3.40 the client
+        // refuses before sending.
+        let err = c
+            .revert_volume_to_snapshot(&volume, types::VolumeRevert { snapshot_id: older.clone() })
+            .await
+            .err()
+            .ok_or("a revert to an older snapshot was accepted")?;
+        ensure!(err.status().map(|s| s.as_u16()) == Some(400), "{err}");
+        ensure!(err.to_string().contains("not the latest"), "{err}");
+        let err = ctx
+            .at(Microversion::new(3, 39))
+            .revert_volume_to_snapshot(&volume, types::VolumeRevert { snapshot_id: latest.clone() })
+            .await
+            .err()
+            .ok_or("a revert at 3.39 was sent")?;
+        ensure!(err.kind() == openstack_backups::ErrorKind::MicroversionUnsupported, "{err}");
+        let reverted = c
+            .revert_volume_to_snapshot(&volume, types::VolumeRevert { snapshot_id: latest.clone() })
+            .await
+            .map_err(e("revert"))?;
+        ensure!(reverted.status().as_u16() == 202, "revert answered {}", reverted.status());
+        c.wait_for_volume(&volume, types::VolumeStatus::Available).await.map_err(e("wait for the reverted volume"))?;
+        wait_for("snapshot after revert", &[Some("available")], &["error"], LIMIT, || snapshot_status(c, &latest))
+            .await?;
+
+        // The summary list: id, name and links.
+        let listed = c.list_volumes().name("revert-me").send().await.map_err(e("list volumes"))?;
+        ensure!(listed.volumes.len() == 1 && listed.volumes[0].id == volume, "{listed:?}");
+        ensure!(listed.volumes[0].links.len() == 2, "links: {:?}", listed.volumes[0].links);
+        let all: Vec<String> =
+            c.list_volumes().limit(1u64).stream().map_ok(|v| v.id).try_collect().await.map_err(e("stream volumes"))?;
+        ensure!(all.contains(&volume), "stream: {all:?}");
+
+        // Unmanage the older snapshot: it stays on the backend, where the
+        // manageable list shows it safe to manage; adopt it again.
+        c.unmanage_snapshot(&older).await.map_err(e("unmanage"))?;
+        wait_for("unmanaged snapshot", &[None], &["error_deleting"], LIMIT, || snapshot_status(c, &older)).await?;
+        let host = "harness@file";
+        let reference = format!("snapshot-{older}");
+        let listed = c.list_manageable_snapshots().host(host).send().await.map_err(e("manageable"))?;
+        let entry = listed
+            .manageable_snapshots
+            .iter()
+            .find(|m| m.reference.get("source-name").cloned().flatten().as_deref() == Some(reference.as_str()))
+            .ok_or_else(|| format!("{reference} is not listed: {listed:?}"))?;
+        ensure!(entry.safe_to_manage == Some(true) && entry.size == Some(1), "{entry:?}");
+        let source = entry.source_reference.as_ref().and_then(|r| r.get("source-name").cloned().flatten());
+        ensure!(source == Some(format!("volume-{volume}")), "source reference: {source:?}");
+        let detail =
+            c.list_manageable_snapshots_detail().host(host).sort("reference:asc").send().await.map_err(e("detail"))?;
+        let managed = detail
+            .manageable_snapshots
+            .iter()
+            .find(|m| m.cinder_id.as_deref() == Some(latest.as_str()))
+            .ok_or("the managed snapshot is not listed with its cinder_id")?;
+        ensure!(managed.safe_to_manage == Some(false) && managed.reason_not_safe.is_some(), "{managed:?}");
+        let body = types::SnapshotManageRequest {
+            snapshot: types::SnapshotManage {
+                volume_id: volume.clone(),
+                ref_: types::BackendReference([("source-name".to_owned(), Some(reference.clone()))].into()),
+                name: Some("adopted".into()),
+                description: None,
+                metadata: None,
+            },
+        };
+        let adopted = c.manage_snapshot().body(body).send().await.map_err(e("manage"))?.into_inner().snapshot;
+        ensure!(adopted.name.as_deref() == Some("adopted"), "{adopted:?}");
+        c.wait_for_snapshot(&adopted.id, types::SnapshotStatus::Available)
+            .await
+            .map_err(e("wait for the adopted snapshot"))?;
+        // Managing needs a host or, from 3.17, a cluster; an unknown cluster is a 404.
+        let err =
+            c.list_manageable_snapshots().cluster("no-such-cluster").send().await.err().ok_or("unknown cluster")?;
+        ensure!(err.is_not_found(), "{err}");
+        let err = ctx.at(Microversion::new(3, 7)).list_manageable_snapshots().host(host).send().await.err();
+        ensure!(err.is_some_and(|e| e.kind() == openstack_backups::ErrorKind::MicroversionUnsupported), "below 3.8");
+
+        // Resource filters: the shipped configuration; an unknown resource is an empty list.
+        let filters = c.list_resource_filters().resource("backup").send().await.map_err(e("filters"))?;
+        ensure!(filters.resource_filters.len() == 1, "{filters:?}");
+        let f = &filters.resource_filters[0];
+        ensure!(f.resource == "backup" && f.filters.iter().any(|x| x == "volume_id"), "{f:?}");
+        let none = c.list_resource_filters().resource("nothing").send().await.map_err(e("unknown resource"))?;
+        ensure!(none.resource_filters.is_empty(), "{none:?}");
+        let all = c.list_resource_filters().send().await.map_err(e("all filters"))?;
+        ensure!(all.resource_filters.iter().any(|f| f.resource == "volume"), "{all:?}");
+
+        for s in [&adopted.id, &latest] {
+            c.delete_snapshot().snapshot_id(s).send().await.map_err(e("delete snapshot"))?;
+        }
+        for s in [&adopted.id, &latest] {
+            wait_for("snapshot deletion", &[None], &["error_deleting"], LIMIT, || snapshot_status(c, s)).await?;
+        }
+        c.delete_volume().volume_id(&volume).send().await.map_err(e("delete volume"))?;
+        ctx.verify()
+    })
+}
+
 const SCENARIOS: &[(&str, Scenario)] = &[
+    ("limits_and_quotas", limits_and_quotas),
+    ("revert_manage_and_filters", revert_manage_and_filters),
     ("session_paging_waiters_and_example", session_paging_waiters_and_example),
     ("conformance_rejects_a_wrong_schema", conformance_rejects_a_wrong_schema),
     ("versions_and_both_url_forms", versions_and_both_url_forms),

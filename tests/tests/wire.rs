@@ -447,6 +447,118 @@ async fn every_operation_on_the_wire() {
     h.client.delete_volume().volume_id(vid).cascade(true).force(true).send().await.unwrap();
     expect(&h.sent().await, "DELETE", &pp(&format!("/volumes/{vid}")), &[("cascade", "true"), ("force", "true")], None);
 
+    h.answer(200, Some(json!({"volumes": [{"id": vid, "name": null, "links": []}], "volumes_links": []}))).await;
+    let list = h.client.list_volumes().name("v").send().await.unwrap();
+    assert_eq!((list.volumes[0].id.as_str(), list.volumes[0].name.as_deref()), (vid, None));
+    expect(&h.sent().await, "GET", &pp("/volumes"), &[("name", "v")], None);
+
+    h.answer(202, None).await;
+    let reverted =
+        h.client.revert_volume_to_snapshot(vid, types::VolumeRevert { snapshot_id: sid.into() }).await.unwrap();
+    assert_eq!(reverted.status().as_u16(), 202);
+    expect(
+        &h.sent().await,
+        "POST",
+        &pp(&format!("/volumes/{vid}/action")),
+        &[],
+        Some(json!({"revert": {"snapshot_id": sid}})),
+    );
+
+    // ---- limits and quota sets
+    let absolute = json!({"maxTotalBackups": 5, "maxTotalBackupGigabytes": 20, "totalBackupsUsed": 1,
+        "totalBackupGigabytesUsed": 3, "maxTotalVolumes": -1, "somethingNewer": 7});
+    h.answer(200, Some(json!({"limits": {"rate": [], "absolute": absolute}}))).await;
+    let limits = h.client.show_limits().project_id("other").send().await.unwrap();
+    assert_eq!(limits.limits.absolute.total_backup_gigabytes_used, Some(3));
+    expect(&h.sent().await, "GET", &pp("/limits"), &[("project_id", "other")], None);
+
+    let quotas = json!({"quota_set": {"id": "other", "backups": {"limit": 5, "in_use": 1, "reserved": 0},
+        "gigabytes_fast-ssd": {"limit": -1, "in_use": 0, "reserved": 0}}});
+    h.answer(200, Some(quotas)).await;
+    let shown = h.client.show_quota_set().target_project_id("other").usage(true).send().await.unwrap();
+    assert!(matches!(&shown.quota_set.extra["gigabytes_fast-ssd"], types::QuotaValue::QuotaUsage(u) if u.limit == -1));
+    expect(&h.sent().await, "GET", &pp("/os-quota-sets/other"), &[("usage", "true")], None);
+
+    h.answer(200, Some(json!({"quota_set": {"id": "other", "backups": 10}}))).await;
+    let defaults = h.client.show_quota_set_defaults().target_project_id("other").send().await.unwrap();
+    assert!(matches!(defaults.quota_set.extra["backups"], types::QuotaValue::Integer(10)));
+    expect(&h.sent().await, "GET", &pp("/os-quota-sets/other/defaults"), &[], None);
+
+    let body = json!({"quota_set": {"backups": 5, "backup_gigabytes": 20}});
+    h.answer(200, Some(json!({"quota_set": {"backups": 5, "backup_gigabytes": 20, "volumes": -1}}))).await;
+    let updated = h
+        .client
+        .update_quota_set()
+        .target_project_id("other")
+        .body(serde_json::from_value::<types::QuotaSetUpdateRequest>(body.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.quota_set.id, None);
+    expect(&h.sent().await, "PUT", &pp("/os-quota-sets/other"), &[], Some(body));
+
+    h.answer(200, None).await;
+    h.client.delete_quota_set().target_project_id("other").send().await.unwrap();
+    expect(&h.sent().await, "DELETE", &pp("/os-quota-sets/other"), &[], None);
+
+    // ---- manageable snapshots and resource filters
+    let entry = json!({"reference": {"source-name": "snap-1"}, "size": 2, "safe_to_manage": true,
+        "source_reference": {"source-name": "vol-1"}});
+    h.answer(200, Some(json!({"manageable-snapshots": [entry]}))).await;
+    let listed =
+        h.client.list_manageable_snapshots().host("host@backend").limit(10u64).sort("size:asc").send().await.unwrap();
+    assert_eq!(listed.manageable_snapshots[0].size, Some(2));
+    expect(
+        &h.sent().await,
+        "GET",
+        &pp("/manageable_snapshots"),
+        &[("host", "host@backend"), ("limit", "10"), ("sort", "size:asc")],
+        None,
+    );
+
+    let detail = json!({"reference": {"source-name": "snap-1"}, "size": null, "safe_to_manage": false,
+        "source_reference": {"source-name": "vol-1"}, "reason_not_safe": "already managed", "cinder_id": sid,
+        "extra_info": {"pool": null}});
+    h.answer(200, Some(json!({"manageable-snapshots": [detail]}))).await;
+    let listed = h
+        .client
+        .list_manageable_snapshots_detail()
+        .cluster("c1")
+        .marker(r#"{"source-name":"snap-0"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.manageable_snapshots[0].cinder_id.as_deref(), Some(sid));
+    expect(
+        &h.sent().await,
+        "GET",
+        &pp("/manageable_snapshots/detail"),
+        &[("cluster", "c1"), ("marker", r#"{"source-name":"snap-0"}"#)],
+        None,
+    );
+
+    let body = json!({"snapshot": {"volume_id": vid, "ref": {"source-name": "snap-1"}, "name": "adopted"}});
+    h.answer(
+        202,
+        Some(json!({"snapshot": {"id": sid, "created_at": "2026-11-22T12:05:53.624993", "updated_at": null,
+        "name": "adopted", "description": null, "volume_id": vid, "status": "creating", "size": 1, "metadata": {}}})),
+    )
+    .await;
+    let adopted = h
+        .client
+        .manage_snapshot()
+        .body(serde_json::from_value::<types::SnapshotManageRequest>(body.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(adopted.snapshot.status, types::SnapshotStatus::Creating);
+    expect(&h.sent().await, "POST", &pp("/manageable_snapshots"), &[], Some(body));
+
+    h.answer(200, Some(json!({"resource_filters": [{"resource": "backup", "filters": ["name", "status"]}]}))).await;
+    let filters = h.client.list_resource_filters().resource("backup").send().await.unwrap();
+    assert_eq!(filters.resource_filters[0].filters, ["name", "status"]);
+    expect(&h.sent().await, "GET", &pp("/resource_filters"), &[("resource", "backup")], None);
+
     // ---- every operation of the table was called above
     h.collect().await;
     let mut covered = BTreeSet::new();

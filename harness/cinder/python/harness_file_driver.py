@@ -4,8 +4,14 @@ file, for the project's test harness.
 Cinder's own drivers need iSCSI, LVM or a storage array; this one needs a
 folder. Its connections are of os-brick's ``local`` type (a path), so the
 upstream backup manager reads and writes volume data through them.
+
+Snapshots are manageable: every ``snapshot-*`` file in the folder is a
+backend snapshot, with a ``.json`` side file naming its volume and that
+volume's size. ``os-unmanage`` leaves the file, so it is listed as safe to
+manage, and managing it renames it after the new Cinder snapshot.
 """
 
+import json
 import os
 import shutil
 
@@ -13,8 +19,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cinder.common import constants
+from cinder import exception
 from cinder.volume import configuration
 from cinder.volume import driver
+from cinder.volume import volume_utils
 
 LOG = logging.getLogger(__name__)
 
@@ -91,14 +99,71 @@ class FileVolumeDriver(driver.VolumeDriver):
 
     # -- snapshots
     def create_snapshot(self, snapshot):
-        shutil.copyfile(self._volume_path(snapshot.volume), self._snapshot_path(snapshot))
+        path = self._snapshot_path(snapshot)
+        shutil.copyfile(self._volume_path(snapshot.volume), path)
+        with open(path + '.json', 'w') as f:
+            json.dump({'volume_id': snapshot.volume_id, 'volume_size': snapshot.volume_size}, f)
         return {}
 
     def delete_snapshot(self, snapshot):
+        for path in (self._snapshot_path(snapshot), self._snapshot_path(snapshot) + '.json'):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+    # -- manageable snapshots
+    def _side(self, name):
         try:
-            os.remove(self._snapshot_path(snapshot))
+            with open(os.path.join(self._dir, name + '.json')) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def get_manageable_snapshots(self, cinder_snapshots, marker, limit, offset,
+                                 sort_keys, sort_dirs):
+        managed = {'snapshot-%s' % s.id: s.id for s in cinder_snapshots}
+        entries = []
+        for name in sorted(os.listdir(self._dir)):
+            if not name.startswith('snapshot-') or name.endswith('.json'):
+                continue
+            side = self._side(name)
+            cinder_id = managed.get(name)
+            entries.append({
+                'reference': {'source-name': name},
+                'size': side.get('volume_size', 1),
+                'safe_to_manage': cinder_id is None,
+                'reason_not_safe': 'already managed' if cinder_id else None,
+                'cinder_id': cinder_id,
+                'extra_info': None,
+                'source_reference': {'source-name': 'volume-%s' % side.get('volume_id', '')},
+            })
+        return volume_utils.paginate_entries_list(entries, marker, limit, offset,
+                                                  sort_keys, sort_dirs)
+
+    def _existing(self, existing_ref):
+        name = existing_ref.get('source-name') if isinstance(existing_ref, dict) else None
+        if not name or '/' in name or not os.path.isfile(os.path.join(self._dir, name)):
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref, reason='no snapshot file of that name')
+        return name
+
+    def manage_existing_snapshot_get_size(self, snapshot, existing_ref):
+        return self._side(self._existing(existing_ref)).get('volume_size', 1)
+
+    def manage_existing_snapshot(self, snapshot, existing_ref):
+        name = self._existing(existing_ref)
+        source = os.path.join(self._dir, name)
+        os.rename(source, self._snapshot_path(snapshot))
+        side = self._side(name)
+        side['volume_id'] = snapshot.volume_id
+        with open(self._snapshot_path(snapshot) + '.json', 'w') as f:
+            json.dump(side, f)
+        try:
+            os.remove(source + '.json')
         except FileNotFoundError:
             pass
+        return None
 
     def revert_to_snapshot(self, context, volume, snapshot):
         shutil.copyfile(self._snapshot_path(snapshot), self._volume_path(volume))
