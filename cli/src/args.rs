@@ -96,6 +96,12 @@ pub enum Command {
     /// Volumes (what backups and snapshots are made of and restored to)
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// The project's absolute limits and their usage
+    #[command(subcommand)]
+    Limits(LimitsCommand),
+    /// Block-storage quotas
+    #[command(subcommand)]
+    Quota(QuotaCommand),
     /// Database (Trove) resources
     #[command(subcommand)]
     Database(DatabaseCommand),
@@ -479,6 +485,9 @@ pub enum SnapshotCommand {
         /// Delete whatever the state (administrators)
         #[arg(long)]
         force: bool,
+        /// Only stop managing them: the backend keeps them (administrators)
+        #[arg(long, conflicts_with = "force")]
+        remote: bool,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -500,6 +509,10 @@ pub struct SnapshotCreate {
     /// A property key=value (repeatable)
     #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
     pub properties: Vec<(String, String)>,
+    /// Adopt this snapshot of the volume's backend instead of taking one, e.g.
+    /// source-name=snap-1 (repeatable; administrators; needs 3.8)
+    #[arg(long = "remote-source", value_name = "KEY=VALUE", value_parser = key_value, conflicts_with = "force")]
+    pub remote_source: Vec<(String, String)>,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]
@@ -551,6 +564,43 @@ pub struct SnapshotSet {
     pub wait: WaitArgs,
 }
 
+/// `limits …`
+#[derive(Debug, Subcommand)]
+pub enum LimitsCommand {
+    /// Show the project's absolute limits (quotas and usage) or rate limits
+    Show {
+        /// The absolute limits: each quota and its usage (-1 is unlimited)
+        #[arg(long, required_unless_present = "rate", conflicts_with = "rate")]
+        absolute: bool,
+        /// The rate limits (empty unless the cloud runs Cinder's rate-limiting middleware)
+        #[arg(long)]
+        rate: bool,
+        /// Another project's limits, by id (administrators; needs 3.39)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project: Option<String>,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+/// `quota …`
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Show a project's block-storage quotas (per-volume-type ones included)
+    Show {
+        /// The project, by id (default: the session's)
+        project: Option<String>,
+        /// The defaults instead of the project's quotas
+        #[arg(long, conflicts_with = "usage")]
+        default: bool,
+        /// Each quota's usage and reservations too
+        #[arg(long)]
+        usage: bool,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
 /// `volume …`
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
@@ -576,6 +626,16 @@ pub enum VolumeCommand {
         /// Delete the volumes' snapshots too
         #[arg(long)]
         purge: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Revert a volume in place to its latest snapshot (needs 3.40)
+    ///
+    /// The volume is the snapshot's; it must be available (detached), the
+    /// snapshot must be its newest and available, and their sizes equal.
+    Revert {
+        /// The snapshot (name or ID)
+        snapshot: String,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -642,9 +702,52 @@ pub enum DatabaseCommand {
     Backup(DatabaseBackupCommand),
 }
 
+/// `database backup strategy …`
+#[derive(Debug, Subcommand)]
+pub enum StrategyCommand {
+    /// List backup strategies
+    List {
+        /// Only this instance's strategy (ID)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        /// Another project's strategies (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+    /// Create or replace the project's backup strategy, or an instance's
+    ///
+    /// Backups made without a container go to this Swift container: the
+    /// instance's strategy first, then the project's, then the cloud's
+    /// default. The project is always the session's.
+    Create {
+        /// The Swift container (at least one letter or digit)
+        #[arg(long, value_name = "CONTAINER")]
+        swift_container: String,
+        /// The instance (ID; default: the whole project)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete the project's backup strategy, or an instance's
+    Delete {
+        /// The instance (ID; default: the project-wide strategy)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        /// Another project's strategy (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+    },
+}
+
 /// `database backup …`
 #[derive(Debug, Subcommand)]
 pub enum DatabaseBackupCommand {
+    /// Where backups go when no container is given
+    #[command(subcommand)]
+    Strategy(StrategyCommand),
     /// Back up a database instance
     Create {
         /// The backup's name

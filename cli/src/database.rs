@@ -6,7 +6,7 @@ use openstack_backups::Session;
 use openstack_backups::database::types;
 use serde_json::json;
 
-use crate::args::DatabaseBackupCommand;
+use crate::args::{DatabaseBackupCommand, StrategyCommand};
 use crate::output::{Cell, Rows, fields_of, show};
 use crate::{Failure, delete_each, waiting};
 
@@ -97,6 +97,7 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             }
             rows.finish()
         }
+        DatabaseBackupCommand::Strategy(command) => strategy(&trove, command).await,
         DatabaseBackupCommand::Show { backup, output } => {
             let b = trove.find_backup(&backup).await?;
             show(backup_fields(&b), &output, &[])
@@ -180,5 +181,47 @@ async fn prune(
         Ok(())
     } else {
         Err(Failure::Partial(format!("a delete failed in {failed} of {} groups", groups.len())))
+    }
+}
+
+/// `database backup strategy …`, as python-troveclient's commands.
+async fn strategy(trove: &openstack_backups::database::Client, command: StrategyCommand) -> Result<(), Failure> {
+    match command {
+        StrategyCommand::List { instance_id, project_id, output } => {
+            let mut rows = Rows::new(&["Project ID", "Instance ID", "Swift Container"], &output)?;
+            let mut request = trove.list_backup_strategies();
+            if let Some(i) = instance_id {
+                request = request.instance_id(i);
+            }
+            if let Some(p) = project_id {
+                request = request.project_id(p);
+            }
+            for s in request.send().await?.into_inner().backup_strategies {
+                rows.push(vec![
+                    Cell::new(json!(s.project_id)),
+                    Cell::new(s.instance_id),
+                    Cell::new(s.swift_container),
+                ])?;
+            }
+            rows.finish()
+        }
+        StrategyCommand::Create { swift_container, instance_id, output } => {
+            let body = types::BackupStrategyCreateRequest {
+                backup_strategy: types::BackupStrategyCreate { instance_id, swift_container },
+            };
+            let made = trove.create_backup_strategy().body(body).send().await?.into_inner().backup_strategy;
+            show(fields_of(&made, &[], &[]), &output, &[])
+        }
+        StrategyCommand::Delete { instance_id, project_id } => {
+            let mut request = trove.delete_backup_strategy();
+            if let Some(i) = instance_id {
+                request = request.instance_id(i);
+            }
+            if let Some(p) = project_id {
+                request = request.project_id(p);
+            }
+            request.send().await?;
+            Ok(())
+        }
     }
 }

@@ -7,6 +7,7 @@ mod args;
 mod backup;
 mod cloud;
 mod database;
+mod limits;
 mod output;
 mod prune;
 mod snapshot;
@@ -97,6 +98,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Backup(c) => backup::run(&session, c).await,
         Command::Snapshot(c) => snapshot::run(&session, c).await,
         Command::Volume(c) => volume::run(&session, c).await,
+        Command::Limits(c) => limits::limits(&session, c).await,
+        Command::Quota(c) => limits::quota(&session, c).await,
         Command::Database(args::DatabaseCommand::Backup(c)) => database::run(&session, c).await,
         Command::Completion { .. } => Ok(()),
     }

@@ -45,13 +45,15 @@ pub async fn run(session: &Session, command: SnapshotCommand) -> Result<(), Fail
             }
             Ok(())
         }
-        SnapshotCommand::Delete { snapshots, force, wait } => {
+        SnapshotCommand::Delete { snapshots, force, remote, wait } => {
             delete_each(&snapshots, "snapshots", |name| {
                 let (cinder, wait) = (&cinder, &wait);
                 async move {
                     let s = cinder.find_snapshot(&name).await?;
                     if force {
                         cinder.force_delete_snapshot(&s.id).await?;
+                    } else if remote {
+                        cinder.unmanage_snapshot(&s.id).await?;
                     } else {
                         cinder.delete_snapshot().snapshot_id(&s.id).send().await?;
                     }
@@ -73,6 +75,9 @@ async fn create(cinder: &Client, args: SnapshotCreate) -> Result<(), Failure> {
     // From 3.66 on the cloud snapshots in-use volumes without being asked
     // (and refuses `force: false`); below, `--force` is what allows it.
     let below_3_66 = cinder.microversion().is_some_and(|v| v < Microversion::new(3, 66));
+    if !args.remote_source.is_empty() {
+        return manage(cinder, &volume.id, args).await;
+    }
     let body = types::SnapshotCreate {
         volume_id: volume.id.clone(),
         name: Some(args.snapshot_name.clone()),
@@ -94,6 +99,29 @@ async fn create(cinder: &Client, args: SnapshotCreate) -> Result<(), Failure> {
             .await?
     } else {
         made
+    };
+    show(snapshot_fields(&done), &args.output, &[])
+}
+
+/// `snapshot create --remote-source k=v`: adopt a backend snapshot
+/// (`manageSnapshot`), then show it as `snapshot show` does.
+async fn manage(cinder: &Client, volume_id: &str, args: SnapshotCreate) -> Result<(), Failure> {
+    let reference = args.remote_source.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+    let body = types::SnapshotManage {
+        volume_id: volume_id.to_owned(),
+        ref_: types::BackendReference(reference),
+        name: Some(args.snapshot_name.clone()),
+        description: args.description.clone(),
+        metadata: (!args.properties.is_empty()).then(|| args.properties.iter().cloned().collect()),
+    };
+    let made = cinder.manage_snapshot().body(types::SnapshotManageRequest { snapshot: body }).send().await?;
+    let id = made.into_inner().snapshot.id;
+    let done = if args.wait.wait {
+        let (waiter, bar) = waiting::policy(&args.wait);
+        let what = format!("snapshot {id}");
+        waiting::run(cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).with(&waiter), bar, &what).await?
+    } else {
+        cinder.show_snapshot().snapshot_id(&id).send().await?.into_inner().snapshot
     };
     show(snapshot_fields(&done), &args.output, &[])
 }

@@ -28,6 +28,19 @@ fn attached(v: &types::Volume) -> String {
 pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failure> {
     let cinder = session.block_storage().await?;
     match command {
+        VolumeCommand::Revert { snapshot, wait } => {
+            let snap = cinder.find_snapshot(&snapshot).await?;
+            cinder
+                .revert_volume_to_snapshot(&snap.volume_id, types::VolumeRevert { snapshot_id: snap.id.clone() })
+                .await?;
+            if wait.wait {
+                let (waiter, bar) = waiting::policy(&wait);
+                let what = format!("the revert of volume {} to snapshot {}", snap.volume_id, snap.id);
+                let waited = cinder.wait_for_volume(&snap.volume_id, types::VolumeStatus::Available).with(&waiter);
+                waiting::run(waited, bar, &what).await?;
+            }
+            Ok(())
+        }
         VolumeCommand::Create(args) => create(&cinder, args).await,
         VolumeCommand::List(args) => list(&cinder, args).await,
         VolumeCommand::Show { volume, output } => {

@@ -413,6 +413,65 @@ fn trove(trove: &Trove) -> Outcome {
         "--dry-run",
     ])?;
     ensure!(s(&plan[2]["Reason"]).contains("base of a kept incremental"), "{plan}");
+
+    // Backup strategies: the project's and an instance's, listed, replaced, deleted.
+    let made = c.json(&["database", "backup", "strategy", "create", "--swift-container", "nightly"])?;
+    ensure!(
+        made == json!({"backend": "swift", "instance_id": "", "project_id": project, "swift_container": "nightly"}),
+        "{made}"
+    );
+    c.ok(&["database", "backup", "strategy", "create", "--swift-container", "orders", "--instance-id", instance])?;
+    let listed = c.ok(&["database", "backup", "strategy", "list", "-f", "value", "--instance-id", instance])?;
+    ensure!(listed == format!("{project} {instance} orders\n"), "{listed:?}");
+    let all = c.json(&["database", "backup", "strategy", "list"])?;
+    ensure!(all.as_array().is_some_and(|a| a.len() == 2), "{all}");
+    c.ok(&["database", "backup", "strategy", "delete", "--instance-id", instance])?;
+    c.ok(&["database", "backup", "strategy", "delete"])?;
+    let none = c.ok(&["database", "backup", "strategy", "list", "-f", "value"])?;
+    ensure!(none.is_empty(), "{none:?}");
+    let usage = c.fails(2, &["database", "backup", "strategy", "create"])?;
+    ensure!(usage.contains("--swift-container"), "{usage}");
+    Ok(())
+}
+
+/// Quotas and limits as an operator reads them before backing up, a revert
+/// to the latest snapshot, and a snapshot unmanaged then adopted again.
+fn cinder_quotas_and_revert(c: &Cloud) -> Outcome {
+    c.ok(&["volume", "create", "qr-vol", "--size", "1", "--wait"])?;
+
+    let defaults = c.json(&["quota", "show", "--default"])?;
+    let backups = defaults.as_array().ok_or("a list")?.iter().find(|r| s(&r["Resource"]) == "backups");
+    ensure!(backups.is_some_and(|r| r["Limit"] == json!(-1)), "{defaults}");
+    let usage = c.json(&["quota", "show", "--usage"])?;
+    let volumes = usage.as_array().ok_or("a list")?.iter().find(|r| s(&r["Resource"]) == "volumes").cloned();
+    ensure!(volumes == Some(json!({"Resource": "volumes", "Limit": -1, "In Use": 1, "Reserved": 0})), "{usage}");
+    let limits = c.json(&["limits", "show", "--absolute"])?;
+    let used = limits.as_array().ok_or("a list")?.iter().find(|r| s(&r["Name"]) == "totalVolumesUsed").cloned();
+    ensure!(used == Some(json!({"Name": "totalVolumesUsed", "Value": 1})), "{limits}");
+    let rate = c.ok(&["limits", "show", "--rate", "-f", "csv"])?;
+    ensure!(rate == "\"Verb\",\"URI\",\"Value\",\"Remain\",\"Unit\",\"Next Available\"\n", "{rate:?}");
+    let usage_error = c.fails(2, &["limits", "show"])?;
+    ensure!(usage_error.contains("--absolute"), "{usage_error}");
+
+    c.ok(&["snapshot", "create", "qr-old", "--volume", "qr-vol", "--wait"])?;
+    c.ok(&["snapshot", "create", "qr-new", "--volume", "qr-vol", "--wait"])?;
+    let refused = c.fails(1, &["volume", "revert", "qr-old"])?;
+    ensure!(refused.contains("not the latest"), "{refused}");
+    c.ok(&["volume", "revert", "qr-new", "--wait"])?;
+    let shown = c.json(&["volume", "show", "qr-vol"])?;
+    ensure!(s(&shown["status"]) == "available", "{shown}");
+
+    // Unmanage the older snapshot (the backend keeps it), adopt it again.
+    let old = c.json(&["snapshot", "show", "qr-old"])?;
+    let old_id = s(&old["id"]).to_owned();
+    c.ok(&["snapshot", "delete", "--remote", "qr-old", "--wait"])?;
+    let source = format!("source-name=snapshot-{old_id}");
+    let adopted =
+        c.json(&["snapshot", "create", "qr-adopted", "--volume", "qr-vol", "--remote-source", &source, "--wait"])?;
+    ensure!(s(&adopted["status"]) == "available" && s(&adopted["name"]) == "qr-adopted", "{adopted}");
+
+    c.ok(&["snapshot", "delete", "qr-adopted", "qr-new", "--wait"])?;
+    c.ok(&["volume", "delete", "qr-vol", "--wait"])?;
     Ok(())
 }
 
@@ -424,11 +483,11 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
-        println!("cinder_lifecycle: test\ncinder_prune: test\ntrove: test");
+        println!("cinder_lifecycle: test\ncinder_prune: test\ncinder_quotas_and_revert: test\ntrove: test");
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
-    println!("\nrunning 3 tests");
+    println!("\nrunning 4 tests");
     let mut failures = Vec::new();
     match Cinder::start() {
         Ok(mut cinder) => {
@@ -461,6 +520,18 @@ fn main() -> ExitCode {
             if let Err(e) = outcome {
                 failures.push(("cinder_prune", e));
             }
+            let project = random_hex();
+            let cloud = Cloud::new(
+                "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
+                format!("{}/v3/%(project_id)s", cinder.root_url()),
+                format!("admin:{project}"),
+                &project,
+            );
+            let outcome = caught(|| cinder_quotas_and_revert(&cloud));
+            println!("test cinder_quotas_and_revert ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
+            if let Err(e) = outcome {
+                failures.push(("cinder_quotas_and_revert", e));
+            }
             cinder.stop();
         }
         Err(e) => failures.push(("cinder_lifecycle", format!("Cinder did not start: {e}"))),
@@ -485,7 +556,7 @@ fn main() -> ExitCode {
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
-        3 - failures.len(),
+        4 - failures.len(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );
