@@ -57,7 +57,7 @@ pub use unknown::UnknownValue;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::operation::effective_microversion;
-    pub use crate::paging::{Page, collect, items};
+    pub use crate::paging::{Page, collect, items, marker_of};
     pub use crate::request::{
         ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,
         encode_path, get_service_root, http_client, request_build_error, service_root,

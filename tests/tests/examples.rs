@@ -149,3 +149,47 @@ fn timestamps_decode_typed_and_statuses_stay_open() {
     assert_eq!(serde_json::to_value(&backup.status).unwrap(), "frozen");
     assert_eq!(types::BackupStatus::from("available"), types::BackupStatus::Available);
 }
+
+/// Exact writing: every request example with an unknown field added, at the
+/// top or inside a wrapped object whose schema is closed
+/// (`additionalProperties: false`, or an action `oneOf`), no longer decodes
+/// into its request type, so a typo cannot be sent.
+#[test]
+fn request_types_refuse_unknown_fields() {
+    let mut refused = 0;
+    let mut failures = Vec::new();
+    for (spec, _) in SPECS {
+        let text = std::fs::read_to_string(openstack_backups_tests::workspace_root().join(spec)).unwrap();
+        let raw = openstack_backups_codegen::load(spec, &text).unwrap().raw;
+        let schema_of = |node: &Value| -> Option<Value> {
+            let name = node.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")?;
+            raw.pointer(&format!("/components/schemas/{name}")).cloned()
+        };
+        let closed = |s: &Value| s.get("additionalProperties") == Some(&Value::Bool(false)) || s.get("oneOf").is_some();
+        for ex in examples(spec).into_iter().filter(|ex| ex.direction == Direction::Request) {
+            let Some(schema) = raw.pointer(&format!("/components/schemas/{}", ex.schema)).cloned() else { continue };
+            let mut cases = Vec::new();
+            if closed(&schema) {
+                let mut v = ex.value.clone();
+                v["unexpected_field"] = Value::from(1);
+                cases.push(("top", v));
+            }
+            for (key, inner) in ex.value.as_object().into_iter().flatten() {
+                let prop = schema.pointer(&format!("/properties/{key}")).and_then(&schema_of);
+                if inner.is_object() && prop.as_ref().is_some_and(closed) {
+                    let mut v = ex.value.clone();
+                    v[key]["unexpected_field"] = Value::from(1);
+                    cases.push(("inner", v));
+                }
+            }
+            for (place, value) in cases {
+                match round_trip(spec, &ex.schema, &value) {
+                    Ok(_) => failures.push(format!("{}: an unknown {place} field was accepted", label(&ex))),
+                    Err(_) => refused += 1,
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(refused >= 15, "only {refused} cases: the test no longer looks at the request examples");
+}

@@ -164,14 +164,17 @@ async fn wrong_credentials_are_an_authentication_error_without_the_password() {
         )
         .mount(&server)
         .await;
-    let err = password_session(&server, FakeClock::at(t0())).authenticate().await.unwrap_err();
+    let session = password_session(&server, FakeClock::at(t0()));
+    let err = session.authenticate().await.unwrap_err();
     assert!(err.is_authentication(), "{err:?}");
     let text = err.to_string();
     assert_eq!(
         text,
         "authentication failed: The request you have made requires authentication. (HTTP 401), request id req-401"
     );
-    assert!(!format!("{err:?}").contains(PASSWORD));
+    // The session holds the password: neither it nor the error shows it.
+    let shown = format!("{session:?} {err:?} {err}");
+    assert!(!shown.contains(PASSWORD), "{shown}");
 }
 
 #[tokio::test]

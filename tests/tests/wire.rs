@@ -702,6 +702,23 @@ async fn calls_and_parameters_above_the_microversion_are_refused_before_sending(
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 
+    // At exactly the minimum, both go out.
+    let at_min = client(&server, Microversion::new(3, 9));
+    at_min
+        .update_backup()
+        .backup_id("b")
+        .body(types::BackupUpdateRequest { backup: Default::default() })
+        .send()
+        .await
+        .unwrap_err(); // the mock's list body is not a backup: the request was sent, that is what counts
+    client(&server, Microversion::new(3, 45)).list_backups().with_count(true).send().await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0].headers.get("openstack-api-version").unwrap(), "volume 3.9");
+    assert_eq!(sent[1].url.query(), Some("with_count=true"));
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, Some(&json!({"backups": []})))).mount(&server).await;
+
     // Without a configured microversion the client sends the base one.
     let base = Client::new(&format!("{}/v3", server.uri()), ClientConfig::new());
     base.list_backups().send().await.unwrap();
@@ -981,4 +998,95 @@ async fn find_by_id_then_by_exact_name() {
     let err = c.find_backup("daily").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "no list after a 403");
+}
+
+/// The deletion waiters of every Cinder resource: a 404 is deleted, a
+/// deletion-failure status fails at once (it is not "still deleting").
+#[tokio::test]
+async fn deletion_waiters_take_404_as_deleted_and_fail_on_error_deleting() {
+    use openstack_backups::ErrorKind;
+    use openstack_backups::wait::Waiter;
+    use std::time::Duration;
+
+    let server = MockServer::start().await;
+    let c = client(&server, Microversion::new(3, 71));
+    let fast =
+        Waiter::new().delays(Duration::from_millis(1), Duration::from_millis(1)).timeout(Duration::from_secs(10));
+    let bodies = [
+        (
+            "backups",
+            json!({"backup": {"id": "x", "status": "STATUS", "created_at": "2026-11-22T12:05:53.624993", "volume_id": "v", "is_incremental": false, "has_dependent_backups": false}}),
+        ),
+        (
+            "snapshots",
+            json!({"snapshot": {"id": "x", "status": "STATUS", "created_at": "2026-11-22T12:05:53.624993", "volume_id": "v"}}),
+        ),
+        ("volumes", json!({"volume": {"id": "x", "status": "STATUS"}})),
+    ];
+    for (collection, body) in bodies {
+        let with = |status: &str| serde_json::from_str::<Value>(&body.to_string().replace("STATUS", status)).unwrap();
+        let wait = |c: &Client| {
+            let c = c.clone();
+            let fast = fast.clone();
+            async move {
+                match collection {
+                    "backups" => c.wait_for_backup_deleted("x").with(&fast).await,
+                    "snapshots" => c.wait_for_snapshot_deleted("x").with(&fast).await,
+                    _ => c.wait_for_volume_deleted("x").with(&fast).await,
+                }
+            }
+        };
+        // deleting, then 404: done.
+        server.reset().await;
+        Mock::given(method("GET"))
+            .respond_with(reply(200, Some(&with("deleting"))))
+            .up_to_n_times(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(reply(404, Some(&json!({"itemNotFound": {"code": 404, "message": "gone"}}))))
+            .mount(&server)
+            .await;
+        wait(&c).await.unwrap_or_else(|e| panic!("{collection}: {e}"));
+        assert_eq!(server.received_requests().await.unwrap().len(), 3, "{collection}");
+
+        // deleting, then error_deleting: a failure, without waiting on.
+        server.reset().await;
+        Mock::given(method("GET"))
+            .respond_with(reply(200, Some(&with("deleting"))))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET")).respond_with(reply(200, Some(&with("error_deleting")))).mount(&server).await;
+        let err = wait(&c).await.expect_err(collection);
+        assert_eq!(err.kind(), ErrorKind::WaitFailed, "{collection}: {err}");
+        assert!(err.to_string().contains("error_deleting"), "{err}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 2, "{collection}: stopped at the failure");
+    }
+}
+
+/// `stream()` yields a page's items before asking for the next page, and
+/// stops on an empty page even when that page still carries a next link.
+#[tokio::test]
+async fn streams_yield_page_by_page_and_stop_on_an_empty_page_with_a_link() {
+    use futures_util::StreamExt;
+    let server = MockServer::start().await;
+    let c = client(&server, Microversion::new(3, 71));
+    let next = |m: &str| json!([{"rel": "next", "href": format!("{}/v3/{PROJECT}/backups?marker={m}", server.uri())}]);
+    Mock::given(query_param_is_missing("marker"))
+        .respond_with(reply(200, Some(&json!({"backups": [{"id": "b1"}, {"id": "b2"}], "backups_links": next("b2")}))))
+        .mount(&server)
+        .await;
+    Mock::given(query_param("marker", "b2"))
+        .respond_with(reply(200, Some(&json!({"backups": [], "backups_links": next("b2")}))))
+        .mount(&server)
+        .await;
+
+    let mut stream = Box::pin(c.list_backups().limit(2u64).stream());
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.id, "b1");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one page asked for, one item yielded");
+    let rest: Vec<String> = stream.map(|b| b.unwrap().id).collect().await;
+    assert_eq!(rest, ["b2"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "the empty page ends it, link or not");
 }
