@@ -209,6 +209,8 @@ async fn execute(
             }
 
             let verdict = match &result {
+                // A refused certificate stays refused: no retry.
+                Err(e) if crate::tls::is_certificate_error(e) => None,
                 Err(e) => retry_after(&method, Attempt::Transport { connect: e.is_connect() }, clock.now()),
                 Ok(response) => retry_after(
                     &method,

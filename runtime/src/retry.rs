@@ -2,7 +2,8 @@
 //! on 502/503/504, and any request the server refused with `Retry-After`
 //! (a 413 with a positive value, 429, 503) where replaying is safe. A POST
 //! that may have reached the server is never replayed; one that could not
-//! even connect is. `Retry-After` is read as seconds or as an HTTP date;
+//! even connect is; a server certificate the client refuses is never
+//! retried (it stays refused). `Retry-After` is read as seconds or as an HTTP date;
 //! whatever else a server sends there is ignored, never a panic.
 
 use std::time::Duration;

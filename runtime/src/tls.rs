@@ -258,3 +258,31 @@ static ROOT_LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsi
 pub fn system_root_loads() -> usize {
     ROOT_LOADS.load(std::sync::atomic::Ordering::Relaxed)
 }
+
+/// Whether a transport error is the server's certificate refused by the
+/// client (unknown issuer, wrong name, expired): a fault no retry mends,
+/// so the call ends at once. Read through the error's source chain; with
+/// the `native-tls` feature such errors are not recognised and are
+/// retried like any connect failure.
+pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::InvalidCertRevocationList(_)
+            );
+        }
+        // io::Error hides its payload from `source()` (it forwards to the
+        // payload's own source): look at the payload itself.
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            next = Some(inner);
+            continue;
+        }
+        next = e.source();
+    }
+    false
+}
