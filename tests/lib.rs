@@ -104,6 +104,12 @@ pub fn without_nulls(value: &Value) -> Value {
     }
 }
 
+/// The number of cases a property test runs: `default`, or the value of
+/// `PROPTEST_CASES` when set (`cargo xtask fuzz` sets it for long runs).
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// A random 32-digit hex string: a project id of its own for each scenario
 /// (Cinder's noauth wants hex project ids).
 pub fn random_hex() -> String {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::response::{ResponseValue, label, request_id};
+use crate::response::{ResponseValue, clip, label, request_id};
 use crate::{Fault, Microversion};
 
 /// A response body that did not decode into the operation's type.
@@ -33,6 +33,17 @@ pub struct BodyError {
     pub request_id: Option<String>,
     /// The transport error.
     pub source: reqwest::Error,
+}
+
+/// What the decoder said, short: serde quotes the offending value whole
+/// (a megabyte string from a broken server), so a long message is cut and
+/// keeps its position.
+fn decoder_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.chars().count() <= 300 {
+        return text;
+    }
+    format!("{} at line {} column {}", clip(&text, 300), e.line(), e.column())
 }
 
 /// The error of every generated call.
@@ -429,9 +440,9 @@ impl fmt::Display for Error<Fault> {
                     write!(f, " {name}")?;
                 }
                 if let Some(message) = rv.message() {
-                    write!(f, ": {message}")?;
+                    write!(f, ": {}", clip(message, 1000))?;
                 } else {
-                    write!(f, ": {}", rv.body())?;
+                    write!(f, ": {}", clip(&rv.body().to_string(), 1000))?;
                 }
                 write!(f, "{}", rid(rv.request_id()))
             }
@@ -450,7 +461,7 @@ impl fmt::Display for Error<Fault> {
                 e.status.as_u16(),
                 e.content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
                 rid(e.request_id.as_deref()),
-                e.source,
+                decoder_message(&e.source),
                 if e.excerpt.is_empty() { "(empty)" } else { &e.excerpt }
             ),
             Error::UnexpectedResponse(r) => {
@@ -507,5 +518,18 @@ mod tests {
     fn the_error_stays_small() {
         let size = std::mem::size_of::<Error>();
         assert!(size < 128, "Error is {size} bytes");
+    }
+
+    /// A server quoting a megabyte back (a bad value, a long fault
+    /// message) makes a short error message that keeps the position.
+    #[test]
+    fn server_text_in_messages_is_clipped() {
+        let huge = format!("{{\"backup\": {}}}", serde_json::to_string(&"x".repeat(1_000_000)).unwrap());
+        let source = serde_json::from_str::<std::collections::BTreeMap<String, u32>>(&huge).unwrap_err();
+        let message = decoder_message(&source);
+        assert!(message.len() < 400, "{} bytes", message.len());
+        assert!(message.ends_with("at line 1 column 1000013"), "{message}");
+        let short = serde_json::from_str::<u32>("true").unwrap_err();
+        assert_eq!(decoder_message(&short), short.to_string());
     }
 }

@@ -123,11 +123,16 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
 
 /// The first bytes of a body, for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
-    match text.char_indices().nth(MAX) {
+    clip(&String::from_utf8_lossy(body), 200)
+}
+
+/// `text` cut to `max` characters (with `…` when cut): server-controlled
+/// text (a fault's message, a decoder's quote of a bad value) stays short
+/// in error messages whatever the server sends.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.into_owned(),
+        None => text.to_owned(),
     }
 }
 
@@ -178,5 +183,7 @@ mod tests {
         let e = excerpt(long.as_bytes());
         assert_eq!(e.chars().count(), 201);
         assert_eq!(excerpt(b"<html>"), "<html>");
+        assert_eq!(clip("ééé", 2), "éé…");
+        assert_eq!(clip("ab", 2), "ab");
     }
 }

@@ -166,7 +166,7 @@ fn cinder_case() -> impl Strategy<Value = CinderCase> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: openstack_backups_tests::proptest_cases(128), ..ProptestConfig::default() })]
 
     /// Cinder: the stream over pages of any size equals the unpaged list,
     /// whatever the offset, sort and filter.

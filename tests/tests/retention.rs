@@ -178,7 +178,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: openstack_backups_tests::proptest_cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn plans_keep_what_rules_keep_and_chains_whole(items in history(), policy in policy()) {
