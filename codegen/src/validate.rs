@@ -145,6 +145,7 @@ pub fn validate(spec: &LoadedSpec) -> Result<Model> {
     let service = service_identity(&c)?;
     check_refs(&c, raw, "")?;
     check_formats(&c, raw, "")?;
+    check_schema_types(&c)?;
 
     let schemas = raw.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
     if !schemas.contains_key(FAULT_SCHEMA) {
@@ -412,9 +413,10 @@ fn responses(
     let mut success: Vec<(u16, Option<String>)> = Vec::new();
     for (code, resp) in responses {
         let r_at = format!("{at}/responses/{}", crate::error::escape_pointer_token(code));
-        let (resp, _) = op.c.resolve(resp, &r_at, op.id())?;
+        // A shared response (`$ref`) is reported where it is written.
+        let (resp, resolved_at) = op.c.resolve(resp, &r_at, op.id())?;
         let schema = resp.pointer("/content/application~1json/schema");
-        let s_at = format!("{r_at}/content/application~1json/schema");
+        let s_at = format!("{resolved_at}/content/application~1json/schema");
         if let Some(other) = resp
             .get("content")
             .and_then(Value::as_object)
@@ -692,6 +694,162 @@ fn check_formats(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The `type` of every schema (components, parameters, bodies, responses,
+/// and everything inside them) is one of OpenAPI 3.0's six: openapiv3
+/// reads any other string as "any type" and progenitor then stops.
+fn check_schema_types(c: &Checker<'_>) -> Result<()> {
+    const TYPES: [&str; 6] = ["string", "number", "integer", "boolean", "array", "object"];
+    fn walk(c: &Checker<'_>, node: &Value, at: &str) -> Result<()> {
+        let Some(map) = node.as_object() else { return Ok(()) };
+        if map.contains_key("$ref") {
+            return Ok(());
+        }
+        if let Some(ty) = map.get("type")
+            && !ty.as_str().is_some_and(|t| TYPES.contains(&t))
+        {
+            let op = crate::load::operation_at(c.raw, at);
+            return Err(c.err(
+                op.as_deref(),
+                &format!("{at}/type"),
+                format!(
+                    "`type: {ty}` is not an OpenAPI 3.0 type (one of {}; `nullable: true` for null)",
+                    TYPES.join(", ")
+                ),
+            ));
+        }
+        // `enum` values and a `default` must be of the schema's type.
+        if let Some(ty) = map.get("type").and_then(Value::as_str) {
+            let nullable = map.get("nullable") == Some(&Value::Bool(true));
+            let fits = |v: &Value| match v {
+                Value::Null => nullable,
+                Value::String(_) => ty == "string",
+                Value::Bool(_) => ty == "boolean",
+                Value::Number(n) => ty == "number" || (ty == "integer" && (n.is_i64() || n.is_u64())),
+                Value::Array(_) => ty == "array",
+                Value::Object(_) => ty == "object",
+            };
+            let values = map.get("enum").and_then(Value::as_array).into_iter().flatten().enumerate();
+            let found = values
+                .map(|(i, v)| (format!("{at}/enum/{i}"), v))
+                .chain(map.get("default").map(|v| (format!("{at}/default"), v)))
+                .find(|(_, v)| !fits(v));
+            if let Some((value_at, v)) = found {
+                let op = crate::load::operation_at(c.raw, at);
+                return Err(c.err(op.as_deref(), &value_at, format!("{v} is not a value of `type: {ty}`")));
+            }
+        }
+        // Without a type (nor `allOf`/`oneOf`/`anyOf`/`not`), a schema is
+        // "any value": keywords of a particular type make no sense there.
+        let composed = ["allOf", "oneOf", "anyOf", "not"].iter().any(|k| map.contains_key(*k));
+        if !map.contains_key("type") && !composed {
+            const TYPED: [&str; 17] = [
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "multipleOf",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "format",
+                "enum",
+                "items",
+                "minItems",
+                "maxItems",
+                "uniqueItems",
+                "properties",
+                "required",
+                "additionalProperties",
+            ];
+            if let Some(key) = TYPED.iter().find(|k| map.contains_key(**k)) {
+                let op = crate::load::operation_at(c.raw, at);
+                return Err(c.err(op.as_deref(), &format!("{at}/{key}"), format!("`{key}` needs a `type` beside it")));
+            }
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            if let Some(v) = map.get(key) {
+                walk(c, v, &format!("{at}/{key}"))?;
+            }
+        }
+        if let Some(props) = map.get("properties").and_then(Value::as_object) {
+            for (k, v) in props {
+                walk(c, v, &format!("{at}/properties/{}", crate::error::escape_pointer_token(k)))?;
+            }
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            for (i, v) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                walk(c, v, &format!("{at}/{key}/{i}"))?;
+            }
+        }
+        Ok(())
+    }
+    fn each<'v>(node: Option<&'v Value>, at: &str) -> Vec<(&'v Value, String)> {
+        match node {
+            Some(Value::Object(map)) => {
+                map.iter().map(|(k, v)| (v, format!("{at}/{}", crate::error::escape_pointer_token(k)))).collect()
+            }
+            Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| (v, format!("{at}/{i}"))).collect(),
+            _ => Vec::new(),
+        }
+    }
+    // Schemas of a response or request body: under `content/*/schema`;
+    // a body without one has no type to generate.
+    let content = |node: &Value, at: &str| -> Result<()> {
+        for (media, media_at) in each(node.get("content"), &format!("{at}/content")) {
+            match media.get("schema").filter(|s| !s.is_null()) {
+                Some(schema) => walk(c, schema, &format!("{media_at}/schema"))?,
+                None => {
+                    let op = crate::load::operation_at(c.raw, &media_at);
+                    return Err(c.err(
+                        op.as_deref(),
+                        &media_at,
+                        "a body needs a `schema` (a `$ref` to a named schema); leave `content` out for no body",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    };
+    let raw = c.raw;
+    for (schema, at) in each(raw.pointer("/components/schemas"), "/components/schemas") {
+        walk(c, schema, &at)?;
+    }
+    for (param, at) in each(raw.pointer("/components/parameters"), "/components/parameters") {
+        if let Some(schema) = param.get("schema") {
+            walk(c, schema, &format!("{at}/schema"))?;
+        }
+    }
+    for (response, at) in each(raw.pointer("/components/responses"), "/components/responses") {
+        content(response, &at)?;
+    }
+    for (body, at) in each(raw.pointer("/components/requestBodies"), "/components/requestBodies") {
+        content(body, &at)?;
+    }
+    for (item, item_at) in each(raw.get("paths"), "/paths") {
+        for (param, at) in each(item.get("parameters"), &format!("{item_at}/parameters")) {
+            if let Some(schema) = param.get("schema") {
+                walk(c, schema, &format!("{at}/schema"))?;
+            }
+        }
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let op_at = format!("{item_at}/{method}");
+            for (param, at) in each(op.get("parameters"), &format!("{op_at}/parameters")) {
+                if let Some(schema) = param.get("schema") {
+                    walk(c, schema, &format!("{at}/schema"))?;
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                content(body, &format!("{op_at}/requestBody"))?;
+            }
+            for (response, at) in each(op.get("responses"), &format!("{op_at}/responses")) {
+                content(response, &at)?;
+            }
+        }
     }
     Ok(())
 }

@@ -232,6 +232,12 @@ fn broken_specs_are_reported_not_panicked_on() {
         ("no service identity", base.replace(", x-openstack-service: {module: fixture, type: fixture, microversion-header: volume}", "")),
         ("service module not snake_case", base.replace("module: fixture", "module: Fixture")),
         ("unknown service key", base.replace("type: fixture,", "type: fixture, kind: x,")),
+        // Found by tests/mutations.rs (progenitor or typify panicked):
+        ("type that OpenAPI lacks", paged.replace("properties: {id: {type: string}}", "properties: {id: {type: bogus}}")),
+        ("type-specific keyword without a type", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {minimum: 0}}")),
+        ("body without a schema", paged.replace("            application/json:\n              schema: {$ref: \"#/components/schemas/ThingList\"}", "            application/json: {}")),
+        ("enum value of another type", paged.replace("{name: marker, in: query, schema: {type: string}}", "{name: marker, in: query, schema: {type: integer, enum: [asc]}}")),
+        ("error body missing in a shared response", paged.replace("          schema: {$ref: \"#/components/schemas/Fault\"}", "          schema: null")),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
     ];
     let mut report = String::new();
