@@ -21,6 +21,13 @@ tasks:
                          breaking), 2 on bad arguments or an unreadable spec
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests)
+  fuzz [--cases N]       the property tests (generated responses, mutated specs,
+                         parsers, paging, retention) with N cases each (default
+                         20000), in release mode
+  mutants [ARGS…]        mutation testing with cargo-mutants (installed on first
+                         use) against the fast tests (no real servers); ARGS go to
+                         cargo-mutants, e.g. -f runtime/src/paging.rs; results in
+                         target/mutants.out
   bench [--quick] [--only command-line|tooling]
                          run the benchmarks and write BENCHMARKS.md (--only: one section)
   cinder up              start a real Cinder on 127.0.0.1 in the background and
@@ -38,6 +45,12 @@ fn main() -> ExitCode {
         ["regenerate"] => run_regenerate(Mode::Write),
         ["regenerate", "--check"] => run_regenerate(Mode::Check),
         ["test", rest @ ..] => run_tests(rest),
+        ["fuzz"] => run_fuzz(20_000),
+        ["fuzz", "--cases", n] => match n.parse() {
+            Ok(n) => run_fuzz(n),
+            Err(_) => Err(format!("--cases wants a number of cases, found `{n}`")),
+        },
+        ["mutants", rest @ ..] => run_mutants(rest),
         ["bench", rest @ ..] => run_bench(rest),
         ["cinder", "up"] => cinder_up(),
         ["cinder", "down"] => cinder_down(),
@@ -158,6 +171,98 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
     let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
     println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
     if status.success() { Ok(()) } else { Err(format!("the test suite failed ({status})")) }
+}
+
+/// The property-test binaries (proptest), with their cases.
+const PROPERTY_TESTS: [(&str, &str); 5] = [
+    ("openstack-backups-tests", "responses"),
+    ("openstack-backups-tests", "parsers"),
+    ("openstack-backups-tests", "paging"),
+    ("openstack-backups-tests", "retention"),
+    ("openstack-backups-codegen", "mutations"),
+];
+
+/// Runs the property tests with `cases` cases each (`PROPTEST_CASES`), in
+/// release mode: what `cargo test` runs a few hundred times, for longer.
+fn run_fuzz(cases: u32) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = std::process::Command::new(cargo);
+    command.current_dir(workspace_root()).env("PROPTEST_CASES", cases.to_string()).args(["test", "--release"]);
+    for (package, test) in PROPERTY_TESTS {
+        command.args(["-p", package, "--test", test]);
+    }
+    println!("PROPTEST_CASES={cases}");
+    let started = std::time::Instant::now();
+    let status = command.status().map_err(|e| format!("could not run cargo: {e}"))?;
+    println!("fuzz: {cases} cases per property, {:.0} s", started.elapsed().as_secs_f64());
+    if status.success() { Ok(()) } else { Err(format!("a property failed ({status}): see the minimal input above")) }
+}
+
+/// The test binaries a mutant is judged by: every unit test and the wire,
+/// fault, property and snapshot tests; not the real-server tests (minutes
+/// each, and they need the harness).
+const FAST_TESTS: [&str; 20] = [
+    "wire",
+    "faults",
+    "fault_matrix",
+    "paging",
+    "parsers",
+    "responses",
+    "session",
+    "database",
+    "examples",
+    "retention",
+    "layering",
+    "logs",
+    "freshness",
+    "tls",
+    "generator",
+    "fresh",
+    "diff",
+    "spec_diff",
+    "help",
+    "terminal",
+];
+
+/// cargo-mutants over the hand-written crates (never `generated/`, whose
+/// code the generator owns), judged by [`FAST_TESTS`]. cargo-mutants is
+/// installed on first use (`cargo install --locked`).
+fn run_mutants(args: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let installed = std::process::Command::new(&cargo)
+        .args(["mutants", "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        println!("installing cargo-mutants (cargo install --locked cargo-mutants@27)");
+        let status = std::process::Command::new(&cargo)
+            .args(["install", "--locked", "cargo-mutants@27"])
+            .status()
+            .map_err(|e| format!("could not run cargo install: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo install cargo-mutants failed ({status})"));
+        }
+    }
+    let root = workspace_root();
+    let mut command = std::process::Command::new(&cargo);
+    command.current_dir(&root).args(["mutants", "--test-workspace=true", "--output", "target", "--timeout", "120"]);
+    for package in ["openstack-backups-runtime", "openstack-backups", "openstack-backups-codegen", "osbackup"] {
+        command.args(["--package", package]);
+    }
+    command.args(args).args(["--", "--lib"]);
+    for test in FAST_TESTS {
+        command.args(["--test", test]);
+    }
+    let status = command.status().map_err(|e| format!("could not run cargo mutants: {e}"))?;
+    println!("results: {}", root.join("target/mutants.out").display());
+    // cargo-mutants exits 2 when mutants survived, 3 on timeouts: reported,
+    // not an error of this task.
+    match status.code() {
+        Some(0 | 2 | 3) => Ok(()),
+        _ => Err(format!("cargo mutants failed ({status})")),
+    }
 }
 
 /// The benchmarks live in `bench/` (its `bench-suite` program); this only
