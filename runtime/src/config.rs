@@ -60,6 +60,14 @@ pub struct ClientConfig {
     clock: Arc<dyn Clock>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    in_flight: Option<InFlight>,
+}
+
+/// A limit on requests in flight, shared by clones.
+#[derive(Clone, Debug)]
+struct InFlight {
+    places: Arc<tokio::sync::Semaphore>,
+    limit: usize,
 }
 
 impl Default for ClientConfig {
@@ -71,6 +79,7 @@ impl Default for ClientConfig {
             clock: Arc::new(SystemClock),
             timeout: None,
             connect_timeout: None,
+            in_flight: None,
         }
     }
 }
@@ -128,6 +137,31 @@ impl ClientConfig {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
+    }
+
+    /// At most `n` requests in flight at once (`n` = 0 counts as 1) for this
+    /// configuration and every clone of it: all the clients of one
+    /// `Session` share one limit. A request takes its place before it is
+    /// sent (the wait is not part of its timeout) and gives it back when
+    /// its response's headers arrive or the attempt fails; a retry's
+    /// backoff and a waiter's pause hold no place. Waiting requests go in
+    /// the order they came. Without a limit (the default), every
+    /// concurrent call opens its own connection when the pool has none
+    /// idle, up to the process's file limit.
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        let limit = n.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        self.in_flight = Some(InFlight { places: Arc::new(tokio::sync::Semaphore::new(limit)), limit });
+        self
+    }
+
+    /// The limit set with [`with_max_in_flight`](Self::with_max_in_flight)
+    /// and the places free now, as `(free, limit)`.
+    pub fn in_flight(&self) -> Option<(usize, usize)> {
+        self.in_flight.as_ref().map(|f| (f.places.available_permits(), f.limit))
+    }
+
+    pub(crate) fn in_flight_places(&self) -> Option<&Arc<tokio::sync::Semaphore>> {
+        self.in_flight.as_ref().map(|f| &f.places)
     }
 
     /// The request timeout set with [`with_timeout`](Self::with_timeout).

@@ -188,7 +188,14 @@ async fn execute(
         let mut current = request;
         loop {
             let spare = current.try_clone();
+            // A place among the requests in flight, held until the
+            // response's headers are in (or the attempt failed).
+            let place = match config.in_flight_places() {
+                Some(places) => places.acquire().await.ok(),
+                None => None,
+            };
             let result = http.execute(current).await;
+            drop(place);
 
             // A refused token is renewed once and the request sent again.
             if let (Ok(response), Some(auth), false) = (&result, config.auth(), renewed)

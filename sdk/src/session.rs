@@ -45,6 +45,7 @@ pub struct SessionBuilder {
     clock: Option<Arc<dyn Clock>>,
     pins: BTreeMap<String, Microversion>,
     renew_before: Option<Duration>,
+    max_in_flight: Option<usize>,
 }
 
 impl SessionBuilder {
@@ -131,6 +132,17 @@ impl SessionBuilder {
         self
     }
 
+    /// At most `n` requests in flight at once across every client of the
+    /// session (Keystone's included); the others wait their turn before
+    /// sending. Bounds the connections a burst opens: 10,000 concurrent
+    /// `show` calls with a limit of 64 use about 64 connections (see
+    /// BENCHMARKS.md). Default: no limit. See
+    /// [`ClientConfig::with_max_in_flight`].
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = Some(n);
+        self
+    }
+
     /// The clock (tests inject one).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
@@ -179,6 +191,9 @@ impl SessionBuilder {
         let mut base = ClientConfig::new().with_retry(retry).with_clock(clock);
         if let Some(timeout) = self.timeout {
             base = base.with_timeout(timeout);
+        }
+        if let Some(n) = self.max_in_flight {
+            base = base.with_max_in_flight(n);
         }
         let auth = match (self.token, self.method) {
             (Some((token, project)), _) => Auth::Fixed { token, project_id: project },

@@ -696,3 +696,47 @@ async fn a_fault_on_page_k_yields_the_pages_before_it_then_the_error() {
         }
     }
 }
+
+/// A limit on requests in flight holds under a burst: 60 concurrent
+/// calls through two clients cloned from one configuration (as a
+/// session's clients are) never have more than 4 requests at the server
+/// at once, and all succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_on_requests_in_flight_holds_under_a_burst() {
+    use std::sync::atomic::AtomicUsize;
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (n, m) = (now.clone(), most.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let (now, most) = (n.clone(), m.clone());
+            tokio::spawn(async move {
+                while read_request(&mut stream).await.is_some() {
+                    let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(at_once, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    let (status, body) = Kind::Get.normal();
+                    let head = head(status, "application/json", body.len(), "").replace("connection: close\r\n", "");
+                    if stream.write_all(format!("{head}{body}").as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let config = ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_max_in_flight(4);
+    assert_eq!(config.in_flight(), Some((4, 4)));
+    let base = format!("http://127.0.0.1:{port}/v3/p");
+    let (a, b) = (Client::new(&base, config.clone()), Client::new(&base, config.clone()));
+    let calls = (0..60).map(|i| {
+        let client = if i % 2 == 0 { &a } else { &b };
+        async move { client.show_backup().backup_id("b1").send().await.map(|r| r.status().as_u16()) }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(200))), "{results:?}");
+    assert_eq!(most.load(Ordering::SeqCst), 4, "at most 4 at the server at once, and the limit is used");
+    assert_eq!(config.in_flight(), Some((4, 4)), "every place given back");
+}

@@ -247,9 +247,21 @@ fn run_mutants(args: &[&str]) -> Result<(), String> {
     }
     let root = workspace_root();
     let mut command = std::process::Command::new(&cargo);
-    command.current_dir(&root).args(["mutants", "--test-workspace=true", "--output", "target", "--timeout", "120"]);
+    command.current_dir(&root).args(["mutants", "--output", "target", "--timeout", "120"]);
     for package in ["openstack-backups-runtime", "openstack-backups", "openstack-backups-codegen", "osbackup"] {
         command.args(["--package", package]);
+    }
+    // Every mutant is judged by the tests of every package (the wire tests
+    // of the runtime sit in openstack-backups-tests).
+    for package in [
+        "openstack-backups-runtime",
+        "openstack-backups",
+        "openstack-backups-codegen",
+        "osbackup",
+        "openstack-backups-tests",
+        "xtask",
+    ] {
+        command.args(["--test-package", package]);
     }
     command.args(args).args(["--", "--lib"]);
     for test in FAST_TESTS {
