@@ -23,6 +23,12 @@ pub fn backup_id(i: usize) -> String {
 
 /// What a program cost, from `getrusage(RUSAGE_SELF)`.
 pub fn report(items: usize, wall_seconds: f64) {
+    println!("{}", usage(items, wall_seconds));
+}
+
+/// The figures [`report`] prints, as JSON: `items`, `wall` (s), `user` and
+/// `sys` (CPU s) and `max_rss_kib`.
+pub fn usage(items: usize, wall_seconds: f64) -> serde_json::Value {
     // SAFETY: getrusage only writes into the struct we pass.
     let usage = unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
@@ -30,14 +36,11 @@ pub fn report(items: usize, wall_seconds: f64) {
         u
     };
     let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    println!(
-        "{}",
-        serde_json::json!({
-            "items": items,
-            "wall": wall_seconds,
-            "user": cpu(usage.ru_utime),
-            "sys": cpu(usage.ru_stime),
-            "max_rss_kib": usage.ru_maxrss,
-        })
-    );
+    serde_json::json!({
+        "items": items,
+        "wall": wall_seconds,
+        "user": cpu(usage.ru_utime),
+        "sys": cpu(usage.ru_stime),
+        "max_rss_kib": usage.ru_maxrss,
+    })
 }

@@ -142,7 +142,8 @@ impl ClientConfig {
     /// At most `n` requests in flight at once (`n` = 0 counts as 1) for this
     /// configuration and every clone of it: all the clients of one
     /// `Session` share one limit. A request takes its place before it is
-    /// sent (the wait is not part of its timeout) and gives it back when
+    /// sent (the wait is not part of its request timeout, but counts in
+    /// the retry policy's `max_elapsed`) and gives it back when
     /// its response's headers arrive or the attempt fails; a retry's
     /// backoff and a waiter's pause hold no place. Waiting requests go in
     /// the order they came. Without a limit (the default), every

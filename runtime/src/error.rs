@@ -437,7 +437,7 @@ impl fmt::Display for Error<Fault> {
             Error::ErrorResponse(rv) => {
                 write!(f, "{} failed: HTTP {}", rv.operation(), rv.status().as_u16())?;
                 if let Some(name) = rv.name() {
-                    write!(f, " {name}")?;
+                    write!(f, " {}", clip(name, 100))?;
                 }
                 if let Some(message) = rv.message() {
                     write!(f, ": {}", clip(message, 1000))?;
@@ -469,7 +469,7 @@ impl fmt::Display for Error<Fault> {
             }
             Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
             Error::Authentication { message, status, request_id } => {
-                write!(f, "authentication failed: {message}")?;
+                write!(f, "authentication failed: {}", clip(message, 1000))?;
                 if let Some(s) = status {
                     write!(f, " (HTTP {})", s.as_u16())?;
                 }
@@ -478,7 +478,7 @@ impl fmt::Display for Error<Fault> {
             Error::WaitFailed { resource, id, status, reason } => {
                 write!(f, "{resource} {id} went to {status}")?;
                 match reason {
-                    Some(r) => write!(f, ": {r}"),
+                    Some(r) => write!(f, ": {}", clip(r, 1000)),
                     None => Ok(()),
                 }
             }

@@ -127,8 +127,10 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 }
 
 /// `text` cut to `max` characters (with `…` when cut): server-controlled
-/// text (a fault's message, a decoder's quote of a bad value) stays short
-/// in error messages whatever the server sends.
+/// text (a fault's name and message, a decoder's quote of a bad value, a
+/// waiter's fail reason, Keystone's refusal) stays short in an error's
+/// `Display` whatever the server sends. (`Debug` and the error's source
+/// keep the whole text.)
 pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

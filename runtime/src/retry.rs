@@ -232,6 +232,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+            ..Default::default()
+        })]
+
+        /// Any bytes a header can hold: a defined reading, never a panic,
+        /// and the wait a policy makes of it stays within the policy.
+        #[test]
+        fn any_retry_after_is_read_without_panic(bytes in proptest::collection::vec(0x20u8..0xff, 0..40), retry in 1u32..10) {
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                let asked = parse_retry_after(&value, now());
+                let policy = RetryPolicy::default();
+                if let Some(wait) = policy.wait(retry, asked, Duration::ZERO) {
+                    proptest::prop_assert!(wait <= policy.max_backoff, "{asked:?} → {wait:?}");
+                }
+            }
+        }
+
+        /// Whole seconds and HTTP dates read as the wait they say.
+        #[test]
+        fn seconds_and_dates_read_as_their_wait(secs in 0u64..10_000_000) {
+            let value = HeaderValue::from_str(&secs.to_string()).unwrap();
+            proptest::prop_assert_eq!(parse_retry_after(&value, now()), Asked::Wait(Duration::from_secs(secs)));
+            let at = now() + chrono::Duration::seconds(secs as i64);
+            let date = HeaderValue::from_str(&httpdate::fmt_http_date(at.into())).unwrap();
+            proptest::prop_assert_eq!(parse_retry_after(&date, now()), Asked::Wait(Duration::from_secs(secs)));
+        }
+    }
+
     #[test]
     fn a_wait_beyond_the_budget_ends_the_retries() {
         let p = RetryPolicy { jitter: false, ..RetryPolicy::default() };

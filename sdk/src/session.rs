@@ -400,6 +400,12 @@ pub(crate) fn negotiate(
             .map_err(|e| Error::Configuration(format!("{}: the server's version document: {e}", service.service_type)))
     };
     let (min, max) = (parse(server_min)?, parse(server_max)?);
+    if min > max {
+        return Err(Error::Configuration(format!(
+            "{}: the server's version document is inconsistent: min_version {min} is above version {max}",
+            service.service_type
+        )));
+    }
     let ours = service.max_microversion.unwrap_or(max);
     match pin {
         Some(pin) if pin < min || pin > max => Err(Error::Configuration(format!(
@@ -511,5 +517,9 @@ mod tests {
         assert_eq!(negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 43))).unwrap(), Microversion::new(3, 43));
         let err = negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 70))).unwrap_err();
         assert!(err.to_string().contains("3.70 is outside the server's range 3.0–3.64"), "{err}");
+        // Found by tests/tests/session_properties.rs: a document whose
+        // minimum is above its maximum gave a microversion below the minimum.
+        let err = negotiate(info, "3.69", "3.2", None).unwrap_err();
+        assert!(err.to_string().contains("min_version 3.69 is above version 3.2"), "{err}");
     }
 }

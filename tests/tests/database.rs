@@ -336,7 +336,11 @@ async fn the_waiter_follows_new_building_completed_and_fails_fast() {
         .mount(&server)
         .await;
     let c = client(&server);
-    let fast = Waiter::new().delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5));
+    // A short timeout: a waiter that missed its target fails the test
+    // instead of polling for the default 30 minutes.
+    let fast = Waiter::new()
+        .delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5))
+        .timeout(std::time::Duration::from_secs(10));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let watched = fast.clone().on_progress(move |p| log.lock().unwrap().push(p.status.unwrap_or("-").to_owned()));

@@ -173,14 +173,12 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("the test suite failed ({status})")) }
 }
 
-/// The property-test binaries (proptest), with their cases.
-const PROPERTY_TESTS: [(&str, &str); 5] = [
-    ("openstack-backups-tests", "responses"),
-    ("openstack-backups-tests", "parsers"),
-    ("openstack-backups-tests", "paging"),
-    ("openstack-backups-tests", "retention"),
-    ("openstack-backups-codegen", "mutations"),
-];
+/// The packages with property tests (proptest) and their property-test
+/// binaries; the packages' unit tests run too (the runtime's `Retry-After`
+/// properties are unit tests).
+const PROPERTY_PACKAGES: [&str; 3] =
+    ["openstack-backups-runtime", "openstack-backups-tests", "openstack-backups-codegen"];
+const PROPERTY_TESTS: [&str; 6] = ["responses", "parsers", "paging", "retention", "session_properties", "mutations"];
 
 /// Runs the property tests with `cases` cases each (`PROPTEST_CASES`), in
 /// release mode: what `cargo test` runs a few hundred times, for longer.
@@ -188,8 +186,12 @@ fn run_fuzz(cases: u32) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = std::process::Command::new(cargo);
     command.current_dir(workspace_root()).env("PROPTEST_CASES", cases.to_string()).args(["test", "--release"]);
-    for (package, test) in PROPERTY_TESTS {
-        command.args(["-p", package, "--test", test]);
+    for package in PROPERTY_PACKAGES {
+        command.args(["-p", package]);
+    }
+    command.arg("--lib");
+    for test in PROPERTY_TESTS {
+        command.args(["--test", test]);
     }
     println!("PROPTEST_CASES={cases}");
     let started = std::time::Instant::now();

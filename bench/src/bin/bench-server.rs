@@ -5,7 +5,10 @@
 //! token whose catalog points back here), and serves the version documents
 //! clients discover (`GET /`, `/v3/`, `/identity`, `/identity/v3`). `GET /stats` tells how many connections were
 //! accepted and when the first request after the last `GET /mark` arrived
-//! (Unix nanoseconds). Prints its port, then serves until stdin closes.
+//! (Unix nanoseconds), and how many requests it answered. `GET
+//! /backups/wait-<n>` answers a backup that is `creating` on its first two
+//! polls and `available` from the third (for waiters under load). Prints
+//! its port, then serves until stdin closes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +25,11 @@ struct Pages {
     /// Page bodies, keyed by the marker that asks for them ("" = first).
     by_marker: HashMap<String, Bytes>,
     show: Bytes,
+    /// The backup of `show` while it is still `creating`.
+    creating: Bytes,
+    /// Polls so far of each `wait-<n>` backup.
+    polls: std::sync::Mutex<HashMap<String, u32>>,
+    requests: AtomicUsize,
     token: Bytes,
     versions: Bytes,
     /// Keystone's `GET /v3` and `GET /` (what keystoneauth discovers).
@@ -66,6 +74,8 @@ fn main() {
         }
         by_marker.entry(marker).or_insert_with(|| Bytes::from_static(br#"{"backups":[]}"#));
         let show = Bytes::from(format!(r#"{{"backup":{}}}"#, openstack_backups_bench::backup_json(7, &base)));
+        // Backup 10 is `creating` (every tenth is).
+        let creating = Bytes::from(format!(r#"{{"backup":{}}}"#, openstack_backups_bench::backup_json(10, &base)));
         let root = format!("http://127.0.0.1:{port}");
         let token = Bytes::from(
             serde_json::json!({"token": {
@@ -95,6 +105,9 @@ fn main() {
         let pages = Arc::new(Pages {
             by_marker,
             show,
+            creating,
+            polls: Default::default(),
+            requests: AtomicUsize::new(0),
             token,
             versions,
             identity_version,
@@ -131,11 +144,15 @@ fn answer(pages: &Pages, req: &Request<hyper::body::Incoming>) -> Response<Full<
     if path != "/stats" && path != "/mark" && pages.marked.swap(false, Ordering::Relaxed) {
         pages.first_request_ns.store(now_ns(), Ordering::Relaxed);
     }
+    if path != "/stats" && path != "/mark" {
+        pages.requests.fetch_add(1, Ordering::Relaxed);
+    }
     let body = if path == "/stats" {
         Some(Bytes::from(format!(
-            r#"{{"connections":{},"first_request_ns":{}}}"#,
+            r#"{{"connections":{},"first_request_ns":{},"requests":{}}}"#,
             pages.connections.load(Ordering::Relaxed),
-            pages.first_request_ns.load(Ordering::Relaxed)
+            pages.first_request_ns.load(Ordering::Relaxed),
+            pages.requests.load(Ordering::Relaxed)
         )))
     } else if path == "/mark" {
         pages.marked.store(true, Ordering::Relaxed);
@@ -157,6 +174,11 @@ fn answer(pages: &Pages, req: &Request<hyper::body::Incoming>) -> Response<Full<
         let marker =
             req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("marker="))).unwrap_or("");
         pages.by_marker.get(marker).cloned()
+    } else if let Some((_, id)) = path.split_once("/backups/wait-") {
+        let mut polls = pages.polls.lock().unwrap();
+        let seen = polls.entry(id.to_owned()).or_insert(0);
+        *seen += 1;
+        Some(if *seen < 3 { pages.creating.clone() } else { pages.show.clone() })
     } else if path.contains("/backups/") {
         Some(pages.show.clone())
     } else {
