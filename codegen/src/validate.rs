@@ -371,6 +371,9 @@ fn parameters(op: &Op<'_>, path: &str, item: &Value) -> Result<Parameters> {
         let (p, p_at) = op.c.resolve(p, &p_at, op.id())?;
         let name = p.get("name").and_then(Value::as_str).ok_or_else(|| op.err(&p_at, "parameter without a name"))?;
         match p.get("in").and_then(Value::as_str) {
+            Some("path") if p.get("required") != Some(&Value::Bool(true)) => {
+                return Err(op.err(&p_at, format!("path parameter `{name}` needs `required: true`")));
+            }
             Some("path") => out.path.push(name.to_owned()),
             Some("query") => {
                 out.query.insert(name.to_owned(), op.c.min_microversion(p, &p_at, op.id())?);

@@ -238,6 +238,7 @@ fn broken_specs_are_reported_not_panicked_on() {
         ("body without a schema", paged.replace("            application/json:\n              schema: {$ref: \"#/components/schemas/ThingList\"}", "            application/json: {}")),
         ("enum value of another type", paged.replace("{name: marker, in: query, schema: {type: string}}", "{name: marker, in: query, schema: {type: integer, enum: [asc]}}")),
         ("error body missing in a shared response", paged.replace("          schema: {$ref: \"#/components/schemas/Fault\"}", "          schema: null")),
+        ("path parameter not required", base.replace("{name: thing_id, in: path, required: true", "{name: thing_id, in: path")),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
     ];
     let mut report = String::new();

@@ -185,7 +185,11 @@ const PROPERTY_TESTS: [&str; 6] = ["responses", "parsers", "paging", "retention"
 fn run_fuzz(cases: u32) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = std::process::Command::new(cargo);
-    command.current_dir(workspace_root()).env("PROPTEST_CASES", cases.to_string()).args(["test", "--release"]);
+    command.current_dir(workspace_root()).env("PROPTEST_CASES", cases.to_string()).args([
+        "test",
+        "--release",
+        "--no-fail-fast",
+    ]);
     for package in PROPERTY_PACKAGES {
         command.args(["-p", package]);
     }
