@@ -321,7 +321,9 @@ async fn answer(fault: Fault, normal: (u16, String), path: &str, token: &str, mu
             let head = head(normal_status, json, body.len(), "");
             let _ = stream.write_all(format!("{head}{}", &body[..12]).as_bytes()).await;
             let _ = stream.flush().await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Time for the client to read the head (a reset discards what
+            // it has not read yet), then the reset.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             reset(stream);
             normal_status
         }
