@@ -104,6 +104,23 @@ pub fn without_nulls(value: &Value) -> Value {
     }
 }
 
+/// A clock whose sleeps take no time and are recorded (in `.0`): retries
+/// and waiters run at once, and a test reads the waits they asked for.
+/// `now` is the real time.
+#[derive(Debug, Default)]
+pub struct NoWait(pub std::sync::Mutex<Vec<std::time::Duration>>);
+
+impl openstack_backups::clock::Clock for NoWait {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> openstack_backups::clock::Sleep {
+        self.0.lock().unwrap().push(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
 /// The number of cases a property test runs: `default`, or the value of
 /// `PROPTEST_CASES` when set (`cargo xtask fuzz` sets it for long runs).
 pub fn proptest_cases(default: u32) -> u32 {

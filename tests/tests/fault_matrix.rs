@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use openstack_backups::block_storage::Client;
 use openstack_backups::block_storage::types;
-use openstack_backups::clock::{Clock, Sleep};
 use openstack_backups::retry::RetryPolicy;
 use openstack_backups::{ClientConfig, Microversion};
 use openstack_backups_runtime::{Secret, TokenFuture, TokenSource};
+use openstack_backups_tests::NoWait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -31,20 +31,7 @@ const REQUEST_ID: &str = "req-4b1c9a0e-fault";
 /// The request timeout of every cell.
 const TIMEOUT: Duration = Duration::from_millis(400);
 
-/// A clock whose sleeps take no time and are recorded.
-#[derive(Debug, Default)]
-struct NoWait(Mutex<Vec<Duration>>);
-
-impl Clock for NoWait {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.0.lock().unwrap().push(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
+mod self_signed;
 
 /// A token that has expired until it is renewed (a Keystone session whose
 /// token the service revoked).
@@ -383,15 +370,7 @@ async fn answer(fault: Fault, normal: (u16, String), path: &str, token: &str, mu
 
 /// An https server whose certificate no root signs; counts handshakes.
 async fn untrusted_tls_server(handshakes: Arc<Mutex<u32>>) -> String {
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, _) = self_signed::acceptor(&["127.0.0.1"]);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

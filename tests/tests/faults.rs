@@ -8,30 +8,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use openstack_backups::block_storage::Client;
-use openstack_backups::clock::{Clock, Sleep};
 use openstack_backups::retry::RetryPolicy;
 use openstack_backups::{ClientConfig, ErrorKind, Microversion};
+use openstack_backups_tests::NoWait;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{any, method, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "gAAAAAB-faults-token";
-
-/// A clock whose sleeps take no time and are recorded.
-#[derive(Debug, Default)]
-struct NoWait(std::sync::Mutex<Vec<Duration>>);
-
-impl Clock for NoWait {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.0.lock().unwrap().push(duration);
-        Box::pin(std::future::ready(()))
-    }
-}
 
 fn config() -> ClientConfig {
     ClientConfig::new().with_token(TOKEN).with_microversion(Microversion::new(3, 71))

@@ -5,8 +5,6 @@
 //! (insecure) accepts any. One test in its own process: it counts the
 //! process's root-certificate loads.
 
-use std::sync::Arc;
-
 use openstack_backups::block_storage::Client;
 use openstack_backups::retry::RetryPolicy;
 use openstack_backups::{ClientConfig, ErrorKind, Session};
@@ -15,20 +13,13 @@ use serde_json::json;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod self_signed;
+
 /// An https server on 127.0.0.1 with a self-signed certificate for
 /// `127.0.0.1` and `localhost`, answering every request with an empty
 /// backup list. Returns its URL and the certificate's PEM.
 async fn https_server() -> (String, String) {
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    let pem = cert.cert.pem();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, pem) = self_signed::acceptor(&["127.0.0.1", "localhost"]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
