@@ -44,15 +44,6 @@ fn refine(raw: &Value) -> Option<(String, String)> {
             .err()
             .map(|e| (format!("{at}{}", path_to_pointer(e.path())), e.inner().to_string()))
     }
-    fn each<'v>(value: Option<&'v Value>, at: &str) -> Vec<(&'v Value, String)> {
-        match value {
-            Some(Value::Object(map)) => {
-                map.iter().map(|(k, v)| (v, format!("{at}/{}", escape_pointer_token(k)))).collect()
-            }
-            Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| (v, format!("{at}/{i}"))).collect(),
-            _ => Vec::new(),
-        }
-    }
     use openapiv3::{Operation, Parameter, RequestBody, Response, Schema};
     for (item, item_at) in each(raw.get("paths"), "/paths") {
         for (param, at) in each(item.get("parameters"), &format!("{item_at}/parameters")) {
@@ -125,4 +116,14 @@ pub fn operation_at(raw: &Value, pointer: &str) -> Option<String> {
     let path = tokens.next()?;
     let method = tokens.next()?;
     raw.pointer(&format!("/paths/{path}/{method}/operationId"))?.as_str().map(str::to_owned)
+}
+
+/// The children of a JSON object or array with their JSON pointers (under
+/// `at`); nothing for anything else.
+pub(crate) fn each<'v>(value: Option<&'v Value>, at: &str) -> Vec<(&'v Value, String)> {
+    match value {
+        Some(Value::Object(map)) => map.iter().map(|(k, v)| (v, format!("{at}/{}", escape_pointer_token(k)))).collect(),
+        Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| (v, format!("{at}/{i}"))).collect(),
+        _ => Vec::new(),
+    }
 }

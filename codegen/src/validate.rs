@@ -790,15 +790,7 @@ fn check_schema_types(c: &Checker<'_>) -> Result<()> {
         }
         Ok(())
     }
-    fn each<'v>(node: Option<&'v Value>, at: &str) -> Vec<(&'v Value, String)> {
-        match node {
-            Some(Value::Object(map)) => {
-                map.iter().map(|(k, v)| (v, format!("{at}/{}", crate::error::escape_pointer_token(k)))).collect()
-            }
-            Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| (v, format!("{at}/{i}"))).collect(),
-            _ => Vec::new(),
-        }
-    }
+    use crate::load::each;
     // Schemas of a response or request body: under `content/*/schema`;
     // a body without one has no type to generate.
     let content = |node: &Value, at: &str| -> Result<()> {
