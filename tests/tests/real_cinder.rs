@@ -1032,6 +1032,77 @@ fn revert_manage_and_filters(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> +
     })
 }
 
+/// A backup that fails for real (its volume's file removed behind Cinder's
+/// back, so the backup driver cannot read it) leaves a user message: list
+/// it by resource, show it, page through, delete it; below 3.5 the filters
+/// are refused before sending, and below 3.3 the call is.
+fn user_messages(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        let c = &ctx.client;
+        let volume = new_volume(c, "doomed").await?;
+        let file = CINDER.get().expect("server").dir().join("volumes").join(format!("volume-{volume}"));
+        std::fs::remove_file(&file).map_err(|err| format!("{}: {err}", file.display()))?;
+        let b = c
+            .create_backup()
+            .body(types::BackupCreateRequest { backup: backup_of(&volume, "fails") })
+            .send()
+            .await
+            .map_err(e("create backup"))?
+            .into_inner()
+            .backup;
+        wait_for("the failing backup", &[Some("error")], &["available"], LIMIT, || backup_status(c, &b.id)).await?;
+
+        // The message about it, found by its resource (3.5 filter).
+        let page = c.list_messages().resource_uuid(b.id.clone()).send().await.map_err(e("list by resource"))?;
+        ensure!(page.messages.len() == 1, "one message about the backup: {:?}", page.messages);
+        let m = &page.messages[0];
+        ensure!(m.event_id == "VOLUME_VOLUME_BACKUP_013_020", "event id: {}", m.event_id);
+        ensure!(m.user_message == "create backup:Backup driver failed to create backup.", "{}", m.user_message);
+        ensure!(m.resource_type == Some(types::MessageResourceType::VolumeBackup), "{:?}", m.resource_type);
+        ensure!(m.message_level == Some(types::MessageLevel::Error), "{:?}", m.message_level);
+        let filtered = c
+            .list_messages()
+            .resource_type(types::MessageResourceType::VolumeBackup)
+            .message_level(types::MessageLevel::Error)
+            .event_id(m.event_id.clone())
+            .send()
+            .await
+            .map_err(e("list by type, level and event"))?;
+        ensure!(filtered.messages.iter().any(|x| x.id == m.id), "filters: {:?}", filtered.messages);
+        let shown = c.show_message().message_id(&m.id).send().await.map_err(e("show"))?.into_inner().message;
+        ensure!(shown.id == m.id && shown.request_id == m.request_id, "show: {shown:?}");
+
+        // Paging: one per page, every message once (the list is not limited
+        // to this project, so other scenarios' messages may be there too).
+        let paged: Vec<types::Message> =
+            c.list_messages().limit(1u64).sort("created_at:desc").all().await.map_err(e("paged"))?;
+        let ids: BTreeSet<&str> = paged.iter().map(|x| x.id.as_str()).collect();
+        ensure!(ids.len() == paged.len() && ids.contains(m.id.as_str()), "paging: {paged:?}");
+
+        // 3.3: the call is there, no parameter is.
+        let old = ctx.at(Microversion::new(3, 3));
+        let all = old.list_messages().send().await.map_err(e("list at 3.3"))?;
+        ensure!(all.messages.iter().any(|x| x.id == m.id), "3.3 lists it: {:?}", all.messages);
+        let refused = old.list_messages().resource_uuid(b.id.clone()).send().await;
+        ensure!(
+            matches!(&refused, Err(err) if err.kind() == openstack_backups::ErrorKind::MicroversionUnsupported),
+            "a filter below 3.5 is refused: {refused:?}"
+        );
+        let below = ctx.at(Microversion::new(3, 2)).show_message().message_id(&m.id).send().await;
+        ensure!(
+            matches!(&below, Err(err) if err.kind() == openstack_backups::ErrorKind::MicroversionUnsupported),
+            "messages below 3.3 are refused: {below:?}"
+        );
+
+        c.delete_message().message_id(&m.id).send().await.map_err(e("delete"))?;
+        let gone = c.show_message().message_id(&m.id).send().await;
+        ensure!(matches!(&gone, Err(err) if err.is_not_found()), "deleted: {gone:?}");
+        let again = c.delete_message().message_id(&m.id).send().await;
+        ensure!(matches!(&again, Err(err) if err.is_not_found()), "deleted twice: {again:?}");
+        ctx.verify()
+    })
+}
+
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("limits_and_quotas", limits_and_quotas),
     ("revert_manage_and_filters", revert_manage_and_filters),
@@ -1043,6 +1114,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("volumes_paging_and_filters", volumes_paging_and_filters),
     ("error_paths", error_paths),
     ("request_properties_follow_the_microversion", request_properties_follow_the_microversion),
+    ("user_messages", user_messages),
 ];
 
 /// Each gated request-body property of the spec: below its microversion

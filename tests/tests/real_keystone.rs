@@ -377,14 +377,79 @@ async fn example_with_os_cloud(w: &World) -> Outcome {
     Ok(())
 }
 
+/// Cinder's user messages are listed across projects: a member of `demo`
+/// lists the message about a backup that failed in the `admin` project
+/// (the list query is not scoped), but cannot show or delete it (those are).
+/// What the spec's `listMessages` description says comes from here.
+async fn messages_across_projects(w: &World) -> Outcome {
+    let admin = Session::builder()
+        .auth_url(&w.keystone_url)
+        .auth(AuthMethod::Password {
+            user: User::Name { name: "admin".into(), domain: Domain::Id("default".into()) },
+            password: Secret::new(KEYSTONE_ADMIN_PASSWORD),
+        })
+        .scope(Scope::Project(Project::Name { name: "admin".into(), domain: Domain::Id("default".into()) }))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let c = admin.block_storage().await.map_err(|e| format!("admin block_storage: {e}"))?;
+    let wait =
+        Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(Duration::from_secs(60));
+    let v = c
+        .create_volume()
+        .body_map(|b| b.volume(types::builder::VolumeCreate::default().size(Some(1.try_into().unwrap()))))
+        .send()
+        .await
+        .map_err(|e| format!("create volume: {e}"))?
+        .into_inner()
+        .volume
+        .id;
+    c.wait_for_volume(&v, types::VolumeStatus::Available).with(&wait).await.map_err(|e| e.to_string())?;
+    // The volume's file goes behind Cinder's back: the backup driver fails.
+    let file = w.cinder.dir().join("volumes").join(format!("volume-{v}"));
+    std::fs::remove_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let b = c
+        .create_backup()
+        .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(v.clone())))
+        .send()
+        .await
+        .map_err(|e| format!("create backup: {e}"))?
+        .into_inner()
+        .backup
+        .id;
+    let failed = c.wait_for_backup(&b, types::BackupStatus::Available).with(&wait).await;
+    ensure!(matches!(&failed, Err(e) if e.kind() == ErrorKind::WaitFailed), "the backup fails: {failed:?}");
+    let own = c.list_messages().resource_uuid(b.clone()).send().await.map_err(|e| e.to_string())?;
+    ensure!(own.messages.len() == 1, "the admin project's message: {:?}", own.messages);
+    let message = own.messages[0].id.clone();
+
+    let member =
+        password_session(w, User::Id(w.demo_user.clone()), Scope::Project(Project::Id(w.demo_project.clone())))?;
+    let m = member.block_storage().await.map_err(|e| format!("member block_storage: {e}"))?;
+    let listed = m.list_messages().resource_uuid(b.clone()).send().await.map_err(|e| format!("member list: {e}"))?;
+    ensure!(
+        listed.messages.iter().any(|x| x.id == message),
+        "a member of another project lists the message (Cinder 29 does not scope the list): {:?}",
+        listed.messages
+    );
+    let shown = m.show_message().message_id(&message).send().await;
+    ensure!(matches!(&shown, Err(e) if e.is_not_found()), "but cannot show it: {shown:?}");
+    let deleted = m.delete_message().message_id(&message).send().await;
+    ensure!(matches!(&deleted, Err(e) if e.is_not_found()), "nor delete it: {deleted:?}");
+    c.delete_message().message_id(&message).send().await.map_err(|e| format!("admin delete: {e}"))?;
+    c.delete_backup().backup_id(&b).send().await.map_err(|e| e.to_string())?;
+    c.wait_for_backup_deleted(&b).with(&wait).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    const NAMES: [&str; 5] = [
+    const NAMES: [&str; 6] = [
         "password_by_name_and_by_id",
         "application_credentials",
         "token_method_and_renewal_after_revocation",
         "wrong_password",
         "example_with_os_cloud",
+        "messages_across_projects",
     ];
     if args.iter().any(|a| a == "--list") {
         for n in NAMES {
@@ -417,6 +482,7 @@ fn main() -> ExitCode {
                 "application_credentials" => application_credentials(&world).await,
                 "token_method_and_renewal_after_revocation" => token_method_and_renewal_after_revocation(&world).await,
                 "wrong_password" => wrong_password(&world).await,
+                "messages_across_projects" => messages_across_projects(&world).await,
                 _ => example_with_os_cloud(&world).await,
             };
             println!(

@@ -501,6 +501,59 @@ async fn every_operation_on_the_wire() {
     h.client.delete_quota_set().target_project_id("other").send().await.unwrap();
     expect(&h.sent().await, "DELETE", &pp("/os-quota-sets/other"), &[], None);
 
+    // ---- user messages (3.3; filters and paging 3.5)
+    let message = json!({"id": "6586bb76-99ad-4b02-b588-6581bff99eea", "event_id": "VOLUME_VOLUME_BACKUP_013_020",
+        "user_message": "create backup:Backup driver failed to create backup.", "message_level": "ERROR",
+        "created_at": "2026-12-03T09:16:32.739813", "guaranteed_until": "2027-01-02T09:16:32.735802",
+        "request_id": "req-027a8820-2855-4ef4-a9b7-a4b673295ea0", "links": [],
+        "resource_type": "VOLUME_BACKUP", "resource_uuid": "86c98184-e01c-49a9-bc29-b7e27e93231e"});
+    h.answer(200, Some(json!({"messages": [message], "messages_links": [{"rel": "next",
+        "href": format!("{}/v3/{PROJECT}/messages?limit=1&marker=6586bb76-99ad-4b02-b588-6581bff99eea", h.server.uri())}]})))
+        .await;
+    let listed = h
+        .client
+        .list_messages()
+        .resource_uuid("86c98184-e01c-49a9-bc29-b7e27e93231e")
+        .message_level(types::MessageLevel::Error)
+        .limit(1u64)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.messages[0].resource_type, Some(types::MessageResourceType::VolumeBackup));
+    assert_eq!(
+        listed.messages[0].guaranteed_until.as_ref().map(ToString::to_string).as_deref(),
+        Some("2027-01-02T09:16:32.735802")
+    );
+    expect(
+        &h.sent().await,
+        "GET",
+        &pp("/messages"),
+        &[("resource_uuid", "86c98184-e01c-49a9-bc29-b7e27e93231e"), ("message_level", "ERROR"), ("limit", "1")],
+        None,
+    );
+    // A level or a resource type this client does not know is kept.
+    let mut newer = message.clone();
+    newer["message_level"] = json!("NOTICE");
+    newer["resource_type"] = json!("GROUP");
+    newer.as_object_mut().unwrap().remove("resource_uuid");
+    h.answer(200, Some(json!({"message": newer}))).await;
+    let shown = h.client.show_message().message_id("6586bb76").send().await.unwrap().into_inner().message;
+    assert_eq!(shown.message_level.as_ref().map(|l| l.as_str()), Some("NOTICE"));
+    assert_eq!(shown.resource_type.as_ref().map(|t| t.as_str()), Some("GROUP"));
+    assert_eq!(shown.resource_uuid, None);
+    expect(&h.sent().await, "GET", &pp("/messages/6586bb76"), &[], None);
+    h.answer(204, None).await;
+    h.client.delete_message().message_id("6586bb76").send().await.unwrap();
+    expect(&h.sent().await, "DELETE", &pp("/messages/6586bb76"), &[], None);
+    // Below 3.5 the filters are refused before sending; below 3.3 the call.
+    h.answer(200, Some(json!({"messages": []}))).await;
+    let old = client(&h.server, Microversion::new(3, 4));
+    let refused = old.list_messages().resource_uuid("x").send().await.unwrap_err();
+    assert!(refused.to_string().contains("resource_uuid"), "{refused}");
+    let refused = client(&h.server, Microversion::new(3, 2)).list_messages().send().await.unwrap_err();
+    assert!(refused.to_string().contains("3.3"), "{refused}");
+    assert!(h.server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+
     // ---- manageable snapshots and resource filters
     let entry = json!({"reference": {"source-name": "snap-1"}, "size": 2, "safe_to_manage": true,
         "source_reference": {"source-name": "vol-1"}});
