@@ -9,7 +9,9 @@
 //! `keep_within` keeps every backup within that long of the newest;
 //! `keep_tags` keeps every backup whose metadata has the key (and value).
 //! A backup kept by any rule is kept. Only finished backups (`available`,
-//! `COMPLETED`) are weighed; the others are left alone.
+//! `COMPLETED`) that the caller manages are weighed; the others are left
+//! alone (a backup policy manages only the backups it made: see
+//! [`Item::managed`]).
 //!
 //! Incremental chains are never broken: the base of a kept incremental is
 //! kept too ("base of a kept incremental"), and a backup the server says
@@ -77,6 +79,11 @@ pub struct Item {
     /// Whether it is finished (`available`, `COMPLETED`): only those are
     /// weighed by the rules; the others are left alone.
     pub finished: bool,
+    /// Whether the caller manages it: only managed backups are weighed by
+    /// the rules and may be deleted; the others are kept ([`Reason::Unmanaged`])
+    /// but still count in incremental chains (a managed backup that an
+    /// unmanaged incremental depends on is kept as its base).
+    pub managed: bool,
     /// Its status, for reports.
     pub status: String,
     /// Its metadata (for `keep_tags`).
@@ -100,6 +107,8 @@ pub enum Reason {
     HasDependents,
     /// Not finished (its status); prune leaves it alone.
     Unfinished(String),
+    /// Not the caller's to delete (a backup a policy did not make).
+    Unmanaged,
 }
 
 impl fmt::Display for Reason {
@@ -112,6 +121,7 @@ impl fmt::Display for Reason {
             Reason::BaseOf(id) => write!(f, "base of a kept incremental ({id})"),
             Reason::HasDependents => f.write_str("has dependent backups"),
             Reason::Unfinished(status) => write!(f, "status {status}: not weighed"),
+            Reason::Unmanaged => f.write_str("not made by this policy"),
         }
     }
 }
@@ -181,7 +191,7 @@ pub fn plan(policy: &Policy, items: Vec<Item>) -> Plan {
     items.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
     let mut reasons: Vec<Vec<Reason>> = vec![Vec::new(); items.len()];
 
-    let finished: Vec<usize> = (0..items.len()).filter(|i| items[*i].finished).collect();
+    let finished: Vec<usize> = (0..items.len()).filter(|i| items[*i].finished && items[*i].managed).collect();
     let newest = finished.first().map(|i| items[*i].created);
     let rules = [
         ("hourly", policy.keep_hourly),
@@ -228,7 +238,9 @@ pub fn plan(policy: &Policy, items: Vec<Item>) -> Plan {
         }
     }
     for (i, item) in items.iter().enumerate() {
-        if !item.finished {
+        if !item.managed {
+            reasons[i].push(Reason::Unmanaged);
+        } else if !item.finished {
             reasons[i].push(Reason::Unfinished(item.status.clone()));
         }
     }
@@ -366,7 +378,8 @@ where
         .collect()
 }
 
-/// The planner's view of Cinder backups (all of one group). Cinder does not
+/// The planner's view of Cinder backups (all of one group), every one
+/// managed. Cinder does not
 /// show an incremental's parent; it chose the volume's backup with the
 /// latest `data_timestamp` before the incremental's own (for a backup of a
 /// snapshot, the latest before the snapshot), so that one is taken as the
@@ -393,6 +406,7 @@ pub fn cinder_items(backups: &[crate::block_storage::types::Backup]) -> Vec<Item
                 parent,
                 has_dependents: b.has_dependent_backups,
                 finished: b.status == crate::block_storage::types::BackupStatus::Available,
+                managed: true,
                 status: b.status.to_string(),
                 metadata: b.metadata.clone(),
             }
@@ -412,6 +426,7 @@ pub fn trove_items(backups: &[crate::database::types::Backup]) -> Vec<Item> {
             parent: b.parent_id.clone(),
             has_dependents: backups.iter().any(|o| o.parent_id.as_deref() == Some(b.id.as_str())),
             finished: b.status == crate::database::types::BackupStatus::Completed,
+            managed: true,
             status: b.status.to_string(),
             metadata: BTreeMap::new(),
         })

@@ -23,6 +23,7 @@ fn item(id: &str, created: DateTime<Utc>) -> Item {
         parent: None,
         has_dependents: false,
         finished: true,
+        managed: true,
         status: "available".to_owned(),
         metadata: BTreeMap::new(),
     }
@@ -127,8 +128,33 @@ fn durations_as_restic_writes_them() {
     }
 }
 
+#[test]
+fn unmanaged_backups_are_kept_and_not_counted_but_hold_their_bases() {
+    // A policy's own backups on days 1-3, a hand-made one on day 3 (newer
+    // than the policy's), and a hand-made incremental of the day-1 backup.
+    let mut hand = item("hand-d3", at(3, 12));
+    hand.managed = false;
+    let mut hand_inc = item("hand-inc", at(1, 18));
+    hand_inc.managed = false;
+    hand_inc.parent = Some("d1".into());
+    let mut d1 = item("d1", at(1, 10));
+    d1.has_dependents = true;
+    let items = vec![d1, item("d2", at(2, 10)), item("d3", at(3, 10)), hand, hand_inc];
+    let p = plan(&Policy { keep_daily: 1, ..Policy::default() }, items);
+    // The day-3 slot is the policy's d3, not the newer hand-made backup.
+    assert_eq!(
+        p.decisions.iter().find(|d| d.item.id == "d3").unwrap().reasons[0],
+        Reason::Period("daily", "2026-11-03".into())
+    );
+    assert!(p.kept().contains("hand-d3") && p.kept().contains("hand-inc"), "hand-made backups stay");
+    assert_eq!(p.decisions.iter().find(|d| d.item.id == "hand-d3").unwrap().reasons, [Reason::Unmanaged]);
+    // d1 is the base of a kept (hand-made) incremental.
+    assert!(p.kept().contains("d1"), "{p:?}");
+    assert_eq!(p.delete_order(), ["d2"]);
+}
+
 /// A history: each backup a day offset (hours), maybe an incremental of an
-/// older one, maybe tagged, maybe unfinished.
+/// older one, maybe tagged, maybe unfinished, maybe not the caller's.
 fn history() -> impl Strategy<Value = Vec<Item>> {
     proptest::collection::vec((0u32..2000, any::<bool>(), 0u8..4, any::<bool>()), 0..40).prop_map(|raw| {
         let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -143,6 +169,9 @@ fn history() -> impl Strategy<Value = Vec<Item>> {
                 if *unfinished && i % 5 == 0 {
                     it.finished = false;
                     it.status = "creating".into();
+                }
+                if *tag == 3 && i % 3 == 1 {
+                    it.managed = false;
                 }
                 it.has_dependents = *incremental; // sometimes without a known child
                 it
@@ -185,7 +214,7 @@ proptest! {
         let p = plan(&policy, items.clone());
         let kept: BTreeSet<&str> = p.kept();
         // What the rules keep, recomputed plainly.
-        let mut finished: Vec<&Item> = items.iter().filter(|i| i.finished).collect();
+        let mut finished: Vec<&Item> = items.iter().filter(|i| i.finished && i.managed).collect();
         finished.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         let mut must: BTreeSet<&str> = finished.iter().take(policy.keep_last).map(|i| i.id.as_str()).collect();
         if let (Some(w), Some(newest)) = (policy.keep_within, finished.first()) {
@@ -200,7 +229,7 @@ proptest! {
                 must.insert(i.id.as_str());
             }
         }
-        must.extend(items.iter().filter(|i| !i.finished).map(|i| i.id.as_str()));
+        must.extend(items.iter().filter(|i| !i.finished || !i.managed).map(|i| i.id.as_str()));
         for id in &must {
             prop_assert!(kept.contains(id), "{id} is kept by a rule but the plan deletes it");
         }
