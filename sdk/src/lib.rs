@@ -42,6 +42,7 @@
 
 pub mod auth;
 pub mod cloud;
+pub mod policy;
 pub mod quota;
 pub mod retention;
 mod session;

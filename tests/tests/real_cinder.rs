@@ -8,7 +8,7 @@
 //! `cargo test --test real_cinder -- NAME` runs the scenarios whose name
 //! contains NAME (the coverage check then is skipped).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -1103,6 +1103,281 @@ fn user_messages(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
     })
 }
 
+/// A clock the test moves forward: the policy's notion of now (the
+/// server's stays real).
+#[derive(Debug, Default)]
+struct AheadClock(Mutex<chrono::TimeDelta>);
+
+impl openstack_backups::clock::Clock for AheadClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        openstack_backups::clock::SystemClock.now() + *self.0.lock().unwrap()
+    }
+    fn sleep(&self, duration: Duration) -> openstack_backups::clock::Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// Attaches a volume through Cinder's API (`os-attach`, as a compute
+/// service would): it becomes `in-use`.
+async fn attach(project: &str, volume: &str) -> Outcome {
+    let url = format!("{}/v3/{project}/volumes/{volume}/action", CINDER.get().expect("server").root_url());
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("x-auth-token", format!("admin:{project}"))
+        .header("openstack-api-version", "volume 3.71")
+        .json(
+            &json!({"os-attach": {"instance_uuid": "3f1c9a0e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "mountpoint": "/dev/vdb"}}),
+        )
+        .send()
+        .await
+        .map_err(|err| format!("os-attach: {err}"))?;
+    ensure!(r.status().as_u16() == 202, "os-attach: HTTP {}", r.status());
+    Ok(())
+}
+
+/// A 1 GiB volume, tagged `backup: nightly` or not, once available.
+async fn tagged_volume(c: &Client, name: &str, tagged: bool) -> Result<String, String> {
+    let mut create =
+        types::VolumeCreate { size: Some(1.try_into().unwrap()), name: Some(name.to_owned()), ..Default::default() };
+    if tagged {
+        create.metadata = Some([("backup".to_owned(), "nightly".to_owned())].into());
+    }
+    let body = types::VolumeCreateRequest { volume: create, os_sch_hnt_scheduler_hints: Default::default() };
+    let v = c.create_volume().body(body).send().await.map_err(e("create volume"))?.into_inner().volume;
+    wait_for(name, &[Some("available")], &["error"], LIMIT, || volume_status(c, &v.id)).await?;
+    Ok(v.id)
+}
+
+/// The backups the `nightly` policy made.
+async fn policy_backups(c: &Client) -> Result<Vec<types::Backup>, String> {
+    let all = c.list_backups_detail().all().await.map_err(e("list backups"))?;
+    Ok(all
+        .into_iter()
+        .filter(|x| x.metadata.get(openstack_backups::policy::MARKER).is_some_and(|p| p == "nightly"))
+        .collect())
+}
+
+/// How many temporary snapshots of a policy there are.
+async fn temporary_snapshots(c: &Client) -> Result<usize, String> {
+    let all = c.list_snapshots_detail().all().await.map_err(e("list snapshots"))?;
+    Ok(all.iter().filter(|s| s.metadata.contains_key(openstack_backups::policy::TEMPORARY)).count())
+}
+
+/// A backup policy run by the library against Cinder 29: three volumes
+/// chosen by metadata (one attached, backed up through a temporary
+/// snapshot), a fourth left out and a hand-made backup left alone; runs
+/// that skip, chain incrementals, start a new full after `full-every`,
+/// prune the policy's own backups only, pick up what a killed run left,
+/// and stop at the quota.
+fn backup_policy_runs(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    use openstack_backups::clock::Clock;
+    use openstack_backups::policy::{self, Action, Outcome as Done, PolicyFile, RunOptions, State};
+    Box::pin(async move {
+        let c = &ctx.client;
+        let a = tagged_volume(c, "pol-a", true).await?;
+        let b = tagged_volume(c, "pol-b", true).await?;
+        let attached = tagged_volume(c, "pol-c", true).await?;
+        let left_out = tagged_volume(c, "pol-untagged", false).await?;
+        attach(&ctx.project, &attached).await?;
+        wait_for("pol-c attached", &[Some("in-use")], &["error"], LIMIT, || volume_status(c, &attached)).await?;
+        let hand_made = new_backup(c, backup_of(&b, "by-hand")).await?;
+
+        let file = PolicyFile::parse(
+            std::path::Path::new("policies.yaml"),
+            "policies:
+  nightly:
+    select: {metadata: {backup: nightly}}
+    every: 24h
+    full-every: 3
+    in-use: snapshot
+    keep: {last: 1}
+    concurrency: 2
+    poll-interval: 1s
+    timeout: 5m
+    properties: {owner: ops}
+",
+        )
+        .map_err(|err| err.to_string())?;
+        let nightly = file.policies["nightly"].clone();
+        let clock = Arc::new(AheadClock::default());
+        let options = RunOptions { clock: clock.clone(), ..RunOptions::default() };
+        let advance = |hours: i64| *clock.0.lock().unwrap() += chrono::TimeDelta::hours(hours);
+        let actions = |r: &policy::RunReport| -> BTreeMap<String, String> {
+            r.volumes
+                .iter()
+                .map(|v| (v.volume.label().to_owned(), format!("{} {}", v.action.as_str(), v.outcome.describe())))
+                .collect()
+        };
+
+        // 1. Full backups of the three, the attached one from a snapshot.
+        let first = policy::run(c, &nightly, &options).await.map_err(e("first run"))?;
+        ensure!(first.succeeded(), "first run: {first:#?}");
+        let want: BTreeMap<String, String> = [("pol-a", "full done"), ("pol-b", "full done"), ("pol-c", "full done")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ensure!(actions(&first) == want, "first run: {:?}", actions(&first));
+        let c_backup = first
+            .volumes
+            .iter()
+            .find(|v| v.volume.id == attached)
+            .and_then(|v| v.backup_id.clone())
+            .ok_or("pol-c's backup")?;
+        let shown = c.show_backup().backup_id(&c_backup).send().await.map_err(e("show"))?.into_inner().backup;
+        ensure!(
+            shown.snapshot_id.is_some() && shown.metadata.get("owner").map(String::as_str) == Some("ops"),
+            "{shown:?}"
+        );
+        ensure!(temporary_snapshots(c).await? == 0, "the temporary snapshot is gone");
+        ensure!(volume_status(c, &attached).await.map_err(e("status"))?.as_deref() == Some("in-use"), "still attached");
+        ensure!(!first.volumes.iter().any(|v| v.volume.id == left_out), "an untagged volume is not selected");
+
+        // 2. At once again: nothing to do.
+        let second = policy::run(c, &nightly, &options).await.map_err(e("second run"))?;
+        ensure!(
+            second.succeeded() && second.volumes.iter().all(|v| v.action == Action::Skip && v.outcome == Done::Fresh),
+            "second run: {:?}",
+            actions(&second)
+        );
+        ensure!(policy_backups(c).await?.len() == 3, "no backup made twice");
+
+        // 3-4. A day later, and another: incrementals (chains of 2, then 3).
+        for (night, length) in [(1, 2), (2, 3)] {
+            advance(25);
+            let run = policy::run(c, &nightly, &options).await.map_err(e("incremental run"))?;
+            ensure!(run.succeeded(), "night {night}: {run:#?}");
+            for v in &run.volumes {
+                ensure!(
+                    matches!(v.action, Action::Incremental(_)) && v.outcome == Done::Done,
+                    "night {night}: {:?}",
+                    actions(&run)
+                );
+                ensure!(v.reason.to_string() == format!("backup {length} of its chain"), "night {night}: {}", v.reason);
+            }
+            ensure!(
+                run.pruned.iter().all(|g| g.plan.delete_order().is_empty()),
+                "a chain's base stays: {:?}",
+                run.pruned
+            );
+        }
+        // 5. The chain is full-every long: a full one, and the old chain goes
+        // (keep last 1), children first; the hand-made backup stays.
+        advance(25);
+        let fifth = policy::run(c, &nightly, &options).await.map_err(e("fifth run"))?;
+        ensure!(fifth.succeeded(), "fifth run: {fifth:#?}");
+        ensure!(fifth.volumes.iter().all(|v| matches!(v.action, Action::Full(_))), "{:?}", actions(&fifth));
+        let deleted: usize = fifth.pruned.iter().map(|g| g.plan.delete_order().len()).sum();
+        ensure!(deleted == 9, "three chains of three pruned: {:?}", fifth.pruned);
+        let left = policy_backups(c).await?;
+        ensure!(left.len() == 3 && left.iter().all(|x| !x.is_incremental), "one full each is left: {left:?}");
+        ensure!(
+            backup_status(c, &hand_made).await.map_err(e("hand-made"))?.as_deref() == Some("available"),
+            "the hand-made backup survives"
+        );
+        ensure!(temporary_snapshots(c).await? == 0, "no temporary snapshot is left");
+
+        // The report (by the server's time, which the policy's clock is ahead
+        // of): every volume protected, then stale two days on.
+        let real_now = openstack_backups::clock::SystemClock.now();
+        let report = policy::report(c, Some(&nightly), &nightly.standard(), real_now).await.map_err(e("report"))?;
+        ensure!(
+            report.len() == 3 && report.iter().all(|p| p.state == State::Protected && p.chain_length == 1),
+            "{report:#?}"
+        );
+        let later = policy::report(c, Some(&nightly), &nightly.standard(), real_now + chrono::TimeDelta::hours(48))
+            .await
+            .map_err(e("report"))?;
+        ensure!(later.iter().all(|p| p.state == State::Stale), "{later:#?}");
+
+        // 6. What a killed run leaves: a backup of the policy still being
+        // made, and a temporary snapshot no backup reads. The next run waits
+        // for the first and removes the second, and makes nothing twice.
+        advance(25);
+        let mut killed = backup_of(&a, "nightly-killed");
+        killed.metadata = Some([(policy::MARKER.to_owned(), "nightly".to_owned())].into());
+        let flying = c
+            .create_backup()
+            .body(types::BackupCreateRequest { backup: killed })
+            .send()
+            .await
+            .map_err(e("killed run's backup"))?
+            .into_inner()
+            .backup
+            .id;
+        let leftover = c
+            .create_snapshot()
+            .body(types::SnapshotCreateRequest {
+                snapshot: types::SnapshotCreate {
+                    volume_id: b.clone(),
+                    name: Some("nightly-left".into()),
+                    description: None,
+                    force: None,
+                    metadata: Some(
+                        [
+                            (policy::MARKER.to_owned(), "nightly".to_owned()),
+                            (policy::TEMPORARY.to_owned(), "true".to_owned()),
+                        ]
+                        .into(),
+                    ),
+                },
+            })
+            .send()
+            .await
+            .map_err(e("leftover snapshot"))?
+            .into_inner()
+            .snapshot
+            .id;
+        let sixth = policy::run(c, &nightly, &options).await.map_err(e("sixth run"))?;
+        ensure!(sixth.succeeded(), "sixth run: {sixth:#?}");
+        let adopted = sixth.volumes.iter().find(|v| v.volume.id == a).ok_or("pol-a")?;
+        ensure!(adopted.action == Action::Adopt(flying.clone()) && adopted.outcome == Done::Done, "{adopted:?}");
+        ensure!(sixth.cleaned == [(leftover.clone(), Ok(()))], "the leftover snapshot: {:?}", sixth.cleaned);
+        ensure!(temporary_snapshots(c).await? == 0, "no temporary snapshot is left");
+        let made_for_a = policy_backups(c)
+            .await?
+            .iter()
+            .filter(|x| x.volume_id == a && x.status == types::BackupStatus::Available)
+            .count();
+        ensure!(made_for_a == 1, "pol-a: the adopted backup and no other after pruning ({made_for_a})");
+
+        // 7. Room for one more backup only: the most at risk gets it, the
+        // others are reported, not attempted.
+        advance(25);
+        let used = c
+            .show_limits()
+            .send()
+            .await
+            .map_err(e("limits"))?
+            .into_inner()
+            .limits
+            .absolute
+            .total_backups_used
+            .unwrap_or(0);
+        let quota: BTreeMap<String, i64> = [("backups".to_owned(), used + 1)].into();
+        c.update_quota_set()
+            .target_project_id(&ctx.project)
+            .body(types::QuotaSetUpdateRequest { quota_set: quota })
+            .send()
+            .await
+            .map_err(e("quota"))?;
+        let tight = policy::run(c, &nightly, &options).await;
+        c.delete_quota_set().target_project_id(&ctx.project).send().await.map_err(e("quota reset"))?;
+        let tight = tight.map_err(e("run over quota"))?;
+        ensure!(!tight.succeeded(), "over quota is not a success");
+        let done = tight.volumes.iter().filter(|v| v.outcome == Done::Done).count();
+        let over = tight.volumes.iter().filter(|v| v.reason.to_string().starts_with("over quota: ")).count();
+        ensure!((done, over) == (1, 2), "one fits, two are reported: {:?}", actions(&tight));
+
+        // Below 3.43 a backup cannot carry the marker: refused, nothing sent.
+        let old = policy::run(&ctx.at(Microversion::new(3, 42)), &nightly, &options).await;
+        ensure!(
+            matches!(&old, Err(err) if err.kind() == openstack_backups::ErrorKind::MicroversionUnsupported),
+            "{old:?}"
+        );
+        ctx.verify()
+    })
+}
+
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("limits_and_quotas", limits_and_quotas),
     ("revert_manage_and_filters", revert_manage_and_filters),
@@ -1115,6 +1390,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("error_paths", error_paths),
     ("request_properties_follow_the_microversion", request_properties_follow_the_microversion),
     ("user_messages", user_messages),
+    ("backup_policy_runs", backup_policy_runs),
 ];
 
 /// Each gated request-body property of the spec: below its microversion

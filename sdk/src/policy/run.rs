@@ -1,0 +1,819 @@
+//! The I/O half of a policy: read the cloud, plan, back up with bounded
+//! concurrency while one shared poll watches every backup in flight, clean
+//! up, prune; and the report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::oneshot;
+
+use super::plan::{
+    self, Action, BackupView, Plan, Problem, Protection, Reason, Source, Standard, VolumePlan, VolumeView,
+};
+use super::{MARKER, Policy, Projects, TEMPORARY};
+use crate::block_storage::{Client, types};
+use crate::clock::{Clock, SystemClock};
+use crate::retention;
+use crate::wait::Waiter;
+use crate::{Error, Microversion};
+
+/// A run's event callback.
+pub type EventFn = Arc<dyn Fn(&Event<'_>) + Send + Sync>;
+
+/// How to run a policy.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Plan and report only: nothing is created or deleted.
+    pub dry_run: bool,
+    /// Where the time comes from (and how the run sleeps between looks).
+    pub clock: Arc<dyn Clock>,
+    /// Called as the run goes (for a progress display or a log).
+    pub on_event: Option<EventFn>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { dry_run: false, clock: Arc::new(SystemClock), on_event: None }
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions").field("dry_run", &self.dry_run).finish_non_exhaustive()
+    }
+}
+
+/// What happens during a run, as it happens.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The plan is made.
+    Planned(&'a Plan),
+    /// The quota could not be read: every due volume is tried.
+    QuotaUnknown(&'a Error),
+    /// A temporary snapshot is taken of an attached volume.
+    SnapshotTaken {
+        /// The volume.
+        volume: &'a VolumeView,
+        /// The snapshot.
+        snapshot_id: &'a str,
+    },
+    /// A backup is under way (made now, or adopted from an earlier run).
+    Started {
+        /// The volume.
+        volume: &'a VolumeView,
+        /// What is done.
+        action: &'a Action,
+        /// The backup.
+        backup_id: &'a str,
+    },
+    /// A volume is done with.
+    Finished(&'a VolumeOutcome),
+    /// A temporary snapshot an earlier run left behind was deleted (or not:
+    /// why).
+    Cleaned {
+        /// The snapshot.
+        snapshot_id: &'a str,
+        /// Whether it went.
+        result: &'a Result<(), String>,
+    },
+    /// A backup the retention rules do not keep was deleted (or not).
+    Pruned {
+        /// Its volume.
+        volume_id: &'a str,
+        /// The backup.
+        backup_id: &'a str,
+        /// What became of it.
+        outcome: &'a retention::Outcome,
+    },
+}
+
+/// What became of one volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing was needed: a fresh backup exists.
+    Fresh,
+    /// The backup was made and is `available`.
+    Done,
+    /// Not backed up (in-use with `in-use: skip`, a status that allows no
+    /// backup, no quota left): why is the plan's reason.
+    NotAttempted,
+    /// The backup failed: Cinder's reason, and its user message when it
+    /// wrote one.
+    Failed(String),
+    /// The backup took longer than the policy's `timeout`; it goes on in
+    /// the cloud and the next run picks it up.
+    TimedOut,
+    /// A dry run: nothing was done.
+    Planned,
+}
+
+impl Outcome {
+    /// A short word or phrase for tables and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Fresh => "protected".to_owned(),
+            Outcome::Done => "done".to_owned(),
+            Outcome::NotAttempted => "not attempted".to_owned(),
+            Outcome::Failed(why) => format!("failed: {why}"),
+            Outcome::TimedOut => "timed out (still being made)".to_owned(),
+            Outcome::Planned => "planned".to_owned(),
+        }
+    }
+}
+
+/// One volume's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeOutcome {
+    /// The volume.
+    pub volume: VolumeView,
+    /// What the plan said to do.
+    pub action: Action,
+    /// Why.
+    pub reason: Reason,
+    /// The backup made or adopted (or the fresh one).
+    pub backup_id: Option<String>,
+    /// Its size in GiB.
+    pub size_gib: Option<u64>,
+    /// How long it took, from the create request (or from the start of the
+    /// run, for an adopted backup) to the backup's end seen.
+    pub elapsed: Option<Duration>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Whether the volume is protected after the run: a backup of the
+    /// policy no older than `every` plus `slack`.
+    pub protected: bool,
+}
+
+/// The retention of one volume's backups, and what became of the deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PruneGroup {
+    /// The volume.
+    pub volume_id: String,
+    /// The plan.
+    pub plan: retention::Plan,
+    /// Each delete's outcome (`None`: a dry run).
+    pub outcomes: Option<Vec<(String, retention::Outcome)>>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// The plan it followed.
+    pub plan: Plan,
+    /// Each selected volume's result, in the plan's order.
+    pub volumes: Vec<VolumeOutcome>,
+    /// Temporary snapshots of earlier runs, and whether they went.
+    pub cleaned: Vec<(String, Result<(), String>)>,
+    /// Retention, per volume (empty without `keep`).
+    pub pruned: Vec<PruneGroup>,
+}
+
+impl RunReport {
+    /// Whether the run did everything: every selected volume protected,
+    /// every name of the selection found, no failed delete or clean-up.
+    pub fn succeeded(&self) -> bool {
+        self.plan.problems.is_empty()
+            && self.volumes.iter().all(|v| v.protected || v.outcome == Outcome::Planned)
+            && self.cleaned.iter().all(|(_, r)| r.is_ok())
+            && self.pruned.iter().all(|g| {
+                g.outcomes.as_ref().is_none_or(|o| !o.iter().any(|(_, x)| matches!(x, retention::Outcome::Failed(_))))
+            })
+    }
+
+    /// The names of the selection that pick no volume or several.
+    pub fn problems(&self) -> &[Problem] {
+        &self.plan.problems
+    }
+}
+
+/// The backups of the caller's project, as views.
+async fn project_backups(cinder: &Client) -> Result<Vec<BackupView>, Error> {
+    let mut out = Vec::new();
+    let mut stream = cinder.list_backups_detail().stream();
+    while let Some(b) = stream.try_next().await? {
+        out.push(BackupView::from(&b));
+    }
+    Ok(out)
+}
+
+/// The volumes `policy`'s selection may pick, as views (the server filters
+/// by metadata and project; the planner applies the rest).
+async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<Vec<VolumeView>, Error> {
+    let mut request = cinder.list_volumes_detail();
+    if let Some(policy) = policy {
+        if !policy.select.metadata.is_empty() {
+            // A Python dict literal; JSON's string syntax is one.
+            let literal = serde_json::to_string(&policy.select.metadata).unwrap_or_default();
+            request = request.metadata(literal);
+        }
+        match &policy.select.projects {
+            Projects::Own => {}
+            Projects::Project(p) => request = request.all_tenants(true).project_id(p.clone()),
+            Projects::All => request = request.all_tenants(true),
+        }
+    }
+    let mut out = Vec::new();
+    let mut stream = request.stream();
+    while let Some(v) = stream.try_next().await? {
+        out.push(VolumeView::from(&v));
+    }
+    Ok(out)
+}
+
+/// The microversion the marker needs (the spec's gate on
+/// `/backup/metadata` of `createBackup`), refused before anything is sent.
+fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
+    let op = crate::block_storage::operations::SERVICE.operation("create_backup");
+    let needed = op.and_then(|op| op.gated_body.iter().find(|g| g.pointer == "/backup/metadata")).and_then(|g| g.min);
+    match (needed, cinder.microversion()) {
+        (Some(needed), Some(configured)) if configured < needed => {
+            Err(Error::MicroversionUnsupported(Box::new(crate::MicroversionError {
+                operation: "create_backup",
+                gated: crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
+                required: crate::Requirement::AtLeast(needed),
+                configured,
+            })))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `policy` against `cinder`: plans from what the cloud holds now,
+/// cleans up temporary snapshots earlier runs left, makes the backups (at
+/// most `concurrency` in flight; one list call per look watches them all),
+/// then prunes the policy's own backups with its `keep` rules.
+///
+/// Failures of single volumes do not stop the run: they are in the
+/// report ([`RunReport::succeeded`]).
+///
+/// # Errors
+///
+/// A microversion below the one backup metadata needs (3.43: the marker
+/// cannot be written), and the errors of the calls that read the cloud
+/// (listing volumes, backups and snapshots): nothing is created then.
+pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Result<RunReport, Error> {
+    check_marker_microversion(cinder)?;
+    let emit = |event: Event<'_>| {
+        if let Some(f) = &options.on_event {
+            f(&event);
+        }
+    };
+    let started = options.clock.now();
+    let volumes = candidate_volumes(cinder, Some(policy)).await?;
+    let backups = project_backups(cinder).await?;
+    let headroom = match crate::quota::BackupHeadroom::of(cinder).await {
+        Ok(room) => Some(room),
+        Err(e) => {
+            emit(Event::QuotaUnknown(&e));
+            None
+        }
+    };
+    let plan = plan::plan(policy, started, &volumes, &backups, headroom.as_ref());
+    drop(volumes);
+    emit(Event::Planned(&plan));
+
+    if options.dry_run {
+        let mut simulated = backups;
+        for v in plan.volumes.iter().filter(|v| v.action.creates()) {
+            simulated.push(BackupView {
+                id: "(planned)".to_owned(),
+                volume_id: v.volume.id.clone(),
+                name: None,
+                status: types::BackupStatus::Available,
+                created: started,
+                data_timestamp: started,
+                is_incremental: matches!(v.action, Action::Incremental(_)),
+                has_dependents: false,
+                size: Some(v.volume.size),
+                snapshot_id: None,
+                policy: Some(policy.name.clone()),
+                fail_reason: None,
+            });
+        }
+        let pruned = plan::prune_plans(policy, &simulated)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(volume_id, plan)| PruneGroup { volume_id, plan, outcomes: None })
+            .collect();
+        let volumes = plan.volumes.iter().map(|v| planned_outcome(policy, started, v, Outcome::Planned)).collect();
+        return Ok(RunReport { plan, volumes, cleaned: Vec::new(), pruned });
+    }
+
+    // Temporary snapshots of earlier runs: the ones an adopted backup still
+    // reads go when it ends; the others go now.
+    let adopted: BTreeSet<&str> = plan
+        .volumes
+        .iter()
+        .filter_map(|v| match &v.action {
+            Action::Adopt(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let read_by_adopted: BTreeSet<String> =
+        backups.iter().filter(|b| adopted.contains(b.id.as_str())).filter_map(|b| b.snapshot_id.clone()).collect();
+    let adopted_started: BTreeMap<String, DateTime<Utc>> =
+        backups.iter().filter(|b| adopted.contains(b.id.as_str())).map(|b| (b.id.clone(), b.created)).collect();
+    drop(backups);
+    let runner = Runner { cinder, policy, clock: options.clock.clone(), poller: Poller::new(cinder, policy, options) };
+    let mut cleaned = Vec::new();
+    for snapshot in temporary_snapshots(cinder, policy).await? {
+        if read_by_adopted.contains(&snapshot.id) {
+            continue;
+        }
+        let result = runner.remove_snapshot(&snapshot.id).await;
+        emit(Event::Cleaned { snapshot_id: &snapshot.id, result: &result });
+        cleaned.push((snapshot.id, result));
+    }
+
+    // The backups, most at risk first, `concurrency` at a time, while the
+    // poll watches the ones in flight.
+    let done = {
+        let work = plan.work();
+        // The futures are made here and started `concurrency` at a time.
+        let jobs: Vec<_> = work
+            .iter()
+            .map(|entry| {
+                let since = match &entry.action {
+                    Action::Adopt(id) => adopted_started.get(id).copied().unwrap_or(started),
+                    _ => started,
+                };
+                runner.job(entry, since, &emit)
+            })
+            .collect();
+        let jobs = futures_util::stream::iter(jobs)
+            .buffer_unordered(policy.concurrency.max(1))
+            .collect::<Vec<VolumeOutcome>>();
+        let polling = runner.poller.drive();
+        futures_util::pin_mut!(jobs);
+        futures_util::pin_mut!(polling);
+        match futures_util::future::select(jobs, polling).await {
+            futures_util::future::Either::Left((done, _)) => done,
+            futures_util::future::Either::Right((never, _)) => match never {},
+        }
+    };
+    let mut by_volume: BTreeMap<String, VolumeOutcome> = done.into_iter().map(|o| (o.volume.id.clone(), o)).collect();
+    let volumes: Vec<VolumeOutcome> = plan
+        .volumes
+        .iter()
+        .map(|v| {
+            by_volume.remove(&v.volume.id).unwrap_or_else(|| {
+                let outcome = if matches!(v.reason, Reason::Fresh(_)) { Outcome::Fresh } else { Outcome::NotAttempted };
+                planned_outcome(policy, started, v, outcome)
+            })
+        })
+        .collect();
+
+    // Retention, from what the cloud holds now.
+    let mut pruned = Vec::new();
+    if policy.keep.is_some() {
+        let backups = project_backups(cinder).await?;
+        for (volume_id, group) in plan::prune_plans(policy, &backups).unwrap_or_default() {
+            let outcomes = retention::execute(&group, policy.concurrency, |id| runner.delete_backup(id)).await;
+            for (backup_id, outcome) in &outcomes {
+                emit(Event::Pruned { volume_id: &volume_id, backup_id, outcome });
+            }
+            pruned.push(PruneGroup { volume_id, plan: group, outcomes: Some(outcomes) });
+        }
+    }
+    Ok(RunReport { plan, volumes, cleaned, pruned })
+}
+
+/// The outcome of a volume the run did not work on.
+fn planned_outcome(policy: &Policy, now: DateTime<Utc>, v: &VolumePlan, outcome: Outcome) -> VolumeOutcome {
+    VolumeOutcome {
+        volume: v.volume.clone(),
+        action: v.action.clone(),
+        reason: v.reason.clone(),
+        backup_id: v.newest.as_ref().map(|b| b.id.clone()),
+        size_gib: v.newest.as_ref().and_then(|b| b.size),
+        elapsed: None,
+        protected: still_fresh(policy, now, v.newest.as_ref()),
+        outcome,
+    }
+}
+
+/// Whether `newest` still protects its volume at `now`.
+fn still_fresh(policy: &Policy, now: DateTime<Utc>, newest: Option<&BackupView>) -> bool {
+    newest.is_some_and(|b| (now - b.data_timestamp).to_std().unwrap_or_default() <= policy.every + policy.slack)
+}
+
+/// A policy's temporary snapshot.
+struct TempSnapshot {
+    id: String,
+}
+
+/// The temporary snapshots of `policy` (by their marker; the server
+/// filters by metadata from 3.22, and the marker is checked here again).
+async fn temporary_snapshots(cinder: &Client, policy: &Policy) -> Result<Vec<TempSnapshot>, Error> {
+    let mut request = cinder.list_snapshots_detail();
+    if cinder.microversion().is_some_and(|v| v >= Microversion::new(3, 22)) {
+        let filter: BTreeMap<&str, &str> = [(MARKER, policy.name.as_str()), (TEMPORARY, "true")].into();
+        request = request.metadata(serde_json::to_string(&filter).unwrap_or_default());
+    }
+    let mut out = Vec::new();
+    let mut stream = request.stream();
+    while let Some(s) = stream.try_next().await? {
+        let ours =
+            s.metadata.get(MARKER) == Some(&policy.name) && s.metadata.get(TEMPORARY).is_some_and(|t| t == "true");
+        if ours {
+            out.push(TempSnapshot { id: s.id });
+        }
+    }
+    Ok(out)
+}
+
+struct Runner<'a> {
+    cinder: &'a Client,
+    policy: &'a Policy,
+    clock: Arc<dyn Clock>,
+    poller: Poller<'a>,
+}
+
+impl Runner<'_> {
+    fn waiter(&self) -> Waiter {
+        Waiter::new()
+            .timeout(self.policy.timeout)
+            .delays(Duration::from_secs(1).min(self.policy.poll_interval), self.policy.poll_interval)
+            .clock(self.clock.clone())
+    }
+
+    /// One volume's backup, then its `Finished` event.
+    async fn job(&self, entry: &VolumePlan, since: DateTime<Utc>, emit: &(dyn Fn(Event<'_>) + Sync)) -> VolumeOutcome {
+        let outcome = self.back_up(entry, since, emit).await;
+        emit(Event::Finished(&outcome));
+        outcome
+    }
+
+    async fn back_up(
+        &self,
+        entry: &VolumePlan,
+        since: DateTime<Utc>,
+        emit: &(dyn Fn(Event<'_>) + Sync),
+    ) -> VolumeOutcome {
+        let mut result = VolumeOutcome {
+            volume: entry.volume.clone(),
+            action: entry.action.clone(),
+            reason: entry.reason.clone(),
+            backup_id: None,
+            size_gib: None,
+            elapsed: None,
+            outcome: Outcome::NotAttempted,
+            protected: false,
+        };
+        let (backup_id, snapshot, began) = match &entry.action {
+            Action::Adopt(id) => {
+                emit(Event::Started { volume: &entry.volume, action: &entry.action, backup_id: id });
+                (id.clone(), None, since)
+            }
+            Action::Full(source) | Action::Incremental(source) => match self.create(entry, *source, emit).await {
+                Ok((id, snapshot, began)) => (id, snapshot, began),
+                Err(why) => {
+                    result.outcome = Outcome::Failed(why);
+                    result.protected = still_fresh(self.policy, self.clock.now(), entry.newest.as_ref());
+                    return result;
+                }
+            },
+            Action::Skip => return result,
+        };
+        result.backup_id = Some(backup_id.clone());
+        let ended = self.poller.wait(&backup_id, since, self.policy.timeout).await;
+        let now = self.clock.now();
+        result.elapsed = Some((now - began).to_std().unwrap_or_default());
+        match &ended {
+            Watched::Ended(b) => {
+                result.size_gib = b.size;
+                if b.status == types::BackupStatus::Available {
+                    result.outcome = Outcome::Done;
+                } else {
+                    let reason = b.fail_reason.clone().unwrap_or_else(|| format!("status {}", b.status));
+                    let told = self.user_message(&b.id).await;
+                    result.outcome = Outcome::Failed(match told {
+                        Some(m) => format!("{reason} (Cinder: {m})"),
+                        None => reason,
+                    });
+                }
+            }
+            Watched::Gone => result.outcome = Outcome::Failed(format!("backup {backup_id} is gone (deleted)")),
+            Watched::TimedOut => result.outcome = Outcome::TimedOut,
+        }
+        // The temporary snapshot goes once the backup no longer reads it (a
+        // backup that timed out still does: the next run removes it). An
+        // adopted backup's snapshot is found by the backup's `snapshot_id`.
+        let snapshot = match (snapshot, &ended) {
+            (Some(s), _) => Some(s),
+            (None, Watched::Ended(b)) if matches!(entry.action, Action::Adopt(_)) => b.snapshot_id.clone(),
+            _ => None,
+        };
+        let backed_up = result.outcome == Outcome::Done;
+        if let Some(snapshot) = snapshot.filter(|_| !matches!(ended, Watched::TimedOut))
+            && let Err(why) = self.remove_snapshot(&snapshot).await
+            && backed_up
+        {
+            result.outcome = Outcome::Failed(format!("backed up, but the temporary snapshot stays: {why}"));
+        }
+        result.protected = backed_up || still_fresh(self.policy, now, entry.newest.as_ref());
+        result
+    }
+
+    /// Takes the temporary snapshot (for an attached volume), then asks for
+    /// the backup. Returns the backup's id, the snapshot's, and when the
+    /// backup was asked for.
+    async fn create(
+        &self,
+        entry: &VolumePlan,
+        source: Source,
+        emit: &(dyn Fn(Event<'_>) + Sync),
+    ) -> Result<(String, Option<String>, DateTime<Utc>), String> {
+        let explain = |what: &str, e: Error| format!("{what}: {e}");
+        let stamp = self.clock.now().format("%Y%m%dT%H%M%SZ");
+        let name = format!("{}-{stamp}", self.policy.name);
+        let mut snapshot = None;
+        if source == Source::Snapshot {
+            // Cinder snapshots an attached volume as it is from 3.66; below,
+            // only with `force`.
+            let force = self.cinder.microversion().is_some_and(|v| v < Microversion::new(3, 66)).then_some(true);
+            let metadata: BTreeMap<String, String> =
+                [(MARKER.to_owned(), self.policy.name.clone()), (TEMPORARY.to_owned(), "true".to_owned())].into();
+            let body = types::SnapshotCreateRequest {
+                snapshot: types::SnapshotCreate {
+                    volume_id: entry.volume.id.clone(),
+                    name: Some(name.clone()),
+                    description: Some(format!("temporary snapshot of backup policy {}", self.policy.name)),
+                    force,
+                    metadata: Some(metadata),
+                },
+            };
+            let made = self
+                .cinder
+                .create_snapshot()
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| explain("snapshot", e))?
+                .into_inner()
+                .snapshot;
+            emit(Event::SnapshotTaken { volume: &entry.volume, snapshot_id: &made.id });
+            if let Err(e) =
+                self.cinder.wait_for_snapshot(&made.id, types::SnapshotStatus::Available).with(&self.waiter()).await
+            {
+                let why = explain("snapshot", e);
+                let told = self.user_message(&made.id).await.map(|m| format!(" (Cinder: {m})")).unwrap_or_default();
+                let _ = self.remove_snapshot(&made.id).await;
+                return Err(format!("{why}{told}"));
+            }
+            snapshot = Some(made.id);
+        }
+        let mut metadata = self.policy.properties.clone();
+        metadata.insert(MARKER.to_owned(), self.policy.name.clone());
+        let body = types::BackupCreate {
+            volume_id: entry.volume.id.clone(),
+            name: Some(name),
+            description: Some(format!("backup policy {}", self.policy.name)),
+            container: self.policy.container.clone(),
+            availability_zone: self.policy.availability_zone.clone(),
+            snapshot_id: snapshot.clone(),
+            force: (source == Source::Force).then_some(true),
+            incremental: matches!(entry.action, Action::Incremental(_)).then_some(true),
+            metadata: Some(metadata),
+        };
+        let began = self.clock.now();
+        match self.cinder.create_backup().body(types::BackupCreateRequest { backup: body }).send().await {
+            Ok(made) => {
+                let id = made.into_inner().backup.id;
+                emit(Event::Started { volume: &entry.volume, action: &entry.action, backup_id: &id });
+                Ok((id, snapshot, began))
+            }
+            Err(e) => {
+                if let Some(s) = &snapshot {
+                    let _ = self.remove_snapshot(s).await;
+                }
+                Err(explain("backup", e))
+            }
+        }
+    }
+
+    /// Deletes a temporary snapshot once it is `available` again (a backup
+    /// that read it leaves it `backing-up` for a moment), and waits until it
+    /// is gone.
+    async fn remove_snapshot(&self, id: &str) -> Result<(), String> {
+        let waiter = self.waiter();
+        match self.cinder.wait_for_snapshot(id, types::SnapshotStatus::Available).with(&waiter).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            // An `error` snapshot can be deleted too.
+            Err(e) if e.kind() == crate::ErrorKind::WaitFailed => {}
+            Err(e) => return Err(format!("snapshot {id}: {e}")),
+        }
+        match self.cinder.delete_snapshot().snapshot_id(id).send().await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(format!("deleting snapshot {id}: {e}")),
+        }
+        self.cinder
+            .wait_for_snapshot_deleted(id)
+            .with(&waiter)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("snapshot {id}: {e}"))
+    }
+
+    /// A retention delete, waited for until the backup is gone: Cinder
+    /// deletes asynchronously and may fail (`error_deleting`), and a parent
+    /// can go only once its children are gone.
+    async fn delete_backup(&self, id: String) -> Result<(), String> {
+        self.cinder.delete_backup().backup_id(&id).send().await.map_err(|e| e.to_string())?;
+        self.cinder.wait_for_backup_deleted(&id).with(&self.waiter()).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Cinder's newest user message about a resource (3.5: by its id), as
+    /// its text.
+    async fn user_message(&self, resource: &str) -> Option<String> {
+        newest_message(self.cinder, resource).await
+    }
+}
+
+/// Cinder's newest user message about `resource` (a backup's, snapshot's or
+/// volume's id), as its text: `None` below microversion 3.5 (the list
+/// takes no filter there), when there is none, or when the list fails.
+pub async fn newest_message(cinder: &Client, resource: &str) -> Option<String> {
+    if cinder.microversion().is_none_or(|v| v < Microversion::new(3, 5)) {
+        return None;
+    }
+    let page = cinder
+        .list_messages()
+        .resource_uuid(resource.to_owned())
+        .sort("created_at:desc")
+        .limit(1u64)
+        .send()
+        .await
+        .ok()?;
+    page.into_inner().messages.into_iter().next().map(|m| m.user_message)
+}
+
+/// How a watched backup ended.
+#[derive(Debug, Clone)]
+enum Watched {
+    /// It left `creating` (for `available`, `error`, …).
+    Ended(Box<BackupView>),
+    /// It is gone.
+    Gone,
+    /// The policy's timeout ran out.
+    TimedOut,
+}
+
+/// A watched backup: created around then, and the waiting task's end.
+type Watch = (DateTime<Utc>, oneshot::Sender<Watched>);
+
+/// One look, shared by every backup in flight: a list of the project's
+/// backups, newest first, read until each one watched is seen.
+struct Poller<'a> {
+    cinder: &'a Client,
+    clock: Arc<dyn Clock>,
+    first: Duration,
+    max: Duration,
+    /// Each backup watched: since when, and whom to tell.
+    watched: Mutex<BTreeMap<String, Watch>>,
+}
+
+impl<'a> Poller<'a> {
+    fn new(cinder: &'a Client, policy: &Policy, options: &RunOptions) -> Self {
+        Poller {
+            cinder,
+            clock: options.clock.clone(),
+            first: Duration::from_secs(1).min(policy.poll_interval),
+            max: policy.poll_interval,
+            watched: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Waits until the backup `id` (created around `since`) leaves
+    /// `creating`, is gone, or `timeout` runs out.
+    async fn wait(&self, id: &str, since: DateTime<Utc>, timeout: Duration) -> Watched {
+        let (tx, rx) = oneshot::channel();
+        self.watched.lock().expect("poller lock").insert(id.to_owned(), (since, tx));
+        let limit = self.clock.sleep(timeout);
+        let result = match futures_util::future::select(rx, limit).await {
+            futures_util::future::Either::Left((Ok(w), _)) => w,
+            futures_util::future::Either::Left((Err(_), _)) | futures_util::future::Either::Right(_) => {
+                Watched::TimedOut
+            }
+        };
+        self.watched.lock().expect("poller lock").remove(id);
+        result
+    }
+
+    /// Looks at the watched backups from time to time, forever (the caller
+    /// drops it when the work is done): after `first`, then 1.5 times later
+    /// each time, at most every `max`.
+    async fn drive(&self) -> std::convert::Infallible {
+        let mut pause = self.first;
+        loop {
+            self.clock.sleep(pause).await;
+            pause = pause.mul_f64(1.5).min(self.max);
+            let watched: BTreeMap<String, DateTime<Utc>> =
+                self.watched.lock().expect("poller lock").iter().map(|(id, (since, _))| (id.clone(), *since)).collect();
+            if !watched.is_empty() {
+                self.look(&watched).await;
+            }
+        }
+    }
+
+    async fn look(&self, watched: &BTreeMap<String, DateTime<Utc>>) {
+        // Newest first: the backups in flight are the project's newest,
+        // unless others were made meanwhile; read on until each is seen, or
+        // the list reaches backups older than the oldest watched (with ten
+        // minutes for the clocks of client and server to differ).
+        let oldest =
+            watched.values().min().copied().unwrap_or_else(|| self.clock.now()) - chrono::Duration::minutes(10);
+        let page = (watched.len() + 10).min(1000) as u64;
+        let mut stream = self.cinder.list_backups_detail().sort("created_at:desc").limit(page).stream();
+        let mut unseen: BTreeSet<&str> = watched.keys().map(String::as_str).collect();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(b)) => {
+                    if unseen.remove(b.id.as_str()) && b.status != types::BackupStatus::Creating {
+                        self.settle(&b.id, Watched::Ended(Box::new(BackupView::from(&b))));
+                    }
+                    if unseen.is_empty() || b.created_at.to_utc() < oldest {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                // A failed look is tried again at the next one (the
+                // client's retries have run already).
+                Err(_) => return,
+            }
+        }
+        // Not in the list: look at each one.
+        for id in unseen {
+            match self.cinder.show_backup().backup_id(id).send().await {
+                Ok(b) if b.backup.status != types::BackupStatus::Creating => {
+                    let view = BackupView::from(&b.into_inner().backup);
+                    self.settle(id, Watched::Ended(Box::new(view)));
+                }
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => self.settle(id, Watched::Gone),
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn settle(&self, id: &str, how: Watched) {
+        if let Some((_, tx)) = self.watched.lock().expect("poller lock").remove(id) {
+            let _ = tx.send(how);
+        }
+    }
+}
+
+/// The protection of every volume `policy` selects (or, with no policy,
+/// every volume of the caller's project) under `standard`, at `now`: one
+/// list of the volumes, one of the project's backups. A name of the
+/// selection that picks no volume, or several, is a [`State::Missing`](super::State::Missing)
+/// row named after it.
+///
+/// # Errors
+///
+/// The errors of the two list calls.
+pub async fn report(
+    cinder: &Client,
+    policy: Option<&Policy>,
+    standard: &Standard,
+    now: DateTime<Utc>,
+) -> Result<Vec<Protection>, Error> {
+    let volumes = candidate_volumes(cinder, policy).await?;
+    let backups = project_backups(cinder).await?;
+    let (selected, problems) = match policy {
+        Some(p) => plan::select(p, &volumes),
+        None => (volumes.iter().collect(), Vec::new()),
+    };
+    let mut out: Vec<Protection> = selected.into_iter().map(|v| plan::assess(standard, now, v, &backups)).collect();
+    for problem in problems {
+        let name = match problem {
+            Problem::NotFound(n) | Problem::Ambiguous(n, _) => n,
+        };
+        out.push(Protection {
+            volume: VolumeView {
+                id: String::new(),
+                name: Some(name),
+                status: String::new(),
+                size: 0,
+                metadata: BTreeMap::new(),
+                project_id: None,
+            },
+            newest: None,
+            age: None,
+            chain_length: 0,
+            backups: 0,
+            size_gib: 0,
+            failure: None,
+            state: super::State::Missing,
+        });
+    }
+    out.sort_by(|a, b| a.volume.label().cmp(b.volume.label()).then_with(|| a.volume.id.cmp(&b.volume.id)));
+    Ok(out)
+}

@@ -1,0 +1,538 @@
+//! Backup policies without a cloud: the policy file (every error names the
+//! file, the line and the field), and the planner's properties over
+//! generated clouds (never a volume outside the selection, never a chain
+//! longer than `full-every`, never a delete of a backup the policy did not
+//! make).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use openstack_backups::policy::{InUse, PolicyFile, Projects};
+
+fn parse(text: &str) -> Result<PolicyFile, String> {
+    PolicyFile::parse(Path::new("policies.yaml"), text).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_example_of_the_docs_reads_as_written() {
+    let file = parse(
+        "policies:
+  nightly:
+    select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: \"prod-*\", all: true
+    every: 24h
+    full-every: 7
+    in-use: snapshot
+    keep: {daily: 7, weekly: 4}
+    concurrency: 4
+",
+    )
+    .unwrap();
+    let p = &file.policies["nightly"];
+    assert_eq!(p.name, "nightly");
+    assert_eq!(p.select.metadata, BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]));
+    assert_eq!(p.every, Duration::from_secs(86400));
+    assert_eq!(p.slack, Duration::from_secs(8640), "a tenth of every");
+    assert_eq!(p.full_every, 7);
+    assert_eq!(p.in_use, InUse::Snapshot);
+    let keep = p.keep.as_ref().unwrap();
+    assert_eq!((keep.keep_daily, keep.keep_weekly, keep.keep_last), (7, 4, 0));
+    assert_eq!(p.concurrency, 4);
+    assert_eq!(p.timeout, Duration::from_secs(6 * 3600));
+    assert_eq!(p.poll_interval, Duration::from_secs(10));
+}
+
+#[test]
+fn every_field_and_its_aliases() {
+    let file = parse(
+        "policies:
+  prod:
+    select: {name_glob: \"prod-*\", all_projects: true}
+    every: 1h 30m
+    slack: 0s
+    full_every: 3
+    in_use: force
+    keep: {last: 3, within: 2w, tags: [hold, tier=gold], utc-offset: \"+02:00\"}
+    timeout: 2h
+    poll_interval: 30s
+    container: nightly
+    availability_zone: nova
+    properties: {owner: ops}
+  db.daily:
+    select: {names: [db1, 9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11], project: 6b2c0f4e}
+    every: 24h
+    in-use: skip
+",
+    )
+    .unwrap();
+    let p = &file.policies["prod"];
+    assert_eq!(p.select.name_glob.as_ref().unwrap().pattern(), "prod-*");
+    assert!(p.select.name_glob.as_ref().unwrap().is_match("prod-db-1"));
+    assert_eq!(p.select.projects, Projects::All);
+    assert_eq!(
+        (p.every, p.slack, p.full_every, p.in_use),
+        (Duration::from_secs(5400), Duration::ZERO, 3, InUse::Force)
+    );
+    let keep = p.keep.as_ref().unwrap();
+    assert_eq!(keep.keep_within, Some(chrono::TimeDelta::days(14)));
+    assert_eq!(keep.keep_tags, [("hold".to_owned(), None), ("tier".to_owned(), Some("gold".to_owned()))]);
+    assert_eq!((p.timeout, p.poll_interval), (Duration::from_secs(7200), Duration::from_secs(30)));
+    assert_eq!((p.container.as_deref(), p.availability_zone.as_deref()), (Some("nightly"), Some("nova")));
+    assert_eq!(p.properties["owner"], "ops");
+    let d = &file.policies["db.daily"];
+    assert_eq!(d.select.projects, Projects::Project("6b2c0f4e".into()));
+    assert_eq!((d.full_every, d.in_use, d.keep.is_none()), (1, InUse::Skip, true), "defaults");
+    assert_eq!(file.chosen(&["db.daily".into()]).unwrap()[0].name, "db.daily");
+    let unknown = file.chosen(&["weekly".into()]).unwrap_err().to_string();
+    assert!(unknown.contains("no policy named \"weekly\" (the file has: db.daily, prod)"), "{unknown}");
+}
+
+/// Each broken file, and the start of the error it must give
+/// (`file:line:column: field: message`).
+#[test]
+fn errors_name_the_file_the_line_and_the_field() {
+    let base = "policies:\n  nightly:\n    select: {all: true}\n    every: 24h\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            &format!("{base}    evry: 2h\n"),
+            "policies.yaml:5:5: policies.nightly.evry: unknown field `evry`, expected one of `select`, `every`",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {all: true}\n    every: 24\n",
+            "policies.yaml:4:12: policies.nightly.every: expected a duration like 24h",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {all: true}\n    every: 0s\n",
+            "policies.yaml:4:12: policies.nightly.every: must be longer than zero",
+        ),
+        (
+            &format!("{base}    in-use: detach\n"),
+            "policies.yaml:5:13: policies.nightly.in-use: unknown variant `detach`",
+        ),
+        (
+            &format!("{base}    full-every: 0\n"),
+            "policies.yaml:5:17: policies.nightly.full-every: invalid value: integer `0`",
+        ),
+        (
+            &format!("{base}    concurrency: -1\n"),
+            "policies.yaml:5:18: policies.nightly.concurrency: invalid type: integer `-1`, expected a nonzero usize",
+        ),
+        (&format!("{base}    keep: {{}}\n"), "policies.yaml:5:11: policies.nightly.keep: keep has no rule"),
+        (
+            &format!("{base}    keep: {{dayly: 7}}\n"),
+            "policies.yaml:5:12: policies.nightly.keep.dayly: unknown field `dayly`",
+        ),
+        (
+            &format!("{base}    keep: {{within: 7x}}\n"),
+            "policies.yaml:5:11: policies.nightly.keep: within: unknown unit",
+        ),
+        (
+            &format!("{base}    properties: {{osbackup-policy: other}}\n"),
+            "policies.yaml:5:17: policies.nightly.properties: osbackup-policy is set by the policy itself",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {all: true, names: [db1]}\n    every: 24h\n",
+            "policies.yaml:3:13: policies.nightly.select: all: true selects every volume",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {}\n    every: 24h\n",
+            "policies.yaml:3:13: policies.nightly.select: selects no volume",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {name-glob: \"[\"}\n    every: 24h\n",
+            "policies.yaml:3:13: policies.nightly.select: not a glob",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {all: true, project: p, all-projects: true}\n    every: 24h\n",
+            "policies.yaml:3:13: policies.nightly.select: give project or all-projects, not both",
+        ),
+        ("policies:\n  nightly:\n    every: 24h\n", "policies.yaml:3:5: policies.nightly: missing field `select`"),
+        (
+            "policies:\n  \"night ly\":\n    select: {all: true}\n    every: 24h\n",
+            "policies.yaml:2:3: policies.night ly: \"night ly\" is not a policy name",
+        ),
+        (
+            "policies:\n  nightly:\n    select: {metadata: {backup: [a]}}\n    every: 24h\n",
+            "policies.yaml:3:33: policies.nightly.select.metadata.backup: invalid type: sequence",
+        ),
+        ("polices: {}\n", "policies.yaml:1:1: polices: unknown field `polices`, expected `policies`"),
+        ("policies: [\n", "policies.yaml:1:11: policies: invalid type: sequence, expected a map"),
+    ];
+    let mut wrong = Vec::new();
+    for (text, want) in cases {
+        match parse(text) {
+            Ok(_) => wrong.push(format!("accepted:\n{text}")),
+            Err(got) if !got.starts_with(want) => wrong.push(format!("{text}\n  want: {want}…\n  got:  {got}")),
+            Err(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n\n"));
+    let missing = PolicyFile::read(Path::new("/nonexistent/policies.yaml")).unwrap_err().to_string();
+    assert!(missing.starts_with("/nonexistent/policies.yaml: cannot read it: "), "{missing}");
+}
+
+// ------------------------------------------------------------ the planner
+
+use chrono::{DateTime, TimeZone, Utc};
+use openstack_backups::block_storage::types::BackupStatus;
+use openstack_backups::policy::{
+    Action, BackupView, NameGlob, Policy, Reason, Selection, Standard, State, VolumeView, assess, plan, prune_plans,
+};
+use openstack_backups::quota::BackupHeadroom;
+use proptest::prelude::*;
+
+const POLICY: &str = "nightly";
+const NAMES: [&str; 5] = ["db1", "db2", "prod-web", "prod-db", "scratch"];
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0).unwrap()
+}
+
+fn volume(i: usize, name: Option<&str>, status: &str, tagged: bool, size: u64) -> VolumeView {
+    VolumeView {
+        id: format!("vol-{i:02}"),
+        name: name.map(str::to_owned),
+        status: status.to_owned(),
+        size,
+        metadata: if tagged { BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]) } else { BTreeMap::new() },
+        project_id: None,
+    }
+}
+
+fn backup(
+    id: String,
+    volume: &str,
+    at: DateTime<Utc>,
+    incremental: bool,
+    status: &str,
+    policy: Option<&str>,
+) -> BackupView {
+    BackupView {
+        id,
+        volume_id: volume.to_owned(),
+        name: None,
+        status: BackupStatus::from(status),
+        created: at,
+        data_timestamp: at,
+        is_incremental: incremental,
+        has_dependents: false,
+        size: Some(1),
+        snapshot_id: None,
+        policy: policy.map(str::to_owned),
+        fail_reason: None,
+    }
+}
+
+/// A cloud: volumes (names from a small pool, so some repeat), and a
+/// history of backups of them, by this policy, another one, or by hand.
+fn cloud() -> impl Strategy<Value = (Vec<VolumeView>, Vec<BackupView>)> {
+    let volumes = proptest::collection::vec(
+        (
+            proptest::option::weighted(0.9, 0usize..NAMES.len()),
+            prop_oneof![4 => Just("available"), 2 => Just("in-use"), 1 => Just("error"), 1 => Just("backing-up")],
+            any::<bool>(),
+            1u64..5,
+        ),
+        0..12,
+    );
+    let history = proptest::collection::vec(
+        (
+            0usize..12,
+            0i64..24 * 40,
+            any::<bool>(),
+            prop_oneof![6 => Just("available"), 1 => Just("error"), 1 => Just("creating")],
+            0u8..4,
+        ),
+        0..40,
+    );
+    (volumes, history).prop_map(|(vs, hist)| {
+        let volumes: Vec<VolumeView> = vs
+            .iter()
+            .enumerate()
+            .map(|(i, (name, status, tagged, size))| volume(i, name.map(|n| NAMES[n]), status, *tagged, *size))
+            .collect();
+        let mut backups = Vec::new();
+        for (k, (v, hours, incremental, status, by)) in hist.into_iter().enumerate() {
+            if volumes.is_empty() {
+                break;
+            }
+            let v = &volumes[v % volumes.len()];
+            let by = match by {
+                0 | 1 => Some(POLICY),
+                2 => Some("weekly"),
+                _ => None,
+            };
+            let at = t0() - chrono::Duration::hours(hours);
+            backups.push(backup(format!("b{k:02}"), &v.id, at, incremental, status, by));
+        }
+        (volumes, backups)
+    })
+}
+
+fn selection() -> impl Strategy<Value = Selection> {
+    prop_oneof![
+        Just(Selection { all: true, ..Selection::default() }),
+        proptest::collection::vec(
+            prop_oneof![
+                (0usize..NAMES.len()).prop_map(|n| NAMES[n].to_owned()),
+                Just("vol-03".to_owned()),
+                Just("gone".to_owned())
+            ],
+            1..4
+        )
+        .prop_map(|names| Selection { names, ..Selection::default() }),
+        Just(Selection { name_glob: Some(NameGlob::new("prod-*").unwrap()), ..Selection::default() }),
+        Just(Selection {
+            metadata: BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]),
+            ..Selection::default()
+        }),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    (
+        selection(),
+        1u64..48,
+        1u32..6,
+        prop_oneof![Just(InUse::Snapshot), Just(InUse::Force), Just(InUse::Skip)],
+        any::<bool>(),
+    )
+        .prop_map(|(select, hours, full_every, in_use, keep)| {
+            let mut p = Policy::new(POLICY, select, Duration::from_secs(hours * 3600)).unwrap();
+            p.full_every = full_every;
+            p.in_use = in_use;
+            if keep {
+                p.keep =
+                    Some(openstack_backups::retention::Policy { keep_last: 2, keep_daily: 3, ..Default::default() });
+            }
+            p
+        })
+}
+
+fn headroom() -> impl Strategy<Value = Option<BackupHeadroom>> {
+    proptest::option::of((proptest::option::of(0u64..6), proptest::option::of(0u64..12)).prop_map(|(count, gib)| {
+        let limits = openstack_backups::block_storage::types::AbsoluteLimits {
+            max_total_backups: Some(count.map_or(-1, |c| c as i64 + 10)),
+            total_backups_used: Some(10),
+            max_total_backup_gigabytes: Some(gib.map_or(-1, |g| g as i64 + 100)),
+            total_backup_gigabytes_used: Some(100),
+            ..Default::default()
+        };
+        BackupHeadroom::from_limits(&limits)
+    }))
+}
+
+/// The selection, computed plainly: every criterion given must match; a
+/// name picks the volume with that id, else the one volume with that name.
+fn oracle(policy: &Policy, volumes: &[VolumeView]) -> Vec<String> {
+    let s = &policy.select;
+    let mut out: Vec<String> = volumes
+        .iter()
+        .filter(|v| s.name_glob.as_ref().is_none_or(|g| v.name.as_deref().is_some_and(|n| g.is_match(n))))
+        .filter(|v| s.metadata.iter().all(|(k, val)| v.metadata.get(k) == Some(val)))
+        .filter(|v| {
+            s.names.is_empty()
+                || s.names.iter().any(|n| {
+                    *n == v.id
+                        || (v.name.as_deref() == Some(n.as_str())
+                            && volumes.iter().filter(|o| o.name.as_deref() == Some(n.as_str())).count() == 1
+                            && !volumes.iter().any(|o| o.id == *n))
+                })
+        })
+        .map(|v| v.id.clone())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The parent Cinder takes for a new incremental of `volume` (its newest
+/// available backup), and the chain length of an existing backup, walking
+/// the parents recorded when each was made.
+fn cinder_parent<'a>(backups: &'a [BackupView], volume: &str) -> Option<&'a BackupView> {
+    backups
+        .iter()
+        .filter(|b| b.volume_id == volume && b.status == BackupStatus::Available)
+        .max_by_key(|b| (b.data_timestamp, b.created))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: openstack_backups_tests::proptest_cases(256), ..ProptestConfig::default() })]
+
+    #[test]
+    fn plans_select_exactly_the_selection_and_respect_quota(
+        (volumes, backups) in cloud(), policy in policy(), room in headroom(), hours in 0i64..72,
+    ) {
+        let now = t0() + chrono::Duration::hours(hours);
+        let p = plan(&policy, now, &volumes, &backups, room.as_ref());
+        let mut planned: Vec<String> = p.volumes.iter().map(|v| v.volume.id.clone()).collect();
+        planned.sort();
+        prop_assert_eq!(&planned, &oracle(&policy, &volumes), "the plan's volumes are the selection, once each");
+        for v in &p.volumes {
+            let ours: Vec<&BackupView> = backups.iter().filter(|b| b.volume_id == v.volume.id && b.policy.as_deref() == Some(POLICY)).collect();
+            // A backup of the policy in flight is waited for, never doubled.
+            if let Some(flying) = ours.iter().find(|b| b.status == BackupStatus::Creating) {
+                prop_assert!(matches!(&v.action, Action::Adopt(id) if ours.iter().any(|b| &b.id == id)), "{flying:?} in flight, yet {:?}", v.action);
+                continue;
+            }
+            let newest = ours.iter().filter(|b| b.status == BackupStatus::Available).map(|b| b.data_timestamp).max();
+            let fresh = newest.is_some_and(|n| (now - n).to_std().unwrap_or_default() + policy.slack < policy.every);
+            if fresh {
+                prop_assert_eq!(&v.action, &Action::Skip);
+            }
+            if v.action.creates() {
+                prop_assert!(!fresh);
+                prop_assert!(v.volume.status == "available" || (v.volume.status == "in-use" && policy.in_use != InUse::Skip));
+            }
+            // An incremental only on the policy's own newest backup.
+            if matches!(v.action, Action::Incremental(_)) {
+                let parent = cinder_parent(&backups, &v.volume.id);
+                prop_assert!(parent.is_some_and(|b| b.policy.as_deref() == Some(POLICY)), "{v:?}");
+                prop_assert!(policy.full_every > 1);
+            }
+        }
+        if let Some(room) = &room {
+            let creating: Vec<&VolumeView> = p.volumes.iter().filter(|v| v.action.creates()).map(|v| &v.volume).collect();
+            let count = creating.len() as u64;
+            let gib: u64 = creating.iter().map(|v| v.size).sum();
+            prop_assert!(room.backups.fits(count) != Some(false), "{count} backups over {:?}", room.backups);
+            prop_assert!(room.gigabytes.fits(gib) != Some(false), "{gib} GiB over {:?}", room.gigabytes);
+            for v in p.volumes.iter().filter(|v| matches!(v.reason, Reason::OverQuota(_))) {
+                prop_assert_eq!(&v.action, &Action::Skip);
+            }
+        }
+    }
+
+    /// Nightly runs for a month on a generated cloud, each backup made as the
+    /// plan says (Cinder choosing each incremental's parent): no chain of the
+    /// policy ever grows past `full-every`, and retention deletes only the
+    /// policy's own backups.
+    #[test]
+    fn runs_never_grow_a_chain_past_full_every_nor_prune_what_others_made(
+        (volumes, mut backups) in cloud(), policy in policy(),
+    ) {
+        // The chain length of each backup, as Cinder chained it; the
+        // generated history counts as full backups.
+        let mut length: BTreeMap<String, u32> = backups.iter().map(|b| (b.id.clone(), 1)).collect();
+        let mut made = 0;
+        for night in 0..30 {
+            let now = t0() + chrono::Duration::hours(24 * night) + chrono::Duration::minutes(night * 7 % 50);
+            // What was in flight is done by now.
+            for b in backups.iter_mut().filter(|b| b.status == BackupStatus::Creating) {
+                b.status = BackupStatus::Available;
+            }
+            let p = plan(&policy, now, &volumes, &backups, None);
+            for v in &p.volumes {
+                let incremental = match v.action {
+                    Action::Full(_) => false,
+                    Action::Incremental(_) => true,
+                    _ => continue,
+                };
+                let chain = if incremental {
+                    let parent = cinder_parent(&backups, &v.volume.id).expect("an incremental has a parent");
+                    length[&parent.id] + 1
+                } else {
+                    1
+                };
+                prop_assert!(chain <= policy.full_every, "night {night}: a chain of {chain} on {} (full-every {})", v.volume.id, policy.full_every);
+                made += 1;
+                let id = format!("new-{made}");
+                length.insert(id.clone(), chain);
+                backups.push(backup(id, &v.volume.id, now, incremental, "available", Some(POLICY)));
+            }
+            if let Some(plans) = prune_plans(&policy, &backups) {
+                let mut gone = BTreeSet::new();
+                for (_, group) in &plans {
+                    for id in group.delete_order() {
+                        let b = backups.iter().find(|b| b.id == id).unwrap();
+                        prop_assert_eq!(b.policy.as_deref(), Some(POLICY), "{} is not the policy's, yet pruned", id);
+                        prop_assert_eq!(&b.status, &BackupStatus::Available);
+                        gone.insert(id.to_owned());
+                    }
+                }
+                backups.retain(|b| !gone.contains(&b.id));
+            }
+        }
+    }
+}
+
+use std::collections::BTreeSet;
+
+#[test]
+fn a_nightly_policy_skips_fresh_volumes_adopts_flying_ones_and_chains_on_its_own_backups() {
+    let mut p =
+        Policy::new(POLICY, Selection { all: true, ..Selection::default() }, Duration::from_secs(86400)).unwrap();
+    p.full_every = 3;
+    let volumes = vec![
+        volume(1, Some("fresh"), "available", false, 1),
+        volume(2, Some("due"), "available", false, 1),
+        volume(3, Some("flying"), "available", false, 1),
+        volume(4, Some("attached"), "in-use", false, 2),
+        volume(5, Some("hand-made-newest"), "available", false, 1),
+        volume(6, Some("long-chain"), "available", false, 1),
+        volume(7, Some("broken"), "error", false, 1),
+    ];
+    let now = t0();
+    let h = |n: i64| now - chrono::Duration::hours(n);
+    let backups = vec![
+        // 23 h is fresh with the default slack (2.4 h): a cron drifting by
+        // minutes still backs up every night.
+        backup("f1".into(), "vol-01", h(20), false, "available", Some(POLICY)),
+        backup("d1".into(), "vol-02", h(23), false, "available", Some(POLICY)),
+        backup("d0".into(), "vol-02", h(47), false, "error", Some(POLICY)),
+        backup("x1".into(), "vol-03", h(1), false, "creating", Some(POLICY)),
+        backup("h1".into(), "vol-05", h(30), false, "available", Some(POLICY)),
+        backup("h2".into(), "vol-05", h(2), false, "available", None),
+        backup("c1".into(), "vol-06", h(72), false, "available", Some(POLICY)),
+        backup("c2".into(), "vol-06", h(48), true, "available", Some(POLICY)),
+        backup("c3".into(), "vol-06", h(24), true, "available", Some(POLICY)),
+    ];
+    let plan = plan(&p, now, &volumes, &backups, None);
+    let by: BTreeMap<&str, (&Action, String)> =
+        plan.volumes.iter().map(|v| (v.volume.label(), (&v.action, v.reason.to_string()))).collect();
+    assert_eq!(by["fresh"], (&Action::Skip, "newest backup is 20h old".to_owned()));
+    assert_eq!(
+        by["due"],
+        (&Action::Incremental(openstack_backups::policy::Source::Volume), "backup 2 of its chain".to_owned())
+    );
+    assert_eq!(by["flying"], (&Action::Adopt("x1".into()), "this policy's backup is still creating".to_owned()));
+    assert_eq!(by["attached"].0, &Action::Full(openstack_backups::policy::Source::Snapshot));
+    assert_eq!(by["hand-made-newest"].1, "the volume's newest backup (h2) is not this policy's");
+    assert_eq!(
+        by["long-chain"],
+        (&Action::Full(openstack_backups::policy::Source::Volume), "the chain has 3 backups (full-every)".to_owned())
+    );
+    assert_eq!(by["broken"], (&Action::Skip, "volume is error".to_owned()));
+    // The earlier run's backup first, then the most at risk: never backed
+    // up, then the oldest.
+    let order: Vec<&str> = plan.work().iter().map(|v| v.volume.label()).collect();
+    assert_eq!(order, ["flying", "attached", "hand-made-newest", "long-chain", "due"]);
+
+    // The report's states.
+    let standard = p.standard();
+    let state = |v: usize| assess(&standard, now, &volumes[v], &backups).state;
+    assert_eq!((state(0), state(1), state(3)), (State::Protected, State::Protected, State::NeverBackedUp));
+    let later = assess(&standard, now + chrono::Duration::hours(6), &volumes[1], &backups);
+    assert_eq!(later.state, State::Stale, "29 h > every + slack");
+    let chain = assess(&standard, now, &volumes[5], &backups);
+    assert_eq!((chain.chain_length, chain.backups, chain.size_gib), (3, 3, 3));
+    let mut failing = backups.clone();
+    failing.push(backup("e1".into(), "vol-01", h(1), false, "error", Some(POLICY)));
+    assert_eq!(assess(&standard, now, &volumes[0], &failing).state, State::Failing, "the newest attempt failed");
+    let any = Standard { policy: None, max_age: Duration::from_secs(3 * 3600) };
+    assert_eq!(
+        assess(&any, now, &volumes[4], &backups).state,
+        State::Protected,
+        "a hand-made backup counts without a policy"
+    );
+}
+
+/// `run` and `report` can be spawned on a multi-threaded runtime.
+#[test]
+fn runs_and_reports_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let c = openstack_backups::block_storage::Client::new("http://127.0.0.1:9", openstack_backups::ClientConfig::new());
+    let p = Policy::new(POLICY, Selection { all: true, ..Selection::default() }, Duration::from_secs(3600)).unwrap();
+    let o = openstack_backups::policy::RunOptions::default();
+    send(&openstack_backups::policy::run(&c, &p, &o));
+    send(&openstack_backups::policy::report(&c, Some(&p), &p.standard(), t0()));
+}
