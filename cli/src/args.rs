@@ -102,6 +102,9 @@ pub enum Command {
     /// Block-storage quotas
     #[command(subcommand)]
     Quota(QuotaCommand),
+    /// Cinder's user messages: why a backup, snapshot or restore failed
+    #[command(subcommand)]
+    Message(MessageCommand),
     /// Database (Trove) resources
     #[command(subcommand)]
     Database(DatabaseCommand),
@@ -277,6 +280,36 @@ pub enum BackupCommand {
     /// Export and import backup records
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Back up the volumes of backup policies, then prune the policies' backups
+    ///
+    /// Reads the policy file (see the README, or the docs of
+    /// openstack_backups::policy, for every field), plans each policy (each
+    /// selected volume: a full backup, an incremental one, or nothing yet,
+    /// and why), checks the backup quota (what does not fit is reported,
+    /// not attempted), makes the backups with at most `concurrency` in
+    /// flight, then deletes the policy's own backups its `keep` rules do
+    /// not keep. Safe to run again at any time, and after a kill: a fresh
+    /// backup is not made again, one still being made is waited for, and
+    /// temporary snapshots left behind are removed. One run of a policy at
+    /// a time on a host (a lock file).
+    ///
+    /// Exit status: 0 when every selected volume is protected, 1 when any
+    /// is not (the others still run), 2 on a usage or policy-file error.
+    Run(BackupRun),
+    /// How protected the volumes of backup policies are (for monitoring)
+    ///
+    /// Every volume a policy selects, with its newest available backup of
+    /// the policy and its age, the length of its chain, its backups and
+    /// their size, and a state: protected, stale (older than `every` plus
+    /// `slack`), never backed up, failing (the newest attempt failed), or
+    /// missing (a volume the policy names does not exist). With
+    /// --older-than and no policy: every volume of the project, any backup
+    /// counting. `-f prometheus` writes the text format of node_exporter's
+    /// textfile collector.
+    ///
+    /// Exit status: 0 when every volume is protected, 1 when any is not, 2
+    /// on a usage or policy-file error.
+    Report(BackupReport),
     /// Delete the backups a retention policy does not keep
     ///
     /// restic's `forget` rules: the N newest (--keep-last), the newest of
@@ -301,6 +334,120 @@ pub enum BackupCommand {
         #[command(flatten)]
         output: ListOutput,
     },
+}
+
+/// `backup run`
+#[derive(Debug, Args)]
+pub struct BackupRun {
+    /// The policy file (YAML)
+    #[arg(long, value_name = "FILE")]
+    pub policy: std::path::PathBuf,
+    /// Run only this policy of the file (repeatable; default: all)
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Show the plan (and what retention would delete) without doing it
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+/// `backup report`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("standard").required(true).args(["policy", "older_than"]))]
+pub struct BackupReport {
+    /// The policy file (YAML)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Report only this policy of the file (repeatable; default: all)
+    #[arg(long = "only", value_name = "NAME", requires = "policy")]
+    pub only: Vec<String>,
+    /// No policy: every volume of the project, stale when its newest backup is older than this (24h, 7d, 1h 30m)
+    #[arg(long, value_name = "DURATION", conflicts_with = "policy")]
+    pub older_than: Option<String>,
+    #[command(flatten)]
+    pub output: ReportOutput,
+}
+
+/// Output of `backup report`.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output formatters")]
+pub struct ReportOutput {
+    /// The output format (prometheus: the text exposition format, for node_exporter's textfile collector)
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Show only this column (repeatable; not with prometheus)
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub common: OutputCommon,
+    /// When to quote csv fields
+    #[arg(long, value_enum, default_value_t = Quote::Nonnumeric)]
+    pub quote: Quote,
+}
+
+/// Formats of `backup report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Yaml,
+    Value,
+    Csv,
+    Prometheus,
+}
+
+/// `message …`
+#[derive(Debug, Subcommand)]
+pub enum MessageCommand {
+    /// List messages (3.3; filters and paging 3.5)
+    ///
+    /// Note that Cinder lists every project's messages, not only the
+    /// caller's: filter with --resource-uuid.
+    List(MessageList),
+    /// Show a message
+    Show {
+        /// The message (ID)
+        message: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete messages
+    Delete {
+        /// The messages (IDs)
+        #[arg(required = true)]
+        messages: Vec<String>,
+    },
+}
+
+/// `message list`
+#[derive(Debug, Args)]
+pub struct MessageList {
+    /// Only this project's messages, by id (administrators)
+    #[arg(long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// The project's domain (accepted for python-openstackclient's scripts; projects are given by id)
+    #[arg(long, value_name = "DOMAIN")]
+    pub project_domain: Option<String>,
+    /// Only messages about this resource (a backup's, snapshot's or volume's id)
+    #[arg(long, value_name = "ID")]
+    pub resource_uuid: Option<String>,
+    /// Only messages about this kind of resource: VOLUME, VOLUME_SNAPSHOT, VOLUME_BACKUP
+    #[arg(long, value_name = "TYPE")]
+    pub resource_type: Option<String>,
+    /// Only messages with this event id (VOLUME_VOLUME_BACKUP_013_020)
+    #[arg(long, value_name = "EVENT_ID")]
+    pub event_id: Option<String>,
+    /// Only messages caused by this request (req-…)
+    #[arg(long, value_name = "REQUEST_ID")]
+    pub request_id: Option<String>,
+    /// Only messages of this level: ERROR, WARNING
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
 }
 
 /// A retention policy and how to carry it out.

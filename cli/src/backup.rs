@@ -18,6 +18,12 @@ fn backup_fields(b: &types::Backup) -> Vec<(String, Cell)> {
 }
 
 pub async fn run(session: &Session, command: BackupCommand) -> Result<(), Failure> {
+    // Policies make their own client (and read their file first).
+    let command = match command {
+        BackupCommand::Run(args) => return crate::policy::run(session, args).await,
+        BackupCommand::Report(args) => return crate::policy::report(session, args).await,
+        other => other,
+    };
     let cinder = session.block_storage().await?;
     match command {
         BackupCommand::Create(args) => create(&cinder, args).await,
@@ -61,6 +67,9 @@ pub async fn run(session: &Session, command: BackupCommand) -> Result<(), Failur
         BackupCommand::Prune { volumes, all_volumes, group_by, policy, output } => {
             prune(&cinder, volumes, all_volumes, &group_by, &policy, &output).await
         }
+        // (Taken before the client is made, above.)
+        BackupCommand::Run(args) => crate::policy::run(session, args).await,
+        BackupCommand::Report(args) => crate::policy::report(session, args).await,
         BackupCommand::Record(RecordCommand::Export { backup, output }) => {
             let b = cinder.find_backup(&backup).await?;
             let record = cinder.export_backup_record().backup_id(&b.id).send().await?.into_inner().backup_record;

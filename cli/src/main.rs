@@ -8,7 +8,9 @@ mod backup;
 mod cloud;
 mod database;
 mod limits;
+mod message;
 mod output;
+mod policy;
 mod prune;
 mod snapshot;
 mod volume;
@@ -94,14 +96,35 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let session = cloud::session(&cli.global)?;
-    match cli.command {
+    let result = match cli.command {
         Command::Backup(c) => backup::run(&session, c).await,
         Command::Snapshot(c) => snapshot::run(&session, c).await,
         Command::Volume(c) => volume::run(&session, c).await,
         Command::Limits(c) => limits::limits(&session, c).await,
         Command::Quota(c) => limits::quota(&session, c).await,
+        Command::Message(c) => message::run(&session, c).await,
         Command::Database(args::DatabaseCommand::Backup(c)) => database::run(&session, c).await,
         Command::Completion { .. } => Ok(()),
+    };
+    match result {
+        Err(Failure::Api(e)) => Err(with_user_message(&session, e).await),
+        other => other,
+    }
+}
+
+/// A wait that failed on a backup, snapshot or volume: Cinder's newest user
+/// message about it, when it wrote one, after the error.
+async fn with_user_message(session: &openstack_backups::Session, e: openstack_backups::Error) -> Failure {
+    let openstack_backups::Error::WaitFailed { resource: "backup" | "snapshot" | "volume", id, .. } = &e else {
+        return Failure::Api(e);
+    };
+    let message = match session.block_storage().await {
+        Ok(cinder) => openstack_backups::policy::newest_message(&cinder, id).await,
+        Err(_) => None,
+    };
+    match message {
+        Some(m) => Failure::Other(format!("{}\nCinder's message: {m}", cloud::explain(&e))),
+        None => Failure::Api(e),
     }
 }
 

@@ -536,3 +536,34 @@ fn runs_and_reports_are_send() {
     send(&openstack_backups::policy::run(&c, &p, &o));
     send(&openstack_backups::policy::report(&c, Some(&p), &p.standard(), t0()));
 }
+
+/// One run of a policy at a time: the second is told who holds the lock;
+/// the lock goes with its holder.
+#[test]
+fn the_run_lock_keeps_a_second_run_out() {
+    use openstack_backups::policy::{LockError, RunLock};
+    let dir = std::env::temp_dir().join(format!("osbackup-lock-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("nightly.lock");
+    let held = RunLock::acquire(&path).unwrap();
+    match RunLock::acquire(&path) {
+        Err(LockError::Held { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+        other => panic!("a second lock was taken: {other:?}"),
+    }
+    let message = RunLock::acquire(&path).unwrap_err().to_string();
+    assert!(
+        message.starts_with("another run of this policy holds ")
+            && message.ends_with(&format!("(pid {})", std::process::id())),
+        "{message}"
+    );
+    drop(held);
+    let again = RunLock::acquire(&path).unwrap();
+    assert_eq!(again.path(), path);
+    let p = RunLock::path_for("http://127.0.0.1:8776/v3/6b2c0f4e", "nightly");
+    assert!(
+        p.file_name().unwrap().to_str().unwrap() == "osbackup-nightly-http___127.0.0.1_8776_v3_6b2c0f4e.lock",
+        "{p:?}"
+    );
+    drop(again);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -115,8 +115,8 @@ mod run;
 pub use file::{PolicyFile, PolicyFileError};
 pub use lock::{LockError, RunLock};
 pub use plan::{
-    Action, BackupView, Plan, Problem, Protection, Reason, Source, Standard, State, VolumePlan, VolumeView, assess,
-    plan, prune_plans,
+    Action, BackupView, Plan, Problem, Protection, Reason, Source, Standard, State, VolumePlan, VolumeView, age_text,
+    assess, plan, prune_plans,
 };
 pub use run::{Event, EventFn, Outcome, PruneGroup, RunOptions, RunReport, VolumeOutcome, newest_message, report, run};
 

@@ -243,8 +243,10 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A duration in whole units, as an operator reads it (`25h`, `3d 2h`).
-pub(super) fn age_text(age: Duration) -> String {
+/// A duration in whole units, as an operator reads it: seconds below two
+/// minutes, minutes below two hours, hours below two days, then days and
+/// hours (`45s`, `25h`, `3d 2h`).
+pub fn age_text(age: Duration) -> String {
     let s = age.as_secs();
     if s < 120 {
         format!("{s}s")
