@@ -151,3 +151,23 @@ macro_rules! ensure {
         }
     };
 }
+
+/// Attaches a volume through Cinder's API, as a compute service would
+/// (`os-attach` with an instance and a mount point; a noauth Cinder at
+/// `root_url`, the project's admin token): the volume becomes `in-use`.
+/// The spec leaves attachments out (a backup client never attaches), so
+/// this is a plain request.
+pub async fn attach_volume(root_url: &str, project: &str, volume: &str) -> Result<(), String> {
+    let r = reqwest::Client::new()
+        .post(format!("{root_url}/v3/{project}/volumes/{volume}/action"))
+        .header("x-auth-token", format!("admin:{project}"))
+        .header("openstack-api-version", "volume 3.71")
+        .json(&serde_json::json!({"os-attach": {"instance_uuid": "3f1c9a0e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "mountpoint": "/dev/vdb"}}))
+        .send()
+        .await
+        .map_err(|err| format!("os-attach: {err}"))?;
+    if r.status().as_u16() != 202 {
+        return Err(format!("os-attach: HTTP {}", r.status()));
+    }
+    Ok(())
+}

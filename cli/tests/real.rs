@@ -22,6 +22,19 @@ struct Cloud {
     token: String,
 }
 
+/// An admin-token cloud of a new project of `cinder` (noauth takes the
+/// token as it is), and the project.
+fn admin_cloud(cinder: &Cinder) -> (Cloud, String) {
+    let project = random_hex();
+    let cloud = Cloud::new(
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
+        format!("{}/v3/%(project_id)s", cinder.root_url()),
+        format!("admin:{project}"),
+        &project,
+    );
+    (cloud, project)
+}
+
 impl Cloud {
     /// The admin_token cloud of one project on `endpoint` (Cinder's noauth
     /// or Trove's fake Keystone take the token as it is).
@@ -35,13 +48,26 @@ impl Cloud {
         Self { env, token }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_osbackup"));
         c.args(args).env_remove("OS_CLOUD").env("COLUMNS", "200");
         for (k, v) in &self.env {
             c.env(k, v);
         }
-        let out = c.output().expect("osbackup runs");
+        c
+    }
+
+    /// Starts osbackup in the background (its output discarded).
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("osbackup starts")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().expect("osbackup runs");
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         // (Trove's fake Keystone takes the project id as the token: no secret there.)
         if !self.token.is_empty() {
@@ -475,6 +501,254 @@ fn cinder_quotas_and_revert(c: &Cloud) -> Outcome {
     Ok(())
 }
 
+/// The cloud as the library sees it, for what the command line does not
+/// show (backup properties, temporary snapshots).
+struct Peek {
+    client: openstack_backups::block_storage::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Peek {
+    fn new(cinder: &Cinder, project: &str) -> Peek {
+        let config = openstack_backups::ClientConfig::new()
+            .with_token(format!("admin:{project}"))
+            .with_microversion(openstack_backups::Microversion::new(3, 71));
+        let client = openstack_backups::block_storage::Client::new(&cinder.endpoint(project), config);
+        Peek { client, rt: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime") }
+    }
+
+    /// The backups a policy made, by volume name.
+    fn backups_of(&self, policy: &str) -> Result<Vec<openstack_backups::block_storage::types::Backup>, String> {
+        let all = self.rt.block_on(self.client.list_backups_detail().all()).map_err(|e| e.to_string())?;
+        Ok(all.into_iter().filter(|b| b.metadata.get("osbackup-policy").is_some_and(|p| p == policy)).collect())
+    }
+
+    /// The temporary snapshots of policies.
+    fn temporary_snapshots(&self) -> Result<usize, String> {
+        let all = self.rt.block_on(self.client.list_snapshots_detail().all()).map_err(|e| e.to_string())?;
+        Ok(all.iter().filter(|s| s.metadata.contains_key("osbackup-temporary")).count())
+    }
+
+    /// Waits (30 s at most) until `ready` holds.
+    fn until(&self, what: &str, ready: impl Fn(&Peek) -> Result<bool, String>) -> Outcome {
+        let started = Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(30) {
+            if ready(self)? {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Err(format!("{what}: not within 30 s"))
+    }
+}
+
+/// Reads Prometheus' text format with Prometheus' own Python parser; returns
+/// each sample as `name{labels} value` (labels sorted), one per line.
+fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
+    let venv = openstack_backups_harness::ensure_tools_venv().map_err(|e| e.to_string())?;
+    let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families\nfor f in text_string_to_metric_families(sys.stdin.read()):\n    for s in f.samples:\n        print(s.name + '{' + ','.join(k + '=' + v for k, v in sorted(s.labels.items())) + '} ' + repr(s.value))\n";
+    let mut child = Command::new(venv.join("bin/python"))
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    use std::io::Write;
+    child.stdin.take().expect("piped").write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("the parser refused the text: {}\n{text}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+}
+
+/// Backup policies from the shell: the README's ten-line policy run,
+/// re-run, reported (read back by Prometheus' parser); a run killed twice
+/// and run again; two runs at once; a failing volume, a missing one and a
+/// stale one; policy-file errors.
+fn cinder_policies(c: &Cloud, cinder: &Cinder, project: &str) -> Outcome {
+    let peek = Peek::new(cinder, project);
+    for name in ["pa-attached", "pb", "pc"] {
+        c.ok(&["volume", "create", name, "--size", "1", "--property", "backup=nightly", "--wait"])?;
+    }
+    c.ok(&["volume", "create", "pd-untagged", "--size", "1", "--wait"])?;
+    let attached = s(&c.json(&["volume", "show", "pa-attached"])?["id"]).to_owned();
+    peek.rt.block_on(openstack_backups_tests::attach_volume(&cinder.root_url(), project, &attached))?;
+    peek.until("pa-attached in-use", |p| {
+        let v = p.rt.block_on(p.client.show_volume().volume_id(&attached).send()).map_err(|e| e.to_string())?;
+        Ok(v.volume.status.as_str() == "in-use")
+    })?;
+    c.ok(&["backup", "create", "pb", "--name", "by-hand", "--wait"])?;
+
+    let dir = cinder.dir().join(format!("policies-{project}"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("policies.yaml");
+    std::fs::write(
+        &file,
+        "policies:
+  nightly:
+    select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: \"prod-*\", all: true
+    every: 24h
+    full-every: 7
+    in-use: snapshot
+    keep: {daily: 7, weekly: 4}
+    concurrency: 4
+  often:
+    select: {metadata: {backup: nightly}}
+    every: 1h
+    concurrency: 1
+    poll-interval: 1s
+  fragile:
+    select: {names: [pe-doomed]}
+    every: 1h
+  ghost:
+    select: {names: [no-such-volume]}
+    every: 1h
+",
+    )
+    .map_err(|e| e.to_string())?;
+    let policy = file.to_str().ok_or("a path")?;
+
+    // Policy-file errors are usage errors, with the file, the line and the field.
+    let broken = dir.join("broken.yaml");
+    std::fs::write(&broken, "policies:\n  x:\n    select: {all: true}\n    every: 24\n").map_err(|e| e.to_string())?;
+    let err = c.fails(2, &["backup", "run", "--policy", broken.to_str().ok_or("a path")?])?;
+    ensure!(err.contains("broken.yaml:4:12: policies.x.every: expected a duration like 24h"), "{err}");
+    let err = c.fails(2, &["backup", "report", "--policy", policy, "--only", "weekly"])?;
+    ensure!(err.contains("no policy named \"weekly\""), "{err}");
+
+    // The plan, then the run: three full backups, the attached volume's
+    // through a temporary snapshot that is gone afterwards.
+    let plan = c.json(&["backup", "run", "--policy", policy, "--only", "nightly", "--dry-run"])?;
+    let rows = plan.as_array().ok_or("rows")?;
+    let actions: BTreeMap<&str, &str> = rows.iter().map(|r| (s(&r["Volume"]), s(&r["Action"]))).collect();
+    ensure!(
+        actions == BTreeMap::from([("pa-attached", "full (via snapshot)"), ("pb", "full"), ("pc", "full")]),
+        "dry run: {plan}"
+    );
+    ensure!(rows.iter().all(|r| s(&r["Outcome"]) == "planned") && peek.backups_of("nightly")?.is_empty(), "{plan}");
+    let first = c.json(&["backup", "run", "--policy", policy, "--only", "nightly"])?;
+    ensure!(first.as_array().is_some_and(|r| r.len() == 3 && r.iter().all(|r| s(&r["Outcome"]) == "done")), "{first}");
+    ensure!(peek.backups_of("nightly")?.len() == 3 && peek.temporary_snapshots()? == 0, "first run: {first}");
+    let second = c.json(&["backup", "run", "--policy", policy, "--only", "nightly"])?;
+    ensure!(second.as_array().is_some_and(|r| r.iter().all(|r| s(&r["Outcome"]) == "protected")), "{second}");
+    ensure!(peek.backups_of("nightly")?.len() == 3, "nothing made twice");
+
+    // The report, as monitoring reads it.
+    let report = c.json(&["backup", "report", "--policy", policy, "--only", "nightly"])?;
+    ensure!(
+        report
+            .as_array()
+            .is_some_and(|r| r.len() == 3 && r.iter().all(|r| s(&r["State"]) == "protected" && r["Chain"] == json!(1))),
+        "{report}"
+    );
+    let text = c.ok(&["backup", "report", "--policy", policy, "--only", "nightly", "-f", "prometheus"])?;
+    let samples = parse_prometheus(&text)?;
+    let protected: Vec<&String> = samples.iter().filter(|l| l.starts_with("osbackup_volume_protected{")).collect();
+    ensure!(
+        protected.len() == 3 && protected.iter().all(|l| l.contains("state=protected") && l.ends_with(" 1.0")),
+        "{samples:#?}"
+    );
+    ensure!(
+        samples.iter().any(|l| l.starts_with("osbackup_volume_backups_size_bytes{")
+            && l.contains("volume_name=pb")
+            && l.ends_with(" 1073741824.0")),
+        "{samples:#?}"
+    );
+    ensure!(
+        samples.iter().filter(|l| l.starts_with("osbackup_volume_last_backup_timestamp_seconds{")).count() == 3,
+        "{samples:#?}"
+    );
+    ensure!(samples.iter().any(|l| l.starts_with("osbackup_report_timestamp_seconds{} ")), "{samples:#?}");
+
+    // A run killed twice (SIGKILL: at its first temporary snapshot, then
+    // after its next backup started), and a second run refused while the
+    // first holds the lock; the third run finishes the job: one backup per
+    // volume, no temporary snapshot left.
+    let mut run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
+    peek.until("often's first step", |p| Ok(p.temporary_snapshots()? > 0 || !p.backups_of("often")?.is_empty()))?;
+    let refused = c.fails(1, &["backup", "run", "--policy", policy, "--only", "often"])?;
+    ensure!(refused.contains("policy often: another run of this policy holds"), "{refused}");
+    run.kill().map_err(|e| e.to_string())?;
+    run.wait().map_err(|e| e.to_string())?;
+    let before = peek.backups_of("often")?.len();
+    let mut run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
+    peek.until("often's next backup", |p| Ok(p.backups_of("often")?.len() > before))?;
+    run.kill().map_err(|e| e.to_string())?;
+    run.wait().map_err(|e| e.to_string())?;
+    let last = c.json(&["backup", "run", "--policy", policy, "--only", "often"])?;
+    let often = peek.backups_of("often")?;
+    let per_volume: BTreeMap<&str, usize> = often.iter().fold(BTreeMap::new(), |mut m, b| {
+        *m.entry(b.volume_id.as_str()).or_default() += 1;
+        m
+    });
+    ensure!(
+        per_volume.len() == 3
+            && per_volume.values().all(|n| *n == 1)
+            && often.iter().all(|b| b.status.as_str() == "available"),
+        "one backup per volume after two kills: {often:#?}\n{last}"
+    );
+    ensure!(peek.temporary_snapshots()? == 0, "no temporary snapshot is left: {last}");
+    c.ok(&["backup", "report", "--policy", policy, "--only", "often"])?;
+
+    // A volume whose backup fails: exit 1, Cinder's reason and its message;
+    // the report says failing. A name that matches no volume: missing.
+    let doomed = c.json(&["volume", "create", "pe-doomed", "--size", "1", "--wait"])?;
+    let path = cinder.dir().join("volumes").join(format!("volume-{}", s(&doomed["id"])));
+    std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let out = c.run(&["backup", "run", "--policy", policy, "--only", "fragile", "-f", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.code() == Some(1), "a failed backup exits 1: {stdout}");
+    ensure!(
+        stdout.contains("No such file or directory")
+            && stdout.contains("(Cinder: create backup:Backup driver failed to create backup.)"),
+        "{stdout}"
+    );
+    ensure!(
+        String::from_utf8_lossy(&out.stderr).contains("policy fragile: 1 of 1 volumes are not protected"),
+        "{out:?}"
+    );
+    let out = c.run(&[
+        "backup", "report", "--policy", policy, "--only", "fragile", "--only", "ghost", "-f", "value", "-c", "Volume",
+        "-c", "State",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.code() == Some(1) && stdout == "pe-doomed failing\nno-such-volume missing\n", "{out:?}");
+    let ghost = c.fails(1, &["backup", "run", "--policy", policy, "--only", "ghost"])?;
+    ensure!(ghost.contains("no volume is named \"no-such-volume\""), "{ghost}");
+
+    // Two days on (the backups aged in the database; often's three): stale,
+    // exit 1; the next run chains incrementals on its own backups, except on
+    // pb, whose newest backup is now the hand-made one (Cinder would chain
+    // on it; so a full one).
+    cinder
+        .sql("UPDATE backups SET created_at = datetime(created_at, '-2 days'), data_timestamp = datetime(data_timestamp, '-2 days') WHERE display_name LIKE 'nightly-%';
+              UPDATE backups SET created_at = datetime(created_at, '-3 days'), data_timestamp = datetime(data_timestamp, '-3 days') WHERE display_name LIKE 'often-%';")
+        .map_err(|e| e.to_string())?;
+    let out = c.run(&["backup", "report", "--policy", policy, "--only", "nightly", "-f", "value", "-c", "State"]);
+    ensure!(out.status.code() == Some(1) && String::from_utf8_lossy(&out.stdout) == "stale\nstale\nstale\n", "{out:?}");
+    let third = c.json(&["backup", "run", "--policy", policy, "--only", "nightly"])?;
+    let actions: BTreeMap<&str, (&str, &str)> = third
+        .as_array()
+        .ok_or("rows")?
+        .iter()
+        .map(|r| (s(&r["Volume"]), (s(&r["Action"]), s(&r["Outcome"]))))
+        .collect();
+    ensure!(
+        actions
+            == BTreeMap::from([
+                ("pa-attached", ("incremental (via snapshot)", "done")),
+                ("pb", ("full", "done")),
+                ("pc", ("incremental", "done"))
+            ]),
+        "{third}"
+    );
+    c.ok(&["backup", "report", "--policy", policy, "--only", "nightly"])?;
+    ensure!(peek.temporary_snapshots()? == 0, "no temporary snapshot is left");
+    Ok(())
+}
+
 /// A failed assertion (an insta snapshot's) must not leave the servers running.
 fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
@@ -483,54 +757,35 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
-        println!("cinder_lifecycle: test\ncinder_prune: test\ncinder_quotas_and_revert: test\ntrove: test");
+        println!(
+            "cinder_lifecycle: test\ncinder_prune: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ntrove: test"
+        );
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
-    println!("\nrunning 4 tests");
+    println!("\nrunning 5 tests");
     let mut failures = Vec::new();
     match Cinder::start() {
         Ok(mut cinder) => {
-            let project = random_hex();
-            let cloud = Cloud::new(
-                "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
-                format!("{}/v3/%(project_id)s", cinder.root_url()),
-                format!("admin:{project}"),
-                &project,
-            );
-            let t = Instant::now();
-            let outcome = caught(|| cinder_lifecycle(&cloud));
-            println!(
-                "test cinder_lifecycle ... {} ({:.1} s)",
-                if outcome.is_ok() { "ok" } else { "FAILED" },
-                t.elapsed().as_secs_f64()
-            );
-            if let Err(e) = outcome {
-                failures.push(("cinder_lifecycle", e));
-            }
-            let project = random_hex();
-            let cloud = Cloud::new(
-                "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
-                format!("{}/v3/%(project_id)s", cinder.root_url()),
-                format!("admin:{project}"),
-                &project,
-            );
-            let outcome = caught(|| cinder_prune(&cloud, &cinder));
-            println!("test cinder_prune ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
-            if let Err(e) = outcome {
-                failures.push(("cinder_prune", e));
-            }
-            let project = random_hex();
-            let cloud = Cloud::new(
-                "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE",
-                format!("{}/v3/%(project_id)s", cinder.root_url()),
-                format!("admin:{project}"),
-                &project,
-            );
-            let outcome = caught(|| cinder_quotas_and_revert(&cloud));
-            println!("test cinder_quotas_and_revert ... {}", if outcome.is_ok() { "ok" } else { "FAILED" });
-            if let Err(e) = outcome {
-                failures.push(("cinder_quotas_and_revert", e));
+            type Scenario = fn(&Cloud, &Cinder, &str) -> Outcome;
+            let scenarios: [(&str, Scenario); 4] = [
+                ("cinder_lifecycle", |c, _, _| cinder_lifecycle(c)),
+                ("cinder_prune", |c, cinder, _| cinder_prune(c, cinder)),
+                ("cinder_quotas_and_revert", |c, _, _| cinder_quotas_and_revert(c)),
+                ("cinder_policies", cinder_policies),
+            ];
+            for (name, scenario) in scenarios {
+                let (cloud, project) = admin_cloud(&cinder);
+                let t = Instant::now();
+                let outcome = caught(|| scenario(&cloud, &cinder, &project));
+                println!(
+                    "test {name} ... {} ({:.1} s)",
+                    if outcome.is_ok() { "ok" } else { "FAILED" },
+                    t.elapsed().as_secs_f64()
+                );
+                if let Err(e) = outcome {
+                    failures.push((name, e));
+                }
             }
             cinder.stop();
         }
@@ -556,7 +811,7 @@ fn main() -> ExitCode {
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
-        4 - failures.len(),
+        5 - failures.len(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );

@@ -83,6 +83,16 @@ const KEYSTONE_VENV: VenvSpec = VenvSpec {
 const TROVE_VENV: VenvSpec =
     VenvSpec { folder: "trove-venv", constraints: "harness/trove/constraints.txt", packages: &["trove==26.0.0"] };
 
+const TOOLS_VENV: VenvSpec =
+    VenvSpec { folder: "tools-venv", constraints: "harness/tools/constraints.txt", packages: &["prometheus-client"] };
+
+/// Makes sure `.cinder/tools-venv` holds the Python tools the tests read
+/// the project's output with (Prometheus' own client library and its
+/// parser of the text format), and returns its path.
+pub fn ensure_tools_venv() -> Result<PathBuf> {
+    ensure(&TOOLS_VENV)
+}
+
 /// Makes sure `.cinder/venv` holds Cinder with the pinned dependencies and
 /// returns its path. Safe to call from several processes at once.
 pub fn ensure_venv() -> Result<PathBuf> {

@@ -1117,24 +1117,6 @@ impl openstack_backups::clock::Clock for AheadClock {
     }
 }
 
-/// Attaches a volume through Cinder's API (`os-attach`, as a compute
-/// service would): it becomes `in-use`.
-async fn attach(project: &str, volume: &str) -> Outcome {
-    let url = format!("{}/v3/{project}/volumes/{volume}/action", CINDER.get().expect("server").root_url());
-    let r = reqwest::Client::new()
-        .post(url)
-        .header("x-auth-token", format!("admin:{project}"))
-        .header("openstack-api-version", "volume 3.71")
-        .json(
-            &json!({"os-attach": {"instance_uuid": "3f1c9a0e-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "mountpoint": "/dev/vdb"}}),
-        )
-        .send()
-        .await
-        .map_err(|err| format!("os-attach: {err}"))?;
-    ensure!(r.status().as_u16() == 202, "os-attach: HTTP {}", r.status());
-    Ok(())
-}
-
 /// A 1 GiB volume, tagged `backup: nightly` or not, once available.
 async fn tagged_volume(c: &Client, name: &str, tagged: bool) -> Result<String, String> {
     let mut create =
@@ -1178,7 +1160,8 @@ fn backup_policy_runs(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>>
         let b = tagged_volume(c, "pol-b", true).await?;
         let attached = tagged_volume(c, "pol-c", true).await?;
         let left_out = tagged_volume(c, "pol-untagged", false).await?;
-        attach(&ctx.project, &attached).await?;
+        openstack_backups_tests::attach_volume(&CINDER.get().expect("server").root_url(), &ctx.project, &attached)
+            .await?;
         wait_for("pol-c attached", &[Some("in-use")], &["error"], LIMIT, || volume_status(c, &attached)).await?;
         let hand_made = new_backup(c, backup_of(&b, "by-hand")).await?;
 
