@@ -22,6 +22,16 @@ struct Cloud {
     token: String,
 }
 
+/// An osbackup in the background, killed (SIGKILL) and reaped when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// An admin-token cloud of a new project of `cinder` (noauth takes the
 /// token as it is), and the project.
 fn admin_cloud(cinder: &Cinder) -> (Cloud, String) {
@@ -58,12 +68,14 @@ impl Cloud {
     }
 
     /// Starts osbackup in the background (its output discarded).
-    fn spawn(&self, args: &[&str]) -> std::process::Child {
-        self.command(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("osbackup starts")
+    fn spawn(&self, args: &[&str]) -> Running {
+        Running(
+            self.command(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("osbackup starts"),
+        )
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -666,17 +678,15 @@ fn cinder_policies(c: &Cloud, cinder: &Cinder, project: &str) -> Outcome {
     // after its next backup started), and a second run refused while the
     // first holds the lock; the third run finishes the job: one backup per
     // volume, no temporary snapshot left.
-    let mut run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
+    let run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
     peek.until("often's first step", |p| Ok(p.temporary_snapshots()? > 0 || !p.backups_of("often")?.is_empty()))?;
     let refused = c.fails(1, &["backup", "run", "--policy", policy, "--only", "often"])?;
     ensure!(refused.contains("policy often: another run of this policy holds"), "{refused}");
-    run.kill().map_err(|e| e.to_string())?;
-    run.wait().map_err(|e| e.to_string())?;
+    drop(run);
     let before = peek.backups_of("often")?.len();
-    let mut run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
+    let run = c.spawn(&["backup", "run", "--policy", policy, "--only", "often"]);
     peek.until("often's next backup", |p| Ok(p.backups_of("often")?.len() > before))?;
-    run.kill().map_err(|e| e.to_string())?;
-    run.wait().map_err(|e| e.to_string())?;
+    drop(run);
     let last = c.json(&["backup", "run", "--policy", policy, "--only", "often"])?;
     let often = peek.backups_of("often")?;
     let per_volume: BTreeMap<&str, usize> = often.iter().fold(BTreeMap::new(), |mut m, b| {
