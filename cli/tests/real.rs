@@ -719,6 +719,41 @@ fn cinder_policies(c: &Cloud, cinder: &Cinder, project: &str) -> Outcome {
         String::from_utf8_lossy(&out.stderr).contains("policy fragile: 1 of 1 volumes are not protected"),
         "{out:?}"
     );
+    let rows: Value = serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout}"))?;
+    let failed = s(&rows[0]["Backup ID"]).to_owned();
+
+    // Its message, with OSC's columns and fields; deleted once, then not found.
+    let listed = c.json(&["message", "list", "--resource-uuid", &failed])?;
+    ensure!(listed.as_array().is_some_and(|m| m.len() == 1), "{listed}");
+    ensure!(
+        s(&listed[0]["Event ID"]) == "VOLUME_VOLUME_BACKUP_013_020"
+            && s(&listed[0]["Resource Type"]) == "VOLUME_BACKUP"
+            && s(&listed[0]["Message Level"]) == "ERROR",
+        "{listed}"
+    );
+    let message = s(&listed[0]["ID"]).to_owned();
+    let shown = c.json(&["message", "show", &message])?;
+    let keys: Vec<&str> = shown.as_object().ok_or("an object")?.keys().map(String::as_str).collect();
+    ensure!(
+        keys == [
+            "created_at",
+            "event_id",
+            "guaranteed_until",
+            "id",
+            "message_level",
+            "request_id",
+            "resource_type",
+            "resource_uuid",
+            "user_message"
+        ],
+        "{shown}"
+    );
+    c.ok(&["message", "delete", &message])?;
+    let again = c.fails(1, &["message", "delete", &message])?;
+    ensure!(again.contains("Failed to delete 1 of 1 messages."), "{again}");
+    // A --wait that ends in a failure prints Cinder's message too.
+    let waited = c.fails(1, &["backup", "create", "pe-doomed", "--name", "by-hand-doomed", "--wait"])?;
+    ensure!(waited.contains("Cinder's message: create backup:Backup driver failed to create backup."), "{waited}");
     let out = c.run(&[
         "backup", "report", "--policy", policy, "--only", "fragile", "--only", "ghost", "-f", "value", "-c", "Volume",
         "-c", "State",
@@ -727,6 +762,15 @@ fn cinder_policies(c: &Cloud, cinder: &Cinder, project: &str) -> Outcome {
     ensure!(out.status.code() == Some(1) && stdout == "pe-doomed failing\nno-such-volume missing\n", "{out:?}");
     let ghost = c.fails(1, &["backup", "run", "--policy", policy, "--only", "ghost"])?;
     ensure!(ghost.contains("no volume is named \"no-such-volume\""), "{ghost}");
+    // Without a policy: every volume, any backup counting.
+    let out = c.run(&["backup", "report", "--older-than", "1h", "-f", "value", "-c", "Volume", "-c", "State"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        out.status.code() == Some(1)
+            && stdout.contains("pd-untagged never backed up\n")
+            && stdout.contains("pb protected\n"),
+        "{out:?}"
+    );
 
     // Two days on (the backups aged in the database; often's three): stale,
     // exit 1; the next run chains incrementals on its own backups, except on

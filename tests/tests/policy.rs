@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openstack_backups::policy::{InUse, PolicyFile, Projects};
@@ -188,15 +189,15 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0).unwrap()
 }
 
-fn volume(i: usize, name: Option<&str>, status: &str, tagged: bool, size: u64) -> VolumeView {
-    VolumeView {
+fn volume(i: usize, name: Option<&str>, status: &str, tagged: bool, size: u64) -> Arc<VolumeView> {
+    Arc::new(VolumeView {
         id: format!("vol-{i:02}"),
         name: name.map(str::to_owned),
         status: status.to_owned(),
         size,
-        metadata: if tagged { BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]) } else { BTreeMap::new() },
+        metadata: if tagged { vec![("backup".to_owned(), "nightly".to_owned())] } else { Vec::new() },
         project_id: None,
-    }
+    })
 }
 
 fn backup(
@@ -225,7 +226,7 @@ fn backup(
 
 /// A cloud: volumes (names from a small pool, so some repeat), and a
 /// history of backups of them, by this policy, another one, or by hand.
-fn cloud() -> impl Strategy<Value = (Vec<VolumeView>, Vec<BackupView>)> {
+fn cloud() -> impl Strategy<Value = (Vec<Arc<VolumeView>>, Vec<BackupView>)> {
     let volumes = proptest::collection::vec(
         (
             proptest::option::weighted(0.9, 0usize..NAMES.len()),
@@ -246,7 +247,7 @@ fn cloud() -> impl Strategy<Value = (Vec<VolumeView>, Vec<BackupView>)> {
         0..40,
     );
     (volumes, history).prop_map(|(vs, hist)| {
-        let volumes: Vec<VolumeView> = vs
+        let volumes: Vec<Arc<VolumeView>> = vs
             .iter()
             .enumerate()
             .map(|(i, (name, status, tagged, size))| volume(i, name.map(|n| NAMES[n]), status, *tagged, *size))
@@ -324,12 +325,12 @@ fn headroom() -> impl Strategy<Value = Option<BackupHeadroom>> {
 
 /// The selection, computed plainly: every criterion given must match; a
 /// name picks the volume with that id, else the one volume with that name.
-fn oracle(policy: &Policy, volumes: &[VolumeView]) -> Vec<String> {
+fn oracle(policy: &Policy, volumes: &[Arc<VolumeView>]) -> Vec<String> {
     let s = &policy.select;
     let mut out: Vec<String> = volumes
         .iter()
         .filter(|v| s.name_glob.as_ref().is_none_or(|g| v.name.as_deref().is_some_and(|n| g.is_match(n))))
-        .filter(|v| s.metadata.iter().all(|(k, val)| v.metadata.get(k) == Some(val)))
+        .filter(|v| s.metadata.iter().all(|(k, val)| v.metadata.iter().any(|(vk, vv)| vk == k && vv == val)))
         .filter(|v| {
             s.names.is_empty()
                 || s.names.iter().any(|n| {
@@ -391,7 +392,7 @@ proptest! {
             }
         }
         if let Some(room) = &room {
-            let creating: Vec<&VolumeView> = p.volumes.iter().filter(|v| v.action.creates()).map(|v| &v.volume).collect();
+            let creating: Vec<&VolumeView> = p.volumes.iter().filter(|v| v.action.creates()).map(|v| &*v.volume).collect();
             let count = creating.len() as u64;
             let gib: u64 = creating.iter().map(|v| v.size).sum();
             prop_assert!(room.backups.fits(count) != Some(false), "{count} backups over {:?}", room.backups);

@@ -28,7 +28,7 @@ tasks:
                          use) against the fast tests (no real servers); ARGS go to
                          cargo-mutants, e.g. -f runtime/src/paging.rs; results in
                          target/mutants.out
-  bench [--quick] [--only command-line|tooling|concurrency]
+  bench [--quick] [--only command-line|tooling|concurrency|policy]
                          run the benchmarks and write BENCHMARKS.md (--only: one section)
   cinder up              start a real Cinder on 127.0.0.1 in the background and
                          print its endpoint and a token

@@ -257,7 +257,7 @@ impl Selection {
     /// no volume or several).
     pub fn matches_filters(&self, volume: &VolumeView) -> bool {
         let glob = self.name_glob.as_ref().is_none_or(|g| volume.name.as_deref().is_some_and(|n| g.is_match(n)));
-        let metadata = self.metadata.iter().all(|(k, v)| volume.metadata.get(k) == Some(v));
+        let metadata = self.metadata.iter().all(|(k, v)| volume.metadata(k) == Some(v.as_str()));
         glob && metadata
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -25,8 +26,10 @@ pub struct VolumeView {
     /// Its size in GiB (what a backup of it counts against
     /// `backup_gigabytes`).
     pub size: u64,
-    /// Its metadata.
-    pub metadata: BTreeMap<String, String>,
+    /// Its metadata, as pairs sorted by key (a list, not a map: a run
+    /// keeps a view of every volume it selects, and a map of one pair costs
+    /// ten times the memory). [`metadata`](Self::metadata) looks a key up.
+    pub metadata: Vec<(String, String)>,
     /// Its project, when the server shows it (administrators).
     pub project_id: Option<String>,
 }
@@ -38,6 +41,7 @@ impl From<&types::Volume> for VolumeView {
             name: v.name.clone().filter(|n| !n.is_empty()),
             status: v.status.to_string(),
             size: v.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+            // Sorted: the generated type is an ordered map.
             metadata: v.metadata.iter().map(|(k, val)| (k.clone(), val.clone())).collect(),
             project_id: v.os_vol_tenant_attr_tenant_id.clone(),
         }
@@ -45,6 +49,11 @@ impl From<&types::Volume> for VolumeView {
 }
 
 impl VolumeView {
+    /// The value of the metadata key `key`.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| self.metadata[i].1.as_str())
+    }
+
     /// Its name, or its id when it has none.
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)
@@ -262,8 +271,8 @@ pub fn age_text(age: Duration) -> String {
 /// What a run does with one volume, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumePlan {
-    /// The volume.
-    pub volume: VolumeView,
+    /// The volume (shared with the run's result: one copy per volume).
+    pub volume: Arc<VolumeView>,
     /// What to do.
     pub action: Action,
     /// Why (for a new backup: why this kind).
@@ -324,8 +333,8 @@ impl Plan {
 
 /// The volumes `policy` selects out of `volumes`, and the names that pick
 /// none or several.
-pub fn select<'a>(policy: &Policy, volumes: &'a [VolumeView]) -> (Vec<&'a VolumeView>, Vec<Problem>) {
-    let filtered: Vec<&VolumeView> = volumes
+pub fn select<'a>(policy: &Policy, volumes: &'a [Arc<VolumeView>]) -> (Vec<&'a Arc<VolumeView>>, Vec<Problem>) {
+    let filtered: Vec<&Arc<VolumeView>> = volumes
         .iter()
         .filter(|v| match &policy.select.projects {
             Projects::Project(p) => v.project_id.as_deref().is_none_or(|own| own == p),
@@ -336,7 +345,7 @@ pub fn select<'a>(policy: &Policy, volumes: &'a [VolumeView]) -> (Vec<&'a Volume
     if policy.select.names.is_empty() {
         return (filtered, Vec::new());
     }
-    let mut chosen: BTreeMap<&str, &VolumeView> = BTreeMap::new();
+    let mut chosen: BTreeMap<&str, &Arc<VolumeView>> = BTreeMap::new();
     let mut problems = Vec::new();
     for name in &policy.select.names {
         // An id first, then an exact name, as `find_volume` does.
@@ -346,7 +355,7 @@ pub fn select<'a>(policy: &Policy, volumes: &'a [VolumeView]) -> (Vec<&'a Volume
             }
             continue;
         }
-        let named: Vec<&VolumeView> = volumes.iter().filter(|v| v.name.as_deref() == Some(name)).collect();
+        let named: Vec<&Arc<VolumeView>> = volumes.iter().filter(|v| v.name.as_deref() == Some(name)).collect();
         match named.as_slice() {
             [] => problems.push(Problem::NotFound(name.clone())),
             [v] => {
@@ -376,7 +385,7 @@ pub fn select<'a>(policy: &Policy, volumes: &'a [VolumeView]) -> (Vec<&'a Volume
 pub fn plan(
     policy: &Policy,
     now: DateTime<Utc>,
-    volumes: &[VolumeView],
+    volumes: &[Arc<VolumeView>],
     backups: &[BackupView],
     headroom: Option<&BackupHeadroom>,
 ) -> Plan {
@@ -419,7 +428,7 @@ pub fn plan(
     Plan { policy: policy.name.clone(), at: now, volumes: entries, problems }
 }
 
-fn plan_volume(policy: &Policy, now: DateTime<Utc>, volume: &VolumeView, backups: &[&BackupView]) -> VolumePlan {
+fn plan_volume(policy: &Policy, now: DateTime<Utc>, volume: &Arc<VolumeView>, backups: &[&BackupView]) -> VolumePlan {
     let ours: Vec<&BackupView> = backups.iter().copied().filter(|b| b.ours(&policy.name)).collect();
     let newest = ours.iter().filter(|b| b.available()).max_by_key(|b| (b.data_timestamp, b.created)).copied();
     let entry =
@@ -543,7 +552,7 @@ impl fmt::Display for State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Protection {
     /// The volume (for a missing one: its name as the policy gives it, no id).
-    pub volume: VolumeView,
+    pub volume: Arc<VolumeView>,
     /// The newest available backup that counts.
     pub newest: Option<BackupView>,
     /// Its age at the time of the report.
@@ -565,7 +574,7 @@ pub struct Protection {
 /// `Failing` when the newest backup that counts is in an error status;
 /// else `Protected` or `Stale` by the age of the newest available one;
 /// `NeverBackedUp` when there is none.
-pub fn assess(standard: &Standard, now: DateTime<Utc>, volume: &VolumeView, backups: &[BackupView]) -> Protection {
+pub fn assess(standard: &Standard, now: DateTime<Utc>, volume: &Arc<VolumeView>, backups: &[BackupView]) -> Protection {
     let all: Vec<&BackupView> = backups.iter().filter(|b| b.volume_id == volume.id).collect();
     let counted: Vec<&BackupView> =
         all.iter().copied().filter(|b| standard.policy.as_deref().is_none_or(|p| b.ours(p))).collect();

@@ -129,7 +129,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeOutcome {
     /// The volume.
-    pub volume: VolumeView,
+    pub volume: Arc<VolumeView>,
     /// What the plan said to do.
     pub action: Action,
     /// Why.
@@ -202,7 +202,7 @@ async fn project_backups(cinder: &Client) -> Result<Vec<BackupView>, Error> {
 
 /// The volumes `policy`'s selection may pick, as views (the server filters
 /// by metadata and project; the planner applies the rest).
-async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<Vec<VolumeView>, Error> {
+async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<Vec<Arc<VolumeView>>, Error> {
     let mut request = cinder.list_volumes_detail();
     if let Some(policy) = policy {
         if !policy.select.metadata.is_empty() {
@@ -219,7 +219,7 @@ async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<V
     let mut out = Vec::new();
     let mut stream = request.stream();
     while let Some(v) = stream.try_next().await? {
-        out.push(VolumeView::from(&v));
+        out.push(Arc::new(VolumeView::from(&v)));
     }
     Ok(out)
 }
@@ -333,18 +333,19 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
     // poll watches the ones in flight.
     let done = {
         let work = plan.work();
-        // The futures are made here and started `concurrency` at a time.
-        let jobs: Vec<_> = work
-            .iter()
-            .map(|entry| {
+        // Each volume's future is made when a place frees up (not all up
+        // front: a run over thousands of volumes holds `concurrency` of
+        // them). By index: a closure over `&VolumePlan` would not be Send.
+        let (runner, emit, adopted_started) = (&runner, &emit, &adopted_started);
+        let jobs = futures_util::stream::iter(0..work.len())
+            .map(|i| {
+                let entry = work[i];
                 let since = match &entry.action {
                     Action::Adopt(id) => adopted_started.get(id).copied().unwrap_or(started),
                     _ => started,
                 };
-                runner.job(entry, since, &emit)
+                runner.job(entry, since, emit)
             })
-            .collect();
-        let jobs = futures_util::stream::iter(jobs)
             .buffer_unordered(policy.concurrency.max(1))
             .collect::<Vec<VolumeOutcome>>();
         let polling = runner.poller.drive();
@@ -791,20 +792,27 @@ pub async fn report(
         Some(p) => plan::select(p, &volumes),
         None => (volumes.iter().collect(), Vec::new()),
     };
-    let mut out: Vec<Protection> = selected.into_iter().map(|v| plan::assess(standard, now, v, &backups)).collect();
+    let mut by_volume: BTreeMap<String, Vec<BackupView>> = BTreeMap::new();
+    for b in backups {
+        by_volume.entry(b.volume_id.clone()).or_default().push(b);
+    }
+    let mut out: Vec<Protection> = selected
+        .into_iter()
+        .map(|v| plan::assess(standard, now, v, by_volume.get(&v.id).map_or(&[][..], Vec::as_slice)))
+        .collect();
     for problem in problems {
         let name = match problem {
             Problem::NotFound(n) | Problem::Ambiguous(n, _) => n,
         };
         out.push(Protection {
-            volume: VolumeView {
+            volume: Arc::new(VolumeView {
                 id: String::new(),
                 name: Some(name),
                 status: String::new(),
                 size: 0,
-                metadata: BTreeMap::new(),
+                metadata: Vec::new(),
                 project_id: None,
-            },
+            }),
             newest: None,
             age: None,
             chain_length: 0,
