@@ -200,3 +200,102 @@ async fn secrets_stay_out_of_every_output() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("authentication failed") && !stderr.contains(PASSWORD), "{stderr}");
 }
+
+/// A cloud with one volume whose policy backup never leaves `creating`.
+async fn slow_backup_cloud() -> MockServer {
+    let server = stuck_cloud().await;
+    let get = |p: String, body: Value| {
+        Mock::given(method("GET")).and(path(p)).respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    get(
+        format!("/v3/{PROJECT}/volumes/detail"),
+        json!({"volumes": [{"id": "9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11", "name": "vol-1", "status": "available", "size": 1, "metadata": {}}]}),
+    )
+    .mount(&server)
+    .await;
+    get(format!("/v3/{PROJECT}/backups/detail"), json!({"backups": []})).mount(&server).await;
+    get(format!("/v3/{PROJECT}/snapshots/detail"), json!({"snapshots": []})).mount(&server).await;
+    get(format!("/v3/{PROJECT}/limits"), json!({"limits": {"rate": [], "absolute": {}}})).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v3/{PROJECT}/backups")))
+        .respond_with(
+            ResponseTemplate::new(202).set_body_json(json!({"backup": {"id": ID, "name": "nightly-x", "links": []}})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn slow_policy() -> std::path::PathBuf {
+    let file = std::env::temp_dir().join(format!("osbackup-terminal-{}.yaml", std::process::id()));
+    std::fs::write(
+        &file,
+        "policies:\n  nightly:\n    select: {all: true}\n    every: 24h\n    timeout: 3s\n    poll-interval: 1s\n",
+    )
+    .unwrap();
+    file
+}
+
+/// `backup run` on a terminal: a progress bar (policy, done of all, the
+/// latest event), cleared at the end; in a pipe: timestamped lines, no
+/// escape codes. The backup outlasts the policy's timeout: exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_run_shows_a_progress_bar_on_a_terminal_and_log_lines_in_a_pipe() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+    let server = slow_backup_cloud().await;
+    let policy = slow_policy();
+    let dir = std::env::temp_dir();
+    let pty = native_pty_system().openpty(PtySize { rows: 24, cols: 160, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_osbackup"));
+    cmd.args(["backup", "run", "--policy", policy.to_str().unwrap()]);
+    cmd.env_remove("OS_CLOUD");
+    cmd.env("XDG_RUNTIME_DIR", &dir);
+    for (k, v) in cloud_env(&server) {
+        cmd.env(k, v);
+    }
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 4096];
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            let Ok(n) = reader.read(&mut buf) else { break };
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if seen.contains("timed out") {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(seen.contains("nightly [") && seen.contains("0/1"), "no progress bar on the terminal: {seen:?}");
+    assert!(seen.contains(&format!("vol-1: full backup {ID} started")), "{seen:?}");
+    assert!(seen.contains("timed out (still being made)"), "the result table: {seen:?}");
+    assert_eq!(status.exit_code(), 1, "{seen:?}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_osbackup"))
+        .args(["backup", "run", "--policy", policy.to_str().unwrap(), "-f", "value", "-c", "Outcome"])
+        .env_remove("OS_CLOUD")
+        .env("XDG_RUNTIME_DIR", &dir)
+        .envs(cloud_env(&server))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "timed out (still being made)\n");
+    assert!(!stderr.contains('\u{1b}'), "escape codes in a pipe: {stderr:?}");
+    let started = stderr.lines().find(|l| l.contains("vol-1: full backup")).unwrap_or_default();
+    let (stamp, rest) = started.split_once(' ').unwrap_or_default();
+    assert!(stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T', "a UTC time first: {stderr}");
+    assert_eq!(rest, format!("nightly: vol-1: full backup {ID} started"));
+    assert!(stderr.contains("policy nightly: 1 of 1 volumes are not protected"), "{stderr}");
+    let _ = std::fs::remove_file(policy);
+}
