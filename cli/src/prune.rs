@@ -15,19 +15,9 @@ pub fn policy(args: &RetentionArgs) -> Result<Policy, Failure> {
         Some(text) => Some(retention::parse_within(text).map_err(Failure::Usage)?),
         None => None,
     };
-    let keep_tags = args
-        .keep_tags
-        .iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (t.clone(), None),
-        })
-        .collect();
+    let keep_tags = args.keep_tags.iter().map(|t| retention::parse_tag(t)).collect();
     let offset = match &args.utc_offset {
-        Some(text) => Some(
-            text.parse::<chrono::FixedOffset>()
-                .map_err(|_| Failure::Usage(format!("--utc-offset must look like +02:00, not {text:?}")))?,
-        ),
+        Some(text) => Some(retention::parse_utc_offset(text).map_err(|e| Failure::Usage(format!("--utc-offset {e}")))?),
         None => None,
     };
     let policy = Policy {

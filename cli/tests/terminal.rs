@@ -58,6 +58,31 @@ fn cloud_env(server: &MockServer) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// What a pseudo-terminal shows, read for 30 s at most until `done`
+/// holds; `step` sees the text so far after each read (to type a key, and
+/// note it in the text).
+fn read_terminal(
+    mut reader: Box<dyn Read + Send>,
+    done: impl Fn(&str) -> bool,
+    mut step: impl FnMut(&mut String),
+) -> String {
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let Ok(n) = reader.read(&mut buf) else { break };
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        step(&mut seen);
+        if done(&seen) {
+            break;
+        }
+    }
+    seen
+}
+
 /// In a pseudo-terminal: a live line while waiting, then Ctrl-C stops the
 /// waiting with exit 130 and says the operation goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,31 +99,23 @@ async fn wait_shows_progress_on_a_terminal_and_ctrl_c_stops_waiting() {
     }
     let mut child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
+    let reader = pty.master.try_clone_reader().unwrap();
     let mut writer = pty.master.take_writer().unwrap();
     let seen = tokio::task::spawn_blocking(move || {
-        let mut seen = String::new();
-        let mut buf = [0u8; 4096];
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            let Ok(n) = reader.read(&mut buf) else { break };
-            if n == 0 {
-                break;
-            }
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if seen.contains(&format!("backup {ID}: creating")) && !seen.contains("Stopped waiting") {
-                // The line is up: press Ctrl-C (once).
-                if !seen.contains("\u{3}sent") {
-                    writer.write_all(b"\x03").unwrap();
-                    writer.flush().unwrap();
-                    seen.push_str("\u{3}sent");
+        read_terminal(
+            reader,
+            |seen| seen.contains("goes on in the cloud"),
+            |seen| {
+                if seen.contains(&format!("backup {ID}: creating")) && !seen.contains("Stopped waiting") {
+                    // The line is up: press Ctrl-C (once).
+                    if !seen.contains("\u{3}sent") {
+                        writer.write_all(b"\x03").unwrap();
+                        writer.flush().unwrap();
+                        seen.push_str("\u{3}sent");
+                    }
                 }
-            }
-            if seen.contains("goes on in the cloud") {
-                break;
-            }
-        }
-        seen
+            },
+        )
     })
     .await
     .unwrap();
@@ -256,25 +273,10 @@ async fn a_policy_run_shows_a_progress_bar_on_a_terminal_and_log_lines_in_a_pipe
     }
     let mut child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let seen = tokio::task::spawn_blocking(move || {
-        let mut seen = String::new();
-        let mut buf = [0u8; 4096];
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            let Ok(n) = reader.read(&mut buf) else { break };
-            if n == 0 {
-                break;
-            }
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            if seen.contains("timed out") {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .unwrap();
+    let reader = pty.master.try_clone_reader().unwrap();
+    let seen = tokio::task::spawn_blocking(move || read_terminal(reader, |seen| seen.contains("timed out"), |_| {}))
+        .await
+        .unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(seen.contains("nightly [") && seen.contains("0/1"), "no progress bar on the terminal: {seen:?}");
     assert!(seen.contains(&format!("vol-1: full backup {ID} started")), "{seen:?}");

@@ -310,6 +310,25 @@ pub fn parse_within(text: &str) -> Result<TimeDelta, String> {
     Ok(total)
 }
 
+/// A `keep_tags` entry as people write it: `KEY` (the key with any value)
+/// or `KEY=VALUE`.
+pub fn parse_tag(text: &str) -> (String, Option<String>) {
+    match text.split_once('=') {
+        Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+        None => (text.to_owned(), None),
+    }
+}
+
+/// The time zone of calendar periods as people write it: `+02:00`,
+/// `-05:30`.
+///
+/// # Errors
+///
+/// Anything else, with what was expected.
+pub fn parse_utc_offset(text: &str) -> Result<FixedOffset, String> {
+    text.parse::<FixedOffset>().map_err(|_| format!("must look like +02:00, not {text:?}"))
+}
+
 /// What became of one planned delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

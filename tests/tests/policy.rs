@@ -128,6 +128,10 @@ fn errors_name_the_file_the_line_and_the_field() {
             "policies.yaml:5:11: policies.nightly.keep: within: unknown unit",
         ),
         (
+            &format!("{base}    keep: {{last: 1, utc-offset: 2h}}\n"),
+            "policies.yaml:5:11: policies.nightly.keep: utc-offset must look like +02:00, not \"2h\"",
+        ),
+        (
             &format!("{base}    properties: {{osbackup-policy: other}}\n"),
             "policies.yaml:5:17: policies.nightly.properties: osbackup-policy is set by the policy itself",
         ),

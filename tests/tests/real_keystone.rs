@@ -174,10 +174,13 @@ fn password_session(w: &World, user: User, scope: Scope) -> Result<Session, Stri
         .map_err(|e| e.to_string())
 }
 
-async fn list_and_back_up(session: &Session) -> Outcome {
-    let c = session.block_storage().await.map_err(|e| format!("block_storage: {e}"))?;
-    let wait =
-        Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(Duration::from_secs(60));
+/// How the scenarios wait: looks every 0.1 to 1 s, a minute at most.
+fn waiter() -> Waiter {
+    Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(Duration::from_secs(60))
+}
+
+/// A 1 GiB volume, once available.
+async fn new_volume(c: &openstack_backups::block_storage::Client) -> Result<String, String> {
     let v = c
         .create_volume()
         .body_map(|b| b.volume(types::builder::VolumeCreate::default().size(Some(1.try_into().unwrap()))))
@@ -187,7 +190,14 @@ async fn list_and_back_up(session: &Session) -> Outcome {
         .into_inner()
         .volume
         .id;
-    c.wait_for_volume(&v, types::VolumeStatus::Available).with(&wait).await.map_err(|e| e.to_string())?;
+    c.wait_for_volume(&v, types::VolumeStatus::Available).with(&waiter()).await.map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+async fn list_and_back_up(session: &Session) -> Outcome {
+    let c = session.block_storage().await.map_err(|e| format!("block_storage: {e}"))?;
+    let wait = waiter();
+    let v = new_volume(&c).await?;
     let b = c
         .create_backup()
         .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(v.clone())))
@@ -392,18 +402,8 @@ async fn messages_across_projects(w: &World) -> Outcome {
         .build()
         .map_err(|e| e.to_string())?;
     let c = admin.block_storage().await.map_err(|e| format!("admin block_storage: {e}"))?;
-    let wait =
-        Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(Duration::from_secs(60));
-    let v = c
-        .create_volume()
-        .body_map(|b| b.volume(types::builder::VolumeCreate::default().size(Some(1.try_into().unwrap()))))
-        .send()
-        .await
-        .map_err(|e| format!("create volume: {e}"))?
-        .into_inner()
-        .volume
-        .id;
-    c.wait_for_volume(&v, types::VolumeStatus::Available).with(&wait).await.map_err(|e| e.to_string())?;
+    let wait = waiter();
+    let v = new_volume(&c).await?;
     // The volume's file goes behind Cinder's back: the backup driver fails.
     let file = w.cinder.dir().join("volumes").join(format!("volume-{v}"));
     std::fs::remove_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;

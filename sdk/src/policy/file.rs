@@ -365,16 +365,10 @@ fn keep(raw: RawKeep) -> Result<Keep, String> {
     let offset = raw
         .utc_offset
         .as_deref()
-        .map(|t| t.parse::<chrono::FixedOffset>().map_err(|_| format!("utc-offset must look like +02:00, not {t:?}")))
-        .transpose()?;
-    let keep_tags = raw
-        .tags
-        .iter()
-        .map(|t| match t.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (t.clone(), None),
-        })
-        .collect();
+        .map(retention::parse_utc_offset)
+        .transpose()
+        .map_err(|e| format!("utc-offset {e}"))?;
+    let keep_tags = raw.tags.iter().map(|t| retention::parse_tag(t)).collect();
     let policy = retention::Policy {
         keep_last: raw.last,
         keep_hourly: raw.hourly,
