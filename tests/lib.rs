@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod proxy;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 

@@ -86,6 +86,19 @@ const TROVE_VENV: VenvSpec =
 const TOOLS_VENV: VenvSpec =
     VenvSpec { folder: "tools-venv", constraints: "harness/tools/constraints.txt", packages: &["prometheus-client"] };
 
+const OSC_VENV: VenvSpec = VenvSpec {
+    folder: "osc-venv",
+    constraints: "harness/osc/constraints.txt",
+    packages: &["python-openstackclient==10.5.0", "python-troveclient==8.11.0"],
+};
+
+/// Makes sure `.cinder/osc-venv` holds python-openstackclient and
+/// python-troveclient (pinned), the clients `osbackup` is compared with
+/// and measured against; returns the venv's path (`bin/openstack`).
+pub fn ensure_osc_venv() -> Result<PathBuf> {
+    ensure(&OSC_VENV)
+}
+
 /// Makes sure `.cinder/tools-venv` holds the Python tools the tests read
 /// the project's output with (Prometheus' own client library and its
 /// parser of the text format), and returns its path.

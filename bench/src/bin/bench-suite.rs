@@ -310,29 +310,14 @@ fn run(root: &Path, quick: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// The python-openstackclient the command line is measured against.
+/// The python-openstackclient the command line is measured against (the
+/// harness's pinned install, shared with the side-by-side test).
 const OSC: &str = "python-openstackclient==10.5.0";
 
-/// A venv with [`OSC`] in `.cinder/osc-venv` (made once); its `openstack`.
-fn osc(root: &Path) -> Result<std::path::PathBuf, String> {
-    let venv = root.join(".cinder/osc-venv");
-    let openstack = venv.join("bin/openstack");
-    let marker = venv.join("installed");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(OSC) {
-        return Ok(openstack);
-    }
-    eprintln!("bench: installing {OSC} into {} (about a minute)", venv.display());
-    let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("python3 -m venv failed".to_owned());
-    }
-    let status =
-        Command::new(venv.join("bin/pip")).args(["install", "--quiet", OSC]).status().map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("pip install {OSC} failed"));
-    }
-    std::fs::write(&marker, OSC).map_err(|e| e.to_string())?;
-    Ok(openstack)
+/// `openstack` of the harness's OSC venv (installed on first use).
+fn osc(_root: &Path) -> Result<std::path::PathBuf, String> {
+    let venv = openstack_backups_harness::ensure_osc_venv().map_err(|e| e.to_string())?;
+    Ok(venv.join("bin/openstack"))
 }
 
 /// Runs `program` to its end and measures it from outside (wait4): wall
