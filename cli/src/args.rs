@@ -127,6 +127,9 @@ pub struct ShowOutput {
     pub columns: Vec<String>,
     #[command(flatten)]
     pub common: OutputCommon,
+    /// Print only this variable (shell format; repeatable)
+    #[arg(long = "variable", value_name = "VARIABLE")]
+    pub variables: Vec<String>,
     /// A prefix for the variable names (shell format)
     #[arg(long, default_value = "")]
     pub prefix: String,
@@ -147,17 +150,36 @@ pub struct ListOutput {
     /// When to quote csv fields
     #[arg(long, value_enum, default_value_t = Quote::Nonnumeric)]
     pub quote: Quote,
+    /// Sort the rows by this column (repeatable: the first has priority; unknown columns are ignored; names are case-insensitive and take underscores for spaces)
+    #[arg(long = "sort-column", value_name = "SORT_COLUMN")]
+    pub sort_columns: Vec<String>,
+    /// Sort in ascending order (the default)
+    #[arg(long, conflicts_with = "sort_descending")]
+    pub sort_ascending: bool,
+    /// Sort in descending order
+    #[arg(long)]
+    pub sort_descending: bool,
 }
 
 /// Table and json settings shared by every output.
 #[derive(Debug, Args, Clone)]
 pub struct OutputCommon {
-    /// The widest a table may be (0: no limit)
-    #[arg(long, value_name = "N", env = "CLIFF_MAX_TERM_WIDTH", hide_env_values = true, default_value_t = 0)]
-    pub max_width: usize,
+    /// The widest a table may be (below 1: no limit)
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CLIFF_MAX_TERM_WIDTH",
+        hide_env_values = true,
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub max_width: i64,
     /// Fit the table to the terminal's width
     #[arg(long, env = "CLIFF_FIT_WIDTH", hide_env_values = true)]
     pub fit_width: bool,
+    /// Print an empty table when there is nothing to show
+    #[arg(long)]
+    pub print_empty: bool,
     /// Print json on one line
     #[arg(long)]
     pub noindent: bool,

@@ -8,13 +8,39 @@ use openstack_backups::block_storage::{Client, types};
 use serde_json::json;
 
 use crate::args::{BackupCommand, BackupCreate, BackupList, BackupSet, RecordCommand, ShowOutput};
-use crate::output::{Cell, Rows, fields_of, show};
+use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
 
-/// `backup show` fields: every field of the detail representation, as OSC
-/// names them.
+/// `backup show` fields as python-openstackclient shows them: always these
+/// twenty, in its order, null where Cinder sent nothing (or hides the
+/// field from this user, as `project_id` and `user_id` from members).
 fn backup_fields(b: &types::Backup) -> Vec<(String, Cell)> {
-    fields_of(b, &[("os-backup-project-attr:project_id", "project_id")], &["links"])
+    fixed_fields(
+        b,
+        &[
+            ("availability_zone", "availability_zone"),
+            ("container", "container"),
+            ("created_at", "created_at"),
+            ("data_timestamp", "data_timestamp"),
+            ("description", "description"),
+            ("encryption_key_id", "encryption_key_id"),
+            ("fail_reason", "fail_reason"),
+            ("has_dependent_backups", "has_dependent_backups"),
+            ("id", "id"),
+            ("is_incremental", "is_incremental"),
+            ("metadata", "metadata"),
+            ("name", "name"),
+            ("object_count", "object_count"),
+            ("project_id", "os-backup-project-attr:project_id"),
+            ("size", "size"),
+            ("snapshot_id", "snapshot_id"),
+            ("status", "status"),
+            ("updated_at", "updated_at"),
+            ("user_id", "user_id"),
+            ("volume_id", "volume_id"),
+        ],
+        &[("metadata", json!({}))],
+    )
 }
 
 pub async fn run(session: &Session, command: BackupCommand) -> Result<(), Failure> {

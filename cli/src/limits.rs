@@ -21,10 +21,15 @@ pub async fn limits(session: &Session, command: LimitsCommand) -> Result<(), Fai
     }
     let limits = request.send().await?.into_inner().limits;
     if absolute {
+        // python-openstackclient's names (openstacksdk's attributes:
+        // `maxTotalBackups` is `max_total_backups`), sorted.
         let mut rows = Rows::new(&["Name", "Value"], &output)?;
         let values = serde_json::to_value(&limits.absolute).map_err(|e| Failure::Other(e.to_string()))?;
-        for (name, value) in values.as_object().into_iter().flatten() {
-            rows.push(vec![Cell::new(name.clone()), Cell::new(value.clone())])?;
+        let mut named: Vec<(String, Value)> =
+            values.as_object().into_iter().flatten().map(|(k, v)| (snake_case(k), v.clone())).collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, value) in named {
+            rows.push(vec![Cell::new(name), Cell::new(value)])?;
         }
         return rows.finish();
     }
@@ -44,8 +49,59 @@ pub async fn limits(session: &Session, command: LimitsCommand) -> Result<(), Fai
     rows.finish()
 }
 
+/// `maxTotalBackupGigabytes` as `max_total_backup_gigabytes`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The order and names of python-openstackclient's `quota show` rows:
+/// Cinder's order of the quotas it always has, each volume type's three,
+/// `groups`, anything else by name, then the two OSC renames and moves to
+/// the end (`backup-gigabytes`, `per-volume-gigabytes`).
+fn quota_rows(names: Vec<String>) -> Vec<(String, String)> {
+    const FIRST: [&str; 4] = ["volumes", "snapshots", "gigabytes", "backups"];
+    const LAST: [(&str, &str); 2] =
+        [("backup_gigabytes", "backup-gigabytes"), ("per_volume_gigabytes", "per-volume-gigabytes")];
+    let rank = |n: &str| -> (u8, String, u8) {
+        if let Some(i) = FIRST.iter().position(|f| *f == n) {
+            return (0, String::new(), i as u8);
+        }
+        for (i, part) in ["volumes_", "gigabytes_", "snapshots_"].iter().enumerate() {
+            if let Some(volume_type) = n.strip_prefix(part) {
+                return (1, volume_type.to_owned(), i as u8);
+            }
+        }
+        if n == "groups" {
+            return (2, String::new(), 0);
+        }
+        if let Some(i) = LAST.iter().position(|(f, _)| *f == n) {
+            return (4, String::new(), i as u8);
+        }
+        (3, n.to_owned(), 0)
+    };
+    let mut names = names;
+    names.sort_by_key(|n| rank(n));
+    names
+        .into_iter()
+        .map(|n| {
+            let shown = LAST.iter().find(|(f, _)| *f == n).map_or(n.clone(), |(_, to)| (*to).to_owned());
+            (n, shown)
+        })
+        .collect()
+}
+
 /// `quota show`: one row per quota (`Resource`, `Limit`, and with
-/// `--usage` `In Use` and `Reserved`), sorted by name.
+/// `--usage` `In Use` and `Reserved`), in python-openstackclient's order
+/// and names.
 pub async fn quota(session: &Session, command: QuotaCommand) -> Result<(), Failure> {
     let QuotaCommand::Show { project, default, usage, output } = command;
     let project = match project {
@@ -66,13 +122,15 @@ pub async fn quota(session: &Session, command: QuotaCommand) -> Result<(), Failu
     };
     let headers: &[&str] = if usage { &["Resource", "Limit", "In Use", "Reserved"] } else { &["Resource", "Limit"] };
     let mut rows = Rows::new(headers, &output)?;
-    for (name, value) in &set.into_inner().quota_set.extra {
-        let mut cells = vec![Cell::new(name.clone())];
-        match value {
+    let extra = set.into_inner().quota_set.extra;
+    for (key, shown) in quota_rows(extra.keys().cloned().collect()) {
+        let mut cells = vec![Cell::new(shown)];
+        // As OSC: with --usage, zero for what the server does not count.
+        match &extra[&key] {
             types::QuotaValue::Integer(limit) => {
                 cells.push(Cell::new(*limit));
                 if usage {
-                    cells.extend([Cell::new(Value::Null), Cell::new(Value::Null)]);
+                    cells.extend([Cell::new(0), Cell::new(0)]);
                 }
             }
             types::QuotaValue::QuotaUsage(u) => {

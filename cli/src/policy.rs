@@ -314,6 +314,9 @@ pub async fn report(session: &Session, args: BackupReport) -> Result<(), Failure
             columns: args.output.columns.clone(),
             common: args.output.common.clone(),
             quote: args.output.quote,
+            sort_columns: Vec::new(),
+            sort_ascending: false,
+            sort_descending: false,
         };
         let mut table = Rows::new(&REPORT_HEADERS, &out)?;
         for (policy, p) in &rows {

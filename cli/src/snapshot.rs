@@ -8,23 +8,26 @@ use openstack_backups::{Microversion, Session};
 use serde_json::json;
 
 use crate::args::{SnapshotCommand, SnapshotCreate, SnapshotList, SnapshotSet};
-use crate::output::{Cell, Rows, fields_of, show};
+use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
 
-/// `snapshot show` fields, as OSC shows them: `metadata` as `properties`,
-/// without the fields it hides.
+/// `snapshot show` fields as python-openstackclient shows them: always
+/// these, sorted, `metadata` as `properties`, null where Cinder sent
+/// nothing.
 fn snapshot_fields(s: &types::Snapshot) -> Vec<(String, Cell)> {
-    fields_of(
+    fixed_fields(
         s,
-        &[("metadata", "properties")],
         &[
-            "consumes_quota",
-            "group_snapshot_id",
-            "os-extended-snapshot-attributes:progress",
-            "os-extended-snapshot-attributes:project_id",
-            "updated_at",
-            "user_id",
+            ("created_at", "created_at"),
+            ("description", "description"),
+            ("id", "id"),
+            ("name", "name"),
+            ("properties", "metadata"),
+            ("size", "size"),
+            ("status", "status"),
+            ("volume_id", "volume_id"),
         ],
+        &[("metadata", json!({}))],
     )
 }
 

@@ -6,12 +6,74 @@ use openstack_backups::block_storage::{Client, types};
 use serde_json::{Value, json};
 
 use crate::args::{VolumeCommand, VolumeCreate, VolumeList};
-use crate::output::{Cell, Rows, fields_of, show};
+use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
 
-/// `volume show` fields, as OSC shows them.
+/// `volume show` fields as python-openstackclient shows them: always these
+/// thirty, sorted, null where Cinder sent nothing (the encryption key, the
+/// consistency group and image metadata only when set), `metadata` as
+/// `properties`, `volume_type` as `type`, and `bootable` a boolean (Cinder
+/// sends the string `"false"`).
 fn volume_fields(v: &types::Volume) -> Vec<(String, Cell)> {
-    fields_of(v, &[("metadata", "properties"), ("volume_type", "type")], &["links"])
+    let mut fields = fixed_fields(
+        v,
+        &[
+            ("attachments", "attachments"),
+            ("availability_zone", "availability_zone"),
+            ("backup_id", "backup_id"),
+            ("bootable", "bootable"),
+            ("cluster_name", "cluster_name"),
+            ("consistencygroup_id", "consistencygroup_id"),
+            ("consumes_quota", "consumes_quota"),
+            ("created_at", "created_at"),
+            ("description", "description"),
+            ("encrypted", "encrypted"),
+            ("encryption_key_id", "encryption_key_id"),
+            ("group_id", "group_id"),
+            ("id", "id"),
+            ("multiattach", "multiattach"),
+            ("name", "name"),
+            ("os-vol-host-attr:host", "os-vol-host-attr:host"),
+            ("os-vol-mig-status-attr:migstat", "os-vol-mig-status-attr:migstat"),
+            ("os-vol-mig-status-attr:name_id", "os-vol-mig-status-attr:name_id"),
+            ("os-vol-tenant-attr:tenant_id", "os-vol-tenant-attr:tenant_id"),
+            ("properties", "metadata"),
+            ("provider_id", "provider_id"),
+            ("replication_status", "replication_status"),
+            ("service_uuid", "service_uuid"),
+            ("shared_targets", "shared_targets"),
+            ("size", "size"),
+            ("snapshot_id", "snapshot_id"),
+            ("source_volid", "source_volid"),
+            ("status", "status"),
+            ("type", "volume_type"),
+            ("updated_at", "updated_at"),
+            ("user_id", "user_id"),
+            ("volume_image_metadata", "volume_image_metadata"),
+            ("volume_type_id", "volume_type_id"),
+        ],
+        &[("metadata", json!({})), ("attachments", json!([]))],
+    );
+    // Only when set, as OSC shows them.
+    fields.retain(|(name, cell)| {
+        !matches!(name.as_str(), "consistencygroup_id" | "encryption_key_id" | "volume_image_metadata")
+            || !cell.value.is_null()
+    });
+    for (name, cell) in &mut fields {
+        if name == "bootable" {
+            cell.value = bootable(&cell.value);
+        }
+    }
+    fields
+}
+
+/// Cinder's `bootable` (`"true"`/`"false"`) as the boolean OSC shows.
+pub fn bootable(value: &Value) -> Value {
+    match value.as_str() {
+        Some(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+        Some(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+        _ => value.clone(),
+    }
 }
 
 /// "Attached to <server> on <device>" for each attachment.
@@ -158,7 +220,7 @@ async fn list(cinder: &Client, args: VolumeList) -> Result<(), Failure> {
         if args.long {
             cells.extend([
                 Cell::new(json!(v.volume_type)),
-                Cell::new(json!(v.bootable)),
+                Cell::new(bootable(&json!(v.bootable))),
                 attachments,
                 Cell::new(
                     v.metadata

@@ -307,8 +307,15 @@ fn cinder_lifecycle(c: &Cloud) -> Outcome {
     ensure!(gated.contains("--property needs microversion 3.43 or later") && gated.contains("3.40"), "{gated}");
     let usage = c.fails(2, &["backup", "list", "--limit", "many"])?;
     ensure!(usage.contains("invalid value 'many'"), "{usage}");
-    let column = c.fails(2, &["backup", "list", "-c", "Nope"])?;
-    ensure!(column.contains("no column \"Nope\""), "{column}");
+    // cliff's rules: an unknown column among known ones is ignored; only
+    // unknown ones is an error (exit 1, as OSC).
+    let column = c.fails(1, &["backup", "list", "-c", "Nope"])?;
+    ensure!(
+        column.contains("No recognized column names in ['Nope']. Recognized columns are ('ID', 'Name',"),
+        "{column}"
+    );
+    let mixed = c.ok(&["backup", "list", "-c", "Nope", "-c", "name", "-f", "value"])?;
+    ensure!(mixed == "inc2\nfull\n", "{mixed:?}");
 
     // --debug: each request on stderr, the token nowhere (checked by run).
     let debug = c.run(&["--debug", "backup", "list", "-f", "value", "-c", "ID"]);
@@ -484,8 +491,8 @@ fn cinder_quotas_and_revert(c: &Cloud) -> Outcome {
     let volumes = usage.as_array().ok_or("a list")?.iter().find(|r| s(&r["Resource"]) == "volumes").cloned();
     ensure!(volumes == Some(json!({"Resource": "volumes", "Limit": -1, "In Use": 1, "Reserved": 0})), "{usage}");
     let limits = c.json(&["limits", "show", "--absolute"])?;
-    let used = limits.as_array().ok_or("a list")?.iter().find(|r| s(&r["Name"]) == "totalVolumesUsed").cloned();
-    ensure!(used == Some(json!({"Name": "totalVolumesUsed", "Value": 1})), "{limits}");
+    let used = limits.as_array().ok_or("a list")?.iter().find(|r| s(&r["Name"]) == "total_volumes_used").cloned();
+    ensure!(used == Some(json!({"Name": "total_volumes_used", "Value": 1})), "{limits}");
     let rate = c.ok(&["limits", "show", "--rate", "-f", "csv"])?;
     ensure!(rate == "\"Verb\",\"URI\",\"Value\",\"Remain\",\"Unit\",\"Next Available\"\n", "{rate:?}");
     let usage_error = c.fails(2, &["limits", "show"])?;
