@@ -248,6 +248,9 @@ pub struct Projects {
     /// Only this project's, by id (administrators; implies --all-projects)
     #[arg(long, value_name = "PROJECT_ID")]
     pub project: Option<String>,
+    /// The project's domain (accepted for python-openstackclient's scripts; projects are given by id)
+    #[arg(long, value_name = "DOMAIN")]
+    pub project_domain: Option<String>,
 }
 
 /// `backup …`
@@ -271,7 +274,7 @@ pub enum BackupCommand {
         /// The backup (name or ID)
         backup: String,
         /// A property key to remove (repeatable; needs 3.43)
-        #[arg(long = "property", value_name = "KEY", required = true)]
+        #[arg(long = "property", value_name = "KEY")]
         properties: Vec<String>,
     },
     /// Delete backups
@@ -565,6 +568,9 @@ pub struct BackupCreate {
     /// Back up what changed since the latest backup
     #[arg(long)]
     pub incremental: bool,
+    /// A full backup (the default)
+    #[arg(long, overrides_with = "incremental")]
+    pub no_incremental: bool,
     /// A property key=value (repeatable; needs 3.43)
     #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
     pub properties: Vec<(String, String)>,
@@ -643,7 +649,7 @@ pub enum SnapshotCommand {
         /// The snapshot (name or ID)
         snapshot: String,
         /// A property key to remove (repeatable)
-        #[arg(long = "property", value_name = "KEY", required = true)]
+        #[arg(long = "property", value_name = "KEY")]
         properties: Vec<String>,
     },
     /// Delete snapshots
@@ -747,6 +753,12 @@ pub enum LimitsCommand {
         /// Another project's limits, by id (administrators; needs 3.39)
         #[arg(long, value_name = "PROJECT_ID")]
         project: Option<String>,
+        /// The project's domain (accepted for python-openstackclient's scripts; projects are given by id)
+        #[arg(long, value_name = "DOMAIN", visible_alias = "domain")]
+        project_domain: Option<String>,
+        /// Reservations (python-openstackclient sends it to compute only: block-storage limits count none)
+        #[arg(long)]
+        reserved: bool,
         #[command(flatten)]
         output: ListOutput,
     },
@@ -765,6 +777,9 @@ pub enum QuotaCommand {
         /// Each quota's usage and reservations too
         #[arg(long)]
         usage: bool,
+        /// The block-storage quotas (what this command shows in any case)
+        #[arg(long)]
+        volume: bool,
         #[command(flatten)]
         output: ListOutput,
     },
@@ -792,9 +807,9 @@ pub enum VolumeCommand {
         /// Delete whatever the state (administrators; needs 3.23)
         #[arg(long)]
         force: bool,
-        /// Delete the volumes' snapshots too
-        #[arg(long)]
-        purge: bool,
+        /// Delete the volumes' snapshots too (--purge: OSC's older name)
+        #[arg(long, alias = "purge")]
+        cascade: bool,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -812,8 +827,8 @@ pub enum VolumeCommand {
 
 #[derive(Debug, Args)]
 pub struct VolumeCreate {
-    /// The volume's name
-    pub name: String,
+    /// The volume's name (default: none)
+    pub name: Option<String>,
     /// Its size in GiB (default: the source's)
     #[arg(long, value_name = "GiB")]
     pub size: Option<i64>,
@@ -838,6 +853,21 @@ pub struct VolumeCreate {
     /// A property key=value (repeatable)
     #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
     pub properties: Vec<(String, String)>,
+    /// Create from this image (ID)
+    #[arg(long, value_name = "IMAGE_ID", conflicts_with_all = ["snapshot", "source", "backup"])]
+    pub image: Option<String>,
+    /// The consistency group the volume joins (ID)
+    #[arg(long, value_name = "GROUP_ID")]
+    pub consistency_group: Option<String>,
+    /// A scheduler hint key=value (repeatable; same_host and different_host gather their values)
+    #[arg(long = "hint", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub hints: Vec<(String, String)>,
+    /// Not bootable (what Cinder makes in any case)
+    #[arg(long)]
+    pub non_bootable: bool,
+    /// Read-write access (what Cinder makes in any case)
+    #[arg(long)]
+    pub read_write: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
     #[command(flatten)]
@@ -855,6 +885,9 @@ pub struct VolumeList {
     /// Only volumes with this status
     #[arg(long)]
     pub status: Option<String>,
+    /// Only volumes with this property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
     #[command(flatten)]
     pub projects: Projects,
     #[command(flatten)]
@@ -891,9 +924,9 @@ pub enum StrategyCommand {
     /// instance's strategy first, then the project's, then the cloud's
     /// default. The project is always the session's.
     Create {
-        /// The Swift container (at least one letter or digit)
+        /// The Swift container (at least one letter or digit; Trove refuses a strategy without one)
         #[arg(long, value_name = "CONTAINER")]
-        swift_container: String,
+        swift_container: Option<String>,
         /// The instance (ID; default: the whole project)
         #[arg(long, value_name = "INSTANCE_ID")]
         instance_id: Option<String>,
@@ -921,9 +954,9 @@ pub enum DatabaseBackupCommand {
     Create {
         /// The backup's name
         name: String,
-        /// The instance to back up (ID)
+        /// The instance to back up (ID; Trove needs one unless --restore-from)
         #[arg(short = 'i', long)]
-        instance: String,
+        instance: Option<String>,
         /// The backup's description
         #[arg(long)]
         description: Option<String>,
@@ -933,6 +966,21 @@ pub enum DatabaseBackupCommand {
         /// Back up what changed since the instance's latest backup
         #[arg(long)]
         incremental: bool,
+        /// The Swift container to store the backup in (created if missing)
+        #[arg(long, value_name = "CONTAINER")]
+        swift_container: Option<String>,
+        /// The storage driver: swift (the default) or cinder
+        #[arg(long, value_name = "DRIVER")]
+        storage_driver: Option<String>,
+        /// Import a backup stored elsewhere, by its URL (no instance; with --restore-datastore-version and --restore-size)
+        #[arg(long, value_name = "URL", requires_all = ["restore_datastore_version", "restore_size"])]
+        restore_from: Option<String>,
+        /// The datastore version of the imported backup (ID)
+        #[arg(long, value_name = "VERSION_ID", requires = "restore_from")]
+        restore_datastore_version: Option<String>,
+        /// The size of the imported backup, in GiB
+        #[arg(long, value_name = "GiB", requires = "restore_from")]
+        restore_size: Option<f64>,
         #[command(flatten)]
         wait: WaitArgs,
         #[command(flatten)]
@@ -941,7 +989,7 @@ pub enum DatabaseBackupCommand {
     /// List database backups
     List {
         /// Only this instance's backups (ID)
-        #[arg(short = 'i', long)]
+        #[arg(short = 'i', long, visible_alias = "instance-id")]
         instance: Option<String>,
         /// Only backups of this datastore type (mysql, …)
         #[arg(long)]

@@ -322,7 +322,8 @@ async fn restore(
         .await?;
     }
     let fields = vec![
-        ("backup_id".to_owned(), Cell::new(json!(result.backup_id))),
+        // OSC calls the backup's id `id`.
+        ("id".to_owned(), Cell::new(json!(result.backup_id))),
         ("volume_id".to_owned(), Cell::new(result.volume_id)),
         ("volume_name".to_owned(), Cell::new(json!(result.volume_name))),
     ];

@@ -26,22 +26,41 @@ fn backup_fields(b: &types::Backup) -> Vec<(String, Cell)> {
 pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<(), Failure> {
     let trove = session.database().await?;
     match command {
-        DatabaseBackupCommand::Create { name, instance, description, parent, incremental, wait, output } => {
+        DatabaseBackupCommand::Create {
+            name,
+            instance,
+            description,
+            parent,
+            incremental,
+            swift_container,
+            storage_driver,
+            restore_from,
+            restore_datastore_version,
+            restore_size,
+            wait,
+            output,
+        } => {
             let parent_id = match &parent {
                 Some(p) => Some(trove.find_backup(p).await?.id),
                 None => None,
             };
             let body = types::BackupCreate {
                 name,
-                instance: Some(instance),
+                instance,
                 description,
                 parent_id,
                 incremental: incremental.then_some(true.into()),
                 copy_to: Vec::new(),
-                restore_from: None,
+                // (clap makes the three --restore-* flags go together.)
+                restore_from: match (restore_from, restore_datastore_version, restore_size) {
+                    (Some(remote_location), Some(local_datastore_version_id), Some(size)) => {
+                        Some(types::RestoreFrom { remote_location, local_datastore_version_id, size })
+                    }
+                    _ => None,
+                },
                 source: None,
-                storage_driver: None,
-                swift_container: None,
+                storage_driver,
+                swift_container,
             };
             let made = trove.create_database_backup().body(types::BackupCreateRequest { backup: body }).send().await?;
             let made = made.into_inner().backup;
@@ -206,6 +225,10 @@ async fn strategy(trove: &openstack_backups::database::Client, command: Strategy
             rows.finish()
         }
         StrategyCommand::Create { swift_container, instance_id, output } => {
+            // Optional as in python-troveclient; Trove refuses a strategy without one.
+            let swift_container = swift_container.ok_or_else(|| {
+                Failure::Other("Trove needs a container for a backup strategy: give --swift-container".to_owned())
+            })?;
             let body = types::BackupStrategyCreateRequest {
                 backup_strategy: types::BackupStrategyCreate { instance_id, swift_container },
             };

@@ -13,7 +13,9 @@ use crate::output::{Cell, Rows};
 /// server sent, by name) or `--rate` (`Verb`, `URI`, `Value`, `Remain`,
 /// `Unit`, `Next Available`), as OSC.
 pub async fn limits(session: &Session, command: LimitsCommand) -> Result<(), Failure> {
-    let LimitsCommand::Show { absolute, rate: _, project, output } = command;
+    // --project-domain and --reserved are accepted as python-openstackclient
+    // takes them; neither changes what block storage answers.
+    let LimitsCommand::Show { absolute, rate: _, project, project_domain: _, reserved: _, output } = command;
     let cinder = session.block_storage().await?;
     let mut request = cinder.show_limits();
     if let Some(p) = project {
@@ -103,7 +105,8 @@ fn quota_rows(names: Vec<String>) -> Vec<(String, String)> {
 /// `--usage` `In Use` and `Reserved`), in python-openstackclient's order
 /// and names.
 pub async fn quota(session: &Session, command: QuotaCommand) -> Result<(), Failure> {
-    let QuotaCommand::Show { project, default, usage, output } = command;
+    // --volume: the block-storage quotas, what this command shows anyway.
+    let QuotaCommand::Show { project, default, usage, volume: _, output } = command;
     let project = match project {
         Some(p) => p,
         None => session.project_id().await?.ok_or_else(|| {

@@ -109,7 +109,7 @@ pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failur
             let v = cinder.find_volume(&volume).await?;
             show(volume_fields(&v), &output, &[])
         }
-        VolumeCommand::Delete { volumes, force, purge, wait } => {
+        VolumeCommand::Delete { volumes, force, cascade, wait } => {
             delete_each(&volumes, "volumes", |name| {
                 let (cinder, wait) = (&cinder, &wait);
                 async move {
@@ -118,7 +118,7 @@ pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failur
                     if force {
                         request = request.force(true);
                     }
-                    if purge {
+                    if cascade {
                         request = request.cascade(true);
                     }
                     request.send().await?;
@@ -135,9 +135,33 @@ pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failur
     }
 }
 
+/// Scheduler hints as OSC sends them: `same_host` and `different_host`
+/// gather their values in a list, other keys take the last value.
+fn hints(pairs: &[(String, String)]) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for (key, value) in pairs {
+        if key == "same_host" || key == "different_host" {
+            match out.entry(key.clone()).or_insert_with(|| Value::Array(Vec::new())) {
+                Value::Array(items) => items.push(json!(value)),
+                other => *other = json!([value]),
+            }
+        } else {
+            out.insert(key.clone(), json!(value));
+        }
+    }
+    out
+}
+
 async fn create(cinder: &Client, args: VolumeCreate) -> Result<(), Failure> {
-    if args.size.is_none() && args.snapshot.is_none() && args.source.is_none() && args.backup.is_none() {
-        return Err(Failure::Usage("--size is needed unless --snapshot, --source or --backup gives one".to_owned()));
+    if args.size.is_none()
+        && args.snapshot.is_none()
+        && args.source.is_none()
+        && args.backup.is_none()
+        && args.image.is_none()
+    {
+        return Err(Failure::Usage(
+            "--size is needed unless --snapshot, --source, --backup or --image gives one".to_owned(),
+        ));
     }
     let snapshot_id = match &args.snapshot {
         Some(s) => Some(cinder.find_snapshot(s).await?.id),
@@ -160,7 +184,9 @@ async fn create(cinder: &Client, args: VolumeCreate) -> Result<(), Failure> {
     };
     let body = types::VolumeCreate {
         size,
-        name: Some(args.name.clone()),
+        name: args.name.clone(),
+        image_ref: args.image.clone(),
+        consistencygroup_id: args.consistency_group.clone(),
         description: args.description.clone(),
         availability_zone: args.availability_zone.clone(),
         volume_type: args.volume_type.clone(),
@@ -170,7 +196,7 @@ async fn create(cinder: &Client, args: VolumeCreate) -> Result<(), Failure> {
         metadata: (!args.properties.is_empty()).then(|| args.properties.iter().cloned().collect()),
         ..Default::default()
     };
-    let request = types::VolumeCreateRequest { volume: body, os_sch_hnt_scheduler_hints: Default::default() };
+    let request = types::VolumeCreateRequest { volume: body, os_sch_hnt_scheduler_hints: hints(&args.hints) };
     let made = cinder.create_volume().body(request).send().await?.into_inner().volume;
     let done = if args.wait.wait {
         let (waiter, bar) = waiting::policy(&args.wait);
@@ -195,6 +221,12 @@ async fn list(cinder: &Client, args: VolumeList) -> Result<(), Failure> {
     }
     if let Some(status) = &args.status {
         request = request.status(types::VolumeStatus::from(status.as_str()));
+    }
+    if !args.properties.is_empty() {
+        // A Python dict literal (JSON's string syntax is one), as Cinder reads it.
+        let filter: std::collections::BTreeMap<&str, &str> =
+            args.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        request = request.metadata(serde_json::to_string(&filter).unwrap_or_default());
     }
     if args.projects.all_projects || args.projects.project.is_some() {
         request = request.all_tenants(true);
