@@ -67,6 +67,9 @@ pub struct Global {
     /// A token (with --os-auth-type token or admin_token) [env: OS_TOKEN]
     #[arg(long = "os-token", global = true, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// The endpoint of every service (with --os-auth-type admin_token) [env: OS_ENDPOINT]
+    #[arg(long = "os-endpoint", global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// An application credential's id [env: OS_APPLICATION_CREDENTIAL_ID]
     #[arg(long = "os-application-credential-id", global = true, value_name = "ID")]
     pub application_credential_id: Option<String>,
@@ -987,6 +990,9 @@ pub enum DatabaseBackupCommand {
         output: ShowOutput,
     },
     /// List database backups
+    ///
+    /// `--limit N` lists up to N backups (one page), as python-troveclient
+    /// does; without it every page is read.
     List {
         /// Only this instance's backups (ID)
         #[arg(short = 'i', long, visible_alias = "instance-id")]

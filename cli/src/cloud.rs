@@ -45,6 +45,7 @@ pub fn session(g: &Global) -> Result<Session, Failure> {
         ("OS_USER_DOMAIN_NAME", &g.user_domain_name),
         ("OS_PROJECT_DOMAIN_NAME", &g.project_domain_name),
         ("OS_TOKEN", &g.token),
+        ("OS_ENDPOINT", &g.endpoint),
         ("OS_APPLICATION_CREDENTIAL_ID", &g.application_credential_id),
         ("OS_APPLICATION_CREDENTIAL_SECRET", &g.application_credential_secret),
         ("OS_REGION_NAME", &g.region),

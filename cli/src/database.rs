@@ -7,19 +7,40 @@ use openstack_backups::database::types;
 use serde_json::json;
 
 use crate::args::{DatabaseBackupCommand, StrategyCommand};
-use crate::output::{Cell, Rows, fields_of, show};
+use crate::output::{Cell, Rows, fields_of, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
 
 /// `database backup show` fields: every field, `datastore` flattened as
 /// troveclient does.
+/// The keys Trove 26's backup view always writes (null when unset), which
+/// python-troveclient shows as they came.
+const BACKUP_KEYS: &[&str] = &[
+    "created",
+    "description",
+    "id",
+    "instance_id",
+    "locationRef",
+    "name",
+    "parent_id",
+    "project_id",
+    "size",
+    "status",
+    "updated",
+];
+
+/// python-troveclient's backup show: every key Trove sent, sorted by name,
+/// with the datastore flattened into `datastore`, `datastore_version` and
+/// `datastore_version_id`.
 fn backup_fields(b: &types::Backup) -> Vec<(String, Cell)> {
-    let mut fields = fields_of(b, &[], &["datastore"]);
+    let core: Vec<(&str, &str)> = BACKUP_KEYS.iter().map(|k| (*k, *k)).collect();
+    let mut fields = fixed_fields(b, &core, &[]);
+    fields.extend(fields_of(b, &[], &["datastore"]).into_iter().filter(|(k, _)| !BACKUP_KEYS.contains(&k.as_str())));
     if let Some(d) = &b.datastore {
         fields.push(("datastore".to_owned(), Cell::new(json!(d.type_))));
         fields.push(("datastore_version".to_owned(), Cell::new(json!(d.version))));
         fields.push(("datastore_version_id".to_owned(), Cell::new(json!(d.version_id))));
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
     }
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
     fields
 }
 
@@ -75,10 +96,7 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             show(backup_fields(&done), &output, &[])
         }
         DatabaseBackupCommand::List { instance, datastore, all_projects, project_id, paging, output } => {
-            let mut headers = vec!["ID", "Instance ID", "Name", "Status", "Parent ID", "Updated"];
-            if all_projects || project_id.is_some() {
-                headers.push("Project ID");
-            }
+            let headers = ["ID", "Instance ID", "Name", "Status", "Parent ID", "Updated", "Project ID"];
             let mut rows = Rows::new(&headers, &output)?;
             let mut request = trove.list_database_backups();
             if let Some(i) = instance {
@@ -99,20 +117,19 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             if let Some(marker) = paging.marker {
                 request = request.marker(marker);
             }
-            let mut stream = request.stream().take(paging.max_items.unwrap_or(usize::MAX));
+            // python-troveclient's --limit: up to N backups, one page.
+            let most = paging.limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            let mut stream = request.stream().take(most.min(paging.max_items.unwrap_or(usize::MAX)));
             while let Some(b) = stream.try_next().await? {
-                let mut cells = vec![
+                rows.push(vec![
                     Cell::new(b.id),
                     Cell::new(json!(b.instance_id)),
                     Cell::new(json!(b.name)),
                     Cell::new(b.status.as_str()),
                     Cell::new(json!(b.parent_id)),
                     Cell::new(json!(b.updated.map(|t| t.to_string()))),
-                ];
-                if headers.len() == 7 {
-                    cells.push(Cell::new(json!(b.project_id)));
-                }
-                rows.push(cells)?;
+                    Cell::new(json!(b.project_id)),
+                ])?;
             }
             rows.finish()
         }
@@ -135,6 +152,8 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
                         let what = format!("the deletion of database backup {}", b.id);
                         waiting::run(trove.wait_for_backup_deleted(&b.id).with(&waiter), bar, &what).await?;
                     }
+                    // python-troveclient's line for each accepted delete.
+                    println!("Request to delete database backup {} has been accepted.", b.id);
                     Ok(())
                 }
             })

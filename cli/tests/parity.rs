@@ -1,8 +1,9 @@
 //! `osbackup` beside python-openstackclient (and python-troveclient), on
-//! the same real Keystone 30 + Cinder 29, command by command: the exit
+//! the same real Keystone 30 + Cinder 29 (and Trove 26 in fake mode, with
+//! keystoneauth's admin_token), command by command: the exit
 //! code, the keys and values of `-f json`, the table's headers, `-f value`,
 //! `-f csv` byte for byte, `-f yaml` and `-f shell` parsed. What may differ
-//! is listed, with its reason, in `cli/tests/parity-accepted.yaml`.
+//! is listed, with its reason, in `cli/tests/parity/accepted.yaml`.
 //!
 //! Own harness: it provisions Keystone and Cinder, installs the pinned
 //! clients (harness/osc/constraints.txt), runs the scenario, and prints
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use std::process::{Command, ExitCode, Output};
 use std::time::Instant;
 
+use openstack_backups_harness::Trove;
 use openstack_backups_tests::world::{DEMO_PASSWORD, World, provision};
 use serde_json::Value;
 
@@ -47,20 +49,28 @@ fn osbackup_args(osc: &[&str]) -> Vec<String> {
     rest.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The two programs and the cloud each one talks to (the same one, except
+/// where each tool works in a project of its own).
 struct Tools {
     openstack: std::path::PathBuf,
-    env: Vec<(String, String)>,
+    osc_env: Vec<(String, String)>,
+    osb_env: Vec<(String, String)>,
 }
 
 impl Tools {
+    fn new(openstack: std::path::PathBuf, env: Vec<(String, String)>) -> Self {
+        Tools { openstack, osc_env: env.clone(), osb_env: env }
+    }
+
     fn run(&self, program: &std::path::Path, args: &[String]) -> Output {
+        let env = if program == self.openstack { &self.osc_env } else { &self.osb_env };
         Command::new(program)
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::var("HOME").unwrap_or_default())
             .env("COLUMNS", "300")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("the program runs")
     }
@@ -472,21 +482,124 @@ fn mutations(tools: &Tools, found: &mut Vec<(String, String)>) -> Result<(), Str
         &["volume", "show", "nope"],
         &["volume", "backup", "list", "--limit", "many"],
     ] {
-        let (a, b) = tools.both(args);
-        if a.status.code() != b.status.code() {
-            found.push((
-                args.join(" "),
-                format!(
-                    "exit code: OSC {:?}, osbackup {:?} ({:?} / {:?})",
-                    a.status.code(),
-                    b.status.code(),
-                    String::from_utf8_lossy(&a.stderr).lines().last().unwrap_or(""),
-                    String::from_utf8_lossy(&b.stderr).lines().last().unwrap_or("")
-                ),
-            ));
-        }
+        exit_codes(tools, args, found);
     }
     Ok(())
+}
+
+/// Trove's fake Keystone takes the token as the project: keystoneauth's
+/// `admin_token` with one endpoint, read the same way by both tools.
+fn trove_env(trove: &Trove, project: &str) -> Vec<(String, String)> {
+    [("OS_AUTH_TYPE", "admin_token"), ("OS_TOKEN", project), ("OS_ENDPOINT", trove.endpoint(project).as_str())]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The instance the seeded backups were taken of (fake mode has none).
+const TROVE_INSTANCE: &str = "4d9b1b6c-3e2a-4c5d-9f80-0c3a9a7e1b22";
+
+/// A backup record as Trove writes it (fake mode cannot make one).
+fn trove_record(project: &str, n: u32, name: &str, status: &str, parent: Option<u32>) -> Value {
+    let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    serde_json::json!({
+        "id": id(n), "name": name, "project_id": project, "status": status, "instance_id": TROVE_INSTANCE,
+        "size": 0.25, "parent_id": parent.map(id),
+        "created": format!("2026-11-23 08:{n:02}:00"), "updated": format!("2026-11-23 08:{n:02}:30"),
+    })
+}
+
+/// python-troveclient's database commands beside osbackup's on the real
+/// Trove 26 (fake mode): reads of one project's seeded backups, refusals,
+/// and each tool's own strategies and deletes in a project of its own
+/// (Trove's rate limit counts POSTs per project).
+fn trove_side_by_side(trove: &Trove, openstack: &std::path::Path, found: &mut Vec<(String, String)>) -> Result<(), String> {
+    let shared = "par-trove";
+    trove
+        .insert_backups(&[
+            trove_record(shared, 1, "db-full", "COMPLETED", None),
+            trove_record(shared, 2, "db-inc", "COMPLETED", Some(1)),
+            trove_record(shared, 3, "db-failed", "FAILED", None),
+            trove_record(shared, 4, "db-new", "NEW", None),
+        ])
+        .map_err(|e| e.to_string())?;
+    let tools = Tools::new(openstack.to_owned(), trove_env(trove, shared));
+    let reads: &[(&[&str], &[Format])] = &[
+        (&["database", "backup", "list"], LIST),
+        (&["database", "backup", "list", "--instance-id", TROVE_INSTANCE], &[Format::Json]),
+        (&["database", "backup", "list", "--datastore", "mysql"], &[Format::Json]),
+        (&["database", "backup", "list", "--limit", "2"], &[Format::Json]),
+        (&["database", "backup", "list", "--marker", "00000000-0000-4000-8000-000000000003"], &[Format::Json]),
+        (&["database", "backup", "list", "--sort-column", "Name", "--sort-descending"], &[Format::Value]),
+        (&["database", "backup", "list", "-c", "Name", "-c", "Status"], &[Format::Csv]),
+        (&["database", "backup", "show", "db-full"], SHOW),
+        (&["database", "backup", "show", "db-inc"], &[Format::Json]),
+        (&["database", "backup", "show", "00000000-0000-4000-8000-000000000003"], &[Format::Json]),
+        (&["database", "backup", "show", "nope"], &[Format::Json]),
+        (&["database", "backup", "strategy", "list"], LIST),
+    ];
+    for (args, formats) in reads {
+        compare(&tools, args, formats, found);
+    }
+    for args in [
+        &["database", "backup", "create", "x", "--instance", "22222222-2222-4222-8222-222222222222"][..],
+        &["database", "backup", "create"],
+        &["database", "backup", "delete", "nope"],
+        &["database", "backup", "show"],
+        &["database", "backup", "strategy", "delete", "--instance-id", "nope"],
+    ] {
+        exit_codes(&tools, args, found);
+    }
+
+    // Each tool's own project.
+    let names = ("osc-trove", "osb-trove");
+    trove
+        .insert_backups(&[trove_record(names.0, 11, "osc-trove-b", "COMPLETED", None), {
+            trove_record(names.1, 12, "osb-trove-b", "COMPLETED", None)
+        }])
+        .map_err(|e| e.to_string())?;
+    let own = Tools {
+        openstack: openstack.to_owned(),
+        osc_env: trove_env(trove, names.0),
+        osb_env: trove_env(trove, names.1),
+    };
+    let json = Some(Format::Json);
+    let strategy = ["database", "backup", "strategy"];
+    let with = |rest: &[&'static str]| -> Vec<&'static str> { strategy.iter().chain(rest).copied().collect() };
+    compare_own(&own, &with(&["create", "--swift-container", "{}"]), names, json, found);
+    compare_own(
+        &own,
+        &with(&["create", "--swift-container", "{}-i", "--instance-id", TROVE_INSTANCE]),
+        names,
+        json,
+        found,
+    );
+    compare_own(&own, &with(&["list"]), names, json, found);
+    compare_own(&own, &with(&["list", "--instance-id", TROVE_INSTANCE]), names, Some(Format::Csv), found);
+    compare_own(&own, &with(&["delete", "--instance-id", TROVE_INSTANCE]), names, None, found);
+    compare_own(&own, &with(&["delete"]), names, None, found);
+    compare_own(&own, &with(&["list"]), names, json, found);
+    compare_own(&own, &["database", "backup", "list"], names, json, found);
+    compare_own(&own, &["database", "backup", "delete", "{}-b"], names, None, found);
+    Ok(())
+}
+
+/// One command through both tools, compared by exit code alone (an error's
+/// words are each tool's own).
+fn exit_codes(tools: &Tools, args: &[&str], found: &mut Vec<(String, String)>) {
+    let (a, b) = tools.both(args);
+    if a.status.code() != b.status.code() {
+        found.push((
+            args.join(" "),
+            format!(
+                "exit code: OSC {:?}, osbackup {:?} ({:?} / {:?})",
+                a.status.code(),
+                b.status.code(),
+                String::from_utf8_lossy(&a.stderr).lines().last().unwrap_or(""),
+                String::from_utf8_lossy(&b.stderr).lines().last().unwrap_or("")
+            ),
+        ));
+    }
 }
 
 /// A difference of output that may stay (`cli/tests/parity/accepted.yaml`).
@@ -527,13 +640,17 @@ fn main() -> ExitCode {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
+        let trove = tokio::task::spawn_blocking(Trove::start);
         let world = provision().await?;
-        let tools = Tools { openstack: venv.join("bin/openstack"), env: env(&world) };
+        let trove = trove.await.map_err(|e| e.to_string())?.map_err(|e| format!("Trove did not start: {e}"))?;
+        let openstack = venv.join("bin/openstack");
+        let tools = Tools::new(openstack.clone(), env(&world));
         let found = tokio::task::spawn_blocking(move || {
             setup(&tools)?;
             let mut found = Vec::new();
             scenario(&tools, &mut found);
             mutations(&tools, &mut found)?;
+            trove_side_by_side(&trove, &openstack, &mut found)?;
             Ok::<_, String>(found)
         })
         .await

@@ -11,26 +11,66 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 /// (`2026-11-22T12:05:53.624993`); Trove without a fraction
 /// (`2026-11-22T12:05:53`); Keystone and some clouds with `Z` or an offset.
 /// All of them decode; a value with an offset is converted to UTC. It
-/// encodes the way Cinder writes it.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(NaiveDateTime);
+/// encodes in UTC without a zone, with as many fraction digits as the
+/// server wrote (Trove's whole seconds stay whole, Cinder's microseconds
+/// stay six digits), so that what is shown is what the server sent; one
+/// made from a `DateTime` encodes with microseconds, as Cinder writes.
+/// Equality, order and hashing are of the instant alone.
+#[derive(Clone, Copy)]
+pub struct Timestamp {
+    at: NaiveDateTime,
+    /// Digits after the seconds when written (0 to 9).
+    digits: u8,
+}
 
 impl Timestamp {
     /// The time in UTC.
     pub fn to_utc(self) -> DateTime<Utc> {
-        self.0.and_utc()
+        self.at.and_utc()
     }
 
     /// The time in UTC, without a zone.
     pub fn naive_utc(self) -> NaiveDateTime {
-        self.0
+        self.at
+    }
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Timestamp {}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+impl std::hash::Hash for Timestamp {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.at.hash(state);
     }
 }
 
 impl From<DateTime<Utc>> for Timestamp {
     fn from(value: DateTime<Utc>) -> Self {
-        Self(value.naive_utc())
+        Self { at: value.naive_utc(), digits: 6 }
     }
+}
+
+/// The number of digits after the seconds' `.` in `text` (0 without one).
+fn fraction_digits(text: &str) -> u8 {
+    let Some(fraction) = text.get(19..).and_then(|rest| rest.strip_prefix('.')) else { return 0 };
+    fraction.bytes().take_while(u8::is_ascii_digit).count().min(9) as u8
 }
 
 /// A string that is not an ISO 8601 timestamp.
@@ -59,9 +99,13 @@ impl FromStr for Timestamp {
             text.len() > 19 && (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
         };
         if has_zone {
-            return DateTime::parse_from_rfc3339(text).map(|t| Self(t.naive_utc())).map_err(|_| err());
+            return DateTime::parse_from_rfc3339(text)
+                .map(|t| Self { at: t.naive_utc(), digits: fraction_digits(text) })
+                .map_err(|_| err());
         }
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(Self).map_err(|_| err())
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .map(|at| Self { at, digits: fraction_digits(text) })
+            .map_err(|_| err())
     }
 }
 
@@ -80,23 +124,28 @@ fn parse_fast(text: &str) -> Option<Timestamp> {
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         body[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
     };
-    let nanos = match &body[19..] {
-        [] => 0,
+    let (nanos, written) = match &body[19..] {
+        [] => (0, 0),
         [b'.', digits @ ..] if !digits.is_empty() && digits.len() <= 9 => {
             let value =
                 digits.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))?;
-            value * 10u32.pow(9 - digits.len() as u32)
+            (value * 10u32.pow(9 - digits.len() as u32), digits.len() as u8)
         }
         _ => return None,
     };
     let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
     let time = chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
-    Some(Timestamp(NaiveDateTime::new(date, time)))
+    Some(Timestamp { at: NaiveDateTime::new(date, time), digits: written })
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6f"))
+        write!(f, "{}", self.at.format("%Y-%m-%dT%H:%M:%S"))?;
+        if self.digits > 0 {
+            let fraction = format!("{:09}", self.at.and_utc().timestamp_subsec_nanos());
+            write!(f, ".{}", &fraction[..usize::from(self.digits)])?;
+        }
+        Ok(())
     }
 }
 
@@ -141,11 +190,18 @@ mod tests {
         let cinder: Timestamp = "2026-11-22T12:05:53.624993".parse().unwrap();
         assert_eq!(cinder.to_string(), "2026-11-22T12:05:53.624993");
         let trove: Timestamp = "2026-11-22T12:05:53".parse().unwrap();
-        assert_eq!(trove.to_string(), "2026-11-22T12:05:53.000000");
+        assert_eq!(trove.to_string(), "2026-11-22T12:05:53", "as Trove wrote it");
         let zulu: Timestamp = "2026-11-22T12:05:53.000000Z".parse().unwrap();
         assert_eq!(zulu, trove);
         let offset: Timestamp = "2026-11-22T14:05:53+02:00".parse().unwrap();
         assert_eq!(offset, trove);
+        assert_eq!(offset.to_string(), "2026-11-22T12:05:53", "in UTC");
+        assert_eq!(zulu.to_string(), "2026-11-22T12:05:53.000000");
+        let tenths: Timestamp = "2026-11-22T12:05:53.1Z".parse().unwrap();
+        assert_eq!(tenths.to_string(), "2026-11-22T12:05:53.1");
+        let made = Timestamp::from(tenths.to_utc());
+        assert_eq!(made.to_string(), "2026-11-22T12:05:53.100000", "as Cinder writes");
+        assert!(trove < tenths && tenths == made);
         assert_eq!(cinder.to_utc().timestamp(), 1_795_349_153);
     }
 
@@ -159,7 +215,8 @@ mod tests {
         ] {
             let fast = parse_fast(text).unwrap();
             let slow = NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f").unwrap();
-            assert_eq!(fast.0, slow, "{text}");
+            assert_eq!(fast.at, slow, "{text}");
+            assert_eq!(fast.to_string(), text.trim_end_matches('Z'), "written back as it came");
         }
         for bad in [
             "2026-11-22T12:05:53.",

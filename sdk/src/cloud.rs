@@ -73,8 +73,10 @@ pub struct CloudConfig {
     /// `block_storage_api_version` / `volume_api_version`: a microversion pin.
     pub block_storage_microversion: Option<String>,
     /// `auth_type: admin_token`: a token used as it is, without Keystone
-    /// (every service then needs an endpoint override), with the project
-    /// id that fills `%(project_id)s`.
+    /// (every service then needs an endpoint: its override, or the auth
+    /// section's `endpoint` / `OS_ENDPOINT`, which keystoneauth's
+    /// admin_token plugin uses for every service), with the project id
+    /// that fills `%(project_id)s`.
     pub fixed_token: Option<(Secret, Option<String>)>,
 }
 
@@ -243,9 +245,11 @@ impl CloudConfig {
             app_cred_id: get("application_credential_id"),
             app_cred_name: get("application_credential_name"),
             app_cred_secret: get("application_credential_secret"),
+            endpoint: get("endpoint"),
         };
         if fields.is_admin_token() {
             config.fixed_token = Some(fields.fixed_token()?);
+            fields.fill_endpoints(&mut config.endpoint_overrides);
         } else {
             (config.auth, config.scope) = fields.resolve()?;
         }
@@ -289,9 +293,11 @@ impl CloudConfig {
             app_cred_id: v("OS_APPLICATION_CREDENTIAL_ID"),
             app_cred_name: v("OS_APPLICATION_CREDENTIAL_NAME"),
             app_cred_secret: v("OS_APPLICATION_CREDENTIAL_SECRET"),
+            endpoint: v("OS_ENDPOINT"),
         };
         if fields.is_admin_token() {
             config.fixed_token = Some(fields.fixed_token()?);
+            fields.fill_endpoints(&mut config.endpoint_overrides);
         } else {
             (config.auth, config.scope) = fields.resolve()?;
         }
@@ -317,6 +323,8 @@ struct AuthFields {
     app_cred_id: Option<String>,
     app_cred_name: Option<String>,
     app_cred_secret: Option<String>,
+    /// admin_token's one endpoint for every service.
+    endpoint: Option<String>,
 }
 
 impl fmt::Debug for AuthFields {
@@ -350,6 +358,15 @@ impl AuthFields {
 
     fn is_admin_token(&self) -> bool {
         matches!(self.auth_type.as_deref(), Some("admin_token" | "noauth"))
+    }
+
+    /// admin_token's `endpoint`, for each service without its own override.
+    fn fill_endpoints(&self, overrides: &mut BTreeMap<String, String>) {
+        if let Some(url) = &self.endpoint {
+            for service in ["block_storage", "database"] {
+                overrides.entry(service.to_owned()).or_insert_with(|| url.clone());
+            }
+        }
     }
 
     fn fixed_token(&self) -> Result<(Secret, Option<String>), Error> {

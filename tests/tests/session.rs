@@ -312,6 +312,42 @@ fn os_variables() {
     assert_eq!(err.to_string(), "configuration: auth type password: username or user_id is missing (nothing was sent)");
 }
 
+/// keystoneauth's admin_token plugin: one `endpoint` for every service
+/// (`OS_ENDPOINT`, or `endpoint` in clouds.yaml's auth section), under a
+/// service's own override.
+#[test]
+fn admin_token_endpoint_serves_every_service_without_its_own_override() {
+    let mut env = FakeEnv::default();
+    for (k, v) in [
+        ("OS_AUTH_TYPE", "admin_token"),
+        ("OS_TOKEN", "t0k"),
+        ("OS_ENDPOINT", "http://one.example/v1.0/p1"),
+        ("OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE", "http://cinder.example/v3/p1"),
+    ] {
+        env.vars.insert(k.into(), v.into());
+    }
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert_eq!(cloud.endpoint_overrides["database"], "http://one.example/v1.0/p1");
+    assert_eq!(cloud.endpoint_overrides["block_storage"], "http://cinder.example/v3/p1");
+
+    // Not an admin_token cloud: OS_ENDPOINT is not an endpoint of anything.
+    env.vars.insert("OS_AUTH_TYPE".into(), "token".into());
+    env.vars.insert("OS_AUTH_URL".into(), "http://keystone.example/v3".into());
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert!(!cloud.endpoint_overrides.contains_key("database"));
+
+    let mut env = FakeEnv::default();
+    env.vars.insert("OS_CLOUD".into(), "fixed".into());
+    env.vars.insert("OS_CLIENT_CONFIG_FILE".into(), "/tmp/c.yaml".into());
+    env.files.insert(
+        "/tmp/c.yaml".into(),
+        "clouds:\n  fixed:\n    auth_type: admin_token\n    auth:\n      token: t0k\n      endpoint: http://one.example/v3/p1\n".into(),
+    );
+    let cloud = CloudConfig::from_environment(&env).unwrap();
+    assert_eq!(cloud.endpoint_overrides["block_storage"], "http://one.example/v3/p1");
+    assert_eq!(cloud.endpoint_overrides["database"], "http://one.example/v3/p1");
+}
+
 async fn cinder_only(
     retry: RetryPolicy,
     clock: Arc<FakeClock>,
