@@ -21,10 +21,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result, escape_pointer_token};
+use crate::ext::actions::ACTIONS;
+use crate::ext::find::FIND;
+use crate::ext::microversion::{MAX_MICROVERSION, MIN_MICROVERSION};
+use crate::ext::open_enum::EXTENSIBLE_ENUM;
+use crate::ext::paging::PAGINATION;
+use crate::ext::waiter::WAITER;
 use crate::model::{Microversion, pascal_case, snake_case};
-use crate::validate::{
-    ACTIONS, EXTENSIBLE_ENUM, FIND, FORMAT_TYPES, MAX_MICROVERSION, MIN_MICROVERSION, PAGINATION, WAITER,
-};
+use crate::validate::FORMAT_TYPES;
 
 /// How much a change matters to users of the generated crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -268,7 +272,7 @@ fn rust_type(doc: &Value, node: &Value, optional: bool) -> String {
             let (ty, format) =
                 (target.get("type").and_then(Value::as_str), target.get("format").and_then(Value::as_str));
             match FORMAT_TYPES.iter().find(|(t, f, _)| Some(*t) == ty && Some(*f) == format) {
-                Some((_, _, rust)) => rust.rsplit("::").next().unwrap_or(rust).to_owned(),
+                Some((_, _, rust)) => rust.full().rsplit("::").next().unwrap_or_default().to_owned(),
                 None => pascal_case(name),
             }
         }
@@ -444,7 +448,7 @@ impl Diff {
             "/info",
             old.get("info").unwrap_or(&Value::Null),
             new.get("info").unwrap_or(&Value::Null),
-            &[crate::validate::SERVICE],
+            &[crate::ext::service::SERVICE],
         );
         self.extensions("document", "", &old, &new, &[]);
         for (path, item) in new.get("paths").and_then(Value::as_object).into_iter().flatten() {

@@ -15,10 +15,11 @@
 pub mod diff;
 mod emit;
 mod error;
-mod extras;
+mod ext;
 mod fresh;
 mod load;
 pub mod model;
+mod rt;
 mod validate;
 
 pub use emit::GeneratedFile;

@@ -33,3 +33,44 @@ pub mod database;
 #[allow(clippy::all, missing_docs)]
 #[rustfmt::skip]
 pub mod identity;
+
+/// Every item of `openstack-backups-runtime` the generator names (its registry,
+/// `codegen/src/rt.rs`): building this crate checks that each exists.
+#[allow(unused_imports)]
+mod runtime_items {
+    use ::openstack_backups_runtime::Error;
+    use ::openstack_backups_runtime::ResponseValue;
+    use ::openstack_backups_runtime::Fault;
+    use ::openstack_backups_runtime::ClientConfig;
+    use ::openstack_backups_runtime::Microversion;
+    use ::openstack_backups_runtime::BodyGate;
+    use ::openstack_backups_runtime::OperationMeta;
+    use ::openstack_backups_runtime::ServiceInfo;
+    use ::openstack_backups_runtime::ServiceClient;
+    use ::openstack_backups_runtime::UnknownValue;
+    use ::openstack_backups_runtime::Timestamp;
+    use ::openstack_backups_runtime::Secret;
+    use ::openstack_backups_runtime::IntBool;
+    use ::openstack_backups_runtime::find::Findable;
+    use ::openstack_backups_runtime::find::find;
+    use ::openstack_backups_runtime::wait::Waitable;
+    use ::openstack_backups_runtime::wait::Wait;
+    use ::openstack_backups_runtime::wait::WaitGone;
+    use ::openstack_backups_runtime::__private::encode_path;
+    use ::openstack_backups_runtime::__private::ByteStream;
+    use ::openstack_backups_runtime::__private::ClientHooks;
+    use ::openstack_backups_runtime::__private::ClientInfo;
+    use ::openstack_backups_runtime::__private::OperationInfo;
+    use ::openstack_backups_runtime::__private::RequestBuilderExt;
+    use ::openstack_backups_runtime::__private::request_build_error;
+    use ::openstack_backups_runtime::__private::Page;
+    use ::openstack_backups_runtime::__private::items;
+    use ::openstack_backups_runtime::__private::collect;
+    use ::openstack_backups_runtime::__private::collect_where;
+    use ::openstack_backups_runtime::__private::deserialize_open;
+    use ::openstack_backups_runtime::__private::unknown_value;
+    use ::openstack_backups_runtime::__private::Service;
+    use ::openstack_backups_runtime::__private::effective_microversion;
+    use ::openstack_backups_runtime::__private::get_service_root;
+    use ::openstack_backups_runtime::__private::http_client;
+}

@@ -5,11 +5,21 @@
 
 //!OpenStack Database API v1.0 (backups) v1.0: the generated client. `types` holds the request and response types, `builder` one request builder per operation, `operations` the per-action calls, paging and the operation table.
 #[allow(unused_imports)]
-pub use ::openstack_backups_runtime::{Error, ResponseValue};
+pub use ::openstack_backups_runtime::Error;
 #[allow(unused_imports)]
-use ::openstack_backups_runtime::__private::{
-    encode_path, ByteStream, ClientHooks, ClientInfo, OperationInfo, RequestBuilderExt,
-};
+pub use ::openstack_backups_runtime::ResponseValue;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::encode_path;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::ByteStream;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::ClientHooks;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::ClientInfo;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::OperationInfo;
+#[allow(unused_imports)]
+use ::openstack_backups_runtime::__private::RequestBuilderExt;
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
 pub mod operations;
