@@ -119,10 +119,10 @@ pub fn explain(e: &Error) -> String {
             _ => None,
         };
         if let Some(what) = what {
+            let how = if m.service == "block-storage" { ", or --os-volume-api-version" } else { "" };
             return format!(
-                "{what} needs {}; the block-storage microversion in use is {} (the cloud's maximum, or \
-                 --os-volume-api-version). Nothing was sent.",
-                m.required, m.configured
+                "{what} needs {}; the {} microversion in use is {} (the cloud's maximum{how}). Nothing was sent.",
+                m.required, m.service, m.configured
             );
         }
     }

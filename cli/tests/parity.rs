@@ -513,7 +513,11 @@ fn trove_record(project: &str, n: u32, name: &str, status: &str, parent: Option<
 /// Trove 26 (fake mode): reads of one project's seeded backups, refusals,
 /// and each tool's own strategies and deletes in a project of its own
 /// (Trove's rate limit counts POSTs per project).
-fn trove_side_by_side(trove: &Trove, openstack: &std::path::Path, found: &mut Vec<(String, String)>) -> Result<(), String> {
+fn trove_side_by_side(
+    trove: &Trove,
+    openstack: &std::path::Path,
+    found: &mut Vec<(String, String)>,
+) -> Result<(), String> {
     let shared = "par-trove";
     trove
         .insert_backups(&[

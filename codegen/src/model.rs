@@ -116,6 +116,16 @@ pub struct Model {
     pub fault: String,
 }
 
+impl Model {
+    /// The operations in the order of the generated `OPERATIONS` table:
+    /// by method name.
+    pub fn table(&self) -> Vec<&Operation> {
+        let mut table: Vec<&Operation> = self.operations.iter().collect();
+        table.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+        table
+    }
+}
+
 /// `listBackupsDetail` → `list_backups_detail`, exactly as progenitor names
 /// the method (and reports it in `OperationInfo`).
 pub fn snake_case(name: &str) -> String {

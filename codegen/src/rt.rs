@@ -118,6 +118,7 @@ pub(crate) fn check_module() -> String {
         "/// Every item of `openstack-backups-runtime` the generator names (its registry,\n\
          /// `codegen/src/rt.rs`): building this crate checks that each exists.\n\
          #[allow(unused_imports)]\n\
+         #[rustfmt::skip]\n\
          mod runtime_items {{\n{uses}}}\n"
     )
 }

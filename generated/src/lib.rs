@@ -37,6 +37,7 @@ pub mod identity;
 /// Every item of `openstack-backups-runtime` the generator names (its registry,
 /// `codegen/src/rt.rs`): building this crate checks that each exists.
 #[allow(unused_imports)]
+#[rustfmt::skip]
 mod runtime_items {
     use ::openstack_backups_runtime::Error;
     use ::openstack_backups_runtime::ResponseValue;

@@ -227,6 +227,8 @@ impl fmt::Display for Requirement {
 /// A request refused before sending because of its microversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MicroversionError {
+    /// The service's catalog type (`block-storage`).
+    pub service: &'static str,
     /// The operation (method name; the action's own for an action).
     pub operation: &'static str,
     /// What needs another microversion.
@@ -239,7 +241,7 @@ pub struct MicroversionError {
 
 impl fmt::Display for MicroversionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { operation, gated, required, configured } = self;
+        let Self { operation, gated, required, configured, .. } = self;
         match gated {
             Gated::Operation => write!(f, "{operation} needs {required}")?,
             Gated::QueryParameter(p) => write!(f, "{operation}: query parameter `{p}` needs {required}")?,

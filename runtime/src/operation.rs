@@ -51,6 +51,7 @@ impl BodyGate {
     /// refuses at `effective`.
     fn check(
         &self,
+        service: &'static str,
         operation: &'static str,
         body: &serde_json::Value,
         effective: Microversion,
@@ -60,6 +61,7 @@ impl BodyGate {
         values_at(body, &tokens, String::new(), &mut found);
         for (pointer, value) in found.into_iter().filter(|(_, v)| !v.is_null()) {
             let refused = |required: Requirement, value: Option<String>| MicroversionError {
+                service,
                 operation,
                 gated: Gated::BodyProperty { pointer: pointer.clone(), value },
                 required,
@@ -204,11 +206,22 @@ pub(crate) fn check_request(
     } else {
         None
     };
-    let action_key = body.as_ref().and_then(|b| b.as_object()).filter(|m| m.len() == 1).and_then(|m| m.keys().next());
+    // Only an `…/action` operation's one-key body names an action.
+    let action_key = body
+        .as_ref()
+        .filter(|_| service.has_actions(op))
+        .and_then(|b| b.as_object())
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.keys().next());
     let call = action_key.and_then(|key| service.action(op, key)).unwrap_or(op);
 
-    let refuse =
-        |gated, required| MicroversionError { operation: call.method_name, gated, required, configured: effective };
+    let refuse = |gated, required| MicroversionError {
+        service: service.service_type,
+        operation: call.method_name,
+        gated,
+        required,
+        configured: effective,
+    };
     if let Some(required) = call.min_microversion.filter(|required| *required > effective) {
         return Err(refuse(Gated::Operation, Requirement::AtLeast(required)));
     }
@@ -221,7 +234,7 @@ pub(crate) fn check_request(
     }
     if let Some(body) = &body {
         for gate in call.gated_body {
-            if let Some(refused) = gate.check(call.method_name, body, effective) {
+            if let Some(refused) = gate.check(service.service_type, call.method_name, body, effective) {
                 return Err(refused);
             }
         }

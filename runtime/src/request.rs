@@ -13,7 +13,7 @@ use reqwest::header::HeaderValue;
 
 use crate::clock::since;
 use crate::error::{Error, TransportError, error_chain};
-use crate::operation::{ServiceInfo, check_request, effective_microversion};
+use crate::operation::{OperationMeta, ServiceInfo, check_request, effective_microversion};
 use crate::response::{CallLabel, ResponseValue, request_id};
 use crate::retry::{Attempt, retry_after};
 use crate::{ClientConfig, Fault, Secret};
@@ -53,11 +53,14 @@ impl<T: Service> Service for &T {
     }
 }
 
-/// What a generated call tells the hooks about itself.
+/// What a generated call tells the hooks about itself: its row of the
+/// service's operation table (the generator writes the row in place of
+/// progenitor's method name, so that no call looks itself up by name).
 #[derive(Debug, Clone, Copy)]
 pub struct OperationInfo {
-    /// The operation's method name (`list_backups`).
-    pub operation_id: &'static str,
+    /// The operation's row: its method name, its spec `operationId`, its
+    /// route and microversion gates.
+    pub operation: &'static OperationMeta,
 }
 
 /// Access to a generated client's parts.
@@ -125,13 +128,10 @@ async fn prepare<E>(
     request: &mut reqwest::Request,
     info: &OperationInfo,
 ) -> Result<(), Error<E>> {
-    // progenitor adds the spec's version as `api-version`; OpenStack uses its
-    // own header for that.
-    request.headers_mut().remove("api-version");
-
     let effective = effective_microversion(config, service);
-    if let (Some(op), Some(effective)) = (service.operation(info.operation_id), effective) {
-        check_request(service, op, request, effective).map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
+    if let Some(effective) = effective {
+        check_request(service, info.operation, request, effective)
+            .map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
     }
     if let Some(timeout) = config.timeout() {
         *request.timeout_mut() = Some(timeout);
@@ -166,11 +166,11 @@ async fn execute(
     use tracing::Instrument;
 
     let method = request.method().clone();
-    let template = service.operation(info.operation_id).map_or("", |op| op.path);
+    let template = info.operation.path;
     let span = tracing::debug_span!(
         "openstack_request",
         service = service.service_type,
-        operation = info.operation_id,
+        operation = info.operation.method_name,
         method = %method,
         path = template,
         url = %request.url(),
@@ -252,11 +252,11 @@ async fn execute(
                             if let Some(id) = request_id(response.headers()) {
                                 span.record("request_id", id);
                             }
-                            response.extensions_mut().insert(CallLabel(info.operation_id));
+                            response.extensions_mut().insert(CallLabel(info.operation.method_name));
                             Ok(response)
                         }
                         Err(source) => Err(TransportError {
-                            operation: info.operation_id,
+                            operation: info.operation.method_name,
                             method: method.clone(),
                             path: template,
                             attempts: attempt,
@@ -316,7 +316,7 @@ where
         .get(url)
         .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"))
         .build()
-        .map_err(|e| request_build_error(info.operation_id, e))?;
+        .map_err(|e| request_build_error(info.operation.method_name, e))?;
     client.pre(&mut request, info).await?;
     let result = client.exec(request, info).await;
     client.post(&result, info).await?;

@@ -46,6 +46,25 @@ pub struct SessionBuilder {
     pins: BTreeMap<String, Microversion>,
     renew_before: Option<Duration>,
     max_in_flight: Option<usize>,
+    /// Service names given to [`endpoint_override`](Self::endpoint_override)
+    /// or [`microversion`](Self::microversion) that no service has.
+    unknown_services: Vec<String>,
+}
+
+/// The services this crate has clients for.
+fn services() -> [&'static ServiceInfo; 3] {
+    [
+        <crate::block_storage::Client as ServiceClient>::service(),
+        <crate::database::Client as ServiceClient>::service(),
+        <crate::identity::Client as ServiceClient>::service(),
+    ]
+}
+
+/// The module name (`block_storage`) of a service named by its module
+/// name or one of its catalog types (`block-storage`, `volumev3`).
+fn service_name(name: &str) -> Option<&'static str> {
+    let snake = name.replace('-', "_");
+    services().into_iter().find(|s| s.name == snake || s.catalog_types.contains(&name)).map(|s| s.name)
 }
 
 impl SessionBuilder {
@@ -88,8 +107,17 @@ impl SessionBuilder {
 
     /// Uses `url` for `service` (`block_storage`, `database`) instead of the
     /// catalog. `%(project_id)s` and `$(project_id)s` are filled in.
+    ///
+    /// `service` is a module name or a catalog type of one of this crate's
+    /// services (`block_storage`, `block-storage`, `volumev3`, `database`,
+    /// `identity`); any other name makes [`build`](Self::build) fail.
     pub fn endpoint_override(mut self, service: &str, url: impl Into<String>) -> Self {
-        self.overrides.insert(service.replace('-', "_"), url.into());
+        match service_name(service) {
+            Some(name) => {
+                self.overrides.insert(name.to_owned(), url.into());
+            }
+            None => self.unknown_services.push(service.to_owned()),
+        }
         self
     }
 
@@ -150,8 +178,16 @@ impl SessionBuilder {
     }
 
     /// Uses `microversion` for `service` instead of negotiating.
+    ///
+    /// `service` is named as for [`endpoint_override`](Self::endpoint_override);
+    /// any other name makes [`build`](Self::build) fail.
     pub fn microversion(mut self, service: &str, microversion: Microversion) -> Self {
-        self.pins.insert(service.replace('-', "_"), microversion);
+        match service_name(service) {
+            Some(name) => {
+                self.pins.insert(name.to_owned(), microversion);
+            }
+            None => self.unknown_services.push(service.to_owned()),
+        }
         self
     }
 
@@ -176,7 +212,17 @@ impl SessionBuilder {
     }
 
     /// Builds the session (no request is sent yet).
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] for a service name no service has (given to
+    /// `endpoint_override` or `microversion`), and for an unreadable
+    /// `cacert`.
     pub fn build(self) -> Result<Session, Error> {
+        if let Some(name) = self.unknown_services.first() {
+            let known: Vec<String> =
+                services().iter().map(|s| format!("{} ({})", s.name, s.catalog_types.join(", "))).collect();
+            return Err(Error::Configuration(format!("no service is named `{name}`; known: {}", known.join("; "))));
+        }
         let mut options = HttpOptions::new(
             self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             self.timeout.unwrap_or(Duration::from_secs(120)),

@@ -89,3 +89,41 @@ fn every_file_under_generated_carries_the_generated_header() {
         );
     }
 }
+
+/// Each generated call hands the runtime its own row of the operation
+/// table (`OperationInfo { operation: &OPERATIONS[i] }`, written by the
+/// generator in place of progenitor's method name): the row at `i` is the
+/// call's, so that its microversion checks and error labels are its own.
+#[test]
+fn generated_calls_name_their_own_rows() {
+    let root = openstack_backups_tests::workspace_root();
+    let services: [(&str, &openstack_backups::ServiceInfo); 3] = [
+        ("block_storage", &openstack_backups::block_storage::operations::SERVICE),
+        ("database", &openstack_backups::database::operations::SERVICE),
+        ("identity", &openstack_backups::identity::operations::SERVICE),
+    ];
+    let mut checked = 0;
+    for (module, service) in services {
+        for file in ["builder.rs", "operations.rs"] {
+            let text = std::fs::read_to_string(root.join("generated/src").join(module).join(file)).unwrap();
+            // Every function names its operation (build errors, or the root
+            // call's method) before its row.
+            for (at, _) in text.match_indices("OPERATIONS[") {
+                let index: usize = text[at + "OPERATIONS[".len()..].split(']').next().unwrap().parse().unwrap();
+                let before = &text[..at];
+                let named =
+                    before.rfind("request_build_error(").map(|i| &before[i..]).and_then(|t| t.split('"').nth(1));
+                let named = named.or_else(|| {
+                    before
+                        .rfind("pub async fn ")
+                        .map(|i| &before[i + "pub async fn ".len()..])
+                        .and_then(|t| t.split('(').next())
+                });
+                let row = &service.operations[index];
+                assert_eq!(Some(row.method_name), named, "{module}/{file}: OPERATIONS[{index}]");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40, "{checked} calls checked");
+}

@@ -348,6 +348,29 @@ fn admin_token_endpoint_serves_every_service_without_its_own_override() {
     assert_eq!(cloud.endpoint_overrides["database"], "http://one.example/v3/p1");
 }
 
+/// A service is named by its module or a catalog type; a name no service
+/// has is refused when the session is built, not ignored.
+#[test]
+fn service_names_are_checked() {
+    let built = Session::builder()
+        .token("t0k", None)
+        .endpoint_override("volumev3", "http://cinder.example/v3")
+        .microversion("block-storage", Microversion::new(3, 40))
+        .endpoint_override("database", "http://trove.example/v1.0")
+        .build();
+    assert!(built.is_ok(), "{:?}", built.err());
+    for bad in [
+        Session::builder().token("t0k", None).endpoint_override("blockstorage", "http://cinder.example/v3"),
+        Session::builder().token("t0k", None).microversion("compute", Microversion::new(2, 1)),
+    ] {
+        let err = bad.build().unwrap_err().to_string();
+        assert!(
+            err.contains("no service is named") && err.contains("block_storage (block-storage, volumev3, volume)"),
+            "{err}"
+        );
+    }
+}
+
 async fn cinder_only(
     retry: RetryPolicy,
     clock: Arc<FakeClock>,

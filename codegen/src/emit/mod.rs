@@ -82,7 +82,9 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
     let mut mod_items = runtime_imports.items;
     mod_items.extend(root_items);
 
-    label_build_errors(&mut builder_items);
+    let rows: std::collections::BTreeMap<String, usize> =
+        model.table().iter().enumerate().map(|(i, op)| (op.method_name.clone(), i)).collect();
+    rewrite_requests(&mut builder_items, &rows, &syn::parse_quote!(super::operations::OPERATIONS));
     builder_items.extend(parse_items(&spec.file, crate::ext::paging::builder_paging(model))?);
     types_items.extend(parse_items(&spec.file, crate::ext::open_enum::open_enums(model))?);
     let operations = parse_items(&spec.file, operations::operations(model))?;
@@ -205,11 +207,20 @@ fn is_client_impl(i: &syn::ItemImpl) -> bool {
     i.trait_.is_none() && matches!(&*i.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
 }
 
-/// progenitor ends each request's construction with `.build()?`, whose
-/// error (an unusable URL) would not say which call failed: each becomes
-/// `.build().map_err(|e| request_build_error("<operation>", e))?` (the runtime's),
-/// with the operation named in the same function's `OperationInfo`.
-fn label_build_errors(items: &mut [syn::Item]) {
+/// Rewrites progenitor's request code where the crate's runtime does
+/// things its own way:
+/// - each request's construction ends with `.build()?`, whose error (an
+///   unusable URL) would not say which call failed: each becomes
+///   `.build().map_err(|e| request_build_error("<operation>", e))?` (the
+///   runtime's), with the operation named in the same function's
+///   `OperationInfo`;
+/// - `OperationInfo { operation_id: "<method>" }` becomes the operation's
+///   row of the table, `OperationInfo { operation: &OPERATIONS[i] }`, so
+///   that no call looks itself up by name;
+/// - progenitor's `api-version` header (the spec's `info.version`) is
+///   dropped: OpenStack's microversion header is the runtime's business;
+/// - `Error::ErrorResponse(x)` / `Error::UnexpectedResponse(x)` box `x`.
+fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<String, usize>, table: &syn::Path) {
     use syn::visit::Visit;
     use syn::visit_mut::VisitMut;
 
@@ -264,20 +275,72 @@ fn label_build_errors(items: &mut [syn::Item]) {
         }
     }
 
-    struct Functions;
-    impl VisitMut for Functions {
+    // `OperationInfo { operation_id: "x" }` → the table row of `x`.
+    struct Row<'r> {
+        index: usize,
+        table: &'r syn::Path,
+    }
+    impl VisitMut for Row<'_> {
+        fn visit_expr_struct_mut(&mut self, e: &mut syn::ExprStruct) {
+            if e.path.is_ident("OperationInfo") {
+                let table = self.table;
+                let index = proc_macro2::Literal::usize_unsuffixed(self.index);
+                *e = syn::parse_quote!(OperationInfo { operation: &#table[#index] });
+                return;
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, e);
+        }
+    }
+
+    // The `header_map` progenitor fills with `api-version` alone (header
+    // parameters are refused by the validator): gone, with its use.
+    struct NoApiVersion;
+    impl VisitMut for NoApiVersion {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            block.stmts.retain(|stmt| match stmt {
+                syn::Stmt::Local(l) => !matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "header_map"),
+                syn::Stmt::Expr(syn::Expr::MethodCall(call), _) => {
+                    !matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("header_map"))
+                }
+                _ => true,
+            });
+            syn::visit_mut::visit_block_mut(self, block);
+        }
+
+        fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+            if let syn::Expr::MethodCall(call) = e
+                && call.method == "headers"
+                && matches!(call.args.first(), Some(syn::Expr::Path(p)) if p.path.is_ident("header_map"))
+            {
+                *e = (*call.receiver).clone();
+                self.visit_expr_mut(e);
+                return;
+            }
+            syn::visit_mut::visit_expr_mut(self, e);
+        }
+    }
+
+    struct Functions<'r> {
+        rows: &'r std::collections::BTreeMap<String, usize>,
+        table: &'r syn::Path,
+    }
+    impl VisitMut for Functions<'_> {
         fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
             let mut find = FindOperation::default();
             find.visit_block(&f.block);
             if let Some(operation) = find.0 {
+                if let Some(index) = self.rows.get(&operation.value()) {
+                    Row { index: *index, table: self.table }.visit_block_mut(&mut f.block);
+                }
                 Label(operation).visit_block_mut(&mut f.block);
             }
+            NoApiVersion.visit_block_mut(&mut f.block);
             BoxPayloads.visit_block_mut(&mut f.block);
         }
     }
 
     for item in items {
-        Functions.visit_item_mut(item);
+        Functions { rows, table }.visit_item_mut(item);
     }
 }
 

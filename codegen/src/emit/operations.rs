@@ -14,9 +14,7 @@ use crate::rt::{FAULT, GET_SERVICE_ROOT, OPERATION_META};
 
 /// The `operations` module.
 pub(crate) fn operations(model: &Model) -> TokenStream {
-    let mut table: Vec<&Operation> = model.operations.iter().collect();
-    table.sort_by(|a, b| a.method_name.cmp(&b.method_name));
-    let rows = table.iter().map(|op| {
+    let rows = model.table().into_iter().map(|op| {
         let method_name = &op.method_name;
         let operation_id = &op.operation_id;
         let method = &op.method;
@@ -47,7 +45,7 @@ pub(crate) fn operations(model: &Model) -> TokenStream {
     let resources = resources(model);
     let calls = model.operations.iter().map(|op| match &op.kind {
         Kind::Action(a) => actions::call(op, a),
-        Kind::Root { status, schema } => root_call(op, *status, schema),
+        Kind::Root { status, schema } => root_call(model, op, *status, schema),
         Kind::Plain | Kind::ActionEndpoint | Kind::Paged(_) => TokenStream::new(),
     });
 
@@ -113,11 +111,13 @@ fn resources(model: &Model) -> TokenStream {
     }
 }
 
-fn root_call(op: &Operation, status: u16, schema: &str) -> TokenStream {
+fn root_call(model: &Model, op: &Operation, status: u16, schema: &str) -> TokenStream {
     let name = format_ident!("{}", op.method_name);
     let ty = format_ident!("{}", schema);
     let path = &op.path;
-    let method_name = &op.method_name;
+    let row = proc_macro2::Literal::usize_unsuffixed(
+        model.table().iter().position(|o| o.method_name == op.method_name).unwrap_or_default(),
+    );
     let doc = format!(
         "{}\n\nSends `GET {path}` to the service root (the endpoint without its \
          version and project segments); success is `{status}`.",
@@ -131,7 +131,7 @@ fn root_call(op: &Operation, status: u16, schema: &str) -> TokenStream {
                     self,
                     #path,
                     #status,
-                    &OperationInfo { operation_id: #method_name },
+                    &OperationInfo { operation: &OPERATIONS[#row] },
                 )
                 .await
             }

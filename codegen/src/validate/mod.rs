@@ -80,8 +80,12 @@ impl<'a> Checker<'a> {
 
 /// Validates `spec` and derives its [`Model`].
 pub fn validate(spec: &LoadedSpec) -> Result<Model> {
-    let c = Checker { file: &spec.file, raw: &spec.raw };
-    let raw = &spec.raw;
+    validate_document(&spec.file, &spec.raw)
+}
+
+/// [`validate`] of a raw document (`file` names it in errors).
+pub(crate) fn validate_document(file: &str, raw: &Value) -> Result<Model> {
+    let c = Checker { file, raw };
 
     let version = raw.get("openapi").and_then(Value::as_str).unwrap_or_default();
     if !version.starts_with("3.0.") {

@@ -220,12 +220,6 @@ impl<'a> ListBackups<'a> {
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -246,14 +240,13 @@ impl<'a> ListBackups<'a> {
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("volume_id", &volume_id))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_backups",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_backups",
+            operation: &super::operations::OPERATIONS[15],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -336,12 +329,6 @@ impl<'a> CreateBackup<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -351,14 +338,13 @@ impl<'a> CreateBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "create_backup",
+            operation: &super::operations::OPERATIONS[1],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -599,12 +585,6 @@ impl<'a> ListBackupsDetail<'a> {
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups/detail", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -625,14 +605,13 @@ impl<'a> ListBackupsDetail<'a> {
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("volume_id", &volume_id))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_backups_detail",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_backups_detail",
+            operation: &super::operations::OPERATIONS[16],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -715,12 +694,6 @@ impl<'a> ImportBackupRecord<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups/import_record", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -730,14 +703,13 @@ impl<'a> ImportBackupRecord<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "import_backup_record",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "import_backup_record",
+            operation: &super::operations::OPERATIONS[13],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -806,12 +778,6 @@ impl<'a> ShowBackup<'a> {
         let url = format!(
             "{}/backups/{}", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -820,14 +786,13 @@ impl<'a> ShowBackup<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_backup",
+            operation: &super::operations::OPERATIONS[33],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -927,12 +892,6 @@ impl<'a> UpdateBackup<'a> {
         let url = format!(
             "{}/backups/{}", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -942,14 +901,13 @@ impl<'a> UpdateBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "update_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "update_backup",
+            operation: &super::operations::OPERATIONS[44],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1015,12 +973,6 @@ impl<'a> DeleteBackup<'a> {
         let url = format!(
             "{}/backups/{}", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1029,14 +981,13 @@ impl<'a> DeleteBackup<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_backup",
+            operation: &super::operations::OPERATIONS[4],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1137,12 +1088,6 @@ impl<'a> RestoreBackup<'a> {
             "{}/backups/{}/restore", client.baseurl, encode_path(& backup_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1152,14 +1097,13 @@ impl<'a> RestoreBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "restore_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "restore_backup",
+            operation: &super::operations::OPERATIONS[30],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1229,12 +1173,6 @@ impl<'a> ExportBackupRecord<'a> {
             "{}/backups/{}/export_record", client.baseurl, encode_path(& backup_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1243,14 +1181,13 @@ impl<'a> ExportBackupRecord<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "export_backup_record",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "export_backup_record",
+            operation: &super::operations::OPERATIONS[10],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1328,12 +1265,6 @@ impl<'a> BackupAction<'a> {
         let url = format!(
             "{}/backups/{}/action", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1343,14 +1274,13 @@ impl<'a> BackupAction<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "backup_action",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "backup_action",
+            operation: &super::operations::OPERATIONS[0],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1639,12 +1569,6 @@ impl<'a> ListSnapshots<'a> {
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/snapshots", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1675,14 +1599,13 @@ impl<'a> ListSnapshots<'a> {
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("volume_id", &volume_id))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_snapshots",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_snapshots",
+            operation: &super::operations::OPERATIONS[21],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -1765,12 +1688,6 @@ impl<'a> CreateSnapshot<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/snapshots", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -1780,14 +1697,13 @@ impl<'a> CreateSnapshot<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_snapshot",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "create_snapshot",
+            operation: &super::operations::OPERATIONS[2],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2076,12 +1992,6 @@ impl<'a> ListSnapshotsDetail<'a> {
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/snapshots/detail", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2112,14 +2022,13 @@ impl<'a> ListSnapshotsDetail<'a> {
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("volume_id", &volume_id))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_snapshots_detail",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_snapshots_detail",
+            operation: &super::operations::OPERATIONS[22],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2188,12 +2097,6 @@ impl<'a> ShowSnapshot<'a> {
         let url = format!(
             "{}/snapshots/{}", client.baseurl, encode_path(& snapshot_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2202,14 +2105,13 @@ impl<'a> ShowSnapshot<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_snapshot",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_snapshot",
+            operation: &super::operations::OPERATIONS[38],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2309,12 +2211,6 @@ impl<'a> UpdateSnapshot<'a> {
         let url = format!(
             "{}/snapshots/{}", client.baseurl, encode_path(& snapshot_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2324,14 +2220,13 @@ impl<'a> UpdateSnapshot<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "update_snapshot",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "update_snapshot",
+            operation: &super::operations::OPERATIONS[46],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2397,12 +2292,6 @@ impl<'a> DeleteSnapshot<'a> {
         let url = format!(
             "{}/snapshots/{}", client.baseurl, encode_path(& snapshot_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2411,14 +2300,13 @@ impl<'a> DeleteSnapshot<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_snapshot",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_snapshot",
+            operation: &super::operations::OPERATIONS[7],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2497,12 +2385,6 @@ impl<'a> SnapshotAction<'a> {
             "{}/snapshots/{}/action", client.baseurl, encode_path(& snapshot_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2512,14 +2394,13 @@ impl<'a> SnapshotAction<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "snapshot_action",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "snapshot_action",
+            operation: &super::operations::OPERATIONS[42],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2589,12 +2470,6 @@ impl<'a> ShowSnapshotMetadata<'a> {
             "{}/snapshots/{}/metadata", client.baseurl, encode_path(& snapshot_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2603,14 +2478,13 @@ impl<'a> ShowSnapshotMetadata<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_snapshot_metadata",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_snapshot_metadata",
+            operation: &super::operations::OPERATIONS[39],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2703,12 +2577,6 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
             "{}/snapshots/{}/metadata", client.baseurl, encode_path(& snapshot_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2718,14 +2586,13 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "replace_snapshot_metadata",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "replace_snapshot_metadata",
+            operation: &super::operations::OPERATIONS[27],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2818,12 +2685,6 @@ impl<'a> MergeSnapshotMetadata<'a> {
             "{}/snapshots/{}/metadata", client.baseurl, encode_path(& snapshot_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2833,14 +2694,13 @@ impl<'a> MergeSnapshotMetadata<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "merge_snapshot_metadata",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "merge_snapshot_metadata",
+            operation: &super::operations::OPERATIONS[26],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -2924,12 +2784,6 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
             "{}/snapshots/{}/metadata/{}", client.baseurl, encode_path(& snapshot_id
             .to_string()), encode_path(& key.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -2938,14 +2792,13 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_snapshot_metadata_key",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_snapshot_metadata_key",
+            operation: &super::operations::OPERATIONS[40],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3054,12 +2907,6 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
             "{}/snapshots/{}/metadata/{}", client.baseurl, encode_path(& snapshot_id
             .to_string()), encode_path(& key.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3069,14 +2916,13 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "update_snapshot_metadata_key",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "update_snapshot_metadata_key",
+            operation: &super::operations::OPERATIONS[47],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3157,12 +3003,6 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
             "{}/snapshots/{}/metadata/{}", client.baseurl, encode_path(& snapshot_id
             .to_string()), encode_path(& key.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3171,14 +3011,13 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_snapshot_metadata_key",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_snapshot_metadata_key",
+            operation: &super::operations::OPERATIONS[8],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3450,12 +3289,6 @@ impl<'a> ListVolumes<'a> {
         let status = status.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/volumes", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3483,14 +3316,13 @@ impl<'a> ListVolumes<'a> {
             .query(&progenitor_client::QueryParam::new("sort_key", &sort_key))
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_volumes",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_volumes",
+            operation: &super::operations::OPERATIONS[23],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3573,12 +3405,6 @@ impl<'a> CreateVolume<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/volumes", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3588,14 +3414,13 @@ impl<'a> CreateVolume<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_volume",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "create_volume",
+            operation: &super::operations::OPERATIONS[3],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3867,12 +3692,6 @@ impl<'a> ListVolumesDetail<'a> {
         let status = status.map_err(Error::InvalidRequest)?;
         let with_count = with_count.map_err(Error::InvalidRequest)?;
         let url = format!("{}/volumes/detail", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3900,14 +3719,13 @@ impl<'a> ListVolumesDetail<'a> {
             .query(&progenitor_client::QueryParam::new("sort_key", &sort_key))
             .query(&progenitor_client::QueryParam::new("status", &status))
             .query(&progenitor_client::QueryParam::new("with_count", &with_count))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_volumes_detail",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_volumes_detail",
+            operation: &super::operations::OPERATIONS[24],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -3976,12 +3794,6 @@ impl<'a> ShowVolume<'a> {
         let url = format!(
             "{}/volumes/{}", client.baseurl, encode_path(& volume_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -3990,14 +3802,13 @@ impl<'a> ShowVolume<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_volume",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_volume",
+            operation: &super::operations::OPERATIONS[41],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4089,12 +3900,6 @@ impl<'a> DeleteVolume<'a> {
         let url = format!(
             "{}/volumes/{}", client.baseurl, encode_path(& volume_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4105,14 +3910,13 @@ impl<'a> DeleteVolume<'a> {
             )
             .query(&progenitor_client::QueryParam::new("cascade", &cascade))
             .query(&progenitor_client::QueryParam::new("force", &force))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_volume",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_volume",
+            operation: &super::operations::OPERATIONS[9],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4190,12 +3994,6 @@ impl<'a> VolumeAction<'a> {
         let url = format!(
             "{}/volumes/{}/action", client.baseurl, encode_path(& volume_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4205,14 +4003,13 @@ impl<'a> VolumeAction<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "volume_action",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "volume_action",
+            operation: &super::operations::OPERATIONS[49],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4280,12 +4077,6 @@ impl<'a> ShowLimits<'a> {
         let Self { client, project_id } = self;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
         let url = format!("{}/limits", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4295,14 +4086,13 @@ impl<'a> ShowLimits<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_limits",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_limits",
+            operation: &super::operations::OPERATIONS[34],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4385,12 +4175,6 @@ impl<'a> ShowQuotaSet<'a> {
             "{}/os-quota-sets/{}", client.baseurl, encode_path(& target_project_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4400,14 +4184,13 @@ impl<'a> ShowQuotaSet<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("usage", &usage))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_quota_set",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_quota_set",
+            operation: &super::operations::OPERATIONS[36],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4508,12 +4291,6 @@ impl<'a> UpdateQuotaSet<'a> {
             "{}/os-quota-sets/{}", client.baseurl, encode_path(& target_project_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4523,14 +4300,13 @@ impl<'a> UpdateQuotaSet<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "update_quota_set",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "update_quota_set",
+            operation: &super::operations::OPERATIONS[45],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4597,12 +4373,6 @@ impl<'a> DeleteQuotaSet<'a> {
             "{}/os-quota-sets/{}", client.baseurl, encode_path(& target_project_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4611,14 +4381,13 @@ impl<'a> DeleteQuotaSet<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_quota_set",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_quota_set",
+            operation: &super::operations::OPERATIONS[6],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4688,12 +4457,6 @@ impl<'a> ShowQuotaSetDefaults<'a> {
             "{}/os-quota-sets/{}/defaults", client.baseurl, encode_path(&
             target_project_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4702,14 +4465,13 @@ impl<'a> ShowQuotaSetDefaults<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_quota_set_defaults",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_quota_set_defaults",
+            operation: &super::operations::OPERATIONS[37],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4849,12 +4611,6 @@ impl<'a> ListManageableSnapshots<'a> {
         let offset = offset.map_err(Error::InvalidRequest)?;
         let sort = sort.map_err(Error::InvalidRequest)?;
         let url = format!("{}/manageable_snapshots", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4869,14 +4625,13 @@ impl<'a> ListManageableSnapshots<'a> {
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .query(&progenitor_client::QueryParam::new("offset", &offset))
             .query(&progenitor_client::QueryParam::new("sort", &sort))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_manageable_snapshots",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_manageable_snapshots",
+            operation: &super::operations::OPERATIONS[17],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -4959,12 +4714,6 @@ impl<'a> ManageSnapshot<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/manageable_snapshots", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -4974,14 +4723,13 @@ impl<'a> ManageSnapshot<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "manage_snapshot",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "manage_snapshot",
+            operation: &super::operations::OPERATIONS[25],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -5121,12 +4869,6 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
         let offset = offset.map_err(Error::InvalidRequest)?;
         let sort = sort.map_err(Error::InvalidRequest)?;
         let url = format!("{}/manageable_snapshots/detail", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -5141,14 +4883,13 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .query(&progenitor_client::QueryParam::new("offset", &offset))
             .query(&progenitor_client::QueryParam::new("sort", &sort))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_manageable_snapshots_detail",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_manageable_snapshots_detail",
+            operation: &super::operations::OPERATIONS[18],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -5216,12 +4957,6 @@ impl<'a> ListResourceFilters<'a> {
         let Self { client, resource } = self;
         let resource = resource.map_err(Error::InvalidRequest)?;
         let url = format!("{}/resource_filters", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -5231,14 +4966,13 @@ impl<'a> ListResourceFilters<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("resource", &resource))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_resource_filters",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_resource_filters",
+            operation: &super::operations::OPERATIONS[20],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -5489,12 +5223,6 @@ impl<'a> ListMessages<'a> {
         let sort_dir = sort_dir.map_err(Error::InvalidRequest)?;
         let sort_key = sort_key.map_err(Error::InvalidRequest)?;
         let url = format!("{}/messages", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -5515,14 +5243,13 @@ impl<'a> ListMessages<'a> {
             .query(&progenitor_client::QueryParam::new("sort", &sort))
             .query(&progenitor_client::QueryParam::new("sort_dir", &sort_dir))
             .query(&progenitor_client::QueryParam::new("sort_key", &sort_key))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_messages",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_messages",
+            operation: &super::operations::OPERATIONS[19],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -5591,12 +5318,6 @@ impl<'a> ShowMessage<'a> {
         let url = format!(
             "{}/messages/{}", client.baseurl, encode_path(& message_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -5605,14 +5326,13 @@ impl<'a> ShowMessage<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_message",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_message",
+            operation: &super::operations::OPERATIONS[35],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -5678,12 +5398,6 @@ impl<'a> DeleteMessage<'a> {
         let url = format!(
             "{}/messages/{}", client.baseurl, encode_path(& message_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -5692,14 +5406,13 @@ impl<'a> DeleteMessage<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_message",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_message",
+            operation: &super::operations::OPERATIONS[5],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;

@@ -821,7 +821,7 @@ Sends `GET /` to the service root (the endpoint without its version and project 
                 "/",
                 300u16,
                 &OperationInfo {
-                    operation_id: "list_api_versions",
+                    operation: &OPERATIONS[14],
                 },
             )
             .await
@@ -842,7 +842,7 @@ Sends `GET /v3/` to the service root (the endpoint without its version and proje
                 "/v3/",
                 200u16,
                 &OperationInfo {
-                    operation_id: "show_api_v3_version",
+                    operation: &OPERATIONS[32],
                 },
             )
             .await

@@ -132,12 +132,6 @@ impl<'a> ListDatabaseBackups<'a> {
         let marker = marker.map_err(Error::InvalidRequest)?;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -152,14 +146,13 @@ impl<'a> ListDatabaseBackups<'a> {
             .query(&progenitor_client::QueryParam::new("limit", &limit))
             .query(&progenitor_client::QueryParam::new("marker", &marker))
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_database_backups",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_database_backups",
+            operation: &super::operations::OPERATIONS[5],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -242,12 +235,6 @@ impl<'a> CreateDatabaseBackup<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/backups", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -257,14 +244,13 @@ impl<'a> CreateDatabaseBackup<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_database_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "create_database_backup",
+            operation: &super::operations::OPERATIONS[1],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -333,12 +319,6 @@ impl<'a> ShowDatabaseBackup<'a> {
         let url = format!(
             "{}/backups/{}", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -347,14 +327,13 @@ impl<'a> ShowDatabaseBackup<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "show_database_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "show_database_backup",
+            operation: &super::operations::OPERATIONS[7],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -420,12 +399,6 @@ impl<'a> DeleteDatabaseBackup<'a> {
         let url = format!(
             "{}/backups/{}", client.baseurl, encode_path(& backup_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -434,14 +407,13 @@ impl<'a> DeleteDatabaseBackup<'a> {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_database_backup",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_database_backup",
+            operation: &super::operations::OPERATIONS[3],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -543,12 +515,6 @@ impl<'a> ListInstanceBackups<'a> {
             "{}/instances/{}/backups", client.baseurl, encode_path(& instance_id
             .to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -559,14 +525,13 @@ impl<'a> ListInstanceBackups<'a> {
             )
             .query(&progenitor_client::QueryParam::new("limit", &limit))
             .query(&progenitor_client::QueryParam::new("marker", &marker))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_instance_backups",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_instance_backups",
+            operation: &super::operations::OPERATIONS[6],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -650,12 +615,6 @@ impl<'a> ListBackupStrategies<'a> {
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
         let url = format!("{}/backup_strategies", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -666,14 +625,13 @@ impl<'a> ListBackupStrategies<'a> {
             )
             .query(&progenitor_client::QueryParam::new("instance_id", &instance_id))
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "list_backup_strategies",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "list_backup_strategies",
+            operation: &super::operations::OPERATIONS[4],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -759,12 +717,6 @@ impl<'a> CreateBackupStrategy<'a> {
             })
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/backup_strategies", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -774,14 +726,13 @@ impl<'a> CreateBackupStrategy<'a> {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "create_backup_strategy",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "create_backup_strategy",
+            operation: &super::operations::OPERATIONS[0],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
@@ -862,12 +813,6 @@ impl<'a> DeleteBackupStrategy<'a> {
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
         let url = format!("{}/backup_strategies", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -878,14 +823,13 @@ impl<'a> DeleteBackupStrategy<'a> {
             )
             .query(&progenitor_client::QueryParam::new("instance_id", &instance_id))
             .query(&progenitor_client::QueryParam::new("project_id", &project_id))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "delete_backup_strategy",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "delete_backup_strategy",
+            operation: &super::operations::OPERATIONS[2],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;

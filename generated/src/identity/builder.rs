@@ -67,12 +67,6 @@ impl<'a> IssueToken<'a> {
             .and_then(|v| types::AuthRequest::try_from(v).map_err(|e| e.to_string()))
             .map_err(Error::InvalidRequest)?;
         let url = format!("{}/auth/tokens", client.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
         #[allow(unused_mut)]
         let mut request = client
             .client
@@ -83,14 +77,13 @@ impl<'a> IssueToken<'a> {
             )
             .json(&body)
             .query(&progenitor_client::QueryParam::new("nocatalog", &nocatalog))
-            .headers(header_map)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
                 "issue_token",
                 e,
             ))?;
         let info = OperationInfo {
-            operation_id: "issue_token",
+            operation: &super::operations::OPERATIONS[0],
         };
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;

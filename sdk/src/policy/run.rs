@@ -232,6 +232,7 @@ fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
     match (needed, cinder.microversion()) {
         (Some(needed), Some(configured)) if configured < needed => {
             Err(Error::MicroversionUnsupported(Box::new(crate::MicroversionError {
+                service: crate::block_storage::operations::SERVICE.service_type,
                 operation: "create_backup",
                 gated: crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
                 required: crate::Requirement::AtLeast(needed),
