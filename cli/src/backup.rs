@@ -7,9 +7,230 @@ use openstack_backups::Session;
 use openstack_backups::block_storage::{Client, types};
 use serde_json::json;
 
-use crate::args::{BackupCommand, BackupCreate, BackupList, BackupSet, RecordCommand, ShowOutput};
+use clap::{Args, Subcommand};
+
+use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
+use crate::policy::{BackupReport, BackupRun};
+use crate::prune::RetentionArgs;
 use crate::{Failure, delete_each, waiting};
+
+// The command line.
+
+/// `backup …`
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Back up a volume (or one of its snapshots)
+    Create(BackupCreate),
+    /// List backups
+    List(BackupList),
+    /// Show a backup
+    Show {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Change a backup's name, description, properties or state
+    Set(BackupSet),
+    /// Remove properties of a backup
+    Unset {
+        /// The backup (name or ID)
+        backup: String,
+        /// A property key to remove (repeatable; needs 3.43)
+        #[arg(long = "property", value_name = "KEY")]
+        properties: Vec<String>,
+    },
+    /// Delete backups
+    Delete {
+        /// The backups (names or IDs)
+        #[arg(required = true)]
+        backups: Vec<String>,
+        /// Delete whatever the state (administrators)
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Restore a backup to a new volume or, with --force, an existing one
+    Restore {
+        /// The backup (name or ID)
+        backup: String,
+        /// The volume to restore into (name or ID), or the name of the new volume
+        volume: Option<String>,
+        /// Restore into an existing volume, overwriting it
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Export and import backup records
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Back up the volumes of backup policies, then prune the policies' backups
+    ///
+    /// Reads the policy file (see the README, or the docs of
+    /// openstack_backups::policy, for every field), plans each policy (each
+    /// selected volume: a full backup, an incremental one, or nothing yet,
+    /// and why), checks the backup quota (what does not fit is reported,
+    /// not attempted), makes the backups with at most `concurrency` in
+    /// flight, then deletes the policy's own backups its `keep` rules do
+    /// not keep. Safe to run again at any time, and after a kill: a fresh
+    /// backup is not made again, one still being made is waited for, and
+    /// temporary snapshots left behind are removed. One run of a policy at
+    /// a time on a host (a lock file).
+    ///
+    /// Exit status: 0 when every selected volume is protected, 1 when any
+    /// is not (the others still run), 2 on a usage or policy-file error.
+    Run(BackupRun),
+    /// How protected the volumes of backup policies are (for monitoring)
+    ///
+    /// Every volume a policy selects, with its newest available backup of
+    /// the policy and its age, the length of its chain, its backups and
+    /// their size, and a state: protected, stale (older than `every` plus
+    /// `slack`), never backed up, failing (the newest attempt failed), or
+    /// missing (a volume the policy names does not exist). With
+    /// --older-than and no policy: every volume of the project, any backup
+    /// counting. `-f prometheus` writes the text format of node_exporter's
+    /// textfile collector.
+    ///
+    /// Exit status: 0 when every volume is protected, 1 when any is not, 2
+    /// on a usage or policy-file error.
+    Report(BackupReport),
+    /// Delete the backups a retention policy does not keep
+    ///
+    /// restic's `forget` rules: the N newest (--keep-last), the newest of
+    /// each of the last N hours, days, weeks, months or years that have a
+    /// backup, every backup within a duration of the newest, every backup
+    /// with a property. A backup kept by any rule is kept, and so is the
+    /// base of every kept incremental. Each volume is its own group (or each
+    /// value of a property, with --group-by metadata:KEY). Deletes run
+    /// children before parents; a failure stops its group's deletes.
+    Prune {
+        /// The volumes whose backups to prune (names or IDs; repeatable)
+        #[arg(long = "volume", value_name = "VOLUME")]
+        volumes: Vec<String>,
+        /// Every backup of the project
+        #[arg(long, conflicts_with = "volumes")]
+        all_volumes: bool,
+        /// Group by volume (default) or by a property's value: metadata:KEY
+        #[arg(long, value_name = "volume|metadata:KEY", default_value = "volume")]
+        group_by: String,
+        #[command(flatten)]
+        policy: RetentionArgs,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+/// `backup record …`
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Export a backup's record (administrators)
+    Export {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Import a backup record (administrators)
+    Import {
+        /// The backup service of the record
+        backup_service: String,
+        /// The record's backup URL (its metadata)
+        backup_metadata: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupCreate {
+    /// The volume to back up (name or ID)
+    pub volume: String,
+    /// The backup's name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The backup's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Where the backup driver stores it
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Back up this snapshot of the volume (name or ID)
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Back up an in-use volume
+    #[arg(long)]
+    pub force: bool,
+    /// Back up what changed since the latest backup
+    #[arg(long)]
+    pub incremental: bool,
+    /// A full backup (the default)
+    #[arg(long, overrides_with = "incremental")]
+    pub no_incremental: bool,
+    /// A property key=value (repeatable; needs 3.43)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// The availability zone of the backup service (needs 3.51)
+    #[arg(long)]
+    pub availability_zone: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only backups with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only backups with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only backups of this volume (name or ID; an unknown one is taken as an ID)
+    #[arg(long)]
+    pub volume: Option<String>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupSet {
+    /// The backup (name or ID)
+    pub backup: String,
+    /// A new name (needs 3.9)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new description (needs 3.9)
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Reset the state: available or error (administrators)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// A property key=value to add or change (repeatable; needs 3.43)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Remove every property first
+    #[arg(long)]
+    pub no_property: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+// What it does.
 
 /// `backup show` fields as python-openstackclient shows them: always these
 /// twenty, in its order, null where Cinder sent nothing (or hides the
@@ -335,7 +556,7 @@ async fn prune(
     volumes: Vec<String>,
     all_volumes: bool,
     group_by: &str,
-    args: &crate::args::RetentionArgs,
+    args: &RetentionArgs,
     output: &crate::args::ListOutput,
 ) -> Result<(), Failure> {
     use openstack_backups::retention;

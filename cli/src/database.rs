@@ -6,9 +6,158 @@ use openstack_backups::Session;
 use openstack_backups::database::types;
 use serde_json::json;
 
-use crate::args::{DatabaseBackupCommand, StrategyCommand};
+use clap::Subcommand;
+
+use crate::args::{ListOutput, Paging, ShowOutput, WaitArgs};
+use crate::prune::RetentionArgs;
 use crate::output::{Cell, Rows, fields_of, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
+
+// The command line.
+
+/// `database …`
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
+    /// Database backups
+    #[command(subcommand)]
+    Backup(DatabaseBackupCommand),
+}
+
+/// `database backup strategy …`
+#[derive(Debug, Subcommand)]
+pub enum StrategyCommand {
+    /// List backup strategies
+    List {
+        /// Only this instance's strategy (ID)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        /// Another project's strategies (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+    /// Create or replace the project's backup strategy, or an instance's
+    ///
+    /// Backups made without a container go to this Swift container: the
+    /// instance's strategy first, then the project's, then the cloud's
+    /// default. The project is always the session's.
+    Create {
+        /// The Swift container (at least one letter or digit; Trove refuses a strategy without one)
+        #[arg(long, value_name = "CONTAINER")]
+        swift_container: Option<String>,
+        /// The instance (ID; default: the whole project)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete the project's backup strategy, or an instance's
+    Delete {
+        /// The instance (ID; default: the project-wide strategy)
+        #[arg(long, value_name = "INSTANCE_ID")]
+        instance_id: Option<String>,
+        /// Another project's strategy (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+    },
+}
+
+/// `database backup …`
+#[derive(Debug, Subcommand)]
+pub enum DatabaseBackupCommand {
+    /// Where backups go when no container is given
+    #[command(subcommand)]
+    Strategy(StrategyCommand),
+    /// Back up a database instance
+    Create {
+        /// The backup's name
+        name: String,
+        /// The instance to back up (ID; Trove needs one unless --restore-from)
+        #[arg(short = 'i', long)]
+        instance: Option<String>,
+        /// The backup's description
+        #[arg(long)]
+        description: Option<String>,
+        /// The parent backup of an incremental one (name or ID)
+        #[arg(long)]
+        parent: Option<String>,
+        /// Back up what changed since the instance's latest backup
+        #[arg(long)]
+        incremental: bool,
+        /// The Swift container to store the backup in (created if missing)
+        #[arg(long, value_name = "CONTAINER")]
+        swift_container: Option<String>,
+        /// The storage driver: swift (the default) or cinder
+        #[arg(long, value_name = "DRIVER")]
+        storage_driver: Option<String>,
+        /// Import a backup stored elsewhere, by its URL (no instance; with --restore-datastore-version and --restore-size)
+        #[arg(long, value_name = "URL", requires_all = ["restore_datastore_version", "restore_size"])]
+        restore_from: Option<String>,
+        /// The datastore version of the imported backup (ID)
+        #[arg(long, value_name = "VERSION_ID", requires = "restore_from")]
+        restore_datastore_version: Option<String>,
+        /// The size of the imported backup, in GiB
+        #[arg(long, value_name = "GiB", requires = "restore_from")]
+        restore_size: Option<f64>,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// List database backups
+    ///
+    /// `--limit N` lists up to N backups (one page), as python-troveclient
+    /// does; without it every page is read.
+    List {
+        /// Only this instance's backups (ID)
+        #[arg(short = 'i', long, visible_alias = "instance-id")]
+        instance: Option<String>,
+        /// Only backups of this datastore type (mysql, …)
+        #[arg(long)]
+        datastore: Option<String>,
+        /// Every project's (administrators)
+        #[arg(long)]
+        all_projects: bool,
+        /// Only this project's (administrators)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project_id: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+    /// Show a database backup
+    Show {
+        /// The backup (name or ID)
+        backup: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete database backups
+    Delete {
+        /// The backups (names or IDs)
+        #[arg(required = true)]
+        backups: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Delete the database backups a retention policy does not keep (see `backup prune`)
+    Prune {
+        /// The instances whose backups to prune (IDs; repeatable)
+        #[arg(short = 'i', long = "instance", value_name = "INSTANCE")]
+        instances: Vec<String>,
+        /// Every backup of the project
+        #[arg(long, conflicts_with = "instances")]
+        all_instances: bool,
+        #[command(flatten)]
+        policy: RetentionArgs,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+// What it does.
 
 /// `database backup show` fields: every field, `datastore` flattened as
 /// troveclient does.
@@ -166,7 +315,7 @@ async fn prune(
     trove: &openstack_backups::database::Client,
     instances: Vec<String>,
     all_instances: bool,
-    args: &crate::args::RetentionArgs,
+    args: &RetentionArgs,
     output: &crate::args::ListOutput,
 ) -> Result<(), Failure> {
     use std::collections::BTreeMap;

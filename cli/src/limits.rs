@@ -6,8 +6,60 @@ use openstack_backups::block_storage::types;
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::args::{LimitsCommand, QuotaCommand};
+use clap::Subcommand;
+
+use crate::args::ListOutput;
 use crate::output::{Cell, Rows};
+
+// The command line.
+
+/// `limits …`
+#[derive(Debug, Subcommand)]
+pub enum LimitsCommand {
+    /// Show the project's absolute limits (quotas and usage) or rate limits
+    Show {
+        /// The absolute limits: each quota and its usage (-1 is unlimited)
+        #[arg(long, required_unless_present = "rate", conflicts_with = "rate")]
+        absolute: bool,
+        /// The rate limits (empty unless the cloud runs Cinder's rate-limiting middleware)
+        #[arg(long)]
+        rate: bool,
+        /// Another project's limits, by id (administrators; needs 3.39)
+        #[arg(long, value_name = "PROJECT_ID")]
+        project: Option<String>,
+        /// The project's domain (accepted for python-openstackclient's scripts; projects are given by id)
+        #[arg(long, value_name = "DOMAIN", visible_alias = "domain")]
+        project_domain: Option<String>,
+        /// Reservations (python-openstackclient sends it to compute only: block-storage limits count none)
+        #[arg(long)]
+        reserved: bool,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+/// `quota …`
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Show a project's block-storage quotas (per-volume-type ones included)
+    Show {
+        /// The project, by id (default: the session's)
+        project: Option<String>,
+        /// The defaults instead of the project's quotas
+        #[arg(long, conflicts_with = "usage")]
+        default: bool,
+        /// Each quota's usage and reservations too
+        #[arg(long)]
+        usage: bool,
+        /// The block-storage quotas (what this command shows in any case)
+        #[arg(long)]
+        volume: bool,
+        #[command(flatten)]
+        output: ListOutput,
+    },
+}
+
+// What it does.
 
 /// `limits show --absolute` (`Name`, `Value`: every absolute limit the
 /// server sent, by name) or `--rate` (`Verb`, `URI`, `Value`, `Remain`,

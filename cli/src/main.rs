@@ -103,7 +103,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Limits(c) => limits::limits(&session, c).await,
         Command::Quota(c) => limits::quota(&session, c).await,
         Command::Message(c) => message::run(&session, c).await,
-        Command::Database(args::DatabaseCommand::Backup(c)) => database::run(&session, c).await,
+        Command::Database(database::DatabaseCommand::Backup(c)) => database::run(&session, c).await,
         Command::Completion { .. } => Ok(()),
     };
     match result {

@@ -7,8 +7,67 @@ use openstack_backups::block_storage::types;
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::args::{MessageCommand, MessageList};
+use clap::{Args, Subcommand};
+
+use crate::args::{ListOutput, Paging, ShowOutput};
 use crate::output::{Cell, Rows, show};
+
+// The command line.
+
+/// `message …`
+#[derive(Debug, Subcommand)]
+pub enum MessageCommand {
+    /// List messages (3.3; filters and paging 3.5)
+    ///
+    /// Note that Cinder lists every project's messages, not only the
+    /// caller's: filter with --resource-uuid.
+    List(MessageList),
+    /// Show a message
+    Show {
+        /// The message (ID)
+        message: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete messages
+    Delete {
+        /// The messages (IDs)
+        #[arg(required = true)]
+        messages: Vec<String>,
+    },
+}
+
+/// `message list`
+#[derive(Debug, Args)]
+pub struct MessageList {
+    /// Only this project's messages, by id (administrators)
+    #[arg(long, value_name = "PROJECT_ID")]
+    pub project: Option<String>,
+    /// The project's domain (accepted for python-openstackclient's scripts; projects are given by id)
+    #[arg(long, value_name = "DOMAIN")]
+    pub project_domain: Option<String>,
+    /// Only messages about this resource (a backup's, snapshot's or volume's id)
+    #[arg(long, value_name = "ID")]
+    pub resource_uuid: Option<String>,
+    /// Only messages about this kind of resource: VOLUME, VOLUME_SNAPSHOT, VOLUME_BACKUP
+    #[arg(long, value_name = "TYPE")]
+    pub resource_type: Option<String>,
+    /// Only messages with this event id (VOLUME_VOLUME_BACKUP_013_020)
+    #[arg(long, value_name = "EVENT_ID")]
+    pub event_id: Option<String>,
+    /// Only messages caused by this request (req-…)
+    #[arg(long, value_name = "REQUEST_ID")]
+    pub request_id: Option<String>,
+    /// Only messages of this level: ERROR, WARNING
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+// What it does.
 
 /// The fields of a message, in the order `message show` prints them
 /// (always all of them, null where Cinder sends nothing, as OSC does).

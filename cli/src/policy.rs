@@ -14,8 +14,75 @@ use openstack_backups::policy::{
 use serde_json::{Value, json};
 
 use crate::Failure;
-use crate::args::{BackupReport, BackupRun, ListFormat, ListOutput, ReportFormat};
+use clap::{Args, ValueEnum};
+
+use crate::args::{ListFormat, ListOutput, OutputCommon, Quote};
 use crate::output::{Cell, Rows};
+
+// The command line.
+
+/// `backup run`
+#[derive(Debug, Args)]
+pub struct BackupRun {
+    /// The policy file (YAML)
+    #[arg(long, value_name = "FILE")]
+    pub policy: std::path::PathBuf,
+    /// Run only this policy of the file (repeatable; default: all)
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Show the plan (and what retention would delete) without doing it
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+/// `backup report`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("standard").required(true).args(["policy", "older_than"]))]
+pub struct BackupReport {
+    /// The policy file (YAML)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Report only this policy of the file (repeatable; default: all)
+    #[arg(long = "only", value_name = "NAME", requires = "policy")]
+    pub only: Vec<String>,
+    /// No policy: every volume of the project, stale when its newest backup is older than this (24h, 7d, 1h 30m)
+    #[arg(long, value_name = "DURATION", conflicts_with = "policy")]
+    pub older_than: Option<String>,
+    #[command(flatten)]
+    pub output: ReportOutput,
+}
+
+/// Output of `backup report`.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output formatters")]
+pub struct ReportOutput {
+    /// The output format (prometheus: the text exposition format, for node_exporter's textfile collector)
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Show only this column (repeatable; not with prometheus)
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub common: OutputCommon,
+    /// When to quote csv fields
+    #[arg(long, value_enum, default_value_t = Quote::Nonnumeric)]
+    pub quote: Quote,
+}
+
+/// Formats of `backup report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Yaml,
+    Value,
+    Csv,
+    Prometheus,
+}
+
+// What it does.
 
 const RUN_HEADERS: [&str; 9] =
     ["Policy", "Volume ID", "Volume", "Action", "Reason", "Backup ID", "Size", "Seconds", "Outcome"];

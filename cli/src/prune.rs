@@ -5,8 +5,60 @@ use openstack_backups::retention::{self, Outcome, Plan, Policy};
 use serde_json::json;
 
 use crate::Failure;
-use crate::args::RetentionArgs;
 use crate::output::{Cell, Rows};
+use clap::Args;
+
+// The command line.
+
+/// A retention policy and how to carry it out.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Retention")]
+pub struct RetentionArgs {
+    /// Keep the N newest backups
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_last: usize,
+    /// Keep the newest backup of each of the last N hours that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_hourly: usize,
+    /// Keep the newest backup of each of the last N days that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_daily: usize,
+    /// Keep the newest backup of each of the last N ISO weeks that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_weekly: usize,
+    /// Keep the newest backup of each of the last N months that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_monthly: usize,
+    /// Keep the newest backup of each of the last N years that have one
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_yearly: usize,
+    /// Keep every backup made within this long of the newest (2y5m7d3h: years, months, weeks, days, hours)
+    #[arg(long, value_name = "DURATION")]
+    pub keep_within: Option<String>,
+    /// Keep every backup with this property (KEY, or KEY=VALUE; repeatable)
+    #[arg(long = "keep-tag", value_name = "KEY[=VALUE]")]
+    pub keep_tags: Vec<String>,
+    /// With no keep rule: delete every backup (required to mean it)
+    #[arg(long)]
+    pub keep_none: bool,
+    /// The time zone of days, weeks, months and years (default UTC)
+    #[arg(long, value_name = "+HH:MM")]
+    pub utc_offset: Option<String>,
+    /// Print the plan (keep or delete, and why), delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait until every deleted backup is gone (those a later delete depends on are always waited for)
+    #[arg(long)]
+    pub wait: bool,
+    /// The longest to wait for one deletion, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub wait_timeout: u64,
+    /// Deletes in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+// What it does.
 
 /// The policy the flags describe; none at all is refused unless
 /// `--keep-none` says that deleting everything is meant.

@@ -7,9 +7,126 @@ use openstack_backups::block_storage::{Client, types};
 use openstack_backups::{Microversion, Session};
 use serde_json::json;
 
-use crate::args::{SnapshotCommand, SnapshotCreate, SnapshotList, SnapshotSet};
+use clap::{Args, Subcommand};
+
+use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
+
+// The command line.
+
+/// `snapshot …`
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Snapshot a volume
+    Create(SnapshotCreate),
+    /// List snapshots
+    List(SnapshotList),
+    /// Show a snapshot
+    Show {
+        /// The snapshot (name or ID)
+        snapshot: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Change a snapshot's name, description, properties or state
+    Set(SnapshotSet),
+    /// Remove properties of a snapshot
+    Unset {
+        /// The snapshot (name or ID)
+        snapshot: String,
+        /// A property key to remove (repeatable)
+        #[arg(long = "property", value_name = "KEY")]
+        properties: Vec<String>,
+    },
+    /// Delete snapshots
+    Delete {
+        /// The snapshots (names or IDs)
+        #[arg(required = true)]
+        snapshots: Vec<String>,
+        /// Delete whatever the state (administrators)
+        #[arg(long)]
+        force: bool,
+        /// Only stop managing them: the backend keeps them (administrators)
+        #[arg(long, conflicts_with = "force")]
+        remote: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotCreate {
+    /// The snapshot's name
+    pub snapshot_name: String,
+    /// The volume (name or ID; default: the snapshot's name)
+    #[arg(long)]
+    pub volume: Option<String>,
+    /// The snapshot's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Snapshot an in-use volume (sent below 3.66 only: from 3.66 on the cloud allows it)
+    #[arg(long)]
+    pub force: bool,
+    /// A property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Adopt this snapshot of the volume's backend instead of taking one, e.g.
+    /// source-name=snap-1 (repeatable; administrators; needs 3.8)
+    #[arg(long = "remote-source", value_name = "KEY=VALUE", value_parser = key_value, conflicts_with = "force")]
+    pub remote_source: Vec<(String, String)>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only snapshots with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only snapshots with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only snapshots of this volume (name or ID)
+    #[arg(long)]
+    pub volume: Option<String>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotSet {
+    /// The snapshot (name or ID)
+    pub snapshot: String,
+    /// A new name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Reset the state (administrators)
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// A property key=value to add or change (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Remove every property first
+    #[arg(long)]
+    pub no_property: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+// What it does.
 
 /// `snapshot show` fields as python-openstackclient shows them: always
 /// these, sorted, `metadata` as `properties`, null where Cinder sent

@@ -5,9 +5,126 @@ use openstack_backups::Session;
 use openstack_backups::block_storage::{Client, types};
 use serde_json::{Value, json};
 
-use crate::args::{VolumeCommand, VolumeCreate, VolumeList};
+use clap::{Args, Subcommand};
+
+use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
+
+// The command line.
+
+/// `volume …`
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume (empty, or from a snapshot, a volume or a backup)
+    Create(VolumeCreate),
+    /// List volumes
+    List(VolumeList),
+    /// Show a volume
+    Show {
+        /// The volume (name or ID)
+        volume: String,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
+    /// Delete volumes
+    Delete {
+        /// The volumes (names or IDs)
+        #[arg(required = true)]
+        volumes: Vec<String>,
+        /// Delete whatever the state (administrators; needs 3.23)
+        #[arg(long)]
+        force: bool,
+        /// Delete the volumes' snapshots too (--purge: OSC's older name)
+        #[arg(long, alias = "purge")]
+        cascade: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Revert a volume in place to its latest snapshot (needs 3.40)
+    ///
+    /// The volume is the snapshot's; it must be available (detached), the
+    /// snapshot must be its newest and available, and their sizes equal.
+    Revert {
+        /// The snapshot (name or ID)
+        snapshot: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreate {
+    /// The volume's name (default: none)
+    pub name: Option<String>,
+    /// Its size in GiB (default: the source's)
+    #[arg(long, value_name = "GiB")]
+    pub size: Option<i64>,
+    /// Create from this snapshot (name or ID)
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Clone this volume (name or ID)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Restore this backup into the new volume (name or ID; needs 3.47)
+    #[arg(long)]
+    pub backup: Option<String>,
+    /// The volume's description
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The volume type
+    #[arg(long = "type")]
+    pub volume_type: Option<String>,
+    /// The availability zone
+    #[arg(long)]
+    pub availability_zone: Option<String>,
+    /// A property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    /// Create from this image (ID)
+    #[arg(long, value_name = "IMAGE_ID", conflicts_with_all = ["snapshot", "source", "backup"])]
+    pub image: Option<String>,
+    /// The consistency group the volume joins (ID)
+    #[arg(long, value_name = "GROUP_ID")]
+    pub consistency_group: Option<String>,
+    /// A scheduler hint key=value (repeatable; same_host and different_host gather their values)
+    #[arg(long = "hint", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub hints: Vec<(String, String)>,
+    /// Not bootable (what Cinder makes in any case)
+    #[arg(long)]
+    pub non_bootable: bool,
+    /// Read-write access (what Cinder makes in any case)
+    #[arg(long)]
+    pub read_write: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub output: ShowOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeList {
+    /// Show more columns
+    #[arg(long)]
+    pub long: bool,
+    /// Only volumes with this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only volumes with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only volumes with this property key=value (repeatable)
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub properties: Vec<(String, String)>,
+    #[command(flatten)]
+    pub projects: Projects,
+    #[command(flatten)]
+    pub paging: Paging,
+    #[command(flatten)]
+    pub output: ListOutput,
+}
+
+// What it does.
 
 /// `volume show` fields as python-openstackclient shows them: always these
 /// thirty, sorted, null where Cinder sent nothing (the encryption key, the

@@ -146,11 +146,64 @@ fn ensure(spec: &VenvSpec) -> Result<PathBuf> {
     Ok(venv)
 }
 
-/// A running Cinder.
-pub struct Cinder {
+/// One server process the harness started: its process group, port and
+/// run folder, with the log files worth showing when it fails. Stopped (the
+/// whole group) when dropped, unless detached.
+struct ServerProcess {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Log files under `dir`, shown (their last lines) when the server fails.
+    logs: &'static [&'static str],
+}
+
+impl ServerProcess {
+    /// The process group id, while it runs.
+    fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The exit status, if the process has ended.
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// The last `lines` lines of each log file.
+    fn log_tail(&self, lines: usize) -> String {
+        let mut text = String::new();
+        for name in self.logs {
+            if let Ok(content) = std::fs::read_to_string(self.dir.join(name)) {
+                let all: Vec<&str> = content.lines().collect();
+                text.push_str(&all[all.len().saturating_sub(lines)..].join("\n"));
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// Ends the process group.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.wait();
+        }
+    }
+
+    /// Leaves the process running when this value is dropped.
+    fn detach(&mut self) {
+        self.child = None;
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running Cinder.
+pub struct Cinder {
+    process: ServerProcess,
 }
 
 /// How [`Cinder::start_with`] starts the server.
@@ -237,7 +290,8 @@ impl Cinder {
             cmd.env("HARNESS_DETACHED", "1");
         }
         let child = cmd.spawn().map_err(|e| fail(format!("starting the launcher: {e}")))?;
-        let mut cinder = Cinder { child: Some(child), port, dir };
+        let logs = &["log/launcher.out", "log/harness_launcher.py.log"];
+        let mut cinder = Cinder { process: ServerProcess { child: Some(child), port, dir, logs } };
         let (token, project) = match &options.keystone {
             Some(k) => (k.admin_token.clone(), k.admin_project.clone()),
             None => {
@@ -245,7 +299,7 @@ impl Cinder {
             }
         };
         if let Err(e) = cinder.wait_ready(Duration::from_secs(120), &token, &project) {
-            let tail = cinder.log_tail(40);
+            let tail = cinder.process.log_tail(40);
             cinder.stop();
             return Err(fail(format!("{e}\n--- last lines of the server log ---\n{tail}")));
         }
@@ -254,7 +308,7 @@ impl Cinder {
 
     /// `http://127.0.0.1:<port>`.
     pub fn root_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.process.port)
     }
 
     /// The endpoint as a catalog would list it, with the project.
@@ -264,17 +318,17 @@ impl Cinder {
 
     /// The port.
     pub fn port(&self) -> u16 {
-        self.port
+        self.process.port
     }
 
     /// The process group id (= the launcher's pid).
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.process.pid()
     }
 
     /// The run's folder (configuration, database, logs, volume files).
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.process.dir
     }
 
     /// Runs SQL statements on the server's sqlite database, for what the
@@ -284,7 +338,7 @@ impl Cinder {
         let mut child = Command::new(python)
             .arg("-c")
             .arg("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.stdin.read())\nc.commit()")
-            .arg(self.dir.join("cinder.sqlite"))
+            .arg(self.process.dir.join("cinder.sqlite"))
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -304,28 +358,14 @@ impl Cinder {
 
     /// Leaves the server running (for `cargo xtask cinder up`).
     pub fn detach(mut self) {
-        self.child = None;
-    }
-
-    fn log_tail(&self, lines: usize) -> String {
-        let mut text = String::new();
-        for name in ["log/launcher.out", "log/harness_launcher.py.log"] {
-            if let Ok(content) = std::fs::read_to_string(self.dir.join(name)) {
-                let all: Vec<&str> = content.lines().collect();
-                text.push_str(&all[all.len().saturating_sub(lines)..].join("\n"));
-                text.push('\n');
-            }
-        }
-        text
+        self.process.detach();
     }
 
     fn wait_ready(&mut self, limit: Duration, token: &str, project: &str) -> Result<()> {
         let started = Instant::now();
         let mut last = String::from("no answer yet");
         while started.elapsed() < limit {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
+            if let Some(status) = self.process.exited() {
                 return Err(fail(format!("the Cinder launcher exited early ({status})")));
             }
             match self.ready_step(token, project) {
@@ -341,11 +381,12 @@ impl Cinder {
     /// Readiness in order: the root answers 300, the three services are up,
     /// the scheduler knows a pool.
     fn ready_step(&self, token: &str, project: &str) -> std::result::Result<bool, String> {
-        let (status, _) = http_get(self.port, "/", None)?;
+        let port = self.process.port;
+        let (status, _) = http_get(port, "/", None)?;
         if status != 300 {
             return Err(format!("GET / answered {status}"));
         }
-        let (status, body) = http_get(self.port, &format!("/v3/{project}/os-services"), Some(token))?;
+        let (status, body) = http_get(port, &format!("/v3/{project}/os-services"), Some(token))?;
         if status != 200 {
             return Err(format!("os-services answered {status}"));
         }
@@ -360,7 +401,7 @@ impl Cinder {
                 return Err(format!("{binary} is not up yet"));
             }
         }
-        let (status, body) = http_get(self.port, &format!("/v3/{project}/scheduler-stats/get_pools"), Some(token))?;
+        let (status, body) = http_get(port, &format!("/v3/{project}/scheduler-stats/get_pools"), Some(token))?;
         let pools: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
         if status != 200 || pools["pools"].as_array().is_none_or(Vec::is_empty) {
             return Err("the scheduler knows no pool yet".to_owned());
@@ -370,24 +411,13 @@ impl Cinder {
 
     /// Ends the server's process group.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            kill_group(child.id());
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Cinder {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.stop();
     }
 }
 
 /// A running Keystone (sqlite, fernet tokens, gunicorn with one worker).
 pub struct Keystone {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
+    process: ServerProcess,
 }
 
 /// The bootstrap administrator's password.
@@ -464,13 +494,12 @@ impl Keystone {
             .process_group(0)
             .spawn()
             .map_err(|e| fail(format!("starting gunicorn: {e}")))?;
-        let mut keystone = Keystone { child: Some(child), port, dir };
+        let mut keystone =
+            Keystone { process: ServerProcess { child: Some(child), port, dir, logs: &["log/gunicorn.out"] } };
         let started = Instant::now();
         loop {
-            if let Some(child) = keystone.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                let tail = std::fs::read_to_string(keystone.dir.join("log/gunicorn.out")).unwrap_or_default();
+            if let Some(status) = keystone.process.exited() {
+                let tail = keystone.process.log_tail(200);
                 return Err(fail(format!("gunicorn exited early ({status}):\n{tail}")));
             }
             if let Ok((200, _)) = http_get(port, "/v3", None) {
@@ -486,31 +515,22 @@ impl Keystone {
 
     /// `http://127.0.0.1:<port>/v3`.
     pub fn auth_url(&self) -> String {
-        format!("http://127.0.0.1:{}/v3", self.port)
+        format!("http://127.0.0.1:{}/v3", self.process.port)
     }
 
     /// The run's folder.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.process.dir
     }
 
     /// Ends the server's process group.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            kill_group(child.id());
-            let _ = child.wait();
-        }
+        self.process.stop();
     }
 
     /// The process group id.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-}
-
-impl Drop for Keystone {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.pid()
     }
 }
 
@@ -518,9 +538,7 @@ impl Drop for Keystone {
 /// fake Keystone filter: the token names the project, and a token starting
 /// with `admin` is an administrator's).
 pub struct Trove {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
+    process: ServerProcess,
     venv: PathBuf,
 }
 
@@ -599,20 +617,19 @@ impl Trove {
             .process_group(0)
             .spawn()
             .map_err(|e| fail(format!("starting Trove: {e}")))?;
-        let mut trove = Trove { child: Some(child), port, dir, venv };
+        let logs = &["log/launcher.out", "log/trove.log"];
+        let mut trove = Trove { process: ServerProcess { child: Some(child), port, dir, logs }, venv };
         let started = Instant::now();
         loop {
-            if let Some(child) = trove.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                let tail = trove.log_tail(40);
+            if let Some(status) = trove.process.exited() {
+                let tail = trove.process.log_tail(40);
                 return Err(fail(format!("Trove exited early ({status}):\n{tail}")));
             }
             if let Ok((200, _)) = http_get(port, "/v1.0/0ready/backups", Some("0ready")) {
                 return Ok(trove);
             }
             if started.elapsed() > Duration::from_secs(60) {
-                let tail = trove.log_tail(40);
+                let tail = trove.process.log_tail(40);
                 trove.stop();
                 return Err(fail(format!("Trove was not ready after 60 s:\n{tail}")));
             }
@@ -622,7 +639,7 @@ impl Trove {
 
     /// `http://127.0.0.1:<port>`.
     pub fn root_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.process.port)
     }
 
     /// The endpoint as a catalog would list it, with the project.
@@ -632,7 +649,7 @@ impl Trove {
 
     /// The run's folder (configuration, database, logs).
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.process.dir
     }
 
     /// Writes backup records straight into Trove's database (see
@@ -643,7 +660,7 @@ impl Trove {
     pub fn insert_backups(&self, backups: &[serde_json::Value]) -> Result<()> {
         let mut child = Command::new(self.venv.join("bin/python"))
             .arg(workspace_root().join("harness/trove/python/harness_trove_seed.py"))
-            .arg(self.dir.join("trove.sqlite"))
+            .arg(self.process.dir.join("trove.sqlite"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -662,30 +679,9 @@ impl Trove {
         Ok(())
     }
 
-    fn log_tail(&self, lines: usize) -> String {
-        let mut text = String::new();
-        for name in ["log/launcher.out", "log/trove.log"] {
-            if let Ok(content) = std::fs::read_to_string(self.dir.join(name)) {
-                let all: Vec<&str> = content.lines().collect();
-                text.push_str(&all[all.len().saturating_sub(lines)..].join("\n"));
-                text.push('\n');
-            }
-        }
-        text
-    }
-
     /// Ends the server's process group.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            kill_group(child.id());
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Trove {
-    fn drop(&mut self) {
-        self.stop();
+        self.process.stop();
     }
 }
 
