@@ -9,8 +9,8 @@ use serde_json::json;
 use clap::Subcommand;
 
 use crate::args::{ListOutput, Paging, ShowOutput, WaitArgs};
-use crate::prune::RetentionArgs;
 use crate::output::{Cell, Rows, fields_of, fixed_fields, show};
+use crate::prune::RetentionArgs;
 use crate::{Failure, delete_each, waiting};
 
 // The command line.
@@ -159,8 +159,6 @@ pub enum DatabaseBackupCommand {
 
 // What it does.
 
-/// `database backup show` fields: every field, `datastore` flattened as
-/// troveclient does.
 /// The keys Trove 26's backup view always writes (null when unset), which
 /// python-troveclient shows as they came.
 const BACKUP_KEYS: &[&str] = &[
@@ -266,8 +264,8 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             if let Some(marker) = paging.marker {
                 request = request.marker(marker);
             }
-            // python-troveclient's --limit: up to N backups, one page.
-            let most = paging.limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            // python-troveclient's --limit: up to N backups, one page (0: no limit).
+            let most = paging.limit.filter(|n| *n > 0).map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
             let mut stream = request.stream().take(most.min(paging.max_items.unwrap_or(usize::MAX)));
             while let Some(b) = stream.try_next().await? {
                 rows.push(vec![

@@ -69,8 +69,9 @@ impl From<DateTime<Utc>> for Timestamp {
 
 /// The number of digits after the seconds' `.` in `text` (0 without one).
 fn fraction_digits(text: &str) -> u8 {
-    let Some(fraction) = text.get(19..).and_then(|rest| rest.strip_prefix('.')) else { return 0 };
-    fraction.bytes().take_while(u8::is_ascii_digit).count().min(9) as u8
+    let time = text.find(['T', 't']).map_or("", |t| &text[t..]);
+    let Some(dot) = time.find('.') else { return 0 };
+    time[dot + 1..].bytes().take_while(u8::is_ascii_digit).count().min(9) as u8
 }
 
 /// A string that is not an ISO 8601 timestamp.
@@ -142,7 +143,8 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.at.format("%Y-%m-%dT%H:%M:%S"))?;
         if self.digits > 0 {
-            let fraction = format!("{:09}", self.at.and_utc().timestamp_subsec_nanos());
+            // (A leap second's nanoseconds run past 1e9.)
+            let fraction = format!("{:09}", self.at.and_utc().timestamp_subsec_nanos() % 1_000_000_000);
             write!(f, ".{}", &fraction[..usize::from(self.digits)])?;
         }
         Ok(())
@@ -202,6 +204,10 @@ mod tests {
         let made = Timestamp::from(tenths.to_utc());
         assert_eq!(made.to_string(), "2026-11-22T12:05:53.100000", "as Cinder writes");
         assert!(trove < tenths && tenths == made);
+        let unpadded: Timestamp = "2026-1-2T3:4:5.678".parse().unwrap();
+        assert_eq!(unpadded.to_string(), "2026-01-02T03:04:05.678", "its fraction kept");
+        let leap: Timestamp = "2016-12-31T23:59:60.5Z".parse().unwrap();
+        assert_eq!(leap.to_string(), "2016-12-31T23:59:60.5");
         assert_eq!(cinder.to_utc().timestamp(), 1_795_349_153);
     }
 

@@ -73,11 +73,14 @@ pub struct CloudConfig {
     /// `block_storage_api_version` / `volume_api_version`: a microversion pin.
     pub block_storage_microversion: Option<String>,
     /// `auth_type: admin_token`: a token used as it is, without Keystone
-    /// (every service then needs an endpoint: its override, or the auth
-    /// section's `endpoint` / `OS_ENDPOINT`, which keystoneauth's
-    /// admin_token plugin uses for every service), with the project id
-    /// that fills `%(project_id)s`.
+    /// (every service then needs an endpoint: its override, or
+    /// [`endpoint`](Self::endpoint)), with the project id that fills
+    /// `%(project_id)s`.
     pub fixed_token: Option<(Secret, Option<String>)>,
+    /// With `admin_token`: the auth section's `endpoint` (`OS_ENDPOINT`),
+    /// which keystoneauth's admin_token plugin uses for every service that
+    /// has no override of its own.
+    pub endpoint: Option<String>,
 }
 
 /// Where to read files and variables from; the real process by default.
@@ -249,7 +252,7 @@ impl CloudConfig {
         };
         if fields.is_admin_token() {
             config.fixed_token = Some(fields.fixed_token()?);
-            fields.fill_endpoints(&mut config.endpoint_overrides);
+            config.endpoint = fields.endpoint.clone();
         } else {
             (config.auth, config.scope) = fields.resolve()?;
         }
@@ -297,7 +300,7 @@ impl CloudConfig {
         };
         if fields.is_admin_token() {
             config.fixed_token = Some(fields.fixed_token()?);
-            fields.fill_endpoints(&mut config.endpoint_overrides);
+            config.endpoint = fields.endpoint.clone();
         } else {
             (config.auth, config.scope) = fields.resolve()?;
         }
@@ -358,15 +361,6 @@ impl AuthFields {
 
     fn is_admin_token(&self) -> bool {
         matches!(self.auth_type.as_deref(), Some("admin_token" | "noauth"))
-    }
-
-    /// admin_token's `endpoint`, for each service without its own override.
-    fn fill_endpoints(&self, overrides: &mut BTreeMap<String, String>) {
-        if let Some(url) = &self.endpoint {
-            for service in ["block_storage", "database"] {
-                overrides.entry(service.to_owned()).or_insert_with(|| url.clone());
-            }
-        }
     }
 
     fn fixed_token(&self) -> Result<(Secret, Option<String>), Error> {

@@ -201,7 +201,18 @@ impl SessionBuilder {
         self.token = cloud.fixed_token;
         self.region = cloud.region;
         self.interface = cloud.interface;
-        self.overrides.extend(cloud.endpoint_overrides);
+        // clouds.yaml names services by catalog type too (`volumev3_…`);
+        // overrides of services this crate has no client for are not used.
+        for (key, url) in cloud.endpoint_overrides {
+            if let Some(name) = service_name(&key) {
+                self.overrides.insert(name.to_owned(), url);
+            }
+        }
+        if let Some(url) = cloud.endpoint {
+            for service in services() {
+                self.overrides.entry(service.name.to_owned()).or_insert_with(|| url.clone());
+            }
+        }
         self.cacert = cloud.cacert;
         self.insecure = cloud.insecure;
         if let Some(v) = cloud.block_storage_microversion.filter(|v| v.contains('.')) {

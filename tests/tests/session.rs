@@ -314,9 +314,16 @@ fn os_variables() {
 
 /// keystoneauth's admin_token plugin: one `endpoint` for every service
 /// (`OS_ENDPOINT`, or `endpoint` in clouds.yaml's auth section), under a
-/// service's own override.
-#[test]
-fn admin_token_endpoint_serves_every_service_without_its_own_override() {
+/// service's own override, which clouds.yaml may name by catalog type.
+#[tokio::test]
+async fn admin_token_endpoint_serves_every_service_without_its_own_override() {
+    let endpoints = |cloud: CloudConfig| async move {
+        let session = Session::builder().cloud(cloud).unwrap().build().unwrap();
+        (
+            session.endpoint("block_storage", &["block-storage"]).await.unwrap(),
+            session.endpoint("database", &["database"]).await.unwrap(),
+        )
+    };
     let mut env = FakeEnv::default();
     for (k, v) in [
         ("OS_AUTH_TYPE", "admin_token"),
@@ -327,25 +334,30 @@ fn admin_token_endpoint_serves_every_service_without_its_own_override() {
         env.vars.insert(k.into(), v.into());
     }
     let cloud = CloudConfig::from_environment(&env).unwrap();
-    assert_eq!(cloud.endpoint_overrides["database"], "http://one.example/v1.0/p1");
-    assert_eq!(cloud.endpoint_overrides["block_storage"], "http://cinder.example/v3/p1");
+    assert_eq!(cloud.endpoint.as_deref(), Some("http://one.example/v1.0/p1"));
+    assert_eq!(
+        endpoints(cloud).await,
+        ("http://cinder.example/v3/p1".to_owned(), "http://one.example/v1.0/p1".to_owned())
+    );
 
     // Not an admin_token cloud: OS_ENDPOINT is not an endpoint of anything.
     env.vars.insert("OS_AUTH_TYPE".into(), "token".into());
     env.vars.insert("OS_AUTH_URL".into(), "http://keystone.example/v3".into());
-    let cloud = CloudConfig::from_environment(&env).unwrap();
-    assert!(!cloud.endpoint_overrides.contains_key("database"));
+    assert_eq!(CloudConfig::from_environment(&env).unwrap().endpoint, None);
 
     let mut env = FakeEnv::default();
     env.vars.insert("OS_CLOUD".into(), "fixed".into());
     env.vars.insert("OS_CLIENT_CONFIG_FILE".into(), "/tmp/c.yaml".into());
     env.files.insert(
         "/tmp/c.yaml".into(),
-        "clouds:\n  fixed:\n    auth_type: admin_token\n    auth:\n      token: t0k\n      endpoint: http://one.example/v3/p1\n".into(),
+        "clouds:\n  fixed:\n    auth_type: admin_token\n    volumev3_endpoint_override: http://cinder.example/v3\n    compute_endpoint_override: http://nova.example/v2.1\n    auth:\n      token: t0k\n      endpoint: http://one.example/v1.0\n".into(),
     );
     let cloud = CloudConfig::from_environment(&env).unwrap();
-    assert_eq!(cloud.endpoint_overrides["block_storage"], "http://one.example/v3/p1");
-    assert_eq!(cloud.endpoint_overrides["database"], "http://one.example/v3/p1");
+    assert_eq!(
+        endpoints(cloud).await,
+        ("http://cinder.example/v3".to_owned(), "http://one.example/v1.0".to_owned()),
+        "volumev3_endpoint_override is block storage's"
+    );
 }
 
 /// A service is named by its module or a catalog type; a name no service
