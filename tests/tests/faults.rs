@@ -225,7 +225,7 @@ async fn a_stream_times_out_per_page() {
         )
         .mount(&server)
         .await;
-    let c = client(&server.uri(), config().with_retry(RetryPolicy::none()).with_timeout(Duration::from_millis(300)));
+    let c = client(&server.uri(), config().with_retry(RetryPolicy::none()).with_timeout(Duration::from_secs(2)));
     let items: Vec<_> = tokio::time::timeout(Duration::from_secs(20), c.list_backups().limit(1u64).stream().collect())
         .await
         .expect("the per-page timeout applies");
