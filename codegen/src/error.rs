@@ -62,14 +62,6 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// git could not give a spec at a revision (`spec-diff`).
-    #[error("git {command}: {message}")]
-    Git {
-        /// The git command, e.g. `show main:spec/block-storage-v3.yaml`.
-        command: String,
-        /// What git said.
-        message: String,
-    },
     /// `regenerate --check` found `generated/` out of date.
     #[error("{0}")]
     Stale(String),

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! spec/*.yaml ──load──▶ LoadedSpec ──validate──▶ Model ──emit (progenitor + extras)──▶ files
+//!                                                   └──diff (two models)──▶ changes
 //! ```
 //!
 //! [`generate`] is a pure function from spec text to files; [`regenerate`]
@@ -27,6 +28,12 @@ pub use error::{Error, Location, Result};
 pub use fresh::{Mode, Outcome, regenerate};
 pub use load::{LoadedSpec, load};
 pub use validate::validate;
+
+/// The model of a spec's text: [`load`], then [`validate`]. `file` names it
+/// in errors.
+pub fn model_of(file: &str, spec_text: &str) -> Result<model::Model> {
+    validate(&load(file, spec_text)?)
+}
 
 /// One service: its spec. Everything else (module, catalog type,
 /// microversion header, timeout) the spec says in `info.x-openstack-service`.

@@ -2,7 +2,10 @@
 //! built from the raw document by [`crate::validate`], which rejects anything
 //! the generator cannot handle before progenitor sees it.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use serde_json::Value;
 
 pub use crate::ext::actions::Action;
 pub use crate::ext::find::FindSpec;
@@ -71,6 +74,84 @@ pub struct Operation {
     /// How to find the resource this operation shows by name
     /// (`x-openstack-find`).
     pub finder: Option<FindSpec>,
+    /// What the spec says of it, as written: the parts spec-diff compares.
+    pub spec: SpecOperation,
+}
+
+/// An operation as the spec writes it, beside what the generator derives:
+/// where it sits, its declared microversion bounds, its parameters, body
+/// and responses, and its extensions as written (the typed ones are parsed
+/// into [`Operation`]; the raw values are what a change report shows).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpecOperation {
+    /// Its JSON pointer: the operation (`/paths/~1backups/get`), or an
+    /// action's entry (`…/x-openstack-actions/2`).
+    pub pointer: String,
+    /// The microversion bounds written on the node itself (an action's own,
+    /// not the endpoint's it inherits).
+    pub bounds: Bounds,
+    /// Path-item parameters, then the operation's own (`$ref`s followed).
+    pub parameters: Vec<Parameter>,
+    /// The JSON request body's schema node, as written (`$ref` or inline).
+    pub body: Option<Value>,
+    /// Every response by status code (`200`, `4XX`), shared responses
+    /// followed.
+    pub responses: BTreeMap<String, Response>,
+    /// Every `x-…` key of the node with its value (for an action: of its
+    /// entry in `x-openstack-actions`).
+    pub extensions: BTreeMap<String, Value>,
+}
+
+/// Microversion bounds written on one node: `x-openstack-min-microversion`
+/// and `x-openstack-max-microversion`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// The lowest microversion that has it; `None`: the base.
+    pub min: Option<Microversion>,
+    /// The highest microversion that has it; `None`: the latest.
+    pub max: Option<Microversion>,
+}
+
+/// One parameter of an operation, `$ref` followed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    /// `path` or `query`.
+    pub place: String,
+    /// Its name on the wire (`all_tenants`).
+    pub name: String,
+    /// Where it is written.
+    pub pointer: String,
+    /// `required: true`.
+    pub required: bool,
+    /// Its schema node, as written.
+    pub schema: Value,
+    /// Its own microversion bounds.
+    pub bounds: Bounds,
+    /// The parameter as written (`$ref` followed).
+    pub source: Value,
+}
+
+/// One response of an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// Where it is written.
+    pub pointer: String,
+    /// Its JSON body's schema node, as written, if it has one.
+    pub schema: Option<Value>,
+    /// The response as written (a shared response followed).
+    pub source: Value,
+}
+
+/// `x-…` keys written at one place outside operations and schemas: the
+/// document, `info`, a path item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionSite {
+    /// How a change report names the place (`document`, `info`, the path).
+    pub scope: String,
+    /// Its JSON pointer (`""` for the document).
+    pub pointer: String,
+    /// Its `x-…` keys and values.
+    pub extensions: BTreeMap<String, Value>,
 }
 
 /// The generator's own handling of an operation.
@@ -114,6 +195,13 @@ pub struct Model {
     pub replacements: Vec<(String, String)>,
     /// The shared error schema's component name.
     pub fault: String,
+    /// `info.x-openstack-service` as written.
+    pub service_source: Value,
+    /// The component schemas as written, for spec-diff's schema walk.
+    pub components: BTreeMap<String, Value>,
+    /// `x-…` keys of the document, `info` (but the service's) and the path
+    /// items.
+    pub extension_sites: Vec<ExtensionSite>,
 }
 
 impl Model {
@@ -124,6 +212,16 @@ impl Model {
         table.sort_by(|a, b| a.method_name.cmp(&b.method_name));
         table
     }
+}
+
+/// The `x-…` keys of a JSON object, with their values.
+pub fn extensions_of(node: &Value) -> BTreeMap<String, Value> {
+    node.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("x-"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// `listBackupsDetail` → `list_backups_detail`, exactly as progenitor names

@@ -5,12 +5,20 @@
 //! cause (file, operation, JSON pointer) from its own validation: it never
 //! panics, and progenitor's panic is never the guard that catches it.
 //!
+//! When a mutated spec still generates, spec-diff and the generator must
+//! agree on what changed: spec-diff compares the two models, the generated
+//! public API (client methods, types, fields) is compared by name, and
+//! neither may see a change the other does not (see [`agree`]).
+//!
 //! Cases per spec: `PROPTEST_CASES` (48 by default: each case generates a
 //! whole client; `cargo xtask fuzz` runs many more).
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use openstack_backups_codegen::{Error, ServiceSpec, generate};
+use openstack_backups_codegen::diff::{self, Change};
+use openstack_backups_codegen::model::Model;
+use openstack_backups_codegen::{Error, GeneratedFile, ServiceSpec, generate, model_of};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -171,7 +179,124 @@ fn apply(doc: &mut Value, mutation: &Mutation) -> Option<String> {
     }
 }
 
-fn check(file: &str, original: &Value, mutation: &Mutation) -> Result<(), TestCaseError> {
+/// The generated public API by name: `Client::method` for the client's
+/// calls, `builder::Type::method` for builder setters, `type Name` and
+/// `Name.field` for the types.
+fn public_api(files: &[GeneratedFile]) -> BTreeSet<String> {
+    use syn::visit::Visit;
+    struct Names(BTreeSet<String>);
+    fn last(ty: &syn::Type) -> String {
+        match ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+            if i.trait_.is_none() {
+                let owner = last(&i.self_ty);
+                for item in &i.items {
+                    if let syn::ImplItem::Fn(f) = item
+                        && matches!(f.vis, syn::Visibility::Public(_))
+                    {
+                        self.0.insert(format!("{owner}::{}", f.sig.ident));
+                    }
+                }
+            }
+            syn::visit::visit_item_impl(self, i);
+        }
+        fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+            if matches!(s.vis, syn::Visibility::Public(_)) {
+                self.0.insert(format!("type {}", s.ident));
+                for f in &s.fields {
+                    if let (Some(name), syn::Visibility::Public(_)) = (&f.ident, &f.vis) {
+                        self.0.insert(format!("{}.{name}", s.ident));
+                    }
+                }
+            }
+            syn::visit::visit_item_struct(self, s);
+        }
+        fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+            if matches!(e.vis, syn::Visibility::Public(_)) {
+                self.0.insert(format!("type {}", e.ident));
+                for v in &e.variants {
+                    self.0.insert(format!("{}::{}", e.ident, v.ident));
+                }
+            }
+            syn::visit::visit_item_enum(self, e);
+        }
+    }
+    let mut names = Names(BTreeSet::new());
+    for f in files.iter().filter(|f| f.path.ends_with(".rs")) {
+        let file = syn::parse_file(&f.contents).unwrap_or_else(|e| panic!("{}: {e}", f.path));
+        names.visit_file(&file);
+    }
+    names.0
+}
+
+/// What the unmutated spec gives: its model and its generated public API.
+struct Baseline {
+    model: Model,
+    api: BTreeSet<String>,
+}
+
+/// spec-diff and the generator agree on a mutation that still generates:
+/// - spec-diff reports nothing only when the generated public API keeps
+///   every name;
+/// - every client method the generator adds or drops is named by a change
+///   (`method x removed`, `… renamed to x`, `x's builder …`);
+/// - every method spec-diff says is added exists, every one it says is
+///   removed is gone.
+fn agree(base: &Baseline, model: &Model, api: &BTreeSet<String>, changed: &str) -> Result<(), TestCaseError> {
+    let changes: Vec<Change> = diff::diff_models("spec", Some(&base.model), Some(model));
+    let text = diff::report(&changes, diff::Format::Text);
+    let added: Vec<&String> = api.difference(&base.api).collect();
+    let removed: Vec<&String> = base.api.difference(api).collect();
+    if changes.is_empty() {
+        prop_assert!(
+            added.is_empty() && removed.is_empty(),
+            "spec-diff reports nothing (changed {}), but the generated API gains {:?} and loses {:?}",
+            changed,
+            added,
+            removed
+        );
+    }
+    let client_methods = added.iter().chain(&removed).filter_map(|n| n.strip_prefix("Client::"));
+    for method in client_methods {
+        let named = changes
+            .iter()
+            .any(|c| c.rust.split(|ch: char| !(ch.is_alphanumeric() || ch == '_')).any(|word| word == method));
+        prop_assert!(
+            named,
+            "client method {} changed (changed {}), and spec-diff does not name it:\n{}",
+            method,
+            changed,
+            text
+        );
+    }
+    for c in &changes {
+        let words: Vec<&str> = c.rust.split(' ').collect();
+        if let ["method", name, "added"] = words.as_slice() {
+            prop_assert!(
+                api.contains(&format!("Client::{name}")),
+                "spec-diff says {} (changed {}), the client has no such method",
+                c.rust,
+                changed
+            );
+        }
+        if let ["method", name, "removed"] = words.as_slice() {
+            prop_assert!(
+                !api.contains(&format!("Client::{name}")),
+                "spec-diff says {} (changed {}), the client still has it",
+                c.rust,
+                changed
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check(file: &str, original: &Value, base: &Baseline, mutation: &Mutation) -> Result<(), TestCaseError> {
     let mut doc = original.clone();
     let Some(changed) = apply(&mut doc, mutation) else { return Ok(()) };
     let text = serde_json::to_string_pretty(&doc).unwrap();
@@ -179,7 +304,11 @@ fn check(file: &str, original: &Value, mutation: &Mutation) -> Result<(), TestCa
     let result = std::panic::catch_unwind(|| generate(&service, &text))
         .map_err(|_| TestCaseError::fail(format!("the generator panicked (changed {changed})")))?;
     match result {
-        Ok(_) => Ok(()),
+        Ok(files) => {
+            let model =
+                model_of(file, &text).map_err(|e| TestCaseError::fail(format!("generates, but no model: {e}")))?;
+            agree(base, &model, &public_api(&files), &changed)
+        }
         Err(Error::Spec { location, message }) => {
             prop_assert_eq!(&location.file, file);
             // A pointer (empty: the document itself).
@@ -219,9 +348,14 @@ fn check(file: &str, original: &Value, mutation: &Mutation) -> Result<(), TestCa
 
 fn run(file: &str, default_cases: u32) {
     let original = read(file);
+    let text = serde_json::to_string_pretty(&original).unwrap();
+    let base = Baseline {
+        model: model_of(file, &text).unwrap(),
+        api: public_api(&generate(&ServiceSpec { spec_path: file.to_owned() }, &text).unwrap()),
+    };
     let mut runner =
         TestRunner::new(Config { cases: cases(default_cases), failure_persistence: None, ..Config::default() });
-    runner.run(&mutation(), |m| check(file, &original, &m)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    runner.run(&mutation(), |m| check(file, &original, &base, &m)).unwrap_or_else(|e| panic!("{file}: {e}"));
 }
 
 #[test]
@@ -237,4 +371,26 @@ fn mutated_identity_specs_get_a_located_error_or_a_client() {
 #[test]
 fn mutated_block_storage_specs_get_a_located_error_or_a_client() {
     run("spec/block-storage-v3.yaml", 48);
+}
+
+/// The agreement check on one known mutation that generates: the finder of
+/// `showBackup` removed. spec-diff names `find_backup`; and the check bites
+/// when the two disagree (the unmutated model against the mutated API).
+#[test]
+fn spec_diff_and_the_generator_agree_on_a_removed_finder() {
+    let file = "spec/block-storage-v3.yaml";
+    let original = read(file);
+    let service = ServiceSpec { spec_path: file.to_owned() };
+    let text = serde_json::to_string_pretty(&original).unwrap();
+    let base = Baseline { model: model_of(file, &text).unwrap(), api: public_api(&generate(&service, &text).unwrap()) };
+    let mut doc = original.clone();
+    let show = doc.pointer_mut("/paths/~1backups~1{backup_id}/get").and_then(Value::as_object_mut).unwrap();
+    assert!(show.remove("x-openstack-find").is_some());
+    let mutated = serde_json::to_string_pretty(&doc).unwrap();
+    let api = public_api(&generate(&service, &mutated).unwrap());
+    assert!(base.api.contains("Client::find_backup") && !api.contains("Client::find_backup"));
+    let model = model_of(file, &mutated).unwrap();
+    agree(&base, &model, &api, "x-openstack-find removed").unwrap();
+    let err = agree(&base, &base.model, &api, "x-openstack-find removed").unwrap_err();
+    assert!(err.to_string().contains("find_backup"), "{err}");
 }

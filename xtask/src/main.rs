@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use openstack_backups_codegen::{Mode, regenerate};
 use openstack_backups_harness::{Cinder, Options};
 
+mod spec_diff;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     if let ["spec-diff", rest @ ..] = args.as_slice() {
-        return spec_diff(rest);
+        return spec_diff::run(&workspace_root(), rest, USAGE);
     }
     let result = match args.as_slice() {
         ["regenerate"] => run_regenerate(Mode::Write),
@@ -95,46 +97,6 @@ fn run_regenerate(mode: Mode) -> Result<(), String> {
         Mode::Check => println!("generated/ is current ({} file(s))", outcome.unchanged.len()),
     }
     Ok(())
-}
-
-/// `spec-diff`: its own exit codes (1: a change reached --fail-on; 2: bad
-/// arguments or an unreadable spec).
-fn spec_diff(args: &[&str]) -> ExitCode {
-    use openstack_backups_codegen::diff;
-    let usage = |message: String| {
-        eprintln!("error: {message}\n\n{USAGE}");
-        ExitCode::from(2)
-    };
-    let (mut base, mut format, mut fail_on) = (None, diff::Format::Text, Some(diff::Level::Breaking));
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = |flag: &str| rest.next().copied().ok_or_else(|| format!("{flag} needs a value"));
-        let parsed = match *arg {
-            "--format" => value("--format").and_then(|v| v.parse().map(|f| format = f)),
-            "--fail-on" => value("--fail-on").and_then(|v| diff::parse_fail_on(v).map(|l| fail_on = l)),
-            flag if flag.starts_with('-') => Err(format!("spec-diff has no option `{flag}`")),
-            revision if base.is_none() => {
-                base = Some(revision.to_owned());
-                Ok(())
-            }
-            extra => Err(format!("spec-diff takes one revision, not also `{extra}`")),
-        };
-        if let Err(message) = parsed {
-            return usage(message);
-        }
-    }
-    let root = workspace_root();
-    let base = base.unwrap_or_else(|| diff::default_base(&root));
-    match diff::diff_revision(&root, &base) {
-        Ok(changes) => {
-            print!("{}", diff::report(&changes, format));
-            if diff::fails(&changes, fail_on) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
 }
 
 fn run_tests(extra: &[&str]) -> Result<(), String> {

@@ -9,9 +9,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
+use crate::diff::{Changes, Level};
 use crate::error::Result;
-use crate::ext::microversion::BodyGate;
-use crate::model::{Kind, Operation, pascal_case, snake_case};
+use crate::ext::microversion::{BodyGate, MAX_MICROVERSION, MIN_MICROVERSION, diff_bounds};
+use crate::model::{Bounds, Kind, Operation, SpecOperation, extensions_of, pascal_case, snake_case};
 use crate::rt::FAULT;
 use crate::validate::{Op, Parameters};
 
@@ -30,6 +31,8 @@ pub struct Action {
     pub argument_schema: String,
     /// Path parameters of the endpoint, in path order.
     pub path_params: Vec<String>,
+    /// Its entry in `x-openstack-actions`, as written.
+    pub source: Value,
 }
 
 // Parse.
@@ -93,7 +96,17 @@ pub(crate) fn actions(
                 arguments: (!no_args).then(|| inner.clone()),
                 argument_schema: inner.clone(),
                 path_params: params.path.clone(),
+                source: a.clone(),
             }),
+            spec: SpecOperation {
+                pointer: e_at.clone(),
+                bounds: Bounds {
+                    min: op.c.min_microversion(a, &e_at, op.id())?,
+                    max: op.c.microversion_extension(a, MAX_MICROVERSION, &e_at, op.id())?,
+                },
+                extensions: extensions_of(a),
+                ..SpecOperation::default()
+            },
             ..base.clone()
         });
     }
@@ -171,6 +184,80 @@ pub(crate) fn call(op: &Operation, a: &Action) -> TokenStream {
                     .send()
                     .await
             }
+        }
+    }
+}
+
+// Change rules.
+
+/// The actions of one `…/action` endpoint on both sides, by body key: one
+/// removed or renamed is breaking (its method goes), one added is info; an
+/// action's own bounds follow the microversion rules; any other change to
+/// its entry is a warning to review.
+pub(crate) fn diff(d: &mut Changes, scope: &str, old: &[&Operation], new: &[&Operation]) {
+    let by_key = |ops: &[&Operation]| -> BTreeMap<String, (Operation, Action)> {
+        ops.iter()
+            .filter_map(|op| match &op.kind {
+                Kind::Action(a) => Some((a.key.clone(), ((*op).clone(), a.clone()))),
+                _ => None,
+            })
+            .collect()
+    };
+    let (oa, na) = (by_key(old), by_key(new));
+    for (key, (o, a)) in &oa {
+        let Some((n, b)) = na.get(key) else {
+            d.push(
+                Level::Breaking,
+                scope,
+                &o.spec.pointer,
+                format!("action {key} removed"),
+                format!("method {} removed", o.method_name),
+            )
+            .values(Some(a.source.clone()), None);
+            continue;
+        };
+        let at = &n.spec.pointer;
+        if o.operation_id != n.operation_id {
+            d.push(
+                Level::Breaking,
+                scope,
+                &format!("{at}/operationId"),
+                format!("action {key}'s operationId changed"),
+                format!("method {} renamed to {}", o.method_name, n.method_name),
+            )
+            .values(Some(a.source.clone()), Some(b.source.clone()));
+        }
+        diff_bounds(d, scope, at, o.spec.bounds, n.spec.bounds, &format!("method {}", n.method_name));
+        let rest = |v: &Value| -> Value {
+            let mut v = v.clone();
+            if let Some(m) = v.as_object_mut() {
+                for k in ["action", "operationId", "summary", "description", MIN_MICROVERSION, MAX_MICROVERSION] {
+                    m.remove(k);
+                }
+            }
+            v
+        };
+        if rest(&a.source) != rest(&b.source) {
+            d.push(
+                Level::Warning,
+                scope,
+                at,
+                format!("{{\"op\": \"replace\", \"path\": \"{at}\"}}"),
+                format!("method {} follows the new action description: review the regenerated diff", n.method_name),
+            )
+            .values(Some(rest(&a.source)), Some(rest(&b.source)));
+        }
+    }
+    for (key, (n, b)) in &na {
+        if !oa.contains_key(key) {
+            d.push(
+                Level::Info,
+                scope,
+                &n.spec.pointer,
+                format!("action {key} added"),
+                format!("method {} added", n.method_name),
+            )
+            .values(None, Some(b.source.clone()));
         }
     }
 }

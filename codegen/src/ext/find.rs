@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::diff::{Changes, Generated};
 use crate::error::{Result, pointer};
 use crate::model::{Kind, Operation, pascal_case, snake_case};
 use crate::rt::{COLLECT_WHERE, FAULT, FIND_FN, FINDABLE};
@@ -215,4 +216,19 @@ pub(crate) fn finder_impl(op: &Operation, f: &FindSpec) -> TokenStream {
             }
         }
     }
+}
+
+// Change rules.
+
+/// `x-openstack-find` added, removed, renamed or described anew: its
+/// `find_<item>` method follows.
+pub(crate) fn diff(d: &mut Changes, scope: &str, at: &str, old: &Operation, new: &Operation) {
+    fn side(op: &Operation) -> Option<Generated<'_, FindSpec>> {
+        op.finder.as_ref().map(|f| Generated {
+            spec: f,
+            methods: format!("method find_{}", snake_case(&f.item)),
+            written: op.spec.extensions.get(FIND).cloned(),
+        })
+    }
+    d.generated_methods(scope, FIND, &format!("{at}/{FIND}"), side(old), side(new), "follows");
 }

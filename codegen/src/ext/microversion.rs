@@ -10,8 +10,9 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
+use crate::diff::{Changes, Level};
 use crate::error::Result;
-use crate::model::{Microversion, Operation};
+use crate::model::{Bounds, Microversion, Operation};
 use crate::rt::{BODY_GATE, MICROVERSION};
 use crate::validate::Checker;
 
@@ -278,5 +279,66 @@ pub(crate) fn table_fields(op: &Operation) -> TokenStream {
         min_microversion: #min,
         gated_query: &[#(#gated),*],
         gated_body: &[#(#gated_body),*],
+    }
+}
+
+// Change rules.
+
+/// The bounds written on a schema node, read leniently (a node that does
+/// not parse has none: validation reports it).
+pub(crate) fn bounds_of(node: &Value) -> Bounds {
+    let read = |key: &str| node.get(key).and_then(Value::as_str).and_then(Microversion::parse);
+    Bounds { min: read(MIN_MICROVERSION), max: read(MAX_MICROVERSION) }
+}
+
+/// A raised minimum or a lowered maximum refuses a call (or a field) its
+/// users make today: breaking; the opposite widens it. `what` names the
+/// call or field in Rust words.
+pub(crate) fn diff_bounds(d: &mut Changes, scope: &str, at: &str, old: Bounds, new: Bounds, what: &str) {
+    let value = |v: Option<Microversion>| v.map(|v| Value::String(v.to_string()));
+    let (a, b) = (old.min, new.min);
+    if a != b {
+        let show = |v: Option<Microversion>| v.map_or_else(|| "the base".to_owned(), |v| v.to_string());
+        let raised = b > a;
+        let (level, verb, rust) = match raised {
+            true => {
+                (Level::Breaking, "raised", format!("{what} is refused below {} (it worked from {})", show(b), show(a)))
+            }
+            false => (Level::Info, "lowered", format!("{what} works from {} (was {})", show(b), show(a))),
+        };
+        d.push(
+            level,
+            scope,
+            &format!("{at}/{MIN_MICROVERSION}"),
+            format!("{MIN_MICROVERSION} {verb} from {} to {}", show(a), show(b)),
+            rust,
+        )
+        .values(value(a), value(b));
+    }
+    let (a, b) = (old.max, new.max);
+    if a != b {
+        // No maximum is the highest of all.
+        let narrowed = match (a, b) {
+            (None, Some(_)) => true,
+            (Some(a), Some(b)) => b < a,
+            _ => false,
+        };
+        let show = |v: Option<Microversion>| v.map_or_else(|| "the latest".to_owned(), |v| v.to_string());
+        let (level, verb, rust) = match narrowed {
+            true => (
+                Level::Breaking,
+                "lowered",
+                format!("{what} is refused above {} (it worked up to {})", show(b), show(a)),
+            ),
+            false => (Level::Info, "raised", format!("{what} works up to {} (was {})", show(b), show(a))),
+        };
+        d.push(
+            level,
+            scope,
+            &format!("{at}/{MAX_MICROVERSION}"),
+            format!("{MAX_MICROVERSION} {verb} from {} to {}", show(a), show(b)),
+            rust,
+        )
+        .values(value(a), value(b));
     }
 }

@@ -10,6 +10,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::diff::schema::Side;
+use crate::diff::{Changes, Level};
 use crate::error::Result;
 use crate::model::{Model, pascal_case};
 use crate::rt::{DESERIALIZE_OPEN, UNKNOWN_VALUE, UNKNOWN_VALUE_OF};
@@ -153,6 +155,67 @@ pub(crate) fn open_enum(e: &OpenEnum) -> TokenStream {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                 #DESERIALIZE_OPEN(deserializer, |value: &str| Self::from(value))
             }
+        }
+    }
+}
+
+// Change rules.
+
+/// Values of `enum` (closed) and `x-extensible-enum` (open) at a schema
+/// node. A closed enum's value removed is breaking, one added is breaking
+/// where responses use it (an exhaustive match breaks); an open enum's
+/// value removed is breaking only for requests (responses still decode it,
+/// as `Unknown`).
+pub(crate) fn diff_values(d: &mut Changes, scope: &str, at: &str, old: &Value, new: &Value, side: Side, what: &str) {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let listed = |n: &Value, key: &str| -> Vec<String> {
+        n.get(key).and_then(Value::as_array).into_iter().flatten().map(text).collect()
+    };
+    let index = |n: &Value, key: &str, value: &str| listed(n, key).iter().position(|v| v == value).unwrap_or(0);
+    for key in ["enum", EXTENSIBLE_ENUM] {
+        let (a, b): (BTreeSet<String>, BTreeSet<String>) =
+            (listed(old, key).into_iter().collect(), listed(new, key).into_iter().collect());
+        for gone in a.difference(&b) {
+            let variant = pascal_case(gone);
+            let (level, rust) = match (key, side) {
+                ("enum", _) => (Level::Breaking, format!("{what}: variant {variant} removed")),
+                (_, Side::Request) => {
+                    (Level::Breaking, format!("{what}: variant {variant} removed (the server no longer takes it)"))
+                }
+                _ => (
+                    Level::Warning,
+                    format!("{what}: variant {variant} removed; a server that still sends it decodes as Unknown"),
+                ),
+            };
+            d.push(
+                level,
+                scope,
+                &format!("{at}/{key}/{}", index(old, key, gone)),
+                format!("{key} value {gone} removed"),
+                rust,
+            )
+            .values(Some(Value::String(gone.clone())), None);
+        }
+        for added in b.difference(&a) {
+            let variant = pascal_case(added);
+            let (level, rust) = match (key, side) {
+                ("enum", Side::Response | Side::Both) => (
+                    Level::Breaking,
+                    format!("{what}: variant {variant} added to a closed enum (an exhaustive match breaks)"),
+                ),
+                ("enum", Side::Request) => (Level::Info, format!("{what}: variant {variant} added")),
+                _ => {
+                    (Level::Info, format!("{what}: variant {variant} added (open enums decoded it as Unknown before)"))
+                }
+            };
+            d.push(
+                level,
+                scope,
+                &format!("{at}/{key}/{}", index(new, key, added)),
+                format!("{key} value {added} added"),
+                rust,
+            )
+            .values(None, Some(Value::String(added.clone())));
         }
     }
 }

@@ -7,13 +7,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::diff::{Changes, Level};
 use crate::error::{Result, pointer};
 use crate::model::{Kind, Model, Operation, pascal_case, snake_case};
 use crate::rt::{COLLECT, FAULT, ITEMS, PAGE};
 use crate::validate::{Op, Parameters};
 
 /// Paging facts of a list operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paging {
     /// The list response's component name (`BackupList`).
     pub list_schema: String,
@@ -181,4 +182,28 @@ pub(crate) fn pages(model: &Model) -> TokenStream {
             _ => None,
         })
         .collect()
+}
+
+// Change rules.
+
+fn paging_of(op: &Operation) -> Option<&Paging> {
+    match &op.kind {
+        Kind::Paged(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Pagination described anew (or added, or removed): `stream()` and
+/// `all()` follow it; a warning to review.
+pub(crate) fn diff(d: &mut Changes, scope: &str, at: &str, old: &Operation, new: &Operation) {
+    if paging_of(old) != paging_of(new) {
+        d.push(
+            Level::Warning,
+            scope,
+            &format!("{at}/{PAGINATION}"),
+            "pagination changed",
+            format!("{}'s stream() and all() follow the new description", new.method_name),
+        )
+        .values(old.spec.extensions.get(PAGINATION).cloned(), new.spec.extensions.get(PAGINATION).cloned());
+    }
 }

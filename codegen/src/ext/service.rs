@@ -8,6 +8,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::diff::{Changes, Level};
 use crate::error::{Result, pointer};
 use crate::ext::microversion::opt_mv;
 use crate::model::{Kind, Model, Operation, snake_case};
@@ -239,5 +240,39 @@ pub(crate) fn emit(model: &Model) -> TokenStream {
             }
         }
 
+    }
+}
+
+// Change rules.
+
+/// The service's module renamed (breaking: every path of the generated API
+/// moves); any other change to its identity (catalog type, header,
+/// defaults) a warning to review.
+pub(crate) fn diff(d: &mut Changes, old: &Model, new: &Model) {
+    let (a, b) = (&old.service.module, &new.service.module);
+    if a != b {
+        let written = |m: &Model| m.service_source.get("module").cloned();
+        let at = format!("/info/{SERVICE}/module");
+        d.push(Level::Breaking, "info", &at, "the service's module changed", format!("module {a} renamed to {b}"))
+            .values(written(old), written(new));
+    }
+    let without_module = |m: &Model| {
+        let mut v = m.service_source.clone();
+        if let Some(map) = v.as_object_mut() {
+            map.remove("module");
+        }
+        v
+    };
+    let rest = |m: &Model| ServiceIdentity { module: String::new(), ..m.service.clone() };
+    if rest(old) != rest(new) {
+        let at = format!("/info/{SERVICE}");
+        d.push(
+            Level::Warning,
+            "info",
+            &at,
+            format!("{{\"op\": \"replace\", \"path\": \"{at}\"}}"),
+            "the service's catalog type, header or defaults change: review the regenerated diff",
+        )
+        .values(Some(without_module(old)), Some(without_module(new)));
     }
 }

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::diff::{Changes, Generated};
 use crate::error::{Result, pointer};
 use crate::ext::open_enum::EXTENSIBLE_ENUM;
 use crate::model::{Operation, pascal_case, snake_case};
@@ -301,4 +302,22 @@ pub(crate) fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
             }
         }
     }
+}
+
+// Change rules.
+
+/// `x-openstack-waiter` added, removed, renamed or described anew: its
+/// `wait_for_<item>` and `wait_for_<item>_deleted` follow.
+pub(crate) fn diff(d: &mut Changes, scope: &str, at: &str, old: &Operation, new: &Operation) {
+    fn side(op: &Operation) -> Option<Generated<'_, WaiterSpec>> {
+        op.waiter.as_ref().map(|w| {
+            let item = snake_case(&w.item);
+            Generated {
+                spec: w,
+                methods: format!("methods wait_for_{item} and wait_for_{item}_deleted"),
+                written: op.spec.extensions.get(WAITER).cloned(),
+            }
+        })
+    }
+    d.generated_methods(scope, WAITER, &format!("{at}/{WAITER}"), side(old), side(new), "follow");
 }

@@ -14,13 +14,18 @@ use crate::error::{Error, Result, pointer};
 use crate::ext::actions::{ACTIONS, actions};
 use crate::ext::always_sent::always_sent;
 use crate::ext::find::{FIND, finder, resolve_finders};
+use crate::ext::microversion::MAX_MICROVERSION;
 use crate::ext::microversion::body_gates;
 use crate::ext::open_enum::{self, EXTENSIBLE_ENUM};
 use crate::ext::paging::{PAGINATION, paged};
+use crate::ext::service::SERVICE;
 use crate::ext::service::{service_identity, version_document};
 use crate::ext::waiter::{WAITER, waiter};
 use crate::load::LoadedSpec;
-use crate::model::{Kind, Microversion, Model, Operation, snake_case};
+use crate::model::{
+    Bounds, ExtensionSite, Kind, Microversion, Model, Operation, Parameter, Response, SpecOperation, extensions_of,
+    snake_case,
+};
 
 pub(crate) mod schema;
 
@@ -165,7 +170,29 @@ pub(crate) fn validate_document(file: &str, raw: &Value) -> Result<Model> {
     let max_microversion = raw.pointer("/info/version").and_then(Value::as_str).and_then(Microversion::parse);
 
     let title = raw.pointer("/info/title").and_then(Value::as_str).unwrap_or_default().to_owned();
-    Ok(Model { service, title, max_microversion, operations, open_enums, replacements, fault: FAULT_SCHEMA.to_owned() })
+    let mut info_extensions = extensions_of(raw.get("info").unwrap_or(&Value::Null));
+    let service_source = info_extensions.remove(SERVICE).unwrap_or(Value::Null);
+    let mut extension_sites = vec![
+        ExtensionSite { scope: "document".to_owned(), pointer: String::new(), extensions: extensions_of(raw) },
+        ExtensionSite { scope: "info".to_owned(), pointer: "/info".to_owned(), extensions: info_extensions },
+    ];
+    extension_sites.extend(paths.iter().map(|(path, item)| ExtensionSite {
+        scope: path.clone(),
+        pointer: pointer(["paths", path]),
+        extensions: extensions_of(item),
+    }));
+    Ok(Model {
+        service,
+        title,
+        max_microversion,
+        operations,
+        open_enums,
+        replacements,
+        fault: FAULT_SCHEMA.to_owned(),
+        service_source,
+        components: schemas.into_iter().collect(),
+        extension_sites,
+    })
 }
 
 /// Where an operation sits, for its checks and their errors.
@@ -194,6 +221,8 @@ impl Op<'_> {
 pub(crate) struct Parameters {
     pub(crate) path: Vec<String>,
     pub(crate) query: BTreeMap<String, Option<Microversion>>,
+    /// Every parameter as written, for the model's [`SpecOperation`].
+    pub(crate) written: Vec<Parameter>,
 }
 
 /// One operation of the spec: its checks, and the callable operations it
@@ -234,7 +263,8 @@ fn operation(
         Some(schema) => body_gates(c, schema, &body_at, op.id(), min_microversion)?,
         None => Vec::new(),
     };
-    let success = responses(&op, response_roots)?;
+    let mut written_responses = BTreeMap::new();
+    let success = responses(&op, response_roots, &mut written_responses)?;
     let kind = root_kind(&op, item, method, &params, &success)?;
     let waiter = match node.get(WAITER) {
         Some(w) => Some(waiter(c, w, &format!("{at}/{WAITER}"), op.id(), method, &params.path, &success)?),
@@ -261,6 +291,17 @@ fn operation(
             Some(f) => Some(finder(&op, f, method, &params.path, &success)?),
             None => None,
         },
+        spec: SpecOperation {
+            pointer: at.to_owned(),
+            bounds: Bounds {
+                min: min_microversion,
+                max: c.microversion_extension(node, MAX_MICROVERSION, at, op.id())?,
+            },
+            parameters: params.written.clone(),
+            body: node.pointer("/requestBody/content/application~1json/schema").cloned(),
+            responses: written_responses,
+            extensions: extensions_of(node),
+        },
     };
     if let Some(paging) = node.get(PAGINATION) {
         return Ok(vec![paged(&op, paging, &success, &params, base)?]);
@@ -272,7 +313,7 @@ fn operation(
 }
 
 fn parameters(op: &Op<'_>, path: &str, item: &Value) -> Result<Parameters> {
-    let mut out = Parameters { path: Vec::new(), query: BTreeMap::new() };
+    let mut out = Parameters { path: Vec::new(), query: BTreeMap::new(), written: Vec::new() };
     let item_params = item.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let op_params = op.node.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let all = item_params
@@ -280,9 +321,21 @@ fn parameters(op: &Op<'_>, path: &str, item: &Value) -> Result<Parameters> {
         .enumerate()
         .map(|(i, p)| (p, pointer(["paths", path, "parameters"]) + &format!("/{i}")))
         .chain(op_params.iter().enumerate().map(|(i, p)| (p, format!("{}/parameters/{i}", op.at))));
-    for (p, p_at) in all {
-        let (p, p_at) = op.c.resolve(p, &p_at, op.id())?;
+    for (p, written_at) in all {
+        let (p, p_at) = op.c.resolve(p, &written_at, op.id())?;
         let name = p.get("name").and_then(Value::as_str).ok_or_else(|| op.err(&p_at, "parameter without a name"))?;
+        out.written.push(Parameter {
+            place: p.get("in").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            name: name.to_owned(),
+            pointer: written_at.clone(),
+            required: p.get("required") == Some(&Value::Bool(true)),
+            schema: p.get("schema").cloned().unwrap_or(Value::Null),
+            bounds: Bounds {
+                min: op.c.min_microversion(p, &p_at, op.id())?,
+                max: op.c.microversion_extension(p, MAX_MICROVERSION, &p_at, op.id())?,
+            },
+            source: p.clone(),
+        });
         match p.get("in").and_then(Value::as_str) {
             Some("path") if p.get("required") != Some(&Value::Bool(true)) => {
                 return Err(op.err(&p_at, format!("path parameter `{name}` needs `required: true`")));
@@ -313,6 +366,7 @@ fn parameters(op: &Op<'_>, path: &str, item: &Value) -> Result<Parameters> {
 fn responses(
     op: &Op<'_>,
     response_roots: &mut Vec<(String, String, Option<String>)>,
+    written: &mut BTreeMap<String, Response>,
 ) -> Result<Vec<(u16, Option<String>)>> {
     let at = &op.at;
     let responses = op
@@ -332,6 +386,10 @@ fn responses(
         // A shared response (`$ref`) is reported where it is written.
         let (resp, resolved_at) = op.c.resolve(resp, &r_at, op.id())?;
         let schema = resp.pointer("/content/application~1json/schema");
+        written.insert(
+            code.clone(),
+            Response { pointer: format!("{at}/responses/{code}"), schema: schema.cloned(), source: resp.clone() },
+        );
         let s_at = format!("{resolved_at}/content/application~1json/schema");
         if let Some(other) = resp
             .get("content")
