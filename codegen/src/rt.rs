@@ -84,6 +84,8 @@ registry! {
     CLIENT_INFO = "__private::ClientInfo";
     /// … the operation a request belongs to.
     OPERATION_INFO = "__private::OperationInfo";
+    /// A gated body property a call's body sets (found on the typed body).
+    SET_PROPERTY = "__private::SetProperty";
     /// … query-string helpers on the request builder.
     REQUEST_BUILDER_EXT = "__private::RequestBuilderExt";
     /// The request-build error, with the operation named.

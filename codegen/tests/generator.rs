@@ -121,6 +121,20 @@ fn gated_body_properties() {
         .cloned()
         .collect();
     insta::assert_snapshot!("gated_body", prettyplease::unparse(&table));
+
+    // Each call finds the gated properties its typed body sets (through a
+    // `$ref`, array items, map values, an action's variant; a maximum
+    // limited to some values), and an action picks its own row.
+    let builder = generated("gated-body", "builder.rs");
+    let mut infos: syn::File = syn::parse_quote!();
+    infos.items = builder
+        .items
+        .iter()
+        .filter(|item| matches!(item, syn::Item::Fn(f) if f.sig.ident.to_string().ends_with("_info")))
+        .cloned()
+        .collect();
+    assert_eq!(infos.items.len(), 2, "create_thing_info and thing_action_info");
+    insta::assert_snapshot!("gated_body_info", prettyplease::unparse(&infos));
 }
 
 /// `x-openstack-waiter` and `x-openstack-find`: a marker type with

@@ -62,6 +62,7 @@ mod runtime_items {
     use ::openstack_backups_runtime::__private::ClientHooks;
     use ::openstack_backups_runtime::__private::ClientInfo;
     use ::openstack_backups_runtime::__private::OperationInfo;
+    use ::openstack_backups_runtime::__private::SetProperty;
     use ::openstack_backups_runtime::__private::RequestBuilderExt;
     use ::openstack_backups_runtime::__private::request_build_error;
     use ::openstack_backups_runtime::__private::Page;

@@ -56,7 +56,7 @@ pub use unknown::UnknownValue;
 /// Not part of the API; it changes with the generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::operation::effective_microversion;
+    pub use crate::operation::{SetProperty, effective_microversion};
     pub use crate::paging::{Page, collect, items, marker_of};
     pub use crate::request::{
         ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,

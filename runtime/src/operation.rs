@@ -3,6 +3,7 @@
 //! microversion, its query parameters' and its request body's.
 
 use crate::error::{Gated, MicroversionError, Requirement};
+use crate::request::OperationInfo;
 use crate::{ClientConfig, Microversion};
 
 /// One row of a service's operation table (generated from the spec).
@@ -46,74 +47,32 @@ pub struct BodyGate {
     pub max_values: &'static [&'static str],
 }
 
-impl BodyGate {
-    /// The first set (present and not null) value of `body` this gate
-    /// refuses at `effective`.
-    fn check(
-        &self,
-        service: &'static str,
-        operation: &'static str,
-        body: &serde_json::Value,
-        effective: Microversion,
-    ) -> Option<MicroversionError> {
-        let tokens: Vec<&str> = self.pointer.split('/').skip(1).collect();
-        let mut found = Vec::new();
-        values_at(body, &tokens, String::new(), &mut found);
-        for (pointer, value) in found.into_iter().filter(|(_, v)| !v.is_null()) {
-            let refused = |required: Requirement, value: Option<String>| MicroversionError {
-                service,
-                operation,
-                gated: Gated::BodyProperty { pointer: pointer.clone(), value },
-                required,
-                configured: effective,
-            };
-            if let Some(min) = self.min.filter(|min| effective < *min) {
-                return Some(refused(Requirement::AtLeast(min), None));
-            }
-            if let Some(max) = self.max.filter(|max| effective > *max) {
-                let text = value.to_string();
-                if self.max_values.is_empty() {
-                    return Some(refused(Requirement::AtMost(max), None));
-                }
-                if self.max_values.contains(&text.as_str()) {
-                    return Some(refused(Requirement::AtMost(max), Some(text)));
-                }
-            }
-        }
-        None
-    }
+/// A gated body property a call's body sets: found on the typed body by
+/// the code the generator emits for the operation (the checks never read
+/// the JSON body back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetProperty {
+    /// Its gate: an index into the row's `gated_body`.
+    pub gate: usize,
+    /// Its concrete JSON pointer in the body (`/thing/parts/1/tier`).
+    pub pointer: String,
+    /// The value, as JSON text, when it is one of the gate's `max_values`
+    /// (the values the upper bound applies to).
+    pub value: Option<&'static str>,
 }
 
-/// Every value at `tokens` (JSON-pointer tokens, `*` for every element or
-/// map value) below `value`, with its concrete pointer.
-fn values_at<'v>(
-    value: &'v serde_json::Value,
-    tokens: &[&str],
-    at: String,
-    out: &mut Vec<(String, &'v serde_json::Value)>,
-) {
-    use serde_json::Value;
-    let escape = |t: &str| t.replace('~', "~0").replace('/', "~1");
-    match tokens.split_first() {
-        None => out.push((at, value)),
-        Some((&"*", rest)) => match value {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    values_at(item, rest, format!("{at}/{i}"), out);
-                }
-            }
-            Value::Object(map) => {
-                for (key, item) in map {
-                    values_at(item, rest, format!("{at}/{}", escape(key)), out);
-                }
-            }
-            _ => {}
-        },
-        Some((token, rest)) => {
-            let key = token.replace("~1", "/").replace("~0", "~");
-            if let Some(item) = value.as_object().and_then(|map| map.get(&key)) {
-                values_at(item, rest, format!("{at}/{token}"), out);
-            }
+impl BodyGate {
+    /// Whether `set` (a property of this gate's) is refused at `effective`,
+    /// and what the refusal requires.
+    fn refuses(&self, set: &SetProperty, effective: Microversion) -> Option<(Requirement, Option<String>)> {
+        if let Some(min) = self.min.filter(|min| effective < *min) {
+            return Some((Requirement::AtLeast(min), None));
+        }
+        let max = self.max.filter(|max| effective > *max)?;
+        match (self.max_values.is_empty(), set.value) {
+            (true, _) => Some((Requirement::AtMost(max), None)),
+            (false, Some(value)) => Some((Requirement::AtMost(max), Some(value.to_owned()))),
+            (false, None) => None,
         }
     }
 }
@@ -148,19 +107,6 @@ impl ServiceInfo {
     pub fn base_microversion(&self) -> Option<Microversion> {
         self.max_microversion.map(|max| Microversion::new(max.major(), 0))
     }
-
-    /// The row of the action `key` of the `…/action` operation `endpoint`.
-    pub(crate) fn action(&self, endpoint: &OperationMeta, key: &str) -> Option<&'static OperationMeta> {
-        self.operations
-            .iter()
-            .find(|op| op.action == Some(key) && op.path == endpoint.path && op.method == endpoint.method)
-    }
-
-    /// Whether `op` is an `…/action` operation with typed actions.
-    pub(crate) fn has_actions(&self, op: &OperationMeta) -> bool {
-        op.action.is_none()
-            && self.operations.iter().any(|a| a.action.is_some() && a.path == op.path && a.method == op.method)
-    }
 }
 
 /// Implemented by every generated client: what a session needs to make
@@ -193,28 +139,15 @@ pub fn effective_microversion(config: &ClientConfig, service: &ServiceInfo) -> O
 }
 
 /// Refuses a request the microversion `effective` cannot carry: the call
-/// itself (for an `…/action` operation, the action the body names), a query
-/// parameter, or a set request-body property (or value).
+/// itself (for an action, the action's own row), a query parameter, or a
+/// gated body property the call's body sets.
 pub(crate) fn check_request(
     service: &ServiceInfo,
-    op: &'static OperationMeta,
+    info: &OperationInfo,
     request: &reqwest::Request,
     effective: Microversion,
 ) -> Result<(), MicroversionError> {
-    let body: Option<serde_json::Value> = if !op.gated_body.is_empty() || service.has_actions(op) {
-        request.body().and_then(reqwest::Body::as_bytes).and_then(|bytes| serde_json::from_slice(bytes).ok())
-    } else {
-        None
-    };
-    // Only an `…/action` operation's one-key body names an action.
-    let action_key = body
-        .as_ref()
-        .filter(|_| service.has_actions(op))
-        .and_then(|b| b.as_object())
-        .filter(|m| m.len() == 1)
-        .and_then(|m| m.keys().next());
-    let call = action_key.and_then(|key| service.action(op, key)).unwrap_or(op);
-
+    let call = info.operation;
     let refuse = |gated, required| MicroversionError {
         service: service.service_type,
         operation: call.method_name,
@@ -226,17 +159,16 @@ pub(crate) fn check_request(
         return Err(refuse(Gated::Operation, Requirement::AtLeast(required)));
     }
     for (name, _) in request.url().query_pairs() {
-        if let Some((parameter, required)) = op.gated_query.iter().find(|(p, _)| *p == name)
+        if let Some((parameter, required)) = call.gated_query.iter().find(|(p, _)| *p == name)
             && *required > effective
         {
             return Err(refuse(Gated::QueryParameter(parameter), Requirement::AtLeast(*required)));
         }
     }
-    if let Some(body) = &body {
-        for gate in call.gated_body {
-            if let Some(refused) = gate.check(service.service_type, call.method_name, body, effective) {
-                return Err(refused);
-            }
+    for set in &info.gated {
+        let Some(gate) = call.gated_body.get(set.gate) else { continue };
+        if let Some((required, value)) = gate.refuses(set, effective) {
+            return Err(refuse(Gated::BodyProperty { pointer: set.pointer.clone(), value }, required));
         }
     }
     Ok(())
@@ -309,48 +241,62 @@ mod tests {
         operations: TABLE,
     };
 
-    fn check_body(method_name: &str, body: serde_json::Value, minor: u16) -> Result<(), MicroversionError> {
-        let op = SERVICE.operation(method_name).unwrap();
-        let mut request = reqwest::Request::new(reqwest::Method::POST, "http://h/v3/things".parse().unwrap());
-        *request.body_mut() = Some(serde_json::to_vec(&body).unwrap().into());
-        check_request(&SERVICE, op, &request, Microversion::new(3, minor))
+    /// The check of a call of `method_name` whose body sets `gated`
+    /// (gate index, concrete pointer, matched value), at 3.`minor`.
+    fn check_set(
+        method_name: &str,
+        gated: &[(usize, &str, Option<&'static str>)],
+        minor: u16,
+    ) -> Result<(), MicroversionError> {
+        let info = OperationInfo {
+            operation: SERVICE.operation(method_name).unwrap(),
+            gated: gated
+                .iter()
+                .map(|(gate, pointer, value)| SetProperty {
+                    gate: *gate,
+                    pointer: (*pointer).to_owned(),
+                    value: *value,
+                })
+                .collect(),
+        };
+        let request = reqwest::Request::new(reqwest::Method::POST, "http://h/v3/things".parse().unwrap());
+        check_request(&SERVICE, &info, &request, Microversion::new(3, minor))
     }
 
     #[test]
-    fn body_gates_look_at_set_values_at_any_depth() {
-        use serde_json::json;
-        let refused = |method_name, body, minor| check_body(method_name, body, minor).unwrap_err().to_string();
-        assert!(check_body("create_thing", json!({"thing": {"parts": [{"size": 1}, {"tier": null}]}}), 3).is_ok());
+    fn set_gated_properties_are_refused_outside_their_range() {
+        let refused = |method_name, gated, minor| check_set(method_name, gated, minor).unwrap_err().to_string();
+        assert!(check_set("create_thing", &[], 3).is_ok());
         assert_eq!(
-            refused("create_thing", json!({"thing": {"parts": [{"size": 1}, {"tier": "gold"}]}}), 42),
+            refused("create_thing", &[(1, "/thing/parts/1/tier", None)], 42),
             "create_thing: body property `/thing/parts/1/tier` needs microversion 3.43 or later; the client uses 3.42 (nothing was sent)"
         );
-        assert!(check_body("create_thing", json!({"thing": {"parts": [{"tier": "gold"}]}}), 43).is_ok());
-        assert!(check_body("create_thing", json!({"thing": {"force": true}}), 66).is_ok());
-        assert!(check_body("create_thing", json!({"thing": {"force": false}}), 65).is_ok());
+        assert!(check_set("create_thing", &[(1, "/thing/parts/0/tier", None)], 43).is_ok());
+        // The upper bound applies to the listed values only.
+        assert!(check_set("create_thing", &[(0, "/thing/force", None)], 66).is_ok());
+        assert!(check_set("create_thing", &[(0, "/thing/force", Some("false"))], 65).is_ok());
         assert_eq!(
-            refused("create_thing", json!({"thing": {"force": false}}), 66),
+            refused("create_thing", &[(0, "/thing/force", Some("false"))], 66),
             "create_thing: body property `/thing/force` = false needs microversion 3.65 or earlier; the client uses 3.66 (nothing was sent)"
         );
         assert_eq!(
-            check_body("create_thing", json!({"thing": {"a/b": 1}}), 9).unwrap_err().gated,
+            check_set("create_thing", &[(2, "/thing/a~1b", None)], 9).unwrap_err().gated,
             Gated::BodyProperty { pointer: "/thing/a~1b".into(), value: None }
         );
     }
 
     #[test]
-    fn an_action_body_is_checked_as_its_action() {
-        use serde_json::json;
-        let err = check_body("thing_action", json!({"os-extend": {"new_size": 2}}), 19).unwrap_err();
+    fn an_action_is_checked_against_its_own_row() {
+        let err = check_set("extend_thing", &[], 19).unwrap_err();
         assert_eq!((err.operation, err.gated.clone()), ("extend_thing", Gated::Operation));
         assert_eq!(err.required, Requirement::AtLeast(Microversion::new(3, 20)));
-        let err = check_body("thing_action", json!({"os-extend": {"new_size": 2, "online": true}}), 41).unwrap_err();
+        let err = check_set("extend_thing", &[(0, "/os-extend/online", None)], 41).unwrap_err();
         assert_eq!(
             err.to_string(),
             "extend_thing: body property `/os-extend/online` needs microversion 3.42 or later; the client uses 3.41 (nothing was sent)"
         );
-        assert!(check_body("thing_action", json!({"os-extend": {"new_size": 2, "online": true}}), 42).is_ok());
-        // An action the table does not know is the server's to judge.
-        assert!(check_body("thing_action", json!({"os-other": {}}), 3).is_ok());
+        assert!(check_set("extend_thing", &[(0, "/os-extend/online", None)], 42).is_ok());
+        // The endpoint's own row has no gates.
+        assert!(check_set("thing_action", &[], 3).is_ok());
     }
 }

@@ -13,7 +13,7 @@ use reqwest::header::HeaderValue;
 
 use crate::clock::since;
 use crate::error::{Error, TransportError, error_chain};
-use crate::operation::{OperationMeta, ServiceInfo, check_request, effective_microversion};
+use crate::operation::{OperationMeta, ServiceInfo, SetProperty, check_request, effective_microversion};
 use crate::response::{CallLabel, ResponseValue, request_id};
 use crate::retry::{Attempt, retry_after};
 use crate::{ClientConfig, Fault, Secret};
@@ -55,12 +55,25 @@ impl<T: Service> Service for &T {
 
 /// What a generated call tells the hooks about itself: its row of the
 /// service's operation table (the generator writes the row in place of
-/// progenitor's method name, so that no call looks itself up by name).
-#[derive(Debug, Clone, Copy)]
+/// progenitor's method name, so that no call looks itself up by name), and
+/// the microversion-gated body properties its typed body sets (found by
+/// code the generator emits per operation, before the body is written: the
+/// checks never read the JSON back).
+#[derive(Debug, Clone)]
 pub struct OperationInfo {
-    /// The operation's row: its method name, its spec `operationId`, its
-    /// route and microversion gates.
+    /// The call's row: its method name, its spec `operationId`, its route
+    /// and microversion gates. For an action sent through its `…/action`
+    /// operation, the action's own row.
     pub operation: &'static OperationMeta,
+    /// The row's gated body properties the body sets.
+    pub gated: Vec<SetProperty>,
+}
+
+impl OperationInfo {
+    /// A call of `operation` whose body sets no gated property.
+    pub const fn new(operation: &'static OperationMeta) -> Self {
+        Self { operation, gated: Vec::new() }
+    }
 }
 
 /// Access to a generated client's parts.
@@ -130,8 +143,7 @@ async fn prepare<E>(
 ) -> Result<(), Error<E>> {
     let effective = effective_microversion(config, service);
     if let Some(effective) = effective {
-        check_request(service, info.operation, request, effective)
-            .map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
+        check_request(service, info, request, effective).map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
     }
     if let Some(timeout) = config.timeout() {
         *request.timeout_mut() = Some(timeout);

@@ -463,7 +463,7 @@ fn operation(kind: Kind) -> &'static str {
         Kind::Put => "update_backup",
         Kind::Delete => "delete_backup",
         Kind::PostCreate => "create_backup",
-        Kind::PostAction => "backup_action",
+        Kind::PostAction => "reset_backup_status",
     }
 }
 

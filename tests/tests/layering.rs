@@ -91,9 +91,11 @@ fn every_file_under_generated_carries_the_generated_header() {
 }
 
 /// Each generated call hands the runtime its own row of the operation
-/// table (`OperationInfo { operation: &OPERATIONS[i] }`, written by the
-/// generator in place of progenitor's method name): the row at `i` is the
-/// call's, so that its microversion checks and error labels are its own.
+/// table (`OperationInfo::new(&OPERATIONS[i])`, written by the generator in
+/// place of progenitor's method name, or the row a call's `<method>_info`
+/// function picks): the row at `i` is the call's, so that its microversion
+/// checks and error labels are its own. In an action endpoint's info
+/// function, each variant of the body picks the row of its action.
 #[test]
 fn generated_calls_name_their_own_rows() {
     let root = openstack_backups_tests::workspace_root();
@@ -102,25 +104,44 @@ fn generated_calls_name_their_own_rows() {
         ("database", &openstack_backups::database::operations::SERVICE),
         ("identity", &openstack_backups::identity::operations::SERVICE),
     ];
+    // `os-reset_status` → `OsResetStatus`, as the body enum names variants.
+    let pascal = |key: &str| -> String {
+        key.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect()
+    };
     let mut checked = 0;
     for (module, service) in services {
         for file in ["builder.rs", "operations.rs"] {
             let text = std::fs::read_to_string(root.join("generated/src").join(module).join(file)).unwrap();
-            // Every function names its operation (build errors, or the root
-            // call's method) before its row.
             for (at, _) in text.match_indices("OPERATIONS[") {
                 let index: usize = text[at + "OPERATIONS[".len()..].split(']').next().unwrap().parse().unwrap();
-                let before = &text[..at];
-                let named =
-                    before.rfind("request_build_error(").map(|i| &before[i..]).and_then(|t| t.split('"').nth(1));
-                let named = named.or_else(|| {
-                    before
-                        .rfind("pub async fn ")
-                        .map(|i| &before[i + "pub async fn ".len()..])
-                        .and_then(|t| t.split('(').next())
-                });
                 let row = &service.operations[index];
-                assert_eq!(Some(row.method_name), named, "{module}/{file}: OPERATIONS[{index}]");
+                let before = &text[..at];
+                // The nearest naming before the row: a build error's label,
+                // a root call's method, or an info function's name.
+                let labels = [
+                    before.rfind("request_build_error(").map(|i| (i, before[i..].split('"').nth(1))),
+                    before.rfind("pub async fn ").map(|i| (i, before[i + 13..].split('(').next())),
+                    before.rfind("_info(").map(|i| (i, before[..i].rsplit("fn ").next())),
+                ];
+                let (_, named) = labels.into_iter().flatten().max_by_key(|(i, _)| *i).expect("a naming before the row");
+                match row.action {
+                    // An action's row, picked by its variant of the endpoint's body.
+                    Some(key) => {
+                        let arm = before.rsplit("types::").next().unwrap();
+                        let variant = arm.split("::").nth(1).and_then(|v| v.split('(').next());
+                        assert_eq!(variant, Some(pascal(key).as_str()), "{module}/{file}: OPERATIONS[{index}]");
+                        let endpoint = service
+                            .operations
+                            .iter()
+                            .find(|e| e.action.is_none() && e.path == row.path && e.method == row.method)
+                            .unwrap();
+                        assert_eq!(Some(endpoint.method_name), named, "{module}/{file}: OPERATIONS[{index}]");
+                    }
+                    None => assert_eq!(Some(row.method_name), named, "{module}/{file}: OPERATIONS[{index}]"),
+                }
                 checked += 1;
             }
         }

@@ -84,7 +84,24 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
 
     let rows: std::collections::BTreeMap<String, usize> =
         model.table().iter().enumerate().map(|(i, op)| (op.method_name.clone(), i)).collect();
-    rewrite_requests(&mut builder_items, &rows, &syn::parse_quote!(super::operations::OPERATIONS));
+    let table: syn::Path = syn::parse_quote!(super::operations::OPERATIONS);
+    // Each call with a gated body or actions gets its `OperationInfo` from
+    // a function that reads its typed body.
+    let mut infos = std::collections::BTreeMap::new();
+    let mut info_items = Vec::new();
+    {
+        let types = crate::ext::microversion::Types::new(&types_items);
+        for op in &model.operations {
+            let info = crate::ext::microversion::call_info(op, model, &types, &table, &rows)
+                .map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+            if let Some((name, tokens)) = info {
+                infos.insert(op.method_name.clone(), name);
+                info_items.extend(parse_items(&spec.file, tokens)?);
+            }
+        }
+    }
+    rewrite_requests(&mut builder_items, &rows, &infos, &table);
+    builder_items.extend(info_items);
     builder_items.extend(parse_items(&spec.file, crate::ext::paging::builder_paging(model))?);
     types_items.extend(parse_items(&spec.file, crate::ext::open_enum::open_enums(model))?);
     let operations = parse_items(&spec.file, operations::operations(model))?;
@@ -215,12 +232,19 @@ fn is_client_impl(i: &syn::ItemImpl) -> bool {
 ///   runtime's), with the operation named in the same function's
 ///   `OperationInfo`;
 /// - `OperationInfo { operation_id: "<method>" }` becomes the operation's
-///   row of the table, `OperationInfo { operation: &OPERATIONS[i] }`, so
-///   that no call looks itself up by name;
+///   row of the table, `OperationInfo::new(&OPERATIONS[i])`, so that no
+///   call looks itself up by name; or, for a call with a gated body or
+///   actions, `<method>_info(&body)` (see
+///   [`crate::ext::microversion::call_info`]);
 /// - progenitor's `api-version` header (the spec's `info.version`) is
 ///   dropped: OpenStack's microversion header is the runtime's business;
 /// - `Error::ErrorResponse(x)` / `Error::UnexpectedResponse(x)` box `x`.
-fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<String, usize>, table: &syn::Path) {
+fn rewrite_requests(
+    items: &mut [syn::Item],
+    rows: &std::collections::BTreeMap<String, usize>,
+    infos: &std::collections::BTreeMap<String, syn::Ident>,
+    table: &syn::Path,
+) {
     use syn::visit::Visit;
     use syn::visit_mut::VisitMut;
 
@@ -275,20 +299,27 @@ fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<S
         }
     }
 
-    // `OperationInfo { operation_id: "x" }` → the table row of `x`.
+    // `OperationInfo { operation_id: "x" }` → the table row of `x`, or
+    // the call's info function.
     struct Row<'r> {
         index: usize,
         table: &'r syn::Path,
+        info: Option<&'r syn::Ident>,
     }
     impl VisitMut for Row<'_> {
-        fn visit_expr_struct_mut(&mut self, e: &mut syn::ExprStruct) {
-            if e.path.is_ident("OperationInfo") {
+        fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+            if let syn::Expr::Struct(s) = e
+                && s.path.is_ident("OperationInfo")
+            {
                 let table = self.table;
                 let index = proc_macro2::Literal::usize_unsuffixed(self.index);
-                *e = syn::parse_quote!(OperationInfo { operation: &#table[#index] });
+                *e = match self.info {
+                    Some(info) => syn::parse_quote!(#info(&body)),
+                    None => syn::parse_quote!(OperationInfo::new(&#table[#index])),
+                };
                 return;
             }
-            syn::visit_mut::visit_expr_struct_mut(self, e);
+            syn::visit_mut::visit_expr_mut(self, e);
         }
     }
 
@@ -322,6 +353,7 @@ fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<S
 
     struct Functions<'r> {
         rows: &'r std::collections::BTreeMap<String, usize>,
+        infos: &'r std::collections::BTreeMap<String, syn::Ident>,
         table: &'r syn::Path,
     }
     impl VisitMut for Functions<'_> {
@@ -330,7 +362,8 @@ fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<S
             find.visit_block(&f.block);
             if let Some(operation) = find.0 {
                 if let Some(index) = self.rows.get(&operation.value()) {
-                    Row { index: *index, table: self.table }.visit_block_mut(&mut f.block);
+                    let info = self.infos.get(&operation.value());
+                    Row { index: *index, table: self.table, info }.visit_block_mut(&mut f.block);
                 }
                 Label(operation).visit_block_mut(&mut f.block);
             }
@@ -340,7 +373,7 @@ fn rewrite_requests(items: &mut [syn::Item], rows: &std::collections::BTreeMap<S
     }
 
     for item in items {
-        Functions { rows, table }.visit_item_mut(item);
+        Functions { rows, infos, table }.visit_item_mut(item);
     }
 }
 

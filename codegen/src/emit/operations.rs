@@ -131,7 +131,7 @@ fn root_call(model: &Model, op: &Operation, status: u16, schema: &str) -> TokenS
                     self,
                     #path,
                     #status,
-                    &OperationInfo { operation: &OPERATIONS[#row] },
+                    &OperationInfo::new(&OPERATIONS[#row]),
                 )
                 .await
             }

@@ -7,13 +7,13 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 
 use crate::diff::{Changes, Level};
 use crate::error::Result;
-use crate::model::{Bounds, Microversion, Operation};
-use crate::rt::{BODY_GATE, MICROVERSION};
+use crate::model::{Bounds, Kind, Microversion, Model, Operation, pascal_case};
+use crate::rt::{BODY_GATE, MICROVERSION, OPERATION_INFO, SET_PROPERTY};
 use crate::validate::Checker;
 
 /// A request-body property (or some of its values) that only a range of
@@ -280,6 +280,311 @@ pub(crate) fn table_fields(op: &Operation) -> TokenStream {
         gated_query: &[#(#gated),*],
         gated_body: &[#(#gated_body),*],
     }
+}
+
+/// The request and response types progenitor emitted, by name: the gate
+/// walk follows a body's pointers through their fields.
+pub(crate) struct Types<'a>(std::collections::BTreeMap<String, &'a syn::Item>);
+
+impl<'a> Types<'a> {
+    pub(crate) fn new(items: &'a [syn::Item]) -> Self {
+        let named = items.iter().filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((s.ident.to_string(), item)),
+            syn::Item::Enum(e) => Some((e.ident.to_string(), item)),
+            _ => None,
+        });
+        Self(named.collect())
+    }
+}
+
+/// The string value of `#[serde(key = "…")]` on a field or variant.
+fn serde_attr(attrs: &[syn::Attribute], key: &str) -> Option<String> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(key) {
+                found = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        });
+    }
+    found
+}
+
+/// The name serde writes for a field or variant: its `rename`, else its
+/// identifier.
+fn serde_name(attrs: &[syn::Attribute], ident: &syn::Ident) -> String {
+    serde_attr(attrs, "rename").unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned())
+}
+
+/// The type argument of `Name<T>` (`Option`, `Box`, `Vec`), or the value
+/// type of a map.
+fn generic_arg<'t>(ty: &'t syn::Type, names: &[&str]) -> Option<&'t syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if !names.iter().any(|n| last.ident == n) {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    args.args.iter().rev().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// Where the walk is in the body: a runtime pointer variable (after a `*`)
+/// and the static rest.
+#[derive(Clone)]
+struct At {
+    var: Option<syn::Ident>,
+    suffix: String,
+}
+
+impl At {
+    /// The pointer as an argument of `format!`: a literal when it is static.
+    fn part(&self) -> TokenStream {
+        let suffix = &self.suffix;
+        match &self.var {
+            Some(var) if suffix.is_empty() => quote!(#var),
+            Some(var) => quote!(::std::format!("{}{}", #var, #suffix)),
+            None => quote!(#suffix),
+        }
+    }
+
+    /// The pointer as a `String`.
+    fn expr(&self) -> TokenStream {
+        let suffix = &self.suffix;
+        match &self.var {
+            Some(var) => quote!(::std::format!("{}{}", #var, #suffix)),
+            None => quote!(::std::string::String::from(#suffix)),
+        }
+    }
+}
+
+/// Emits the statements that find one gate's set values on the typed
+/// body: `value` is a place expression of type `ty` (or a reference to
+/// one), `tokens` the rest of the gate's pointer, `leaf` the statement for
+/// a set value.
+struct Walk<'a> {
+    types: &'a Types<'a>,
+    fresh: usize,
+}
+
+impl Walk<'_> {
+    fn ident(&mut self, prefix: &str) -> syn::Ident {
+        self.fresh += 1;
+        format_ident!("{prefix}{}", self.fresh)
+    }
+
+    fn walk(
+        &mut self,
+        ty: &syn::Type,
+        tokens: &[&str],
+        value: TokenStream,
+        at: At,
+        leaf: &dyn Fn(TokenStream, TokenStream) -> TokenStream,
+    ) -> std::result::Result<TokenStream, String> {
+        if let Some(inner) = generic_arg(ty, &["Option"]) {
+            let v = self.ident("_v");
+            let rest = self.walk(inner, tokens, quote!(#v), at, leaf)?;
+            return Ok(quote!(if let ::std::option::Option::Some(#v) = &#value { #rest }));
+        }
+        if let Some(inner) = generic_arg(ty, &["Box"]) {
+            return self.walk(inner, tokens, value, at, leaf);
+        }
+        let Some((token, rest)) = tokens.split_first() else {
+            if type_name(ty).as_deref() == Some("Value") {
+                let set = leaf(value.clone(), at.expr());
+                return Ok(quote!(if !#value.is_null() { #set }));
+            }
+            return Ok(leaf(value, at.expr()));
+        };
+        if *token == "*" {
+            let (v, key, p) = (self.ident("_v"), self.ident("k"), self.ident("at"));
+            let here = at.part();
+            let below = At { var: Some(p.clone()), suffix: String::new() };
+            if let Some(item) = generic_arg(ty, &["Vec"]) {
+                let inner = self.walk(item, rest, quote!(#v), below, leaf)?;
+                return Ok(quote!(for (#key, #v) in #value.iter().enumerate() {
+                    let #p = ::std::format!("{}/{}", #here, #key);
+                    #inner
+                }));
+            }
+            if let Some(item) = generic_arg(ty, &["BTreeMap", "HashMap"]) {
+                let inner = self.walk(item, rest, quote!(#v), below, leaf)?;
+                return Ok(quote!(for (#key, #v) in #value.iter() {
+                    let #p = ::std::format!("{}/{}", #here, #key.replace('~', "~0").replace('/', "~1"));
+                    #inner
+                }));
+            }
+            return Err(format!("`*` needs an array or a map, found `{}`", ty.to_token_stream()));
+        }
+        let name = type_name(ty).unwrap_or_default();
+        let key = token.replace("~1", "/").replace("~0", "~");
+        let below = At { var: at.var.clone(), suffix: format!("{}/{token}", at.suffix) };
+        match self.types.0.get(&name) {
+            Some(syn::Item::Struct(s)) => match &s.fields {
+                syn::Fields::Named(fields) => {
+                    let field = fields
+                        .named
+                        .iter()
+                        .find(|f| f.ident.as_ref().is_some_and(|i| serde_name(&f.attrs, i) == key))
+                        .ok_or_else(|| format!("type `{name}` has no field `{key}`"))?;
+                    let ident = field.ident.as_ref().expect("named");
+                    let inner = self.walk(&field.ty, rest, quote!(#value.#ident), below, leaf)?;
+                    // A field serde leaves out (an empty map, `None`) is
+                    // not set.
+                    let optional = generic_arg(&field.ty, &["Option"]).is_some();
+                    match serde_attr(&field.attrs, "skip_serializing_if").filter(|_| !optional) {
+                        Some(skip) => {
+                            let skip: syn::Path = syn::parse_str(&skip).map_err(|e| format!("`{skip}`: {e}"))?;
+                            Ok(quote!(if !#skip(&#value.#ident) { #inner }))
+                        }
+                        None => Ok(inner),
+                    }
+                }
+                syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                    self.walk(&fields.unnamed[0].ty, tokens, quote!(#value.0), at, leaf)
+                }
+                _ => Err(format!("type `{name}` has no field `{key}`")),
+            },
+            Some(syn::Item::Enum(e)) => {
+                let variant = e
+                    .variants
+                    .iter()
+                    .find(|v| serde_name(&v.attrs, &v.ident) == key)
+                    .ok_or_else(|| format!("enum `{name}` has no variant `{key}`"))?;
+                let syn::Fields::Unnamed(fields) = &variant.fields else {
+                    return Err(format!("variant `{key}` of `{name}` carries no value"));
+                };
+                let (enum_ident, variant_ident, v) = (&e.ident, &variant.ident, self.ident("_v"));
+                let inner = self.walk(&fields.unnamed[0].ty, rest, quote!(#v), below, leaf)?;
+                Ok(quote!(if let types::#enum_ident::#variant_ident(#v) = &#value { #inner }))
+            }
+            _ => Err(format!("cannot follow `{key}` into `{}`", ty.to_token_stream())),
+        }
+    }
+}
+
+/// The function a call's builder uses for its `OperationInfo`, for an
+/// operation whose body can set gated properties or name an action:
+/// `fn <method>_info(body: &types::Body) -> OperationInfo`, which picks the
+/// action's row from the body's variant and finds the set gated properties
+/// on the typed body. `None` for an operation without either.
+///
+/// # Errors
+/// A message naming the gate's pointer when the generated types do not
+/// have its path (the generator's, not the spec's, to fix).
+pub(crate) fn call_info(
+    op: &Operation,
+    model: &Model,
+    types: &Types<'_>,
+    table: &syn::Path,
+    rows: &std::collections::BTreeMap<String, usize>,
+) -> std::result::Result<Option<(syn::Ident, TokenStream)>, String> {
+    let row = |method: &str| {
+        let index = proc_macro2::Literal::usize_unsuffixed(rows[method]);
+        quote!(&#table[#index])
+    };
+    // The calls this body can be: the operation itself, or one action each.
+    let (body_schema, calls): (String, Vec<&Operation>) = match &op.kind {
+        Kind::ActionEndpoint => {
+            let actions: Vec<&Operation> = model
+                .operations
+                .iter()
+                .filter(|a| matches!(&a.kind, Kind::Action(x) if x.endpoint_method == op.method_name))
+                .collect();
+            let Some(Kind::Action(first)) = actions.first().map(|a| &a.kind) else { return Ok(None) };
+            (first.body_schema.clone(), actions)
+        }
+        // An action is sent through its endpoint's builder (above).
+        Kind::Action(_) => return Ok(None),
+        _ if op.gated_body.is_empty() => return Ok(None),
+        _ => {
+            let written = op.spec.body.as_ref().and_then(|b| b.get("$ref")).and_then(serde_json::Value::as_str);
+            let name = match written.and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                Some(name) => name.to_owned(),
+                None => format!("{}Body", pascal_case(&op.operation_id)),
+            };
+            (name, vec![op])
+        }
+    };
+    let body_ty: syn::Type = syn::parse_str(&body_schema).map_err(|e| format!("`{body_schema}`: {e}"))?;
+    if !types.0.contains_key(&body_schema) {
+        return Err(format!("the body type `{body_schema}` is not among the generated types"));
+    }
+    let mut walk = Walk { types, fresh: 0 };
+    let mut finds = Vec::new();
+    for call in &calls {
+        for (index, gate) in call.gated_body.iter().enumerate() {
+            let values = &gate.max_values;
+            let leaf = move |value: TokenStream, at: TokenStream| {
+                let matched = if values.is_empty() {
+                    quote!(::std::option::Option::None)
+                } else {
+                    quote!({
+                        let text = ::serde_json::to_string(&#value).unwrap_or_default();
+                        [#(#values),*].into_iter().find(|v| *v == text)
+                    })
+                };
+                quote!(gated.push(#SET_PROPERTY { gate: #index, pointer: #at, value: #matched });)
+            };
+            let tokens: Vec<&str> = gate.pointer.split('/').skip(1).collect();
+            let start = At { var: None, suffix: String::new() };
+            let found = walk
+                .walk(&body_ty, &tokens, quote!(body), start, &leaf)
+                .map_err(|e| format!("{}: gate `{}`: {e}", call.method_name, gate.pointer))?;
+            finds.push(found);
+        }
+    }
+    let operation = match &op.kind {
+        Kind::ActionEndpoint => {
+            let syn::Item::Enum(e) = types.0[&body_schema] else {
+                return Err(format!("the action body `{body_schema}` is not an enum"));
+            };
+            let arms = calls.iter().map(|call| {
+                let Kind::Action(a) = &call.kind else { unreachable!("actions only") };
+                let variant = e
+                    .variants
+                    .iter()
+                    .find(|v| serde_name(&v.attrs, &v.ident) == a.key)
+                    .map(|v| v.ident.clone())
+                    .ok_or_else(|| format!("enum `{body_schema}` has no variant `{}`", a.key))?;
+                let enum_ident = &e.ident;
+                let row = row(&call.method_name);
+                Ok(quote!(types::#enum_ident::#variant(..) => #row,))
+            });
+            let arms = arms.collect::<std::result::Result<Vec<_>, String>>()?;
+            quote!(match body { #(#arms)* })
+        }
+        _ => row(&op.method_name),
+    };
+    let name = format_ident!("{}_info", op.method_name);
+    let doc = format!(
+        "The row of a `{}` call, and the microversion-gated body properties its typed body sets.",
+        op.method_name
+    );
+    Ok(Some((
+        name.clone(),
+        quote! {
+            #[doc = #doc]
+            fn #name(body: &types::#body_ty) -> #OPERATION_INFO {
+                #[allow(unused_mut)]
+                let mut gated = ::std::vec::Vec::new();
+                #(#finds)*
+                #OPERATION_INFO { operation: #operation, gated }
+            }
+        },
+    )))
 }
 
 // Change rules.

@@ -245,9 +245,7 @@ impl<'a> ListBackups<'a> {
                 "list_backups",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[15],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[15]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -343,9 +341,7 @@ impl<'a> CreateBackup<'a> {
                 "create_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[1],
-        };
+        let info = create_backup_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -610,9 +606,7 @@ impl<'a> ListBackupsDetail<'a> {
                 "list_backups_detail",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[16],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[16]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -708,9 +702,7 @@ impl<'a> ImportBackupRecord<'a> {
                 "import_backup_record",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[13],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[13]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -791,9 +783,7 @@ impl<'a> ShowBackup<'a> {
                 "show_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[33],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[33]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -906,9 +896,7 @@ impl<'a> UpdateBackup<'a> {
                 "update_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[44],
-        };
+        let info = update_backup_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -986,9 +974,7 @@ impl<'a> DeleteBackup<'a> {
                 "delete_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[4],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[4]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -1102,9 +1088,7 @@ impl<'a> RestoreBackup<'a> {
                 "restore_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[30],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[30]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -1186,9 +1170,7 @@ impl<'a> ExportBackupRecord<'a> {
                 "export_backup_record",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[10],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[10]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -1279,9 +1261,7 @@ impl<'a> BackupAction<'a> {
                 "backup_action",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[0],
-        };
+        let info = backup_action_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -1604,9 +1584,7 @@ impl<'a> ListSnapshots<'a> {
                 "list_snapshots",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[21],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[21]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -1702,9 +1680,7 @@ impl<'a> CreateSnapshot<'a> {
                 "create_snapshot",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[2],
-        };
+        let info = create_snapshot_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2027,9 +2003,7 @@ impl<'a> ListSnapshotsDetail<'a> {
                 "list_snapshots_detail",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[22],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[22]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2110,9 +2084,7 @@ impl<'a> ShowSnapshot<'a> {
                 "show_snapshot",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[38],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[38]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2225,9 +2197,7 @@ impl<'a> UpdateSnapshot<'a> {
                 "update_snapshot",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[46],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[46]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2305,9 +2275,7 @@ impl<'a> DeleteSnapshot<'a> {
                 "delete_snapshot",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[7],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[7]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2399,9 +2367,7 @@ impl<'a> SnapshotAction<'a> {
                 "snapshot_action",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[42],
-        };
+        let info = snapshot_action_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2483,9 +2449,7 @@ impl<'a> ShowSnapshotMetadata<'a> {
                 "show_snapshot_metadata",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[39],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[39]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2591,9 +2555,7 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
                 "replace_snapshot_metadata",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[27],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[27]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2699,9 +2661,7 @@ impl<'a> MergeSnapshotMetadata<'a> {
                 "merge_snapshot_metadata",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[26],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[26]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2797,9 +2757,7 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
                 "show_snapshot_metadata_key",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[40],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[40]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -2921,9 +2879,7 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
                 "update_snapshot_metadata_key",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[47],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[47]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3016,9 +2972,7 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
                 "delete_snapshot_metadata_key",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[8],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[8]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3321,9 +3275,7 @@ impl<'a> ListVolumes<'a> {
                 "list_volumes",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[23],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[23]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3419,9 +3371,7 @@ impl<'a> CreateVolume<'a> {
                 "create_volume",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[3],
-        };
+        let info = create_volume_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3724,9 +3674,7 @@ impl<'a> ListVolumesDetail<'a> {
                 "list_volumes_detail",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[24],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[24]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3807,9 +3755,7 @@ impl<'a> ShowVolume<'a> {
                 "show_volume",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[41],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[41]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -3915,9 +3861,7 @@ impl<'a> DeleteVolume<'a> {
                 "delete_volume",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[9],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[9]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4008,9 +3952,7 @@ impl<'a> VolumeAction<'a> {
                 "volume_action",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[49],
-        };
+        let info = volume_action_info(&body);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4091,9 +4033,7 @@ impl<'a> ShowLimits<'a> {
                 "show_limits",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[34],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[34]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4189,9 +4129,7 @@ impl<'a> ShowQuotaSet<'a> {
                 "show_quota_set",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[36],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[36]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4305,9 +4243,7 @@ impl<'a> UpdateQuotaSet<'a> {
                 "update_quota_set",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[45],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[45]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4386,9 +4322,7 @@ impl<'a> DeleteQuotaSet<'a> {
                 "delete_quota_set",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[6],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[6]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4470,9 +4404,7 @@ impl<'a> ShowQuotaSetDefaults<'a> {
                 "show_quota_set_defaults",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[37],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[37]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4630,9 +4562,7 @@ impl<'a> ListManageableSnapshots<'a> {
                 "list_manageable_snapshots",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[17],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[17]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4728,9 +4658,7 @@ impl<'a> ManageSnapshot<'a> {
                 "manage_snapshot",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[25],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[25]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4888,9 +4816,7 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
                 "list_manageable_snapshots_detail",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[18],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[18]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -4971,9 +4897,7 @@ impl<'a> ListResourceFilters<'a> {
                 "list_resource_filters",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[20],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[20]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -5248,9 +5172,7 @@ impl<'a> ListMessages<'a> {
                 "list_messages",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[19],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[19]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -5331,9 +5253,7 @@ impl<'a> ShowMessage<'a> {
                 "show_message",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[35],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[35]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -5411,9 +5331,7 @@ impl<'a> DeleteMessage<'a> {
                 "delete_message",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[5],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[5]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -5440,6 +5358,150 @@ impl<'a> DeleteMessage<'a> {
             }
             _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
         }
+    }
+}
+///The row of a `create_backup` call, and the microversion-gated body properties its typed body sets.
+fn create_backup_info(
+    body: &types::BackupCreateRequest,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    if let ::std::option::Option::Some(_v1) = &body.backup.availability_zone {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 0usize,
+                pointer: ::std::string::String::from("/backup/availability_zone"),
+                value: ::std::option::Option::None,
+            });
+    }
+    if let ::std::option::Option::Some(_v2) = &body.backup.metadata {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 1usize,
+                pointer: ::std::string::String::from("/backup/metadata"),
+                value: ::std::option::Option::None,
+            });
+    }
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: &super::operations::OPERATIONS[1],
+        gated,
+    }
+}
+///The row of a `update_backup` call, and the microversion-gated body properties its typed body sets.
+fn update_backup_info(
+    body: &types::BackupUpdateRequest,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    if !::std::collections::BTreeMap::is_empty(&body.backup.metadata) {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 0usize,
+                pointer: ::std::string::String::from("/backup/metadata"),
+                value: ::std::option::Option::None,
+            });
+    }
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: &super::operations::OPERATIONS[44],
+        gated,
+    }
+}
+///The row of a `backup_action` call, and the microversion-gated body properties its typed body sets.
+fn backup_action_info(
+    body: &types::BackupAction,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: match body {
+            types::BackupAction::OsResetStatus(..) => &super::operations::OPERATIONS[28],
+            types::BackupAction::OsForceDelete(..) => &super::operations::OPERATIONS[11],
+        },
+        gated,
+    }
+}
+///The row of a `create_snapshot` call, and the microversion-gated body properties its typed body sets.
+fn create_snapshot_info(
+    body: &types::SnapshotCreateRequest,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    if let ::std::option::Option::Some(_v1) = &body.snapshot.force {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 0usize,
+                pointer: ::std::string::String::from("/snapshot/force"),
+                value: {
+                    let text = ::serde_json::to_string(&_v1).unwrap_or_default();
+                    ["false"].into_iter().find(|v| *v == text)
+                },
+            });
+    }
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: &super::operations::OPERATIONS[2],
+        gated,
+    }
+}
+///The row of a `snapshot_action` call, and the microversion-gated body properties its typed body sets.
+fn snapshot_action_info(
+    body: &types::SnapshotAction,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: match body {
+            types::SnapshotAction::OsResetStatus(..) => {
+                &super::operations::OPERATIONS[29]
+            }
+            types::SnapshotAction::OsForceDelete(..) => {
+                &super::operations::OPERATIONS[12]
+            }
+            types::SnapshotAction::OsUpdateSnapshotStatus(..) => {
+                &super::operations::OPERATIONS[48]
+            }
+            types::SnapshotAction::OsUnmanage(..) => &super::operations::OPERATIONS[43],
+        },
+        gated,
+    }
+}
+///The row of a `create_volume` call, and the microversion-gated body properties its typed body sets.
+fn create_volume_info(
+    body: &types::VolumeCreateRequest,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    if let ::std::option::Option::Some(_v1) = &body.volume.backup_id {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 0usize,
+                pointer: ::std::string::String::from("/volume/backup_id"),
+                value: ::std::option::Option::None,
+            });
+    }
+    if let ::std::option::Option::Some(_v2) = &body.volume.group_id {
+        gated
+            .push(::openstack_backups_runtime::__private::SetProperty {
+                gate: 1usize,
+                pointer: ::std::string::String::from("/volume/group_id"),
+                value: ::std::option::Option::None,
+            });
+    }
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: &super::operations::OPERATIONS[3],
+        gated,
+    }
+}
+///The row of a `volume_action` call, and the microversion-gated body properties its typed body sets.
+fn volume_action_info(
+    body: &types::VolumeAction,
+) -> ::openstack_backups_runtime::__private::OperationInfo {
+    #[allow(unused_mut)]
+    let mut gated = ::std::vec::Vec::new();
+    ::openstack_backups_runtime::__private::OperationInfo {
+        operation: match body {
+            types::VolumeAction::Revert(..) => &super::operations::OPERATIONS[31],
+        },
+        gated,
     }
 }
 impl<'a> ListBackups<'a> {

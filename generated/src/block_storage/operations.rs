@@ -820,9 +820,7 @@ Sends `GET /` to the service root (the endpoint without its version and project 
                 self,
                 "/",
                 300u16,
-                &OperationInfo {
-                    operation: &OPERATIONS[14],
-                },
+                &OperationInfo::new(&OPERATIONS[14]),
             )
             .await
     }
@@ -841,9 +839,7 @@ Sends `GET /v3/` to the service root (the endpoint without its version and proje
                 self,
                 "/v3/",
                 200u16,
-                &OperationInfo {
-                    operation: &OPERATIONS[32],
-                },
+                &OperationInfo::new(&OPERATIONS[32]),
             )
             .await
     }

@@ -151,9 +151,7 @@ impl<'a> ListDatabaseBackups<'a> {
                 "list_database_backups",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[5],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[5]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -249,9 +247,7 @@ impl<'a> CreateDatabaseBackup<'a> {
                 "create_database_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[1],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[1]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -332,9 +328,7 @@ impl<'a> ShowDatabaseBackup<'a> {
                 "show_database_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[7],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[7]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -412,9 +406,7 @@ impl<'a> DeleteDatabaseBackup<'a> {
                 "delete_database_backup",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[3],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[3]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -530,9 +522,7 @@ impl<'a> ListInstanceBackups<'a> {
                 "list_instance_backups",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[6],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[6]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -630,9 +620,7 @@ impl<'a> ListBackupStrategies<'a> {
                 "list_backup_strategies",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[4],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[4]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -731,9 +719,7 @@ impl<'a> CreateBackupStrategy<'a> {
                 "create_backup_strategy",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[0],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[0]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
@@ -828,9 +814,7 @@ impl<'a> DeleteBackupStrategy<'a> {
                 "delete_backup_strategy",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[2],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[2]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;

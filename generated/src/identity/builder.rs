@@ -82,9 +82,7 @@ impl<'a> IssueToken<'a> {
                 "issue_token",
                 e,
             ))?;
-        let info = OperationInfo {
-            operation: &super::operations::OPERATIONS[0],
-        };
+        let info = OperationInfo::new(&super::operations::OPERATIONS[0]);
         client.pre(&mut request, &info).await?;
         let result = client.exec(request, &info).await;
         client.post(&result, &info).await?;
