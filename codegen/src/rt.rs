@@ -102,8 +102,6 @@ registry! {
     DESERIALIZE_OPEN = "__private::deserialize_open";
     /// `x-extensible-enum`'s unknown value, made.
     UNKNOWN_VALUE_OF = "__private::unknown_value";
-    /// A client's service table, for the request hooks.
-    SERVICE_TRAIT = "__private::Service";
     /// The microversion a client sends.
     EFFECTIVE_MICROVERSION = "__private::effective_microversion";
     /// A call served from the service root (version discovery).

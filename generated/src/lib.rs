@@ -71,7 +71,6 @@ mod runtime_items {
     use ::openstack_backups_runtime::__private::collect_where;
     use ::openstack_backups_runtime::__private::deserialize_open;
     use ::openstack_backups_runtime::__private::unknown_value;
-    use ::openstack_backups_runtime::__private::Service;
     use ::openstack_backups_runtime::__private::effective_microversion;
     use ::openstack_backups_runtime::__private::get_service_root;
     use ::openstack_backups_runtime::__private::http_client;

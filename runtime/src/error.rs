@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::response::{ResponseValue, clip, label, request_id};
+use crate::response::{ResponseValue, clip, request_id};
 use crate::{Fault, Microversion};
 
 /// A response body that did not decode into the operation's type.
@@ -64,7 +64,7 @@ pub enum Error<E = Fault> {
     /// The response body did not decode.
     InvalidResponsePayload(Box<InvalidPayload>),
     /// A status the spec does not list for the operation.
-    UnexpectedResponse(Box<reqwest::Response>),
+    UnexpectedResponse(Box<UnexpectedResponse>),
     /// The client's configuration is unusable (no `auth_url`, an unknown
     /// cloud, no endpoint in the catalog, …); nothing was sent.
     Configuration(String),
@@ -286,7 +286,24 @@ pub enum ErrorKind {
     AmbiguousName,
 }
 
+/// A response whose status the spec does not list for the operation.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UnexpectedResponse {
+    /// The operation (method name) it answers.
+    pub operation: &'static str,
+    /// The response, its body unread.
+    pub response: reqwest::Response,
+}
+
 impl<E> Error<E> {
+    /// [`Error::UnexpectedResponse`] for `response`, the answer of
+    /// `operation` (generated code's constructor).
+    #[doc(hidden)]
+    pub fn unexpected(response: reqwest::Response, operation: &'static str) -> Self {
+        Error::UnexpectedResponse(Box::new(UnexpectedResponse { operation, response }))
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -294,7 +311,7 @@ impl<E> Error<E> {
             Error::CommunicationError(e) if e.source.is_timeout() => ErrorKind::Timeout,
             Error::CommunicationError(_) => ErrorKind::Transport,
             Error::ErrorResponse(rv) if rv.status() == reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Authentication,
-            Error::UnexpectedResponse(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => {
+            Error::UnexpectedResponse(r) if r.response.status() == reqwest::StatusCode::UNAUTHORIZED => {
                 ErrorKind::Authentication
             }
             Error::ErrorResponse(_) | Error::UnexpectedResponse(_) => ErrorKind::Server,
@@ -341,7 +358,7 @@ impl<E> Error<E> {
             Error::ErrorResponse(rv) => Some(rv.status()),
             Error::ResponseBodyError(e) => Some(e.status),
             Error::InvalidResponsePayload(e) => Some(e.status),
-            Error::UnexpectedResponse(r) => Some(r.status()),
+            Error::UnexpectedResponse(r) => Some(r.response.status()),
             Error::CommunicationError(e) => e.source.status(),
             Error::Authentication { status, .. } => *status,
             _ => None,
@@ -383,7 +400,7 @@ impl<E> Error<E> {
             Error::ErrorResponse(rv) => rv.request_id(),
             Error::ResponseBodyError(e) => e.request_id.as_deref(),
             Error::InvalidResponsePayload(e) => e.request_id.as_deref(),
-            Error::UnexpectedResponse(r) => request_id(r.headers()),
+            Error::UnexpectedResponse(r) => request_id(r.response.headers()),
             _ => None,
         }
     }
@@ -394,7 +411,7 @@ impl<E> Error<E> {
             Error::ErrorResponse(rv) => Some(rv.operation()),
             Error::ResponseBodyError(e) => Some(e.operation),
             Error::InvalidResponsePayload(e) => Some(e.operation),
-            Error::UnexpectedResponse(r) => Some(label(r)),
+            Error::UnexpectedResponse(r) => Some(r.operation),
             Error::CommunicationError(e) => Some(e.operation),
             Error::MicroversionUnsupported(e) => Some(e.operation),
             _ => None,
@@ -467,7 +484,8 @@ impl fmt::Display for Error<Fault> {
                 if e.excerpt.is_empty() { "(empty)" } else { &e.excerpt }
             ),
             Error::UnexpectedResponse(r) => {
-                write!(f, "{}: unexpected HTTP {}{}", label(r), r.status().as_u16(), rid(request_id(r.headers())))
+                let (status, headers) = (r.response.status(), r.response.headers());
+                write!(f, "{}: unexpected HTTP {}{}", r.operation, status.as_u16(), rid(request_id(headers)))
             }
             Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
             Error::Authentication { message, status, request_id } => {

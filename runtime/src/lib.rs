@@ -21,6 +21,7 @@
 
 pub mod clock;
 mod config;
+mod decode;
 mod error;
 mod fault;
 pub mod find;
@@ -38,7 +39,10 @@ mod unknown;
 pub mod wait;
 
 pub use config::{ClientConfig, StaticToken, TokenFuture, TokenSource};
-pub use error::{BodyError, Error, ErrorKind, Gated, InvalidPayload, MicroversionError, Requirement, TransportError};
+pub use error::{
+    BodyError, Error, ErrorKind, Gated, InvalidPayload, MicroversionError, Requirement, TransportError,
+    UnexpectedResponse,
+};
 pub use fault::Fault;
 pub use flag::IntBool;
 pub use microversion::{Microversion, ParseMicroversionError};
@@ -56,11 +60,11 @@ pub use unknown::UnknownValue;
 /// Not part of the API; it changes with the generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::operation::{SetProperty, effective_microversion};
+    pub use crate::operation::{OperationInfo, SetProperty, effective_microversion};
     pub use crate::paging::{Page, collect, items, marker_of};
     pub use crate::request::{
-        ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, OperationInfo, RequestBuilderExt, Service,
-        encode_path, get_service_root, http_client, request_build_error, service_root,
+        ByteStream, ClientHooks, ClientInfo, DEFAULT_CONNECT_TIMEOUT, RequestBuilderExt, Service, encode_path,
+        get_service_root, http_client, request_build_error, service_root,
     };
 
     /// The items of `stream` for which `keep` holds, all pages read, one

@@ -3,7 +3,6 @@
 //! microversion, its query parameters' and its request body's.
 
 use crate::error::{Gated, MicroversionError, Requirement};
-use crate::request::OperationInfo;
 use crate::{ClientConfig, Microversion};
 
 /// One row of a service's operation table (generated from the spec).
@@ -45,6 +44,29 @@ pub struct BodyGate {
     /// The values (JSON text, `false`) the upper bound applies to; empty:
     /// every value.
     pub max_values: &'static [&'static str],
+}
+
+/// What a generated call tells the hooks about itself: its row of the
+/// service's operation table (the generator writes the row in place of
+/// progenitor's method name, so that no call looks itself up by name), and
+/// the microversion-gated body properties its typed body sets (found by
+/// code the generator emits per operation, before the body is written: the
+/// checks never read the JSON back).
+#[derive(Debug, Clone)]
+pub struct OperationInfo {
+    /// The call's row: its method name, its spec `operationId`, its route
+    /// and microversion gates. For an action sent through its `…/action`
+    /// operation, the action's own row.
+    pub operation: &'static OperationMeta,
+    /// The row's gated body properties the body sets.
+    pub gated: Vec<SetProperty>,
+}
+
+impl OperationInfo {
+    /// A call of `operation` whose body sets no gated property.
+    pub const fn new(operation: &'static OperationMeta) -> Self {
+        Self { operation, gated: Vec::new() }
+    }
 }
 
 /// A gated body property a call's body sets: found on the typed body by

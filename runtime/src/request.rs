@@ -13,8 +13,8 @@ use reqwest::header::HeaderValue;
 
 use crate::clock::since;
 use crate::error::{Error, TransportError, error_chain};
-use crate::operation::{OperationMeta, ServiceInfo, SetProperty, check_request, effective_microversion};
-use crate::response::{CallLabel, ResponseValue, request_id};
+use crate::operation::{OperationInfo, ServiceClient, ServiceInfo, check_request, effective_microversion};
+use crate::response::{ResponseValue, request_id};
 use crate::retry::{Attempt, retry_after};
 use crate::{ClientConfig, Fault, Secret};
 
@@ -41,38 +41,17 @@ pub fn request_build_error<E>(operation: &'static str, error: reqwest::Error) ->
     Error::InvalidRequest(format!("{operation}: the request could not be built: {}", error_chain(&error)))
 }
 
-/// Implemented by every generated client: which service it talks to.
+/// What the hooks need of the generated client they run for (`&Client`):
+/// its service's table. Generated code implements [`ServiceClient`] only;
+/// this follows from it.
 pub trait Service {
     /// The service's table.
     fn service_info(&self) -> &'static ServiceInfo;
 }
 
-impl<T: Service> Service for &T {
+impl<T: ServiceClient> Service for &T {
     fn service_info(&self) -> &'static ServiceInfo {
-        (*self).service_info()
-    }
-}
-
-/// What a generated call tells the hooks about itself: its row of the
-/// service's operation table (the generator writes the row in place of
-/// progenitor's method name, so that no call looks itself up by name), and
-/// the microversion-gated body properties its typed body sets (found by
-/// code the generator emits per operation, before the body is written: the
-/// checks never read the JSON back).
-#[derive(Debug, Clone)]
-pub struct OperationInfo {
-    /// The call's row: its method name, its spec `operationId`, its route
-    /// and microversion gates. For an action sent through its `…/action`
-    /// operation, the action's own row.
-    pub operation: &'static OperationMeta,
-    /// The row's gated body properties the body sets.
-    pub gated: Vec<SetProperty>,
-}
-
-impl OperationInfo {
-    /// A call of `operation` whose body sets no gated property.
-    pub const fn new(operation: &'static OperationMeta) -> Self {
-        Self { operation, gated: Vec::new() }
+        T::service()
     }
 }
 
@@ -259,12 +238,11 @@ async fn execute(
                     span.record("attempts", attempt);
                     span.record("duration_ms", since(&*clock, started).as_millis() as u64);
                     return match result {
-                        Ok(mut response) => {
+                        Ok(response) => {
                             span.record("status", response.status().as_u16());
                             if let Some(id) = request_id(response.headers()) {
                                 span.record("request_id", id);
                             }
-                            response.extensions_mut().insert(CallLabel(info.operation.method_name));
                             Ok(response)
                         }
                         Err(source) => Err(TransportError {
@@ -334,9 +312,11 @@ where
     client.post(&result, info).await?;
     let response = result?;
     match response.status().as_u16() {
-        status if status == success => ResponseValue::from_response(response).await,
-        400..=599 => Err(Error::ErrorResponse(Box::new(ResponseValue::from_response(response).await?))),
-        _ => Err(Error::UnexpectedResponse(Box::new(response))),
+        status if status == success => ResponseValue::from_response(response, info.operation.method_name).await,
+        400..=599 => Err(Error::ErrorResponse(Box::new(
+            ResponseValue::from_response(response, info.operation.method_name).await?,
+        ))),
+        _ => Err(Error::unexpected(response, info.operation.method_name)),
     }
 }
 

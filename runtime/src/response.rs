@@ -1,12 +1,12 @@
 //! A decoded response, with what the server said about it: status,
-//! headers, request id, microversion, and the operation it answers.
+//! headers, request id, microversion, and the operation it answers. (How a
+//! `reqwest::Response` becomes one, or an error, is the `decode` module's.)
 
 use std::fmt;
 
 use reqwest::header::HeaderMap;
 
 use crate::Microversion;
-use crate::error::{BodyError, Error, InvalidPayload};
 
 /// The request-id header every OpenStack service answers with.
 pub const REQUEST_ID: &str = "x-openstack-request-id";
@@ -21,48 +21,15 @@ pub struct ResponseValue<T> {
     operation: &'static str,
 }
 
-impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
-    #[doc(hidden)]
-    pub async fn from_response<E>(response: reqwest::Response) -> Result<Self, Error<E>> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let operation = label(&response);
-        let body = response.bytes().await.map_err(|source| {
-            Error::ResponseBodyError(Box::new(BodyError {
-                operation,
-                status,
-                request_id: request_id(&headers).map(str::to_owned),
-                source,
-            }))
-        })?;
-        match serde_json::from_slice(&body) {
-            Ok(inner) => Ok(Self { inner, status, headers, operation }),
-            Err(source) => Err(Error::InvalidResponsePayload(Box::new(InvalidPayload {
-                operation,
-                status,
-                request_id: request_id(&headers).map(str::to_owned),
-                content_type: headers
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-                excerpt: excerpt(&body),
-                source,
-            }))),
-        }
-    }
-}
-
-impl ResponseValue<()> {
-    #[doc(hidden)]
-    pub fn empty(response: reqwest::Response) -> Self {
-        Self { inner: (), status: response.status(), headers: response.headers().clone(), operation: label(&response) }
-    }
-}
-
 impl<T> ResponseValue<T> {
     /// A value as if received; for tests and mocks.
     pub fn new(inner: T, status: reqwest::StatusCode, headers: HeaderMap) -> Self {
         Self { inner, status, headers, operation: "(constructed)" }
+    }
+
+    /// A value received as the answer of `operation`.
+    pub(crate) fn received(inner: T, status: reqwest::StatusCode, headers: HeaderMap, operation: &'static str) -> Self {
+        Self { inner, status, headers, operation }
     }
 
     /// The decoded body.
@@ -136,14 +103,6 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
     }
-}
-
-/// The operation a response was labelled with by the request pipeline.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CallLabel(pub(crate) &'static str);
-
-pub(crate) fn label(response: &reqwest::Response) -> &'static str {
-    response.extensions().get::<CallLabel>().map_or("(unknown operation)", |l| l.0)
 }
 
 #[cfg(test)]

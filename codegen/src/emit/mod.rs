@@ -238,7 +238,11 @@ fn is_client_impl(i: &syn::ItemImpl) -> bool {
 ///   [`crate::ext::microversion::call_info`]);
 /// - progenitor's `api-version` header (the spec's `info.version`) is
 ///   dropped: OpenStack's microversion header is the runtime's business;
-/// - `Error::ErrorResponse(x)` / `Error::UnexpectedResponse(x)` box `x`.
+/// - `Error::ErrorResponse(x)` boxes `x`;
+/// - the operation reaches the response's decoding and its errors as an
+///   argument: `ResponseValue::from_response(r)` and
+///   `ResponseValue::empty(r)` take `info.operation.method_name` too, and
+///   `Error::UnexpectedResponse(r)` becomes `Error::unexpected(r, …)`.
 fn rewrite_requests(
     items: &mut [syn::Item],
     rows: &std::collections::BTreeMap<String, usize>,
@@ -280,21 +284,29 @@ fn rewrite_requests(
         }
     }
 
-    // `Error::ErrorResponse(x)` / `Error::UnexpectedResponse(x)`: the
-    // runtime boxes these payloads, which keeps `Error` small enough for
-    // callers' `Result`s (clippy's `result_large_err`).
-    struct BoxPayloads;
-    impl VisitMut for BoxPayloads {
+    // `Error::ErrorResponse(x)`: the runtime boxes the payload, which
+    // keeps `Error` small enough for callers' `Result`s (clippy's
+    // `result_large_err`). The decoding of a response, and an unexpected
+    // status, are told the operation (no side channel in the response).
+    struct Responses;
+    impl VisitMut for Responses {
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             syn::visit_mut::visit_expr_call_mut(self, call);
-            if let syn::Expr::Path(p) = &*call.func
-                && p.path.segments.len() == 2
-                && p.path.segments[0].ident == "Error"
-                && matches!(p.path.segments[1].ident.to_string().as_str(), "ErrorResponse" | "UnexpectedResponse")
-                && call.args.len() == 1
-            {
-                let arg = &call.args[0];
-                call.args[0] = syn::parse_quote!(::std::boxed::Box::new(#arg));
+            let syn::Expr::Path(p) = &*call.func else { return };
+            if p.path.segments.len() != 2 || call.args.len() != 1 {
+                return;
+            }
+            let (ty, name) = (p.path.segments[0].ident.to_string(), p.path.segments[1].ident.to_string());
+            let arg = call.args[0].clone();
+            match (ty.as_str(), name.as_str()) {
+                ("Error", "ErrorResponse") => call.args[0] = syn::parse_quote!(::std::boxed::Box::new(#arg)),
+                ("Error", "UnexpectedResponse") => {
+                    *call = syn::parse_quote!(Error::unexpected(#arg, info.operation.method_name));
+                }
+                ("ResponseValue", "from_response" | "empty") => {
+                    call.args.push(syn::parse_quote!(info.operation.method_name))
+                }
+                _ => {}
             }
         }
     }
@@ -368,7 +380,7 @@ fn rewrite_requests(
                 Label(operation).visit_block_mut(&mut f.block);
             }
             NoApiVersion.visit_block_mut(&mut f.block);
-            BoxPayloads.visit_block_mut(&mut f.block);
+            Responses.visit_block_mut(&mut f.block);
         }
     }
 

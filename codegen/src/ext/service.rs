@@ -14,7 +14,6 @@ use crate::ext::microversion::opt_mv;
 use crate::model::{Kind, Model, Operation, snake_case};
 use crate::rt::{
     CLIENT_CONFIG, EFFECTIVE_MICROVERSION, FAULT, HTTP_CLIENT, MICROVERSION, SERVICE_CLIENT, SERVICE_INFO,
-    SERVICE_TRAIT,
 };
 use crate::validate::Checker;
 
@@ -201,12 +200,6 @@ pub(crate) fn emit(model: &Model) -> TokenStream {
             max_microversion: #max,
             operations: OPERATIONS,
         };
-
-        impl #SERVICE_TRAIT for super::Client {
-            fn service_info(&self) -> &'static #SERVICE_INFO {
-                &SERVICE
-            }
-        }
 
         impl #SERVICE_CLIENT for super::Client {
             fn service() -> &'static #SERVICE_INFO {

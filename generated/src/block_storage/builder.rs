@@ -251,12 +251,18 @@ impl<'a> ListBackups<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -265,12 +271,16 @@ impl<'a> ListBackups<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -347,12 +357,18 @@ impl<'a> CreateBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -361,12 +377,16 @@ impl<'a> CreateBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -612,12 +632,18 @@ impl<'a> ListBackupsDetail<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -626,12 +652,16 @@ impl<'a> ListBackupsDetail<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -708,12 +738,18 @@ impl<'a> ImportBackupRecord<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
+            201u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -722,12 +758,16 @@ impl<'a> ImportBackupRecord<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -789,12 +829,18 @@ impl<'a> ShowBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -803,12 +849,16 @@ impl<'a> ShowBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -902,12 +952,18 @@ impl<'a> UpdateBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -916,12 +972,16 @@ impl<'a> UpdateBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -980,12 +1040,16 @@ impl<'a> DeleteBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -994,12 +1058,16 @@ impl<'a> DeleteBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -1094,12 +1162,18 @@ impl<'a> RestoreBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -1108,12 +1182,16 @@ impl<'a> RestoreBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -1176,12 +1254,18 @@ impl<'a> ExportBackupRecord<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -1190,12 +1274,16 @@ impl<'a> ExportBackupRecord<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -1267,12 +1355,16 @@ impl<'a> BackupAction<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -1281,12 +1373,16 @@ impl<'a> BackupAction<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -1590,12 +1686,18 @@ impl<'a> ListSnapshots<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -1604,12 +1706,16 @@ impl<'a> ListSnapshots<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -1686,12 +1792,18 @@ impl<'a> CreateSnapshot<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -1700,12 +1812,16 @@ impl<'a> CreateSnapshot<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2009,12 +2125,18 @@ impl<'a> ListSnapshotsDetail<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2023,12 +2145,16 @@ impl<'a> ListSnapshotsDetail<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2090,12 +2216,18 @@ impl<'a> ShowSnapshot<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2104,12 +2236,16 @@ impl<'a> ShowSnapshot<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2203,12 +2339,18 @@ impl<'a> UpdateSnapshot<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2217,12 +2359,16 @@ impl<'a> UpdateSnapshot<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2281,12 +2427,16 @@ impl<'a> DeleteSnapshot<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2295,12 +2445,16 @@ impl<'a> DeleteSnapshot<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2373,12 +2527,16 @@ impl<'a> SnapshotAction<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2387,12 +2545,16 @@ impl<'a> SnapshotAction<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2455,12 +2617,18 @@ impl<'a> ShowSnapshotMetadata<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2469,12 +2637,16 @@ impl<'a> ShowSnapshotMetadata<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2561,12 +2733,18 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2575,12 +2753,16 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2667,12 +2849,18 @@ impl<'a> MergeSnapshotMetadata<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2681,12 +2869,16 @@ impl<'a> MergeSnapshotMetadata<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2763,12 +2955,18 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2777,12 +2975,16 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2885,12 +3087,18 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2899,12 +3107,16 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -2978,12 +3190,16 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => Ok(ResponseValue::empty(response)),
+            200u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -2992,12 +3208,16 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3281,12 +3501,18 @@ impl<'a> ListVolumes<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3295,12 +3521,16 @@ impl<'a> ListVolumes<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3377,12 +3607,18 @@ impl<'a> CreateVolume<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3391,12 +3627,16 @@ impl<'a> CreateVolume<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3680,12 +3920,18 @@ impl<'a> ListVolumesDetail<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3694,12 +3940,16 @@ impl<'a> ListVolumesDetail<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3761,12 +4011,18 @@ impl<'a> ShowVolume<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3775,12 +4031,16 @@ impl<'a> ShowVolume<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3867,12 +4127,16 @@ impl<'a> DeleteVolume<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3881,12 +4145,16 @@ impl<'a> DeleteVolume<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -3958,12 +4226,16 @@ impl<'a> VolumeAction<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -3972,12 +4244,16 @@ impl<'a> VolumeAction<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4039,12 +4315,18 @@ impl<'a> ShowLimits<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4053,12 +4335,16 @@ impl<'a> ShowLimits<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4135,12 +4421,18 @@ impl<'a> ShowQuotaSet<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4149,12 +4441,16 @@ impl<'a> ShowQuotaSet<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4249,12 +4545,18 @@ impl<'a> UpdateQuotaSet<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4263,12 +4565,16 @@ impl<'a> UpdateQuotaSet<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4328,12 +4634,16 @@ impl<'a> DeleteQuotaSet<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => Ok(ResponseValue::empty(response)),
+            200u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4342,12 +4652,16 @@ impl<'a> DeleteQuotaSet<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4410,12 +4724,18 @@ impl<'a> ShowQuotaSetDefaults<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4424,12 +4744,16 @@ impl<'a> ShowQuotaSetDefaults<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4568,12 +4892,18 @@ impl<'a> ListManageableSnapshots<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4582,12 +4912,16 @@ impl<'a> ListManageableSnapshots<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4664,12 +4998,18 @@ impl<'a> ManageSnapshot<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4678,12 +5018,16 @@ impl<'a> ManageSnapshot<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4822,12 +5166,18 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4836,12 +5186,16 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -4903,12 +5257,18 @@ impl<'a> ListResourceFilters<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -4917,12 +5277,16 @@ impl<'a> ListResourceFilters<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -5178,12 +5542,18 @@ impl<'a> ListMessages<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -5192,12 +5562,16 @@ impl<'a> ListMessages<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -5259,12 +5633,18 @@ impl<'a> ShowMessage<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -5273,12 +5653,16 @@ impl<'a> ShowMessage<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -5337,12 +5721,16 @@ impl<'a> DeleteMessage<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
+            204u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -5351,12 +5739,16 @@ impl<'a> DeleteMessage<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }

@@ -157,12 +157,18 @@ impl<'a> ListDatabaseBackups<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -171,12 +177,16 @@ impl<'a> ListDatabaseBackups<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -253,12 +263,18 @@ impl<'a> CreateDatabaseBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -267,12 +283,16 @@ impl<'a> CreateDatabaseBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -334,12 +354,18 @@ impl<'a> ShowDatabaseBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -348,12 +374,16 @@ impl<'a> ShowDatabaseBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -412,12 +442,16 @@ impl<'a> DeleteDatabaseBackup<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -426,12 +460,16 @@ impl<'a> DeleteDatabaseBackup<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -528,12 +566,18 @@ impl<'a> ListInstanceBackups<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -542,12 +586,16 @@ impl<'a> ListInstanceBackups<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -626,12 +674,18 @@ impl<'a> ListBackupStrategies<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -640,12 +694,16 @@ impl<'a> ListBackupStrategies<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -725,12 +783,18 @@ impl<'a> CreateBackupStrategy<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => ResponseValue::from_response(response).await,
+            202u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -739,12 +803,16 @@ impl<'a> CreateBackupStrategy<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }
@@ -820,12 +888,16 @@ impl<'a> DeleteBackupStrategy<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::empty(response, info.operation.method_name)),
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -834,12 +906,16 @@ impl<'a> DeleteBackupStrategy<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }

@@ -106,11 +106,6 @@ pub static SERVICE: ::openstack_backups_runtime::ServiceInfo = ::openstack_backu
     max_microversion: None,
     operations: OPERATIONS,
 };
-impl ::openstack_backups_runtime::__private::Service for super::Client {
-    fn service_info(&self) -> &'static ::openstack_backups_runtime::ServiceInfo {
-        &SERVICE
-    }
-}
 impl ::openstack_backups_runtime::ServiceClient for super::Client {
     fn service() -> &'static ::openstack_backups_runtime::ServiceInfo {
         &SERVICE

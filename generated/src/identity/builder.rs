@@ -88,12 +88,18 @@ impl<'a> IssueToken<'a> {
         client.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
+            201u16 => {
+                ResponseValue::from_response(response, info.operation.method_name).await
+            }
             400u16..=499u16 => {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
@@ -102,12 +108,16 @@ impl<'a> IssueToken<'a> {
                 Err(
                     Error::ErrorResponse(
                         ::std::boxed::Box::new(
-                            ResponseValue::from_response(response).await?,
+                            ResponseValue::from_response(
+                                    response,
+                                    info.operation.method_name,
+                                )
+                                .await?,
                         ),
                     ),
                 )
             }
-            _ => Err(Error::UnexpectedResponse(::std::boxed::Box::new(response))),
+            _ => Err(Error::unexpected(response, info.operation.method_name)),
         }
     }
 }

@@ -1,0 +1,50 @@
+//! A `reqwest::Response` decoded into a [`ResponseValue`] or an [`Error`]
+//! that names the operation it answers: the generated calls pass their
+//! operation (from their row of the operation table) with the response.
+
+use crate::error::{BodyError, Error, InvalidPayload};
+use crate::response::{ResponseValue, excerpt, request_id};
+
+impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
+    /// The response of `operation` with its JSON body decoded.
+    ///
+    /// # Errors
+    /// [`Error::ResponseBodyError`] when the body cannot be read,
+    /// [`Error::InvalidResponsePayload`] when it does not decode as `T`;
+    /// both name `operation`, the status and the request id.
+    #[doc(hidden)]
+    pub async fn from_response<E>(response: reqwest::Response, operation: &'static str) -> Result<Self, Error<E>> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|source| {
+            Error::ResponseBodyError(Box::new(BodyError {
+                operation,
+                status,
+                request_id: request_id(&headers).map(str::to_owned),
+                source,
+            }))
+        })?;
+        match serde_json::from_slice(&body) {
+            Ok(inner) => Ok(Self::received(inner, status, headers, operation)),
+            Err(source) => Err(Error::InvalidResponsePayload(Box::new(InvalidPayload {
+                operation,
+                status,
+                request_id: request_id(&headers).map(str::to_owned),
+                content_type: headers
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                excerpt: excerpt(&body),
+                source,
+            }))),
+        }
+    }
+}
+
+impl ResponseValue<()> {
+    /// The bodiless response of `operation`.
+    #[doc(hidden)]
+    pub fn empty(response: reqwest::Response, operation: &'static str) -> Self {
+        Self::received((), response.status(), response.headers().clone(), operation)
+    }
+}
