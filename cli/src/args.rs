@@ -268,6 +268,50 @@ pub struct Projects {
     pub project_domain: Option<String>,
 }
 
+/// The filters python-openstackclient's backup, snapshot and volume lists
+/// share, applied to the generated list builders: `--name`, `--status`,
+/// `--project` / `--all-projects`, `--limit`, `--marker`.
+pub(crate) trait ListFilters: Sized {
+    /// The builder with the filters set.
+    fn filtered(self, name: Option<&String>, status: Option<&String>, projects: &Projects, paging: &Paging) -> Self;
+}
+
+macro_rules! list_filters {
+    ($($builder:ty),* $(,)?) => {$(
+        impl ListFilters for $builder {
+            fn filtered(self, name: Option<&String>, status: Option<&String>, projects: &Projects, paging: &Paging) -> Self {
+                let mut request = self;
+                if let Some(name) = name {
+                    request = request.name(name.clone());
+                }
+                if let Some(status) = status {
+                    // Each status is an open enum: any text goes to the server.
+                    request = request.status(status.as_str());
+                }
+                if projects.all_projects || projects.project.is_some() {
+                    request = request.all_tenants(true);
+                }
+                if let Some(project) = &projects.project {
+                    request = request.project_id(project.clone());
+                }
+                if let Some(limit) = paging.limit {
+                    request = request.limit(limit);
+                }
+                if let Some(marker) = &paging.marker {
+                    request = request.marker(marker.clone());
+                }
+                request
+            }
+        }
+    )*};
+}
+
+list_filters!(
+    openstack_backups::block_storage::builder::ListBackupsDetail<'_>,
+    openstack_backups::block_storage::builder::ListSnapshotsDetail<'_>,
+    openstack_backups::block_storage::builder::ListVolumesDetail<'_>,
+);
+
 /// `KEY=VALUE`.
 pub(crate) fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {

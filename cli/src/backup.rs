@@ -9,6 +9,7 @@ use serde_json::json;
 
 use clap::{Args, Subcommand};
 
+use crate::args::ListFilters;
 use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::policy::{BackupReport, BackupRun};
@@ -390,13 +391,8 @@ async fn list(cinder: &Client, args: BackupList) -> Result<(), Failure> {
     } else {
         BTreeMap::new()
     };
-    let mut request = cinder.list_backups_detail();
-    if let Some(name) = &args.name {
-        request = request.name(name.clone());
-    }
-    if let Some(status) = &args.status {
-        request = request.status(types::BackupStatus::from(status.as_str()));
-    }
+    let mut request =
+        cinder.list_backups_detail().filtered(args.name.as_ref(), args.status.as_ref(), &args.projects, &args.paging);
     if let Some(volume) = &args.volume {
         // A volume that is gone still has backups: an unknown name is taken as an id.
         let id = match cinder.find_volume(volume).await {
@@ -405,18 +401,6 @@ async fn list(cinder: &Client, args: BackupList) -> Result<(), Failure> {
             Err(e) => return Err(e.into()),
         };
         request = request.volume_id(id);
-    }
-    if args.projects.all_projects || args.projects.project.is_some() {
-        request = request.all_tenants(true);
-    }
-    if let Some(project) = &args.projects.project {
-        request = request.project_id(project.clone());
-    }
-    if let Some(limit) = args.paging.limit {
-        request = request.limit(limit);
-    }
-    if let Some(marker) = &args.paging.marker {
-        request = request.marker(marker.clone());
     }
     let mut stream = request.stream().take(args.paging.max_items.unwrap_or(usize::MAX));
     while let Some(b) = stream.try_next().await? {
@@ -600,42 +584,14 @@ async fn prune(
         };
         groups.entry((group, b.volume_id.clone())).or_default().push(b);
     }
-    let mut rows = Rows::new(&crate::prune::headers(args.dry_run), output)?;
-    let mut failed_groups = Vec::new();
-    for ((group, _volume), backups) in &groups {
-        let plan = retention::plan(&policy, retention::cinder_items(backups));
-        if args.dry_run {
-            crate::prune::report(&mut rows, group, &plan, None)?;
-            continue;
+    let groups = groups.into_iter().map(|((group, _), backups)| (group, retention::cinder_items(&backups))).collect();
+    crate::prune::run(groups, &policy, args, output, |id, wait, timeout| async move {
+        cinder.delete_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
+        if wait {
+            let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
+            cinder.wait_for_backup_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
         }
-        let timeout = std::time::Duration::from_secs(args.wait_timeout);
-        let outcomes = retention::execute(&plan, args.concurrency, |id| {
-            // A parent is deleted only once this child is gone.
-            let must_wait = args.wait || plan.parent_deleted(&id);
-            async move {
-                cinder.delete_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
-                if must_wait {
-                    let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
-                    cinder.wait_for_backup_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
-                }
-                Ok(())
-            }
-        })
-        .await;
-        crate::prune::report(&mut rows, group, &plan, Some(&outcomes))?;
-        if crate::prune::any_failed(&outcomes) {
-            failed_groups.push(group.clone());
-        }
-    }
-    rows.finish()?;
-    if failed_groups.is_empty() {
         Ok(())
-    } else {
-        Err(Failure::Partial(format!(
-            "a delete failed in {} of {} groups ({})",
-            failed_groups.len(),
-            groups.len(),
-            failed_groups.join(", ")
-        )))
-    }
+    })
+    .await
 }

@@ -336,37 +336,16 @@ async fn prune(
     for b in backups {
         groups.entry(b.instance_id.clone().unwrap_or_else(|| "(none)".to_owned())).or_default().push(b);
     }
-    let mut rows = Rows::new(&crate::prune::headers(args.dry_run), output)?;
-    let mut failed = 0;
-    for (group, backups) in &groups {
-        let plan = retention::plan(&policy, retention::trove_items(backups));
-        if args.dry_run {
-            crate::prune::report(&mut rows, group, &plan, None)?;
-            continue;
+    let groups = groups.into_iter().map(|(group, backups)| (group, retention::trove_items(&backups))).collect();
+    crate::prune::run(groups, &policy, args, output, |id, wait, timeout| async move {
+        trove.delete_database_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
+        if wait {
+            let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
+            trove.wait_for_backup_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
         }
-        let timeout = std::time::Duration::from_secs(args.wait_timeout);
-        let outcomes = retention::execute(&plan, args.concurrency, |id| {
-            // A parent is deleted only once this child is gone.
-            let must_wait = args.wait || plan.parent_deleted(&id);
-            async move {
-                trove.delete_database_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
-                if must_wait {
-                    let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
-                    trove.wait_for_backup_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
-                }
-                Ok(())
-            }
-        })
-        .await;
-        crate::prune::report(&mut rows, group, &plan, Some(&outcomes))?;
-        failed += usize::from(crate::prune::any_failed(&outcomes));
-    }
-    rows.finish()?;
-    if failed == 0 {
         Ok(())
-    } else {
-        Err(Failure::Partial(format!("a delete failed in {failed} of {} groups", groups.len())))
-    }
+    })
+    .await
 }
 
 /// `database backup strategy …`, as python-troveclient's commands.

@@ -92,7 +92,7 @@ pub fn policy(args: &RetentionArgs) -> Result<Policy, Failure> {
 }
 
 /// The columns of a prune's report.
-pub fn headers(dry_run: bool) -> Vec<&'static str> {
+fn headers(dry_run: bool) -> Vec<&'static str> {
     let mut h = vec!["Group", "ID", "Name", "Created At", "Status", "Action", "Reason"];
     if !dry_run {
         h.push("Outcome");
@@ -101,12 +101,7 @@ pub fn headers(dry_run: bool) -> Vec<&'static str> {
 }
 
 /// Prints a group's plan, with the outcomes when it was carried out.
-pub fn report(
-    rows: &mut Rows,
-    group: &str,
-    plan: &Plan,
-    outcomes: Option<&[(String, Outcome)]>,
-) -> Result<(), Failure> {
+fn report(rows: &mut Rows, group: &str, plan: &Plan, outcomes: Option<&[(String, Outcome)]>) -> Result<(), Failure> {
     for d in &plan.decisions {
         let reason = d.reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let mut cells = vec![
@@ -132,6 +127,58 @@ pub fn report(
 }
 
 /// Whether any delete of these outcomes failed.
-pub fn any_failed(outcomes: &[(String, Outcome)]) -> bool {
+fn any_failed(outcomes: &[(String, Outcome)]) -> bool {
     outcomes.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)))
+}
+
+/// Plans each group (its name, its backups as retention items) with
+/// `policy`, and prints the plan (`--dry-run`) or carries it out:
+/// `delete(id, wait)` deletes one backup and, when `wait` says so (`--wait`,
+/// or a parent deleted after this child), waits until it is gone, within
+/// `--wait-timeout`. The same loop for `backup prune` and
+/// `database backup prune`.
+///
+/// # Errors
+/// [`Failure::Partial`] naming the groups where a delete failed.
+pub async fn run<F, Fut>(
+    groups: Vec<(String, Vec<retention::Item>)>,
+    policy: &Policy,
+    args: &RetentionArgs,
+    output: &crate::args::ListOutput,
+    delete: F,
+) -> Result<(), Failure>
+where
+    F: Fn(String, bool, std::time::Duration) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut rows = Rows::new(&headers(args.dry_run), output)?;
+    let mut failed_groups = Vec::new();
+    let timeout = std::time::Duration::from_secs(args.wait_timeout);
+    for (group, items) in &groups {
+        let plan = retention::plan(policy, items.clone());
+        if args.dry_run {
+            report(&mut rows, group, &plan, None)?;
+            continue;
+        }
+        // A parent is deleted only once this child is gone.
+        let outcomes = retention::execute(&plan, args.concurrency, |id| {
+            delete(id.clone(), args.wait || plan.parent_deleted(&id), timeout)
+        })
+        .await;
+        report(&mut rows, group, &plan, Some(&outcomes))?;
+        if any_failed(&outcomes) {
+            failed_groups.push(group.clone());
+        }
+    }
+    rows.finish()?;
+    if failed_groups.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Partial(format!(
+            "a delete failed in {} of {} groups ({})",
+            failed_groups.len(),
+            groups.len(),
+            failed_groups.join(", ")
+        )))
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use clap::{Args, Subcommand};
 
+use crate::args::ListFilters;
 use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
@@ -257,27 +258,10 @@ async fn list(cinder: &Client, args: SnapshotList) -> Result<(), Failure> {
     } else {
         BTreeMap::new()
     };
-    let mut request = cinder.list_snapshots_detail();
-    if let Some(name) = &args.name {
-        request = request.name(name.clone());
-    }
-    if let Some(status) = &args.status {
-        request = request.status(types::SnapshotStatus::from(status.as_str()));
-    }
+    let mut request =
+        cinder.list_snapshots_detail().filtered(args.name.as_ref(), args.status.as_ref(), &args.projects, &args.paging);
     if let Some(volume) = &args.volume {
         request = request.volume_id(cinder.find_volume(volume).await?.id);
-    }
-    if args.projects.all_projects || args.projects.project.is_some() {
-        request = request.all_tenants(true);
-    }
-    if let Some(project) = &args.projects.project {
-        request = request.project_id(project.clone());
-    }
-    if let Some(limit) = args.paging.limit {
-        request = request.limit(limit);
-    }
-    if let Some(marker) = &args.paging.marker {
-        request = request.marker(marker.clone());
     }
     let mut stream = request.stream().take(args.paging.max_items.unwrap_or(usize::MAX));
     while let Some(s) = stream.try_next().await? {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use clap::{Args, Subcommand};
 
+use crate::args::ListFilters;
 use crate::args::{ListOutput, Paging, Projects, ShowOutput, WaitArgs, key_value};
 use crate::output::{Cell, Rows, fixed_fields, show};
 use crate::{Failure, delete_each, waiting};
@@ -332,30 +333,13 @@ async fn list(cinder: &Client, args: VolumeList) -> Result<(), Failure> {
         &["ID", "Name", "Status", "Size", "Attached to"]
     };
     let mut rows = Rows::new(headers, &args.output)?;
-    let mut request = cinder.list_volumes_detail();
-    if let Some(name) = &args.name {
-        request = request.name(name.clone());
-    }
-    if let Some(status) = &args.status {
-        request = request.status(types::VolumeStatus::from(status.as_str()));
-    }
+    let mut request =
+        cinder.list_volumes_detail().filtered(args.name.as_ref(), args.status.as_ref(), &args.projects, &args.paging);
     if !args.properties.is_empty() {
         // A Python dict literal (JSON's string syntax is one), as Cinder reads it.
         let filter: std::collections::BTreeMap<&str, &str> =
             args.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         request = request.metadata(serde_json::to_string(&filter).unwrap_or_default());
-    }
-    if args.projects.all_projects || args.projects.project.is_some() {
-        request = request.all_tenants(true);
-    }
-    if let Some(project) = &args.projects.project {
-        request = request.project_id(project.clone());
-    }
-    if let Some(limit) = args.paging.limit {
-        request = request.limit(limit);
-    }
-    if let Some(marker) = &args.paging.marker {
-        request = request.marker(marker.clone());
     }
     let mut stream = request.stream().take(args.paging.max_items.unwrap_or(usize::MAX));
     while let Some(v) = stream.try_next().await? {

@@ -1,5 +1,5 @@
 //! A real Cinder on 127.0.0.1 for the test suite: installs Cinder 29 from
-//! PyPI into `.cinder/venv` (pinned by `harness/cinder/constraints.txt`,
+//! PyPI into `.harness/cinder-venv` (pinned by `harness/cinder/constraints.txt`,
 //! reused while the pins are unchanged), writes a configuration, creates the
 //! database, starts the single-process launcher on a free port and waits
 //! until the API answers and the volume, backup and scheduler services are up.
@@ -10,7 +10,7 @@
 //!
 //! Beside it, [`Keystone`] (30, sqlite, fernet tokens, under gunicorn) and
 //! [`Trove`] (26, the API in fake mode with sqlite), each installed into its
-//! own venv under `.cinder/` from its own pins, each in its own process group.
+//! own venv under `.harness/` from its own pins, each in its own process group.
 
 #![deny(missing_docs)]
 
@@ -48,8 +48,10 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ sits in the workspace").to_owned()
 }
 
+/// Where the test servers' venvs and state live: `.harness/` at the
+/// workspace root (ignored by git).
 fn state_dir() -> PathBuf {
-    workspace_root().join(".cinder")
+    workspace_root().join(".harness")
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
@@ -74,7 +76,7 @@ struct VenvSpec {
 }
 
 const CINDER_VENV: VenvSpec =
-    VenvSpec { folder: "venv", constraints: "harness/cinder/constraints.txt", packages: &["cinder==29.0.0"] };
+    VenvSpec { folder: "cinder-venv", constraints: "harness/cinder/constraints.txt", packages: &["cinder==29.0.0"] };
 const KEYSTONE_VENV: VenvSpec = VenvSpec {
     folder: "keystone-venv",
     constraints: "harness/keystone/constraints.txt",
@@ -92,21 +94,21 @@ const OSC_VENV: VenvSpec = VenvSpec {
     packages: &["python-openstackclient==10.5.0", "python-troveclient==8.11.0"],
 };
 
-/// Makes sure `.cinder/osc-venv` holds python-openstackclient and
+/// Makes sure `.harness/osc-venv` holds python-openstackclient and
 /// python-troveclient (pinned), the clients `osbackup` is compared with
 /// and measured against; returns the venv's path (`bin/openstack`).
 pub fn ensure_osc_venv() -> Result<PathBuf> {
     ensure(&OSC_VENV)
 }
 
-/// Makes sure `.cinder/tools-venv` holds the Python tools the tests read
+/// Makes sure `.harness/tools-venv` holds the Python tools the tests read
 /// the project's output with (Prometheus' own client library and its
 /// parser of the text format), and returns its path.
 pub fn ensure_tools_venv() -> Result<PathBuf> {
     ensure(&TOOLS_VENV)
 }
 
-/// Makes sure `.cinder/venv` holds Cinder with the pinned dependencies and
+/// Makes sure `.harness/cinder-venv` holds Cinder with the pinned dependencies and
 /// returns its path. Safe to call from several processes at once.
 pub fn ensure_venv() -> Result<PathBuf> {
     ensure(&CINDER_VENV)

@@ -172,8 +172,7 @@ fn runtime_modules_have_no_cycles() {
     let modules: BTreeSet<String> = deps.keys().cloned().collect();
     for (name, code) in &texts {
         for (at, _) in code.match_indices("crate::") {
-            let used: String =
-                code[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+            let used: String = code[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
             if used != *name && modules.contains(&used) {
                 deps.get_mut(name).unwrap().insert(used);
             }

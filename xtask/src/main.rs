@@ -273,7 +273,7 @@ fn run_bench(args: &[&str]) -> Result<(), String> {
 }
 
 fn up_file() -> PathBuf {
-    workspace_root().join(".cinder/up.pid")
+    workspace_root().join(".harness/up.pid")
 }
 
 fn cinder_up() -> Result<(), String> {
@@ -297,8 +297,8 @@ fn cinder_up() -> Result<(), String> {
 }
 
 fn cinder_down() -> Result<(), String> {
-    let text = std::fs::read_to_string(up_file()).map_err(|_| "no Cinder is up (no .cinder/up.pid)".to_owned())?;
-    let pid: u32 = text.split_whitespace().next().and_then(|p| p.parse().ok()).ok_or("unreadable .cinder/up.pid")?;
+    let text = std::fs::read_to_string(up_file()).map_err(|_| "no Cinder is up (no .harness/up.pid)".to_owned())?;
+    let pid: u32 = text.split_whitespace().next().and_then(|p| p.parse().ok()).ok_or("unreadable .harness/up.pid")?;
     openstack_backups_harness::kill_group(pid);
     std::fs::remove_file(up_file()).map_err(|e| e.to_string())?;
     println!("Cinder (process group {pid}) stopped.");
