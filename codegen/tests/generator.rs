@@ -209,6 +209,7 @@ fn broken_specs_are_reported_not_panicked_on() {
         ("closed object in a response", paged.replace("      required: [id]\n", "      required: [id]\n      additionalProperties: false\n")),
         ("paging without marker", paged.replace("        - {name: marker, in: query, schema: {type: string}}\n", "")),
         ("paging on a missing property", paged.replace("links: things_links}", "links: thing_links}")),
+        ("paging with an unknown key", paged.replace("links: things_links}", "links: things_links, style: offset}")),
         ("action not listed", base.replace("        - {action: os-force_delete, operationId: forceDeleteThing, summary: Delete whatever the status., x-openstack-min-microversion: \"3.10\"}\n", "")),
         ("action unknown", base.replace("action: os-reset_status,", "action: os-reset,")),
         (

@@ -270,14 +270,23 @@ fn rewrite_requests(
         }
     }
 
-    struct Label(syn::LitStr);
+    // The label of a build error: the operation's name, or for a call
+    // with an info function the name of the row it picks (an action's own).
+    struct Label(syn::LitStr, Option<syn::Ident>);
     impl VisitMut for Label {
         fn visit_expr_try_mut(&mut self, e: &mut syn::ExprTry) {
             if let syn::Expr::MethodCall(call) = &*e.expr
                 && call.method == "build"
                 && call.args.is_empty()
             {
-                let (inner, operation) = (&e.expr, &self.0);
+                let inner = &e.expr;
+                let operation: syn::Expr = match &self.1 {
+                    Some(info) => syn::parse_quote!(#info(&body).operation.method_name),
+                    None => {
+                        let name = &self.0;
+                        syn::parse_quote!(#name)
+                    }
+                };
                 *e.expr = syn::parse_quote!(#inner.map_err(|e| #REQUEST_BUILD_ERROR(#operation, e)));
             }
             syn::visit_mut::visit_expr_try_mut(self, e);
@@ -377,7 +386,8 @@ fn rewrite_requests(
                     let info = self.infos.get(&operation.value());
                     Row { index: *index, table: self.table, info }.visit_block_mut(&mut f.block);
                 }
-                Label(operation).visit_block_mut(&mut f.block);
+                let info = self.infos.get(&operation.value()).cloned();
+                Label(operation, info).visit_block_mut(&mut f.block);
             }
             NoApiVersion.visit_block_mut(&mut f.block);
             Responses.visit_block_mut(&mut f.block);

@@ -86,8 +86,9 @@ pub(crate) fn actions(
             method_name: snake_case(&action_id),
             summary: summary.trim().to_owned(),
             min_microversion: action_min,
-            query: Vec::new(),
-            gated_query: Vec::new(),
+            // The action is sent with the endpoint's query: its gates too.
+            query: base.query.clone(),
+            gated_query: base.gated_query.clone(),
             gated_body,
             kind: Kind::Action(Action {
                 key,

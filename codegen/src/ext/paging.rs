@@ -47,6 +47,10 @@ pub(crate) fn paged(
         [(200, Some(schema))] => schema.clone(),
         _ => return Err(op.err(&p_at, "a paged list needs exactly one 200 response with a JSON body")),
     };
+    const KEYS: [&str; 2] = ["items", "links"];
+    if let Some(key) = paging.as_object().and_then(|m| m.keys().find(|k| !KEYS.contains(&k.as_str()))) {
+        return Err(op.err(&format!("{p_at}/{key}"), format!("unknown key `{key}` (known: {})", KEYS.join(", "))));
+    }
     for needed in ["limit", "marker"] {
         if !params.query.contains_key(needed) {
             return Err(op.err(&p_at, format!("a paged list needs the `{needed}` query parameter")));

@@ -348,7 +348,7 @@ impl<'a> CreateBackup<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "create_backup",
+                create_backup_info(&body).operation.method_name,
                 e,
             ))?;
         let info = create_backup_info(&body);
@@ -943,7 +943,7 @@ impl<'a> UpdateBackup<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "update_backup",
+                update_backup_info(&body).operation.method_name,
                 e,
             ))?;
         let info = update_backup_info(&body);
@@ -1346,7 +1346,7 @@ impl<'a> BackupAction<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "backup_action",
+                backup_action_info(&body).operation.method_name,
                 e,
             ))?;
         let info = backup_action_info(&body);
@@ -1783,7 +1783,7 @@ impl<'a> CreateSnapshot<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "create_snapshot",
+                create_snapshot_info(&body).operation.method_name,
                 e,
             ))?;
         let info = create_snapshot_info(&body);
@@ -2518,7 +2518,7 @@ impl<'a> SnapshotAction<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "snapshot_action",
+                snapshot_action_info(&body).operation.method_name,
                 e,
             ))?;
         let info = snapshot_action_info(&body);
@@ -3598,7 +3598,7 @@ impl<'a> CreateVolume<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "create_volume",
+                create_volume_info(&body).operation.method_name,
                 e,
             ))?;
         let info = create_volume_info(&body);
@@ -4217,7 +4217,7 @@ impl<'a> VolumeAction<'a> {
             .json(&body)
             .build()
             .map_err(|e| ::openstack_backups_runtime::__private::request_build_error(
-                "volume_action",
+                volume_action_info(&body).operation.method_name,
                 e,
             ))?;
         let info = volume_action_info(&body);
