@@ -32,6 +32,24 @@ impl Route<'_> {
     fn route(&self) -> String {
         format!("{} {}", self.op.method, self.op.path)
     }
+
+    /// The client methods the route makes: its own, its actions', and what
+    /// its finder and waiter generate (`method show_backup (with
+    /// find_backup, wait_for_backup, wait_for_backup_deleted)`).
+    fn methods(&self) -> String {
+        let mut more: Vec<String> = self.actions.iter().map(|a| a.method_name.clone()).collect();
+        if let Some(f) = &self.op.finder {
+            more.push(format!("find_{}", snake_case(&f.item)));
+        }
+        if let Some(w) = &self.op.waiter {
+            let item = snake_case(&w.item);
+            more.extend([format!("wait_for_{item}"), format!("wait_for_{item}_deleted")]);
+        }
+        match more.is_empty() {
+            true => format!("method {}", self.op.method_name),
+            false => format!("method {} (with {})", self.op.method_name, more.join(", ")),
+        }
+    }
 }
 
 fn routes(model: &Model) -> BTreeMap<(String, String), Route<'_>> {
@@ -70,15 +88,14 @@ pub(super) fn compare(d: &mut Changes, old: &Model, new: &Model) {
                     )
                     .values(Some(Value::String(o.route())), Some(Value::String(n.route()))),
                 None => d
-                    .push(Level::Breaking, &scope, &at, "operation removed", format!("method {method} removed"))
+                    .push(Level::Breaking, &scope, &at, "operation removed", format!("{} removed", o.methods()))
                     .values(Some(Value::String(o.id().to_owned())), None),
             },
         }
     }
     for (key, n) in &new_routes {
         if !old_routes.contains_key(key) && !old_ids.contains_key(n.id()) {
-            let method = &n.op.method_name;
-            d.push(Level::Info, &n.scope(), &n.op.spec.pointer, "operation added", format!("method {method} added"))
+            d.push(Level::Info, &n.scope(), &n.op.spec.pointer, "operation added", format!("{} added", n.methods()))
                 .values(None, Some(Value::String(n.id().to_owned())));
         }
     }

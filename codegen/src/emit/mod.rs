@@ -92,8 +92,11 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
     {
         let types = crate::ext::microversion::Types::new(&types_items);
         for op in &model.operations {
+            // The body's schema is where a gate cannot be followed (its
+            // shape is not what its pointer says).
+            let at = format!("{}/requestBody/content/application~1json/schema", op.spec.pointer);
             let info = crate::ext::microversion::call_info(op, model, &types, &table, &rows)
-                .map_err(|message| Error::Generator { file: spec.file.clone(), message })?;
+                .map_err(|message| Error::spec(&spec.file, Some(&op.operation_id), at, message))?;
             if let Some((name, tokens)) = info {
                 infos.insert(op.method_name.clone(), name);
                 info_items.extend(parse_items(&spec.file, tokens)?);

@@ -137,6 +137,9 @@ pub(crate) fn action_members(
         let (Some(props), Some(required)) = (props, required) else {
             return Err(op.err(&m_at, "an action must be an object with one required property"));
         };
+        if m.get("type").is_some_and(|t| t != "object") {
+            return Err(op.err(&format!("{m_at}/type"), "an action must be an object (`type: object`)"));
+        }
         if props.len() != 1 || required.len() != 1 || required[0].as_str() != props.keys().next().map(String::as_str) {
             return Err(op.err(&m_at, "an action must be an object with exactly one property, required"));
         }
