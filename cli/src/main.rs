@@ -115,7 +115,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 /// A wait that failed on a backup, snapshot or volume: Cinder's newest user
 /// message about it, when it wrote one, after the error.
 async fn with_user_message(session: &openstack_backups::Session, e: openstack_backups::Error) -> Failure {
-    let openstack_backups::Error::WaitFailed { resource: "backup" | "snapshot" | "volume", id, .. } = &e else {
+    let Some(openstack_backups::WaitError::Failed { resource: "backup" | "snapshot" | "volume", id, .. }) =
+        e.wait_error()
+    else {
         return Failure::Api(e);
     };
     let message = match session.block_storage().await {

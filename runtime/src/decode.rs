@@ -13,7 +13,7 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
     /// [`Error::InvalidResponsePayload`] when it does not decode as `T`;
     /// both name `operation`, the status and the request id.
     #[doc(hidden)]
-    pub async fn from_response<E>(response: reqwest::Response, operation: &'static str) -> Result<Self, Error<E>> {
+    pub async fn from_response(response: reqwest::Response, operation: &'static str) -> Result<Self, Error> {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|source| {

@@ -7,6 +7,7 @@ use crate::{Fault, Microversion};
 
 /// A response body that did not decode into the operation's type.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct InvalidPayload {
     /// The operation.
     pub operation: &'static str,
@@ -24,6 +25,7 @@ pub struct InvalidPayload {
 
 /// A response body that could not be read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct BodyError {
     /// The operation.
     pub operation: &'static str,
@@ -46,73 +48,182 @@ fn decoder_message(e: &serde_json::Error) -> String {
     format!("{} at line {} column {}", clip(&text, 300), e.line(), e.column())
 }
 
-/// The error of every generated call.
-#[derive(Debug)]
+/// The error of every call: generated operations, paging, waiters, finders
+/// and the session's own (authentication, catalog, configuration).
+///
+/// The variants read by layer: what stopped the call before anything was
+/// sent (`InvalidRequest`, `Configuration`, `MicroversionUnsupported`);
+/// Keystone (`Authentication`); the exchange with the service
+/// (`CommunicationError`, then the response: `ErrorResponse`,
+/// `ResponseBodyError`, `InvalidResponsePayload`, `UnexpectedResponse`);
+/// and the helpers built on calls (`Wait`, `Find`). Code that handles
+/// failures alike reads [`Error::kind`]; the accessors
+/// ([`operation`](Error::operation), [`status`](Error::status),
+/// [`request_id`](Error::request_id), [`fault`](Error::fault)) work on
+/// every variant.
+///
+/// Not generic: every error response of every operation of the specs is
+/// the `Fault` schema (the generator refuses any other), so a type
+/// parameter would only ever be [`Fault`]. `Debug` prints what `Display`
+/// prints (`{:#?}` gives the parts), so `fn main() -> Result<(), Error>`
+/// reports the operation, status, fault and request id.
 #[non_exhaustive]
-pub enum Error<E = Fault> {
+pub enum Error {
     /// The request could not be built (a builder argument was missing or
     /// could not be converted); nothing was sent.
     InvalidRequest(String),
+    /// The client's configuration is unusable (no `auth_url`, an unknown
+    /// cloud, no endpoint in the catalog, …); nothing was sent.
+    Configuration(String),
+    /// The call, one of its query parameters or a set request-body property
+    /// needs another microversion than the client uses; nothing was sent.
+    MicroversionUnsupported(Box<MicroversionError>),
+    /// Keystone did not issue a token, or the service refused it.
+    Authentication(Box<AuthenticationError>),
     /// No (complete) response: the server could not be reached, the
     /// connection broke, a timeout ran out or redirects looped. Names the
     /// operation and its path template.
     CommunicationError(Box<TransportError>),
-    /// The server answered with an error status and an error body.
-    ErrorResponse(Box<ResponseValue<E>>),
+    /// The server answered with an error status and a fault body.
+    ErrorResponse(Box<ResponseValue<Fault>>),
     /// The response body could not be read.
     ResponseBodyError(Box<BodyError>),
     /// The response body did not decode.
     InvalidResponsePayload(Box<InvalidPayload>),
     /// A status the spec does not list for the operation.
     UnexpectedResponse(Box<UnexpectedResponse>),
-    /// The client's configuration is unusable (no `auth_url`, an unknown
-    /// cloud, no endpoint in the catalog, …); nothing was sent.
-    Configuration(String),
-    /// Keystone did not issue a token.
-    Authentication {
-        /// What went wrong, with Keystone's message when it sent one.
-        message: String,
-        /// Keystone's HTTP status, when it answered.
-        status: Option<reqwest::StatusCode>,
-        /// Keystone's request id, when it answered.
-        request_id: Option<String>,
-    },
-    /// A waiter saw the resource reach a failure status.
-    WaitFailed {
+    /// A waiter (`wait_for_<status>`, `wait_for_delete`) did not see the
+    /// status it waited for.
+    Wait(Box<WaitError>),
+    /// A finder (`find_<item>`) found no resource, or several, by the name.
+    Find(Box<FindError>),
+}
+
+/// Keystone refused to issue a token (or answered in a way no token could
+/// be read from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthenticationError {
+    /// What went wrong, with Keystone's message when it sent one.
+    pub message: String,
+    /// Keystone's HTTP status, when it answered.
+    pub status: Option<reqwest::StatusCode>,
+    /// Keystone's request id, when it answered.
+    pub request_id: Option<String>,
+}
+
+impl AuthenticationError {
+    /// A failure that got no answer from Keystone (or whose answer is not
+    /// the point).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), status: None, request_id: None }
+    }
+
+    /// The same, with Keystone's answer: its status and request id.
+    pub fn answered(mut self, status: reqwest::StatusCode, request_id: Option<String>) -> Self {
+        self.status = Some(status);
+        self.request_id = request_id;
+        self
+    }
+}
+
+impl fmt::Display for AuthenticationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "authentication failed: {}", clip(&self.message, 1000))?;
+        if let Some(s) = self.status {
+            write!(f, " (HTTP {})", s.as_u16())?;
+        }
+        match &self.request_id {
+            Some(id) => write!(f, ", request id {id}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A waiter that did not see the status it waited for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// The resource reached a failure status (or was deleted while the
+    /// waiter waited for a status).
+    #[non_exhaustive]
+    Failed {
         /// `backup`, `snapshot`, `volume`, …
         resource: &'static str,
         /// The resource's id.
         id: String,
-        /// The status it reached.
+        /// The status it reached (`error`, `deleted`).
         status: String,
         /// The server's reason (`fail_reason`), when it gives one.
         reason: Option<String>,
     },
-    /// A waiter gave up.
-    WaitTimedOut {
+    /// The waiter gave up: its timeout ran out first.
+    #[non_exhaustive]
+    TimedOut {
         /// `backup`, `snapshot`, `volume`, …
         resource: &'static str,
         /// The resource's id.
         id: String,
-        /// The status it wanted.
+        /// The status it wanted (`available`, `deleted`).
         wanted: String,
         /// The last status seen (`None`: not seen yet).
         last_status: Option<String>,
         /// How long it waited.
         waited: std::time::Duration,
     },
-    /// The call, one of its query parameters or a set request-body property
-    /// needs another microversion than the client uses; nothing was sent.
-    MicroversionUnsupported(Box<MicroversionError>),
-    /// No resource has this id or this name (a `find_<item>` call).
-    NameNotFound {
+}
+
+impl WaitError {
+    /// The kind of resource waited for (`backup`).
+    pub fn resource(&self) -> &'static str {
+        match self {
+            WaitError::Failed { resource, .. } | WaitError::TimedOut { resource, .. } => resource,
+        }
+    }
+
+    /// The id of the resource waited for.
+    pub fn id(&self) -> &str {
+        match self {
+            WaitError::Failed { id, .. } | WaitError::TimedOut { id, .. } => id,
+        }
+    }
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::Failed { resource, id, status, reason } => {
+                write!(f, "{resource} {id} went to {status}")?;
+                match reason {
+                    Some(r) => write!(f, ": {}", clip(r, 1000)),
+                    None => Ok(()),
+                }
+            }
+            WaitError::TimedOut { resource, id, wanted, last_status, waited } => write!(
+                f,
+                "gave up waiting after {:.1} s for {resource} {id} to be {wanted}; last status: {}",
+                waited.as_secs_f64(),
+                last_status.as_deref().unwrap_or("(none seen)")
+            ),
+        }
+    }
+}
+
+/// A finder's search by id, then by name, that did not end in one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FindError {
+    /// No resource has this id or this name.
+    #[non_exhaustive]
+    NotFound {
         /// `backup`, `snapshot`, `volume`, …
         resource: &'static str,
         /// The name or id looked for.
         name: String,
     },
-    /// Several resources have this name (a `find_<item>` call): use an id.
-    AmbiguousName {
+    /// Several resources have this name: use an id.
+    #[non_exhaustive]
+    Ambiguous {
         /// `backup`, `snapshot`, `volume`, …
         resource: &'static str,
         /// The name looked for.
@@ -122,8 +233,20 @@ pub enum Error<E = Fault> {
     },
 }
 
+impl fmt::Display for FindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FindError::NotFound { resource, name } => write!(f, "no {resource} has the id or the name {name:?}"),
+            FindError::Ambiguous { resource, name, ids } => {
+                write!(f, "{} {resource}s have the name {name:?}: use one of their ids ({})", ids.len(), ids.join(", "))
+            }
+        }
+    }
+}
+
 /// A request that got no (complete) response.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TransportError {
     /// The operation (method name, `show_backup`).
     pub operation: &'static str,
@@ -226,6 +349,7 @@ impl fmt::Display for Requirement {
 
 /// A request refused before sending because of its microversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MicroversionError {
     /// The service's catalog type (`block-storage`).
     pub service: &'static str,
@@ -237,6 +361,20 @@ pub struct MicroversionError {
     pub required: Requirement,
     /// The microversion the client uses.
     pub configured: Microversion,
+}
+
+impl MicroversionError {
+    /// A refusal of `gated` in `operation` of `service` (its catalog type),
+    /// which needs `required` while the client uses `configured`.
+    pub fn new(
+        service: &'static str,
+        operation: &'static str,
+        gated: Gated,
+        required: Requirement,
+        configured: Microversion,
+    ) -> Self {
+        Self { service, operation, gated, required, configured }
+    }
 }
 
 impl fmt::Display for MicroversionError {
@@ -296,7 +434,7 @@ pub struct UnexpectedResponse {
     pub response: reqwest::Response,
 }
 
-impl<E> Error<E> {
+impl Error {
     /// [`Error::UnexpectedResponse`] for `response`, the answer of
     /// `operation` (generated code's constructor).
     #[doc(hidden)]
@@ -308,6 +446,9 @@ impl<E> Error<E> {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Error::Configuration(_) => ErrorKind::Configuration,
+            Error::MicroversionUnsupported(_) => ErrorKind::MicroversionUnsupported,
+            Error::Authentication(_) => ErrorKind::Authentication,
             Error::CommunicationError(e) if e.source.is_timeout() => ErrorKind::Timeout,
             Error::CommunicationError(_) => ErrorKind::Transport,
             Error::ErrorResponse(rv) if rv.status() == reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Authentication,
@@ -325,13 +466,14 @@ impl<E> Error<E> {
                 ErrorKind::Server
             }
             Error::ResponseBodyError(_) | Error::InvalidResponsePayload(_) => ErrorKind::UndecodableResponse,
-            Error::Configuration(_) => ErrorKind::Configuration,
-            Error::Authentication { .. } => ErrorKind::Authentication,
-            Error::WaitFailed { .. } => ErrorKind::WaitFailed,
-            Error::WaitTimedOut { .. } => ErrorKind::WaitTimedOut,
-            Error::MicroversionUnsupported(_) => ErrorKind::MicroversionUnsupported,
-            Error::NameNotFound { .. } => ErrorKind::NotFound,
-            Error::AmbiguousName { .. } => ErrorKind::AmbiguousName,
+            Error::Wait(e) => match **e {
+                WaitError::Failed { .. } => ErrorKind::WaitFailed,
+                WaitError::TimedOut { .. } => ErrorKind::WaitTimedOut,
+            },
+            Error::Find(e) => match **e {
+                FindError::NotFound { .. } => ErrorKind::NotFound,
+                FindError::Ambiguous { .. } => ErrorKind::AmbiguousName,
+            },
         }
     }
 
@@ -352,7 +494,14 @@ impl<E> Error<E> {
         self.status() == Some(reqwest::StatusCode::CONFLICT)
     }
 
-    /// The HTTP status, when the server answered.
+    /// The server answered 404, or no resource has the name or id a
+    /// `find_<item>` call looked for.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(reqwest::StatusCode::NOT_FOUND)
+            || matches!(self, Error::Find(e) if matches!(**e, FindError::NotFound { .. }))
+    }
+
+    /// The HTTP status, when the server (or Keystone) answered.
     pub fn status(&self) -> Option<reqwest::StatusCode> {
         match self {
             Error::ErrorResponse(rv) => Some(rv.status()),
@@ -360,52 +509,25 @@ impl<E> Error<E> {
             Error::InvalidResponsePayload(e) => Some(e.status),
             Error::UnexpectedResponse(r) => Some(r.response.status()),
             Error::CommunicationError(e) => e.source.status(),
-            Error::Authentication { status, .. } => *status,
+            Error::Authentication(e) => e.status,
             _ => None,
         }
     }
 
-    /// Turns an error into the same error for another body type (the body
-    /// of an error response is dropped: only used for token-source errors,
-    /// which never carry one).
-    pub(crate) fn into_untyped_auth<F>(self) -> Error<F> {
-        match self {
-            Error::ErrorResponse(rv) => Error::Authentication {
-                message: format!("{} answered HTTP {}", rv.operation(), rv.status().as_u16()),
-                status: Some(rv.status()),
-                request_id: rv.request_id().map(str::to_owned),
-            },
-            Error::InvalidRequest(m) => Error::InvalidRequest(m),
-            Error::CommunicationError(e) => Error::CommunicationError(e),
-            Error::ResponseBodyError(e) => Error::ResponseBodyError(e),
-            Error::InvalidResponsePayload(e) => Error::InvalidResponsePayload(e),
-            Error::UnexpectedResponse(r) => Error::UnexpectedResponse(r),
-            Error::Configuration(m) => Error::Configuration(m),
-            Error::Authentication { message, status, request_id } => {
-                Error::Authentication { message, status, request_id }
-            }
-            Error::WaitFailed { resource, id, status, reason } => Error::WaitFailed { resource, id, status, reason },
-            Error::WaitTimedOut { resource, id, wanted, last_status, waited } => {
-                Error::WaitTimedOut { resource, id, wanted, last_status, waited }
-            }
-            Error::MicroversionUnsupported(e) => Error::MicroversionUnsupported(e),
-            Error::NameNotFound { resource, name } => Error::NameNotFound { resource, name },
-            Error::AmbiguousName { resource, name, ids } => Error::AmbiguousName { resource, name, ids },
-        }
-    }
-
-    /// The server's request id, when it answered with one.
+    /// The server's (or Keystone's) request id, when it answered with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::ErrorResponse(rv) => rv.request_id(),
             Error::ResponseBodyError(e) => e.request_id.as_deref(),
             Error::InvalidResponsePayload(e) => e.request_id.as_deref(),
             Error::UnexpectedResponse(r) => request_id(r.response.headers()),
+            Error::Authentication(e) => e.request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// The operation that failed, when known.
+    /// The operation (method name, `show_backup`) that failed, when the
+    /// failure belongs to one call.
     pub fn operation(&self) -> Option<&'static str> {
         match self {
             Error::ErrorResponse(rv) => Some(rv.operation()),
@@ -418,40 +540,92 @@ impl<E> Error<E> {
         }
     }
 
-    /// The server answered 404, or no resource has the name or id a
-    /// `find_<item>` call looked for.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(reqwest::StatusCode::NOT_FOUND) || matches!(self, Error::NameNotFound { .. })
-    }
-}
-
-impl Error<Fault> {
-    /// The decoded error body, for an error response.
+    /// The decoded fault body (`{"itemNotFound": {"code": 404, "message":
+    /// …}}`), for an error response.
     pub fn fault(&self) -> Option<&Fault> {
         match self {
             Error::ErrorResponse(rv) => Some(rv),
             _ => None,
         }
     }
+
+    /// The waiter's failure, for [`Error::Wait`].
+    pub fn wait_error(&self) -> Option<&WaitError> {
+        match self {
+            Error::Wait(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The finder's failure, for [`Error::Find`].
+    pub fn find_error(&self) -> Option<&FindError> {
+        match self {
+            Error::Find(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The error of a token source, as the call that needed the token
+    /// reports it: Keystone's error response becomes an authentication
+    /// failure (with Keystone's status and request id); the rest stands.
+    pub(crate) fn into_authentication(self) -> Self {
+        match self {
+            Error::ErrorResponse(rv) => AuthenticationError::new(format!(
+                "{} answered HTTP {}",
+                rv.operation(),
+                rv.status().as_u16()
+            ))
+            .answered(rv.status(), rv.request_id().map(str::to_owned))
+            .into(),
+            other => other,
+        }
+    }
 }
 
-impl<E> From<TransportError> for Error<E> {
+impl From<TransportError> for Error {
     fn from(e: TransportError) -> Self {
         Error::CommunicationError(Box::new(e))
     }
 }
 
-impl<E> From<reqwest::header::InvalidHeaderValue> for Error<E> {
+impl From<MicroversionError> for Error {
+    fn from(e: MicroversionError) -> Self {
+        Error::MicroversionUnsupported(Box::new(e))
+    }
+}
+
+impl From<AuthenticationError> for Error {
+    fn from(e: AuthenticationError) -> Self {
+        Error::Authentication(Box::new(e))
+    }
+}
+
+impl From<WaitError> for Error {
+    fn from(e: WaitError) -> Self {
+        Error::Wait(Box::new(e))
+    }
+}
+
+impl From<FindError> for Error {
+    fn from(e: FindError) -> Self {
+        Error::Find(Box::new(e))
+    }
+}
+
+impl From<reqwest::header::InvalidHeaderValue> for Error {
     fn from(e: reqwest::header::InvalidHeaderValue) -> Self {
         Error::InvalidRequest(e.to_string())
     }
 }
 
-impl fmt::Display for Error<Fault> {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rid = |id: Option<&str>| id.map(|id| format!(", request id {id}")).unwrap_or_default();
         match self {
             Error::InvalidRequest(message) => write!(f, "invalid request (nothing was sent): {message}"),
+            Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
+            Error::MicroversionUnsupported(e) => e.fmt(f),
+            Error::Authentication(e) => e.fmt(f),
             Error::CommunicationError(e) => e.fmt(f),
             Error::ErrorResponse(rv) => {
                 write!(f, "{} failed: HTTP {}", rv.operation(), rv.status().as_u16())?;
@@ -487,37 +661,34 @@ impl fmt::Display for Error<Fault> {
                 let (status, headers) = (r.response.status(), r.response.headers());
                 write!(f, "{}: unexpected HTTP {}{}", r.operation, status.as_u16(), rid(request_id(headers)))
             }
-            Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
-            Error::Authentication { message, status, request_id } => {
-                write!(f, "authentication failed: {}", clip(message, 1000))?;
-                if let Some(s) = status {
-                    write!(f, " (HTTP {})", s.as_u16())?;
-                }
-                write!(f, "{}", rid(request_id.as_deref()))
-            }
-            Error::WaitFailed { resource, id, status, reason } => {
-                write!(f, "{resource} {id} went to {status}")?;
-                match reason {
-                    Some(r) => write!(f, ": {}", clip(r, 1000)),
-                    None => Ok(()),
-                }
-            }
-            Error::WaitTimedOut { resource, id, wanted, last_status, waited } => write!(
-                f,
-                "gave up waiting after {:.1} s for {resource} {id} to be {wanted}; last status: {}",
-                waited.as_secs_f64(),
-                last_status.as_deref().unwrap_or("(none seen)")
-            ),
-            Error::MicroversionUnsupported(e) => e.fmt(f),
-            Error::NameNotFound { resource, name } => write!(f, "no {resource} has the id or the name {name:?}"),
-            Error::AmbiguousName { resource, name, ids } => {
-                write!(f, "{} {resource}s have the name {name:?}: use one of their ids ({})", ids.len(), ids.join(", "))
-            }
+            Error::Wait(e) => e.fmt(f),
+            Error::Find(e) => e.fmt(f),
         }
     }
 }
 
-impl std::error::Error for Error<Fault> {
+/// What `Display` says: `fn main() -> Result<(), Error>` prints `Debug`,
+/// and the message (operation, status, fault, request id) is what a reader
+/// needs there. The alternate form (`{:#?}`) lays out the parts. Neither
+/// can show a secret: the parts hold none (a token is never in a request
+/// an error keeps).
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("Error")
+                .field("kind", &self.kind())
+                .field("operation", &self.operation())
+                .field("status", &self.status().map(|s| s.as_u16()))
+                .field("request_id", &self.request_id())
+                .field("message", &format_args!("{self}"))
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
+    }
+}
+
+impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::CommunicationError(e) => Some(&e.source),
@@ -538,6 +709,40 @@ mod tests {
     fn the_error_stays_small() {
         let size = std::mem::size_of::<Error>();
         assert!(size < 128, "Error is {size} bytes");
+    }
+
+    /// `fn main() -> Result<(), Error>` prints `Debug`: it says what
+    /// `Display` says (operation, status, fault name and message, request
+    /// id), not the enum's insides; `{:#?}` lays the parts out.
+    #[test]
+    fn debug_tells_what_display_tells() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-openstack-request-id", "req-42".parse().unwrap());
+        let fault = Fault::new(serde_json::json!({"itemNotFound": {"code": 404, "message": "Backup b1 could not be found."}}));
+        let rv = ResponseValue::received(fault, reqwest::StatusCode::NOT_FOUND, headers, "show_backup");
+        let error = Error::ErrorResponse(Box::new(rv));
+        let shown = "show_backup failed: HTTP 404 itemNotFound: Backup b1 could not be found., request id req-42";
+        assert_eq!(error.to_string(), shown);
+        assert_eq!(format!("{error:?}"), shown);
+        let parts = format!("{error:#?}").split_whitespace().collect::<String>();
+        for part in ["kind:Server", "operation:Some(\"show_backup\",)", "status:Some(404,)", "request_id:Some(\"req-42\",)"] {
+            assert!(parts.contains(part), "{part} not in {parts}");
+        }
+
+        let wait: Error = WaitError::TimedOut {
+            resource: "backup",
+            id: "b1".to_owned(),
+            wanted: "available".to_owned(),
+            last_status: Some("creating".to_owned()),
+            waited: std::time::Duration::from_secs(3),
+        }
+        .into();
+        assert_eq!(wait.kind(), ErrorKind::WaitTimedOut);
+        assert_eq!(format!("{wait:?}"), wait.to_string());
+        assert_eq!(wait.wait_error().map(WaitError::id), Some("b1"));
+        let find: Error = FindError::NotFound { resource: "volume", name: "db".to_owned() }.into();
+        assert!(find.is_not_found());
+        assert_eq!(format!("{find:?}"), "no volume has the id or the name \"db\"");
     }
 
     /// A server quoting a megabyte back (a bad value, a long fault

@@ -10,7 +10,7 @@
 
 use std::future::Future;
 
-use crate::Error;
+use crate::{Error, FindError};
 
 /// A resource that can be found by name or id. Implemented by the generator
 /// for every show operation with `x-openstack-find`.
@@ -43,8 +43,9 @@ pub trait Findable: Send + Sync + 'static {
 /// `name_or_id`.
 ///
 /// # Errors
-/// [`Error::NameNotFound`] when neither exists, [`Error::AmbiguousName`]
-/// (with every candidate's id) when several resources have that name, and
+/// [`FindError::NotFound`] when neither exists, [`FindError::Ambiguous`]
+/// (with every candidate's id) when several resources have that name (both
+/// as [`Error::Find`]), and
 /// the show or list call's own errors.
 pub async fn find<F: Findable>(client: &F::Client, name_or_id: &str) -> Result<F::Item, Error> {
     match F::show(client, name_or_id).await {
@@ -55,12 +56,13 @@ pub async fn find<F: Findable>(client: &F::Client, name_or_id: &str) -> Result<F
     let mut found = F::named(client, name_or_id).await?;
     found.retain(|item| F::name(item) == Some(name_or_id));
     match found.len() {
-        0 => Err(Error::NameNotFound { resource: F::RESOURCE, name: name_or_id.to_owned() }),
+        0 => Err(FindError::NotFound { resource: F::RESOURCE, name: name_or_id.to_owned() }.into()),
         1 => Ok(found.remove(0)),
-        _ => Err(Error::AmbiguousName {
+        _ => Err(FindError::Ambiguous {
             resource: F::RESOURCE,
             name: name_or_id.to_owned(),
             ids: found.iter().map(|item| F::id(item).to_owned()).collect(),
-        }),
+        }
+        .into()),
     }
 }

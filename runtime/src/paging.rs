@@ -12,7 +12,7 @@ use std::future::Future;
 use futures_core::Stream;
 use futures_util::stream::{self, StreamExt};
 
-use crate::{Error, Fault, ResponseValue};
+use crate::{Error, ResponseValue};
 
 /// A page of a paged list (implemented by the generated list types).
 pub trait Page {
@@ -38,13 +38,13 @@ pub fn marker_of(link: &str) -> Option<String> {
 
 enum State<B> {
     Next(B, Option<String>),
-    Fail(Error<Fault>),
+    Fail(Error),
     Done,
 }
 
 enum Step<B, Fut> {
     Call(Fut, B, Option<String>),
-    Fail(Error<Fault>),
+    Fail(Error),
     Done,
 }
 
@@ -53,13 +53,13 @@ enum Step<B, Fut> {
 ///
 /// A next link without a marker, or one that repeats the marker just used,
 /// ends the stream with an error (after the page's items) instead of looping.
-pub fn items<'a, B, P, F, Fut>(builder: B, fetch: F) -> impl Stream<Item = Result<P::Item, Error<Fault>>> + Unpin + 'a
+pub fn items<'a, B, P, F, Fut>(builder: B, fetch: F) -> impl Stream<Item = Result<P::Item, Error>> + Unpin + 'a
 where
     B: Clone + 'a,
     P: Page + 'a,
     P::Item: 'a,
     F: Fn(B, Option<String>) -> Fut + 'a,
-    Fut: Future<Output = Result<ResponseValue<P>, Error<Fault>>> + 'a,
+    Fut: Future<Output = Result<ResponseValue<P>, Error>> + 'a,
 {
     let pages = stream::unfold(State::Next(builder, None), move |state| {
         let step = match state {
@@ -101,7 +101,7 @@ where
 }
 
 /// Every item of `stream`, in order; the first error ends the collection.
-pub async fn collect<T>(stream: impl Stream<Item = Result<T, Error<Fault>>> + Unpin) -> Result<Vec<T>, Error<Fault>> {
+pub async fn collect<T>(stream: impl Stream<Item = Result<T, Error>> + Unpin) -> Result<Vec<T>, Error> {
     let mut stream = stream;
     let mut all = Vec::new();
     while let Some(item) = stream.next().await {

@@ -16,7 +16,7 @@ use crate::error::{Error, TransportError, error_chain};
 use crate::operation::{OperationInfo, ServiceClient, ServiceInfo, check_request, effective_microversion};
 use crate::response::{ResponseValue, request_id};
 use crate::retry::{Attempt, retry_after};
-use crate::{ClientConfig, Fault, Secret};
+use crate::{ClientConfig, Secret};
 
 pub use progenitor_client::{ByteStream, RequestBuilderExt, encode_path};
 
@@ -37,7 +37,7 @@ pub fn http_client(config: &ClientConfig, default_timeout: std::time::Duration) 
 
 /// The error of a request that could not be built (an unusable URL):
 /// nothing was sent.
-pub fn request_build_error<E>(operation: &'static str, error: reqwest::Error) -> Error<E> {
+pub fn request_build_error(operation: &'static str, error: reqwest::Error) -> Error {
     Error::InvalidRequest(format!("{operation}: the request could not be built: {}", error_chain(&error)))
 }
 
@@ -93,16 +93,16 @@ where
 {
     /// Adds the token and the microversion, and refuses a call (or a query
     /// parameter) the configured microversion does not have.
-    async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
+    async fn pre(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error> {
         prepare(self.inner().as_ref(), self.service_info(), request, info).await
     }
 
     /// Runs after the response (or transport error) arrived.
-    async fn post<E>(
+    async fn post(
         &self,
         _result: &Result<reqwest::Response, TransportError>,
         _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
+    ) -> Result<(), Error> {
         Ok(())
     }
 
@@ -114,22 +114,22 @@ where
     }
 }
 
-async fn prepare<E>(
+async fn prepare(
     config: &ClientConfig,
     service: &ServiceInfo,
     request: &mut reqwest::Request,
     info: &OperationInfo,
-) -> Result<(), Error<E>> {
+) -> Result<(), Error> {
     let effective = effective_microversion(config, service);
     if let Some(effective) = effective {
-        check_request(service, info, request, effective).map_err(|e| Error::MicroversionUnsupported(Box::new(e)))?;
+        check_request(service, info, request, effective).map_err(Error::from)?;
     }
     if let Some(timeout) = config.timeout() {
         *request.timeout_mut() = Some(timeout);
     }
 
     if let Some(auth) = config.auth() {
-        let token = auth.token(false).await.map_err(Error::into_untyped_auth)?;
+        let token = auth.token(false).await.map_err(Error::into_authentication)?;
         set_token(request, &token)?;
     }
     if let (Some(name), Some(version)) = (service.microversion_service, effective) {
@@ -139,7 +139,7 @@ async fn prepare<E>(
     }
     Ok(())
 }
-fn set_token<E>(request: &mut reqwest::Request, token: &Secret) -> Result<(), Error<E>> {
+fn set_token(request: &mut reqwest::Request, token: &Secret) -> Result<(), Error> {
     let mut value = HeaderValue::from_str(token.expose())
         .map_err(|_| Error::Configuration("the token is not a valid header value".to_owned()))?;
     value.set_sensitive(true);
@@ -196,7 +196,7 @@ async fn execute(
             {
                 renewed = true;
                 match auth.token(true).await {
-                    Ok(token) if set_token::<()>(&mut next, &token).is_ok() => {
+                    Ok(token) if set_token(&mut next, &token).is_ok() => {
                         tracing::debug!("401: token renewed, sending again");
                         current = next;
                         continue;
@@ -295,7 +295,7 @@ pub async fn get_service_root<C, T>(
     path: &str,
     success: u16,
     info: &OperationInfo,
-) -> Result<ResponseValue<T>, Error<Fault>>
+) -> Result<ResponseValue<T>, Error>
 where
     C: ClientHooks<ClientConfig>,
     T: serde::de::DeserializeOwned,

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, since};
 use crate::request::ClientInfo;
-use crate::{ClientConfig, Error};
+use crate::{ClientConfig, Error, WaitError};
 
 /// One observation of a wait, for a progress display.
 #[derive(Debug, Clone)]
@@ -149,8 +149,9 @@ pub trait Waitable: Send + Sync + 'static {
 /// [`with`](Self::with) first to use a [`Waiter`] other than the default).
 ///
 /// Resolves to the resource in its target status, or fails with
-/// [`Error::WaitFailed`] (a failure status, with the server's reason, or the
-/// resource gone), [`Error::WaitTimedOut`] (with the last status seen), or
+/// [`WaitError::Failed`] (a failure status, with the server's reason, or the
+/// resource gone), [`WaitError::TimedOut`] (with the last status seen), both
+/// as [`Error::Wait`], or
 /// the show call's own error.
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct Wait<'a, W: Waitable> {
@@ -193,11 +194,14 @@ impl<'a, W: Waitable> IntoFuture for Wait<'a, W> {
         Box::pin(async move {
             let target = self.target.clone();
             let found = run::<W>(self.client, self.id, &self.waiter, Goal::Status(&target)).await?;
-            found.ok_or_else(|| Error::WaitFailed {
-                resource: W::RESOURCE,
-                id: self.id.to_owned(),
-                status: "deleted".to_owned(),
-                reason: Some(format!("it disappeared while waiting for {target}")),
+            found.ok_or_else(|| {
+                WaitError::Failed {
+                    resource: W::RESOURCE,
+                    id: self.id.to_owned(),
+                    status: "deleted".to_owned(),
+                    reason: Some(format!("it disappeared while waiting for {target}")),
+                }
+                .into()
             })
         })
     }
@@ -206,8 +210,9 @@ impl<'a, W: Waitable> IntoFuture for Wait<'a, W> {
 /// A wait for a resource to be gone (a 404, or a deleted status): `.await`
 /// it, or call [`with`](Self::with) first.
 ///
-/// Fails with [`Error::WaitFailed`] on a deletion failure status,
-/// [`Error::WaitTimedOut`], or the show call's own error.
+/// Fails with [`WaitError::Failed`] on a deletion failure status,
+/// [`WaitError::TimedOut`] (both as [`Error::Wait`]), or the show call's own
+/// error.
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct WaitGone<'a, W: Waitable> {
     client: &'a W::Client,
@@ -307,19 +312,20 @@ async fn run<W: Waitable>(
             Look::Done(item) => return Ok(Some(item)),
             Look::Gone => return Ok(None),
             Look::Failed(status, reason) => {
-                return Err(Error::WaitFailed { resource: W::RESOURCE, id: id.to_owned(), status, reason });
+                return Err(WaitError::Failed { resource: W::RESOURCE, id: id.to_owned(), status, reason }.into());
             }
             Look::Pending(_) => {}
         }
         let waited = since(&*clock, started);
         if waited >= waiter.timeout {
-            return Err(Error::WaitTimedOut {
+            return Err(WaitError::TimedOut {
                 resource: W::RESOURCE,
                 id: id.to_owned(),
                 wanted: wanted.to_owned(),
                 last_status: status,
                 waited,
-            });
+            }
+            .into());
         }
         clock.sleep(delay.min(waiter.timeout - waited)).await;
         delay = delay.mul_f64(1.5).min(waiter.max_delay);

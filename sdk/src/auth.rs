@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::identity::types;
-use crate::{ClientConfig, Error, Secret, TokenFuture, TokenSource};
+use crate::{AuthenticationError, ClientConfig, Error, Secret, TokenFuture, TokenSource};
 
 /// A domain, by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,17 +191,18 @@ impl KeystoneAuth {
         let body =
             types::AuthRequest { auth: types::Auth { identity: self.identity_body(), scope: self.scope_body() } };
         let response = self.identity.issue_token().body(body).send().await.map_err(|e| match e {
-            Error::ErrorResponse(rv) => Error::Authentication {
-                message: rv.message().unwrap_or("Keystone refused to issue a token").to_owned(),
-                status: Some(rv.status()),
-                request_id: rv.request_id().map(str::to_owned),
-            },
+            Error::ErrorResponse(rv) => {
+                AuthenticationError::new(rv.message().unwrap_or("Keystone refused to issue a token"))
+                    .answered(rv.status(), rv.request_id().map(str::to_owned))
+                    .into()
+            }
             other => other,
         })?;
-        let token = subject_token(response.headers()).map_err(|problem| Error::Authentication {
-            message: format!("Keystone answered with {problem}"),
-            status: Some(response.status()),
-            request_id: response.request_id().map(str::to_owned),
+        let token = subject_token(response.headers()).map_err(|problem| {
+            Error::from(
+                AuthenticationError::new(format!("Keystone answered with {problem}"))
+                    .answered(response.status(), response.request_id().map(str::to_owned)),
+            )
         })?;
         let body = response.into_inner().token;
         Ok(TokenInfo {

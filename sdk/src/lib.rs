@@ -49,9 +49,10 @@ mod session;
 
 pub use openstack_backups_api::{block_storage, database, identity};
 pub use openstack_backups_runtime::{
-    BodyError, ClientConfig, Error, ErrorKind, Fault, Gated, HttpOptions, IntBool, InvalidPayload, Microversion,
-    MicroversionError, ParseMicroversionError, ParseTimestampError, Requirement, ResponseValue, Secret, StaticToken,
-    Timestamp, TokenFuture, TokenSource, TransportError, UnknownValue,
+    AuthenticationError, BodyError, ClientConfig, Error, ErrorKind, Fault, FindError, Gated, HttpOptions, IntBool,
+    InvalidPayload, Microversion, MicroversionError, ParseMicroversionError, ParseTimestampError, Requirement,
+    ResponseValue, Secret, StaticToken, Timestamp, TokenFuture, TokenSource, TransportError, UnexpectedResponse,
+    UnknownValue, WaitError,
 };
 pub use openstack_backups_runtime::{ServiceClient, ServiceInfo};
 pub use openstack_backups_runtime::{clock, retry, wait};

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use openstack_backups::block_storage::{Client, types};
-use openstack_backups::{ClientConfig, Error, Microversion};
+use openstack_backups::{ClientConfig, Error, FindError, Microversion};
 use openstack_backups_harness::Cinder;
 use openstack_backups_tests::conformance::Conformance;
 use openstack_backups_tests::proxy::Proxy;
@@ -1546,7 +1546,7 @@ fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Ou
         ensure!(err.kind() == openstack_backups::ErrorKind::NotFound, "{err}");
         let err = ctx.client.find_snapshot("twin").await.err().ok_or("two snapshots named twin")?;
         ensure!(
-            matches!(&err, Error::AmbiguousName { ids, .. } if ids.len() == 2 && ids.contains(&s1) && ids.contains(&s2)),
+            matches!(err.find_error(), Some(FindError::Ambiguous { ids, .. }) if ids.len() == 2 && ids.contains(&s1) && ids.contains(&s2)),
             "{err}"
         );
         ctx.verify()?;

@@ -866,7 +866,7 @@ async fn every_gated_request_property_is_refused_before_sending() {
     let mut covered = BTreeSet::new();
     let mut refused = |err: Error, operation: &str, pointer: &str, required: Requirement, configured| {
         let Error::MicroversionUnsupported(m) = &err else { panic!("{operation} {pointer}: {err}") };
-        let MicroversionError { service, operation: op, gated, required: r, configured: c } = &**m;
+        let MicroversionError { service, operation: op, gated, required: r, configured: c, .. } = &**m;
         assert_eq!(*service, "block-storage", "{err}");
         assert_eq!((*op, r, c), (operation, &required, &configured), "{err}");
         let Gated::BodyProperty { pointer: p, .. } = gated else { panic!("{err}") };

@@ -241,7 +241,8 @@ fn is_client_impl(i: &syn::ItemImpl) -> bool {
 ///   [`crate::ext::microversion::call_info`]);
 /// - progenitor's `api-version` header (the spec's `info.version`) is
 ///   dropped: OpenStack's microversion header is the runtime's business;
-/// - `Error::ErrorResponse(x)` boxes `x`;
+/// - `Error::ErrorResponse(x)` boxes `x`, and `Error<Fault>` is `Error`
+///   (the runtime's error is not generic);
 /// - the operation reaches the response's decoding and its errors as an
 ///   argument: `ResponseValue::from_response(r)` and
 ///   `ResponseValue::empty(r)` take `info.operation.method_name` too, and
@@ -397,8 +398,25 @@ fn rewrite_requests(
         }
     }
 
+    // `Error<Fault>` → `Error`: the runtime's error is not generic (every
+    // error response is the `Fault` schema).
+    struct OneError;
+    impl VisitMut for OneError {
+        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
+            syn::visit_mut::visit_path_segment_mut(self, segment);
+            if segment.ident == "Error"
+                && let syn::PathArguments::AngleBracketed(args) = &segment.arguments
+                && let [syn::GenericArgument::Type(syn::Type::Path(fault))] = &*args.args.iter().collect::<Vec<_>>()
+                && fault.path.segments.last().is_some_and(|s| s.ident == "Fault")
+            {
+                segment.arguments = syn::PathArguments::None;
+            }
+        }
+    }
+
     for item in items {
         Functions { rows, infos, table }.visit_item_mut(item);
+        OneError.visit_item_mut(item);
     }
 }
 

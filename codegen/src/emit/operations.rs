@@ -10,7 +10,7 @@ use crate::ext::find::finder_impl;
 use crate::ext::waiter::waiter_impl;
 use crate::ext::{actions, microversion, paging, service};
 use crate::model::{Kind, Model, Operation, pascal_case};
-use crate::rt::{FAULT, GET_SERVICE_ROOT, OPERATION_META};
+use crate::rt::{GET_SERVICE_ROOT, OPERATION_META};
 
 /// The `operations` module.
 pub(crate) fn operations(model: &Model) -> TokenStream {
@@ -126,7 +126,7 @@ fn root_call(model: &Model, op: &Operation, status: u16, schema: &str) -> TokenS
     quote! {
         impl super::Client {
             #[doc = #doc]
-            pub async fn #name(&self) -> ::std::result::Result<ResponseValue<super::types::#ty>, Error<#FAULT>> {
+            pub async fn #name(&self) -> ::std::result::Result<ResponseValue<super::types::#ty>, Error> {
                 #GET_SERVICE_ROOT(
                     self,
                     #path,

@@ -13,7 +13,6 @@ use crate::diff::{Changes, Level};
 use crate::error::Result;
 use crate::ext::microversion::{BodyGate, MAX_MICROVERSION, MIN_MICROVERSION, diff_bounds};
 use crate::model::{Bounds, Kind, Operation, SpecOperation, extensions_of, pascal_case, snake_case};
-use crate::rt::FAULT;
 use crate::validate::{Op, Parameters};
 
 /// One action of an `…/action` endpoint.
@@ -181,7 +180,7 @@ pub(crate) fn call(op: &Operation, a: &Action) -> TokenStream {
                 &self,
                 #(#params: &str,)*
                 #arg
-            ) -> ::std::result::Result<ResponseValue<()>, Error<#FAULT>> {
+            ) -> ::std::result::Result<ResponseValue<()>, Error> {
                 self.#endpoint()
                     #(.#params(#params))*
                     .body(super::types::#body::#variant(#value))

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::diff::{Changes, Generated};
 use crate::error::{Result, pointer};
 use crate::model::{Kind, Operation, pascal_case, snake_case};
-use crate::rt::{COLLECT_WHERE, FAULT, FIND_FN, FINDABLE};
+use crate::rt::{COLLECT_WHERE, FIND_FN, FINDABLE};
 use crate::validate::{Checker, Op};
 
 /// `x-openstack-find` on a show operation: the list operation to search by
@@ -169,7 +169,7 @@ pub(crate) fn finder_impl(op: &Operation, f: &FindSpec) -> TokenStream {
         "The {resource} whose id is `name_or_id`, else the one {resource} named so: shows it by id, \
          then searches {how}.\n\n\
          # Errors\n\
-         `Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their \
+         `FindError::NotFound` when none has that id or name, `FindError::Ambiguous` (with their \
          ids) when several have the name, and the calls' own errors. Generated from \
          `x-openstack-find` on `{}`.",
         op.operation_id
@@ -183,14 +183,14 @@ pub(crate) fn finder_impl(op: &Operation, f: &FindSpec) -> TokenStream {
             fn show<'a>(
                 client: &'a super::Client,
                 id: &'a str,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error<#FAULT>>> + Send + 'a {
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error>> + Send + 'a {
                 async move { Ok(client.#show().#id_setter(id).send().await?.into_inner().#item_field) }
             }
 
             fn named<'a>(
                 client: &'a super::Client,
                 name: &'a str,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error<#FAULT>>> + Send + 'a {
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error>> + Send + 'a {
                 async move {
                     #COLLECT_WHERE(#named, |item: &Self::Item| {
                         let item = item;
@@ -211,7 +211,7 @@ pub(crate) fn finder_impl(op: &Operation, f: &FindSpec) -> TokenStream {
 
         impl super::Client {
             #[doc = #doc]
-            pub async fn #find(&self, name_or_id: &str) -> ::std::result::Result<super::types::#item_type, Error<#FAULT>> {
+            pub async fn #find(&self, name_or_id: &str) -> ::std::result::Result<super::types::#item_type, Error> {
                 #FIND_FN::<resources::#marker>(self, name_or_id).await
             }
         }

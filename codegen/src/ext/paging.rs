@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::diff::{Changes, Level};
 use crate::error::{Result, pointer};
 use crate::model::{Kind, Model, Operation, pascal_case, snake_case};
-use crate::rt::{COLLECT, FAULT, ITEMS, PAGE};
+use crate::rt::{COLLECT, ITEMS, PAGE};
 use crate::validate::{Op, Parameters};
 
 /// Paging facts of a list operation.
@@ -152,7 +152,7 @@ pub(crate) fn paging(op: &Operation, p: &Paging) -> TokenStream {
             #[doc = #doc]
             pub fn stream(
                 self,
-            ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error<#FAULT>>> + Unpin + 'a {
+            ) -> impl ::futures_core::Stream<Item = ::std::result::Result<super::types::#item, Error>> + Unpin + 'a {
                 #ITEMS(self, |builder, marker| async move {
                     let builder = match marker {
                         Some(marker) => {
@@ -168,7 +168,7 @@ pub(crate) fn paging(op: &Operation, p: &Paging) -> TokenStream {
             }
 
             #[doc = #all_doc]
-            pub async fn all(self) -> ::std::result::Result<::std::vec::Vec<super::types::#item>, Error<#FAULT>> {
+            pub async fn all(self) -> ::std::result::Result<::std::vec::Vec<super::types::#item>, Error> {
                 #COLLECT(self.stream()).await
             }
         }

@@ -13,7 +13,7 @@ use crate::error::{Result, pointer};
 use crate::ext::microversion::opt_mv;
 use crate::model::{Kind, Model, Operation, snake_case};
 use crate::rt::{
-    CLIENT_CONFIG, EFFECTIVE_MICROVERSION, FAULT, HTTP_CLIENT, MICROVERSION, SERVICE_CLIENT, SERVICE_INFO,
+    CLIENT_CONFIG, EFFECTIVE_MICROVERSION, HTTP_CLIENT, MICROVERSION, SERVICE_CLIENT, SERVICE_INFO,
 };
 use crate::validate::Checker;
 
@@ -212,7 +212,7 @@ pub(crate) fn emit(model: &Model) -> TokenStream {
 
             async fn server_microversions(
                 &self,
-            ) -> ::std::result::Result<::std::option::Option<(::std::string::String, ::std::string::String)>, Error<#FAULT>> {
+            ) -> ::std::result::Result<::std::option::Option<(::std::string::String, ::std::string::String)>, Error> {
                 #discovery
             }
         }

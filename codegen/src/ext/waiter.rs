@@ -11,7 +11,7 @@ use crate::diff::{Changes, Generated};
 use crate::error::{Result, pointer};
 use crate::ext::open_enum::EXTENSIBLE_ENUM;
 use crate::model::{Operation, pascal_case, snake_case};
-use crate::rt::{FAULT, WAIT, WAIT_GONE, WAITABLE};
+use crate::rt::{WAIT, WAIT_GONE, WAITABLE};
 use crate::validate::Checker;
 
 /// A waiter declared on a show operation (`x-openstack-waiter`): where the
@@ -271,7 +271,7 @@ pub(crate) fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
             fn show<'a>(
                 client: &'a super::Client,
                 id: &'a str,
-            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error<#FAULT>>> + Send + 'a {
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<Self::Item, Error>> + Send + 'a {
                 async move { Ok(client.#show().#id_setter(id).send().await?.into_inner().#item_field) }
             }
 

@@ -186,12 +186,7 @@ impl<'a> ListBackups<'a> {
         self
     }
     ///Sends a `GET` request to `/backups`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -326,10 +321,7 @@ impl<'a> CreateBackup<'a> {
     ///Sends a `POST` request to `/backups`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupSummaryResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -567,12 +559,7 @@ impl<'a> ListBackupsDetail<'a> {
         self
     }
     ///Sends a `GET` request to `/backups/detail`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupDetailList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupDetailList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -707,10 +694,7 @@ impl<'a> ImportBackupRecord<'a> {
     ///Sends a `POST` request to `/backups/import_record`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupSummaryResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -799,12 +783,7 @@ impl<'a> ShowBackup<'a> {
         self
     }
     ///Sends a `GET` request to `/backups/{backup_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupResponse>, Error> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -918,10 +897,7 @@ impl<'a> UpdateBackup<'a> {
     ///Sends a `PUT` request to `/backups/{backup_id}`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupSummaryResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupSummaryResponse>, Error> {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -1013,9 +989,7 @@ impl<'a> DeleteBackup<'a> {
         self
     }
     ///Sends a `DELETE` request to `/backups/{backup_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -1127,10 +1101,7 @@ impl<'a> RestoreBackup<'a> {
     ///Sends a `POST` request to `/backups/{backup_id}/restore`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupRestoreResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupRestoreResponse>, Error> {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -1225,10 +1196,7 @@ impl<'a> ExportBackupRecord<'a> {
     ///Sends a `GET` request to `/backups/{backup_id}/export_record`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupRecordResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupRecordResponse>, Error> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -1326,9 +1294,7 @@ impl<'a> BackupAction<'a> {
         self
     }
     ///Sends a `POST` request to `/backups/{backup_id}/action`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, backup_id, body } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let body = body.map_err(Error::InvalidRequest)?;
@@ -1605,12 +1571,7 @@ impl<'a> ListSnapshots<'a> {
         self
     }
     ///Sends a `GET` request to `/snapshots`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::SnapshotList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::SnapshotList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -1759,12 +1720,7 @@ impl<'a> CreateSnapshot<'a> {
         self
     }
     ///Sends a `POST` request to `/snapshots`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::SnapshotResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::SnapshotResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -2044,12 +2000,7 @@ impl<'a> ListSnapshotsDetail<'a> {
         self
     }
     ///Sends a `GET` request to `/snapshots/detail`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::SnapshotDetailList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::SnapshotDetailList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -2186,12 +2137,7 @@ impl<'a> ShowSnapshot<'a> {
         self
     }
     ///Sends a `GET` request to `/snapshots/{snapshot_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::SnapshotResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::SnapshotResponse>, Error> {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -2303,12 +2249,7 @@ impl<'a> UpdateSnapshot<'a> {
         self
     }
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::SnapshotResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::SnapshotResponse>, Error> {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2400,9 +2341,7 @@ impl<'a> DeleteSnapshot<'a> {
         self
     }
     ///Sends a `DELETE` request to `/snapshots/{snapshot_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -2497,9 +2436,7 @@ impl<'a> SnapshotAction<'a> {
         self
     }
     ///Sends a `POST` request to `/snapshots/{snapshot_id}/action`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body.map_err(Error::InvalidRequest)?;
@@ -2586,12 +2523,7 @@ impl<'a> ShowSnapshotMetadata<'a> {
         self
     }
     ///Sends a `GET` request to `/snapshots/{snapshot_id}/metadata`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::Metadata>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::Metadata>, Error> {
         let Self { client, snapshot_id } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -2698,12 +2630,7 @@ impl<'a> ReplaceSnapshotMetadata<'a> {
         self
     }
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}/metadata`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::Metadata>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::Metadata>, Error> {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2814,12 +2741,7 @@ impl<'a> MergeSnapshotMetadata<'a> {
         self
     }
     ///Sends a `POST` request to `/snapshots/{snapshot_id}/metadata`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::Metadata>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::Metadata>, Error> {
         let Self { client, snapshot_id, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -2923,12 +2845,7 @@ impl<'a> ShowSnapshotMetadataKey<'a> {
         self
     }
     ///Sends a `GET` request to `/snapshots/{snapshot_id}/metadata/{key}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::MetadataItem>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::MetadataItem>, Error> {
         let Self { client, snapshot_id, key } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -3051,12 +2968,7 @@ impl<'a> UpdateSnapshotMetadataKey<'a> {
         self
     }
     ///Sends a `PUT` request to `/snapshots/{snapshot_id}/metadata/{key}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::MetadataItem>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::MetadataItem>, Error> {
         let Self { client, snapshot_id, key, body } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -3161,9 +3073,7 @@ impl<'a> DeleteSnapshotMetadataKey<'a> {
         self
     }
     ///Sends a `DELETE` request to `/snapshots/{snapshot_id}/metadata/{key}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, snapshot_id, key } = self;
         let snapshot_id = snapshot_id.map_err(Error::InvalidRequest)?;
         let key = key.map_err(Error::InvalidRequest)?;
@@ -3425,12 +3335,7 @@ impl<'a> ListVolumes<'a> {
         self
     }
     ///Sends a `GET` request to `/volumes`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::VolumeList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::VolumeList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -3574,12 +3479,7 @@ impl<'a> CreateVolume<'a> {
         self
     }
     ///Sends a `POST` request to `/volumes`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::VolumeResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::VolumeResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -3844,12 +3744,7 @@ impl<'a> ListVolumesDetail<'a> {
         self
     }
     ///Sends a `GET` request to `/volumes/detail`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::VolumeDetailList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::VolumeDetailList>, Error> {
         let Self {
             client,
             all_tenants,
@@ -3981,12 +3876,7 @@ impl<'a> ShowVolume<'a> {
         self
     }
     ///Sends a `GET` request to `/volumes/{volume_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::VolumeResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::VolumeResponse>, Error> {
         let Self { client, volume_id } = self;
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -4096,9 +3986,7 @@ impl<'a> DeleteVolume<'a> {
         self
     }
     ///Sends a `DELETE` request to `/volumes/{volume_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, volume_id, cascade, force } = self;
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let cascade = cascade.map_err(Error::InvalidRequest)?;
@@ -4197,9 +4085,7 @@ impl<'a> VolumeAction<'a> {
         self
     }
     ///Sends a `POST` request to `/volumes/{volume_id}/action`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, volume_id, body } = self;
         let volume_id = volume_id.map_err(Error::InvalidRequest)?;
         let body = body.map_err(Error::InvalidRequest)?;
@@ -4286,12 +4172,7 @@ impl<'a> ShowLimits<'a> {
         self
     }
     ///Sends a `GET` request to `/limits`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::LimitsResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::LimitsResponse>, Error> {
         let Self { client, project_id } = self;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
         let url = format!("{}/limits", client.baseurl,);
@@ -4388,12 +4269,7 @@ impl<'a> ShowQuotaSet<'a> {
         self
     }
     ///Sends a `GET` request to `/os-quota-sets/{target_project_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::QuotaSetResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::QuotaSetResponse>, Error> {
         let Self { client, target_project_id, usage } = self;
         let target_project_id = target_project_id.map_err(Error::InvalidRequest)?;
         let usage = usage.map_err(Error::InvalidRequest)?;
@@ -4508,12 +4384,7 @@ impl<'a> UpdateQuotaSet<'a> {
         self
     }
     ///Sends a `PUT` request to `/os-quota-sets/{target_project_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::QuotaSetResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::QuotaSetResponse>, Error> {
         let Self { client, target_project_id, body } = self;
         let target_project_id = target_project_id.map_err(Error::InvalidRequest)?;
         let body = body
@@ -4606,9 +4477,7 @@ impl<'a> DeleteQuotaSet<'a> {
         self
     }
     ///Sends a `DELETE` request to `/os-quota-sets/{target_project_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, target_project_id } = self;
         let target_project_id = target_project_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -4693,12 +4562,7 @@ impl<'a> ShowQuotaSetDefaults<'a> {
         self
     }
     ///Sends a `GET` request to `/os-quota-sets/{target_project_id}/defaults`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::QuotaSetResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::QuotaSetResponse>, Error> {
         let Self { client, target_project_id } = self;
         let target_project_id = target_project_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -4855,10 +4719,7 @@ impl<'a> ListManageableSnapshots<'a> {
     ///Sends a `GET` request to `/manageable_snapshots`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::ManageableSnapshotList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::ManageableSnapshotList>, Error> {
         let Self { client, cluster, host, limit, marker, offset, sort } = self;
         let cluster = cluster.map_err(Error::InvalidRequest)?;
         let host = host.map_err(Error::InvalidRequest)?;
@@ -4967,10 +4828,7 @@ impl<'a> ManageSnapshot<'a> {
     ///Sends a `POST` request to `/manageable_snapshots`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::ManagedSnapshotResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::ManagedSnapshotResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -5129,10 +4987,7 @@ impl<'a> ListManageableSnapshotsDetail<'a> {
     ///Sends a `GET` request to `/manageable_snapshots/detail`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::ManageableSnapshotDetailList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::ManageableSnapshotDetailList>, Error> {
         let Self { client, cluster, host, limit, marker, offset, sort } = self;
         let cluster = cluster.map_err(Error::InvalidRequest)?;
         let host = host.map_err(Error::InvalidRequest)?;
@@ -5228,12 +5083,7 @@ impl<'a> ListResourceFilters<'a> {
         self
     }
     ///Sends a `GET` request to `/resource_filters`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::ResourceFilterList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::ResourceFilterList>, Error> {
         let Self { client, resource } = self;
         let resource = resource.map_err(Error::InvalidRequest)?;
         let url = format!("{}/resource_filters", client.baseurl,);
@@ -5477,12 +5327,7 @@ impl<'a> ListMessages<'a> {
         self
     }
     ///Sends a `GET` request to `/messages`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::MessageList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::MessageList>, Error> {
         let Self {
             client,
             event_id,
@@ -5603,12 +5448,7 @@ impl<'a> ShowMessage<'a> {
         self
     }
     ///Sends a `GET` request to `/messages/{message_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::MessageResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::MessageResponse>, Error> {
         let Self { client, message_id } = self;
         let message_id = message_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -5694,9 +5534,7 @@ impl<'a> DeleteMessage<'a> {
         self
     }
     ///Sends a `DELETE` request to `/messages/{message_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, message_id } = self;
         let message_id = message_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -5901,10 +5739,7 @@ impl<'a> ListBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::BackupSummary,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::BackupSummary, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -5925,10 +5760,7 @@ impl<'a> ListBackups<'a> {
     ///Every item of [`Client::list_backups`](super::Client::list_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::BackupSummary>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::BackupSummary>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -5937,10 +5769,7 @@ impl<'a> ListBackupsDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Backup,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Backup, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -5961,10 +5790,7 @@ impl<'a> ListBackupsDetail<'a> {
     ///Every item of [`Client::list_backups_detail`](super::Client::list_backups_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Backup>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Backup>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -5973,10 +5799,7 @@ impl<'a> ListSnapshots<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::SnapshotSummary,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::SnapshotSummary, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -5997,10 +5820,7 @@ impl<'a> ListSnapshots<'a> {
     ///Every item of [`Client::list_snapshots`](super::Client::list_snapshots), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::SnapshotSummary>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::SnapshotSummary>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -6009,10 +5829,7 @@ impl<'a> ListSnapshotsDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Snapshot,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Snapshot, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -6033,10 +5850,7 @@ impl<'a> ListSnapshotsDetail<'a> {
     ///Every item of [`Client::list_snapshots_detail`](super::Client::list_snapshots_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Snapshot>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Snapshot>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -6045,10 +5859,7 @@ impl<'a> ListVolumes<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::VolumeSummary,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::VolumeSummary, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -6069,10 +5880,7 @@ impl<'a> ListVolumes<'a> {
     ///Every item of [`Client::list_volumes`](super::Client::list_volumes), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::VolumeSummary>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::VolumeSummary>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -6081,10 +5889,7 @@ impl<'a> ListVolumesDetail<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Volume,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Volume, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -6105,10 +5910,7 @@ impl<'a> ListVolumesDetail<'a> {
     ///Every item of [`Client::list_volumes_detail`](super::Client::list_volumes_detail), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Volume>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Volume>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -6117,10 +5919,7 @@ impl<'a> ListMessages<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Message,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Message, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -6141,10 +5940,7 @@ impl<'a> ListMessages<'a> {
     ///Every item of [`Client::list_messages`](super::Client::list_messages), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Message>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Message>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }

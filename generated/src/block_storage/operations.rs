@@ -658,7 +658,7 @@ impl ::openstack_backups_runtime::ServiceClient for super::Client {
         &self,
     ) -> ::std::result::Result<
         ::std::option::Option<(::std::string::String, ::std::string::String)>,
-        Error<::openstack_backups_runtime::Fault>,
+        Error,
     > {
         let document = self.show_api_v3_version().await?.into_inner();
         let version = document
@@ -807,10 +807,7 @@ impl super::Client {
 Sends `GET /` to the service root (the endpoint without its version and project segments); success is `300`.*/
     pub async fn list_api_versions(
         &self,
-    ) -> ::std::result::Result<
-        ResponseValue<super::types::VersionList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<super::types::VersionList>, Error> {
         ::openstack_backups_runtime::__private::get_service_root(
                 self,
                 "/",
@@ -826,10 +823,7 @@ impl super::Client {
 Sends `GET /v3/` to the service root (the endpoint without its version and project segments); success is `200`.*/
     pub async fn show_api_v3_version(
         &self,
-    ) -> ::std::result::Result<
-        ResponseValue<super::types::VersionList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<super::types::VersionList>, Error> {
         ::openstack_backups_runtime::__private::get_service_root(
                 self,
                 "/v3/",
@@ -848,10 +842,7 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-reset_status": …}
         &self,
         backup_id: &str,
         arguments: super::types::BackupResetStatus,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.backup_action()
             .backup_id(backup_id)
             .body(super::types::BackupAction::OsResetStatus(arguments))
@@ -868,10 +859,7 @@ Sends `POST /backups/{backup_id}/action` with the body `{"os-force_delete": …}
     pub async fn force_delete_backup(
         &self,
         backup_id: &str,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.backup_action()
             .backup_id(backup_id)
             .body(
@@ -892,10 +880,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-reset_status": 
         &self,
         snapshot_id: &str,
         arguments: super::types::SnapshotResetStatus,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsResetStatus(arguments))
@@ -911,10 +896,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-force_delete": 
     pub async fn force_delete_snapshot(
         &self,
         snapshot_id: &str,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(
@@ -937,10 +919,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-update_snapshot
         &self,
         snapshot_id: &str,
         arguments: super::types::SnapshotStatusUpdate,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(super::types::SnapshotAction::OsUpdateSnapshotStatus(arguments))
@@ -956,10 +935,7 @@ Sends `POST /snapshots/{snapshot_id}/action` with the body `{"os-unmanage": …}
     pub async fn unmanage_snapshot(
         &self,
         snapshot_id: &str,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.snapshot_action()
             .snapshot_id(snapshot_id)
             .body(
@@ -990,10 +966,7 @@ Sends `POST /volumes/{volume_id}/action` with the body `{"revert": …}`.*/
         &self,
         volume_id: &str,
         arguments: super::types::VolumeRevert,
-    ) -> ::std::result::Result<
-        ResponseValue<()>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<ResponseValue<()>, Error> {
         self.volume_action()
             .volume_id(volume_id)
             .body(super::types::VolumeAction::Revert(arguments))
@@ -1028,10 +1001,7 @@ impl ::openstack_backups_runtime::wait::Waitable for resources::Backup {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(client.show_backup().backup_id(id).send().await?.into_inner().backup)
@@ -1084,10 +1054,7 @@ impl ::openstack_backups_runtime::wait::Waitable for resources::Snapshot {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(
@@ -1172,10 +1139,7 @@ impl ::openstack_backups_runtime::wait::Waitable for resources::Volume {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(client.show_volume().volume_id(id).send().await?.into_inner().volume)
@@ -1218,10 +1182,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Backup {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(client.show_backup().backup_id(id).send().await?.into_inner().backup)
@@ -1231,10 +1192,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Backup {
         client: &'a super::Client,
         name: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::vec::Vec<Self::Item>,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error>,
     > + Send + 'a {
         async move {
             ::openstack_backups_runtime::__private::collect_where(
@@ -1258,14 +1216,11 @@ impl super::Client {
     /**The backup whose id is `name_or_id`, else the one backup named so: shows it by id, then searches [`list_backups_detail`](Self::list_backups_detail) with `name`.
 
 # Errors
-`Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showBackup`.*/
+`FindError::NotFound` when none has that id or name, `FindError::Ambiguous` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showBackup`.*/
     pub async fn find_backup(
         &self,
         name_or_id: &str,
-    ) -> ::std::result::Result<
-        super::types::Backup,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<super::types::Backup, Error> {
         ::openstack_backups_runtime::find::find::<resources::Backup>(self, name_or_id)
             .await
     }
@@ -1278,10 +1233,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Snapshot {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(
@@ -1299,10 +1251,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Snapshot {
         client: &'a super::Client,
         name: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::vec::Vec<Self::Item>,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error>,
     > + Send + 'a {
         async move {
             ::openstack_backups_runtime::__private::collect_where(
@@ -1326,14 +1275,11 @@ impl super::Client {
     /**The snapshot whose id is `name_or_id`, else the one snapshot named so: shows it by id, then searches [`list_snapshots_detail`](Self::list_snapshots_detail) with `name`.
 
 # Errors
-`Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showSnapshot`.*/
+`FindError::NotFound` when none has that id or name, `FindError::Ambiguous` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showSnapshot`.*/
     pub async fn find_snapshot(
         &self,
         name_or_id: &str,
-    ) -> ::std::result::Result<
-        super::types::Snapshot,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<super::types::Snapshot, Error> {
         ::openstack_backups_runtime::find::find::<resources::Snapshot>(self, name_or_id)
             .await
     }
@@ -1346,10 +1292,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Volume {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(client.show_volume().volume_id(id).send().await?.into_inner().volume)
@@ -1359,10 +1302,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Volume {
         client: &'a super::Client,
         name: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::vec::Vec<Self::Item>,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error>,
     > + Send + 'a {
         async move {
             ::openstack_backups_runtime::__private::collect_where(
@@ -1386,14 +1326,11 @@ impl super::Client {
     /**The volume whose id is `name_or_id`, else the one volume named so: shows it by id, then searches [`list_volumes_detail`](Self::list_volumes_detail) with `name`.
 
 # Errors
-`Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showVolume`.*/
+`FindError::NotFound` when none has that id or name, `FindError::Ambiguous` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showVolume`.*/
     pub async fn find_volume(
         &self,
         name_or_id: &str,
-    ) -> ::std::result::Result<
-        super::types::Volume,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<super::types::Volume, Error> {
         ::openstack_backups_runtime::find::find::<resources::Volume>(self, name_or_id)
             .await
     }

@@ -110,12 +110,7 @@ impl<'a> ListDatabaseBackups<'a> {
         self
     }
     ///Sends a `GET` request to `/backups`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupList>, Error> {
         let Self {
             client,
             all_projects,
@@ -230,12 +225,7 @@ impl<'a> CreateDatabaseBackup<'a> {
         self
     }
     ///Sends a `POST` request to `/backups`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -324,12 +314,7 @@ impl<'a> ShowDatabaseBackup<'a> {
         self
     }
     ///Sends a `GET` request to `/backups/{backup_id}`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupResponse>, Error> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -415,9 +400,7 @@ impl<'a> DeleteDatabaseBackup<'a> {
         self
     }
     ///Sends a `DELETE` request to `/backups/{backup_id}`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, backup_id } = self;
         let backup_id = backup_id.map_err(Error::InvalidRequest)?;
         let url = format!(
@@ -531,12 +514,7 @@ impl<'a> ListInstanceBackups<'a> {
         self
     }
     ///Sends a `GET` request to `/instances/{instance_id}/backups`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupList>, Error> {
         let Self { client, instance_id, limit, marker } = self;
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let limit = limit.map_err(Error::InvalidRequest)?;
@@ -643,12 +621,7 @@ impl<'a> ListBackupStrategies<'a> {
         self
     }
     ///Sends a `GET` request to `/backup_strategies`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::BackupStrategyList>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::BackupStrategyList>, Error> {
         let Self { client, instance_id, project_id } = self;
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
@@ -751,10 +724,7 @@ impl<'a> CreateBackupStrategy<'a> {
     ///Sends a `POST` request to `/backup_strategies`
     pub async fn send(
         self,
-    ) -> Result<
-        ResponseValue<types::BackupStrategyResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> Result<ResponseValue<types::BackupStrategyResponse>, Error> {
         let Self { client, body } = self;
         let body = body
             .and_then(|v| {
@@ -860,9 +830,7 @@ impl<'a> DeleteBackupStrategy<'a> {
         self
     }
     ///Sends a `DELETE` request to `/backup_strategies`
-    pub async fn send(
-        self,
-    ) -> Result<ResponseValue<()>, Error<::openstack_backups_runtime::Fault>> {
+    pub async fn send(self) -> Result<ResponseValue<()>, Error> {
         let Self { client, instance_id, project_id } = self;
         let instance_id = instance_id.map_err(Error::InvalidRequest)?;
         let project_id = project_id.map_err(Error::InvalidRequest)?;
@@ -924,10 +892,7 @@ impl<'a> ListDatabaseBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Backup,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Backup, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -947,10 +912,7 @@ impl<'a> ListDatabaseBackups<'a> {
     ///Every item of [`Client::list_database_backups`](super::Client::list_database_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Backup>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Backup>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }
@@ -959,10 +921,7 @@ impl<'a> ListInstanceBackups<'a> {
     pub fn stream(
         self,
     ) -> impl ::futures_core::Stream<
-        Item = ::std::result::Result<
-            super::types::Backup,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Item = ::std::result::Result<super::types::Backup, Error>,
     > + Unpin + 'a {
         ::openstack_backups_runtime::__private::items(
             self,
@@ -982,10 +941,7 @@ impl<'a> ListInstanceBackups<'a> {
     ///Every item of [`Client::list_instance_backups`](super::Client::list_instance_backups), all pages collected (see [`stream`](Self::stream), which holds one page at a time).
     pub async fn all(
         self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<super::types::Backup>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<::std::vec::Vec<super::types::Backup>, Error> {
         ::openstack_backups_runtime::__private::collect(self.stream()).await
     }
 }

@@ -121,7 +121,7 @@ impl ::openstack_backups_runtime::ServiceClient for super::Client {
         &self,
     ) -> ::std::result::Result<
         ::std::option::Option<(::std::string::String, ::std::string::String)>,
-        Error<::openstack_backups_runtime::Fault>,
+        Error,
     > {
         Ok(None)
     }
@@ -183,10 +183,7 @@ impl ::openstack_backups_runtime::wait::Waitable for resources::Backup {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(
@@ -237,10 +234,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Backup {
         client: &'a super::Client,
         id: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            Self::Item,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<Self::Item, Error>,
     > + Send + 'a {
         async move {
             Ok(
@@ -258,10 +252,7 @@ impl ::openstack_backups_runtime::find::Findable for resources::Backup {
         client: &'a super::Client,
         name: &'a str,
     ) -> impl ::std::future::Future<
-        Output = ::std::result::Result<
-            ::std::vec::Vec<Self::Item>,
-            Error<::openstack_backups_runtime::Fault>,
-        >,
+        Output = ::std::result::Result<::std::vec::Vec<Self::Item>, Error>,
     > + Send + 'a {
         async move {
             ::openstack_backups_runtime::__private::collect_where(
@@ -285,14 +276,11 @@ impl super::Client {
     /**The database backup whose id is `name_or_id`, else the one database backup named so: shows it by id, then searches every page of [`list_database_backups`](Self::list_database_backups) (it has no name filter).
 
 # Errors
-`Error::NameNotFound` when none has that id or name, `Error::AmbiguousName` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showDatabaseBackup`.*/
+`FindError::NotFound` when none has that id or name, `FindError::Ambiguous` (with their ids) when several have the name, and the calls' own errors. Generated from `x-openstack-find` on `showDatabaseBackup`.*/
     pub async fn find_backup(
         &self,
         name_or_id: &str,
-    ) -> ::std::result::Result<
-        super::types::Backup,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    ) -> ::std::result::Result<super::types::Backup, Error> {
         ::openstack_backups_runtime::find::find::<resources::Backup>(self, name_or_id)
             .await
     }

@@ -55,12 +55,7 @@ impl<'a> IssueToken<'a> {
         self
     }
     ///Sends a `POST` request to `/auth/tokens`
-    pub async fn send(
-        self,
-    ) -> Result<
-        ResponseValue<types::TokenResponse>,
-        Error<::openstack_backups_runtime::Fault>,
-    > {
+    pub async fn send(self) -> Result<ResponseValue<types::TokenResponse>, Error> {
         let Self { client, nocatalog, body } = self;
         let nocatalog = nocatalog.map_err(Error::InvalidRequest)?;
         let body = body

@@ -44,7 +44,7 @@ impl ::openstack_backups_runtime::ServiceClient for super::Client {
         &self,
     ) -> ::std::result::Result<
         ::std::option::Option<(::std::string::String, ::std::string::String)>,
-        Error<::openstack_backups_runtime::Fault>,
+        Error,
     > {
         Ok(None)
     }

@@ -231,13 +231,14 @@ fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
     let needed = op.and_then(|op| op.gated_body.iter().find(|g| g.pointer == "/backup/metadata")).and_then(|g| g.min);
     match (needed, cinder.microversion()) {
         (Some(needed), Some(configured)) if configured < needed => {
-            Err(Error::MicroversionUnsupported(Box::new(crate::MicroversionError {
-                service: crate::block_storage::operations::SERVICE.service_type,
-                operation: "create_backup",
-                gated: crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
-                required: crate::Requirement::AtLeast(needed),
+            Err(crate::MicroversionError::new(
+                crate::block_storage::operations::SERVICE.service_type,
+                "create_backup",
+                crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
+                crate::Requirement::AtLeast(needed),
                 configured,
-            })))
+            )
+            .into())
         }
         _ => Ok(()),
     }
