@@ -28,6 +28,16 @@ pub struct OperationMeta {
     pub gated_body: &'static [BodyGate],
 }
 
+impl OperationMeta {
+    /// Whether its HTTP method makes it idempotent (GET, HEAD, PUT, DELETE,
+    /// OPTIONS): sending it twice does what sending it once does. A POST
+    /// action that is idempotent too is named in the
+    /// [`RetryPolicy`](crate::retry::RetryPolicy).
+    pub fn is_idempotent(&self) -> bool {
+        matches!(self.method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS")
+    }
+}
+
 /// A request-body property (or some of its values) that only a range of
 /// microversions accepts (generated from the spec's
 /// `x-openstack-min-microversion`, `x-openstack-max-microversion` and

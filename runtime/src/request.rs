@@ -15,7 +15,7 @@ use crate::clock::since;
 use crate::error::{Error, TransportError, error_chain};
 use crate::operation::{OperationInfo, ServiceClient, ServiceInfo, check_request, effective_microversion};
 use crate::response::{ResponseValue, request_id};
-use crate::retry::{Attempt, retry_after};
+use crate::retry::{Attempt, Outcome, retry_after_of};
 use crate::{ClientConfig, Secret};
 
 pub use progenitor_client::{ByteStream, RequestBuilderExt, encode_path};
@@ -206,23 +206,25 @@ async fn execute(
                 }
             }
 
-            let verdict = match &result {
-                // A refused certificate stays refused: no retry.
-                Err(e) if crate::tls::is_certificate_error(e) => None,
-                Err(e) => retry_after(&method, Attempt::Transport { connect: e.is_connect() }, clock.now()),
-                Ok(response) => retry_after(
-                    &method,
-                    Attempt::Status(response.status(), response.headers().get(reqwest::header::RETRY_AFTER)),
-                    clock.now(),
-                ),
+            let outcome = match &result {
+                Err(e) => Some(Outcome::Transport {
+                    connect: e.is_connect(),
+                    timeout: e.is_timeout(),
+                    certificate: crate::tls::is_certificate_error(e),
+                }),
+                Ok(response) if response.status().is_success() || response.status().is_redirection() => None,
+                Ok(response) => Some(Outcome::Response {
+                    status: response.status(),
+                    retry_after: retry_after_of(response.headers(), clock.now()),
+                    headers: response.headers(),
+                }),
             };
-            let elapsed = since(&*clock, started);
-            let wait = match verdict {
-                Some(asked) if attempt < policy.max_attempts && elapsed < policy.max_elapsed => {
-                    policy.wait(attempt, asked, elapsed)
-                }
-                _ => None,
-            };
+            // The classifier says whether to send again; the policy, when.
+            let wait = outcome.and_then(|outcome| {
+                let idempotent = policy.is_idempotent(info.operation);
+                let attempt = Attempt { operation: info.operation, idempotent, number: attempt, outcome };
+                policy.wait(attempt.number, policy.classifier.classify(&attempt), since(&*clock, started))
+            });
             match (wait, spare) {
                 (Some(wait), Some(next)) => {
                     match &result {

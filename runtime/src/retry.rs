@@ -1,18 +1,38 @@
-//! When a request is sent again: idempotent requests on transport errors and
-//! on 502/503/504, and any request the server refused with `Retry-After`
-//! (a 413 with a positive value, 429, 503) where replaying is safe. A POST
-//! that may have reached the server is never replayed; one that could not
-//! even connect is; a server certificate the client refuses is never
-//! retried (it stays refused). `Retry-After` is read as seconds or as an HTTP date;
-//! whatever else a server sends there is ignored, never a panic.
+//! When a request is sent again, and after how long.
+//!
+//! A [`RetryPolicy`] holds the budget (attempts, elapsed time, backoff) and
+//! a [`Classifier`], which decides from one attempt's outcome whether to
+//! send again. The [`DefaultClassifier`] retries:
+//! - an idempotent request on a transport error and on 502/503/504;
+//! - any request that could not even connect (nothing reached the server);
+//! - any request the server refused with 429, and an idempotent one with a
+//!   413 that carries a positive `Retry-After` (a rate limit; Cinder's quota
+//!   faults say `Retry-After: 0` and are never retried);
+//! - never a POST that may have reached the server, never a server
+//!   certificate the client refuses (it stays refused).
+//!
+//! Idempotent means: the operation table's HTTP method is GET, HEAD, PUT,
+//! DELETE or OPTIONS, or the policy names the operation
+//! ([`RetryPolicy::with_idempotent`]: an action such as
+//! `reset_backup_status`, which sets a state and may safely be sent twice).
+//! A user who wants other rules implements [`Classifier`] (wrapping
+//! [`DefaultClassifier`] for the cases it leaves alone).
+//!
+//! `Retry-After` is read as seconds or as an HTTP date; whatever else a
+//! server sends there is [`RetryAfter::Unreadable`], never a panic.
 
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
-/// Bounds and backoff of retries.
+use crate::OperationMeta;
+
+/// Bounds and backoff of retries, and which failures are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first one included (1 disables retries).
@@ -27,6 +47,12 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Spreads each backoff randomly over [backoff/2, backoff].
     pub jitter: bool,
+    /// Decides, for each failed attempt, whether to send again.
+    pub classifier: Arc<dyn Classifier>,
+    /// Operations (method names, `reset_backup_status`) to treat as
+    /// idempotent although their HTTP method is POST. A session refuses a
+    /// name no service's operation table has.
+    pub idempotent: BTreeSet<&'static str>,
 }
 
 impl Default for RetryPolicy {
@@ -37,6 +63,8 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(20),
             jitter: true,
+            classifier: Arc::new(DefaultClassifier),
+            idempotent: BTreeSet::new(),
         }
     }
 }
@@ -45,6 +73,27 @@ impl RetryPolicy {
     /// Never retries.
     pub fn none() -> Self {
         Self { max_attempts: 1, ..Self::default() }
+    }
+
+    /// The same policy, deciding with `classifier`.
+    pub fn with_classifier(mut self, classifier: impl Classifier + 'static) -> Self {
+        self.classifier = Arc::new(classifier);
+        self
+    }
+
+    /// The same policy, treating `operation` (a method name of an operation
+    /// table, `reset_backup_status`) as idempotent: the default classifier
+    /// then retries it like a PUT. Only for operations that are: sending
+    /// one twice must do what sending it once does.
+    pub fn with_idempotent(mut self, operation: &'static str) -> Self {
+        self.idempotent.insert(operation);
+        self
+    }
+
+    /// Whether `operation` may be sent twice: its HTTP method says so, or
+    /// the policy names it.
+    pub fn is_idempotent(&self, operation: &OperationMeta) -> bool {
+        operation.is_idempotent() || self.idempotent.contains(operation.method_name)
     }
 
     /// The backoff before retry number `retry` (1 for the first retry).
@@ -58,89 +107,186 @@ impl RetryPolicy {
             base
         }
     }
+
+    /// The wait before retry number `retry` on `decision`, `elapsed` after
+    /// the first attempt; `None` when there is no retry: the classifier
+    /// said stop, the attempts or the time are spent, or the wait the
+    /// server asks for is beyond the policy (more than `max_backoff`, or
+    /// past `max_elapsed`): the server's answer then stands.
+    pub fn wait(&self, retry: u32, decision: Decision, elapsed: Duration) -> Option<Duration> {
+        if retry >= self.max_attempts || elapsed >= self.max_elapsed {
+            return None;
+        }
+        match decision {
+            Decision::Stop => None,
+            Decision::Retry => Some(self.backoff(retry)),
+            Decision::AsAsked(RetryAfter::Forever) => None,
+            Decision::AsAsked(RetryAfter::Wait(d))
+                if d > self.max_backoff || elapsed.saturating_add(d) > self.max_elapsed =>
+            {
+                None
+            }
+            Decision::AsAsked(RetryAfter::Wait(d)) if !d.is_zero() => Some(d),
+            Decision::AsAsked(_) => Some(self.backoff(retry)),
+        }
+    }
 }
 
-/// What went wrong with one attempt.
-pub(crate) enum Attempt<'a> {
-    /// No response: the error, and whether the connection was never made.
-    Transport { connect: bool },
-    /// A response with this status and `Retry-After` header.
-    Status(StatusCode, Option<&'a HeaderValue>),
+/// Decides whether a failed attempt is sent again. Replace the
+/// [`DefaultClassifier`] through [`RetryPolicy::with_classifier`].
+pub trait Classifier: fmt::Debug + Send + Sync {
+    /// What to do after `attempt`. Called for every attempt that got no
+    /// response or a response other than 2xx/3xx; the policy's budget is
+    /// applied after (a `Retry` on the last allowed attempt is no retry).
+    fn classify(&self, attempt: &Attempt<'_>) -> Decision;
 }
 
-/// What the server asked for in `Retry-After`.
+/// One attempt of a call, as a [`Classifier`] sees it.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Attempt<'a> {
+    /// The call's row of the operation table: its method name, HTTP method,
+    /// path template and action.
+    pub operation: &'static OperationMeta,
+    /// Whether it may be sent twice: from the table's HTTP method, or named
+    /// by the policy ([`RetryPolicy::is_idempotent`]).
+    pub idempotent: bool,
+    /// Which attempt this was (1 for the first).
+    pub number: u32,
+    /// What happened.
+    pub outcome: Outcome<'a>,
+}
+
+impl<'a> Attempt<'a> {
+    /// An attempt of `operation` (for a classifier's own tests; the request
+    /// pipeline makes the real ones).
+    pub fn new(operation: &'static OperationMeta, idempotent: bool, number: u32, outcome: Outcome<'a>) -> Self {
+        Self { operation, idempotent, number, outcome }
+    }
+}
+
+/// What one attempt got.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// No (complete) response.
+    #[non_exhaustive]
+    Transport {
+        /// The connection was never made: nothing reached the server.
+        connect: bool,
+        /// A connect or request timeout ran out.
+        timeout: bool,
+        /// The server's certificate was refused.
+        certificate: bool,
+    },
+    /// A response, its body unread.
+    #[non_exhaustive]
+    Response {
+        /// Its status.
+        status: StatusCode,
+        /// Its `Retry-After`, read.
+        retry_after: RetryAfter,
+        /// Its headers.
+        headers: &'a reqwest::header::HeaderMap,
+    },
+}
+
+impl<'a> Outcome<'a> {
+    /// No response (for a classifier's own tests).
+    pub fn transport(connect: bool, timeout: bool, certificate: bool) -> Self {
+        Outcome::Transport { connect, timeout, certificate }
+    }
+
+    /// A response (for a classifier's own tests).
+    pub fn response(status: StatusCode, retry_after: RetryAfter, headers: &'a reqwest::header::HeaderMap) -> Self {
+        Outcome::Response { status, retry_after, headers }
+    }
+}
+
+/// A classifier's verdict on one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Asked {
-    /// Nothing usable (absent, unreadable, negative, not a number or a date).
-    Nothing,
+pub enum Decision {
+    /// Do not send again: this attempt's answer (or error) is the call's.
+    Stop,
+    /// Send again after the policy's backoff.
+    Retry,
+    /// Send again after the wait the server asked for (the policy's
+    /// backoff when it asked for none, or for zero); no retry when the
+    /// wait is beyond the policy.
+    AsAsked(RetryAfter),
+}
+
+/// A response's `Retry-After`, read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// No `Retry-After` header.
+    Absent,
+    /// A header that is neither delay-seconds nor an HTTP date (or is
+    /// negative).
+    Unreadable,
     /// This long (zero for a date in the past).
     Wait(Duration),
     /// Longer than any `Duration` (`1e30`): beyond every retry budget.
     Forever,
 }
 
-impl RetryPolicy {
-    /// The wait before retry number `retry` when the server asked for
-    /// `asked`, `elapsed` after the first attempt; `None` when the wait
-    /// the server asks for is beyond the policy (more than `max_backoff`,
-    /// or past `max_elapsed`): the server's answer then stands.
-    pub(crate) fn wait(&self, retry: u32, asked: Asked, elapsed: Duration) -> Option<Duration> {
-        match asked {
-            Asked::Forever => None,
-            Asked::Wait(d) if d > self.max_backoff || elapsed.saturating_add(d) > self.max_elapsed => None,
-            Asked::Wait(d) if !d.is_zero() => Some(d),
-            Asked::Wait(_) | Asked::Nothing => Some(self.backoff(retry)),
+/// The rules of the module documentation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultClassifier;
+
+impl Classifier for DefaultClassifier {
+    fn classify(&self, attempt: &Attempt<'_>) -> Decision {
+        let idempotent = attempt.idempotent;
+        match attempt.outcome {
+            Outcome::Transport { certificate: true, .. } => Decision::Stop,
+            Outcome::Transport { connect, .. } if idempotent || connect => Decision::Retry,
+            Outcome::Transport { .. } => Decision::Stop,
+            Outcome::Response { status, retry_after, .. } => match status.as_u16() {
+                502 | 504 if idempotent => Decision::Retry,
+                503 if idempotent => Decision::AsAsked(retry_after),
+                // A 413 is a rate limit only with a positive `Retry-After`.
+                413 if idempotent => match retry_after {
+                    RetryAfter::Wait(d) if !d.is_zero() => Decision::AsAsked(retry_after),
+                    RetryAfter::Forever => Decision::AsAsked(retry_after),
+                    _ => Decision::Stop,
+                },
+                // 429: the server did not act on the request.
+                429 => Decision::AsAsked(retry_after),
+                _ => Decision::Stop,
+            },
         }
     }
 }
 
-/// Whether to retry after `attempt` (at time `now`), and what the server
-/// asked for.
-pub(crate) fn retry_after(method: &Method, attempt: Attempt<'_>, now: DateTime<Utc>) -> Option<Asked> {
-    let idempotent = matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
-    match attempt {
-        Attempt::Transport { connect } => (idempotent || connect).then_some(Asked::Nothing),
-        Attempt::Status(status, header) => {
-            let asked = || header.map_or(Asked::Nothing, |h| parse_retry_after(h, now));
-            match status.as_u16() {
-                502 | 504 if idempotent => Some(Asked::Nothing),
-                503 if idempotent => Some(asked()),
-                // A 413 is a rate limit only with a positive `Retry-After`;
-                // Cinder's quota faults say `Retry-After: 0` and never pass.
-                413 if idempotent => match asked() {
-                    Asked::Wait(d) if d.is_zero() => None,
-                    Asked::Nothing => None,
-                    other => Some(other),
-                },
-                // 429: the server did not act on the request.
-                429 => Some(asked()),
-                _ => None,
-            }
-        }
+/// The `Retry-After` of `headers`, read relative to `now`.
+pub(crate) fn retry_after_of(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> RetryAfter {
+    match headers.get(reqwest::header::RETRY_AFTER) {
+        Some(value) => parse_retry_after(value, now),
+        None => RetryAfter::Absent,
     }
 }
 
 /// `Retry-After` as delay-seconds (fractions accepted) or an HTTP date
-/// (relative to `now`). Never panics: what cannot be read is `Nothing`, a
+/// (relative to `now`). Never panics: what cannot be read is `Unreadable`, a
 /// delay too long for a `Duration` is `Forever`.
-pub(crate) fn parse_retry_after(value: &HeaderValue, now: DateTime<Utc>) -> Asked {
-    let Ok(text) = value.to_str() else { return Asked::Nothing };
+pub(crate) fn parse_retry_after(value: &HeaderValue, now: DateTime<Utc>) -> RetryAfter {
+    let Ok(text) = value.to_str() else { return RetryAfter::Unreadable };
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse::<u64>().map_or(Asked::Forever, |s| Asked::Wait(Duration::from_secs(s)));
+        return text.parse::<u64>().map_or(RetryAfter::Forever, |s| RetryAfter::Wait(Duration::from_secs(s)));
     }
     if let Ok(seconds) = text.parse::<f64>() {
         return match seconds {
-            s if s.is_nan() || s < 0.0 => Asked::Nothing,
-            s => Duration::try_from_secs_f64(s).map_or(Asked::Forever, Asked::Wait),
+            s if s.is_nan() || s < 0.0 => RetryAfter::Unreadable,
+            s => Duration::try_from_secs_f64(s).map_or(RetryAfter::Forever, RetryAfter::Wait),
         };
     }
     match httpdate::parse_http_date(text) {
         Ok(at) => {
             let at = DateTime::<Utc>::from(at);
-            Asked::Wait((at - now).to_std().unwrap_or(Duration::ZERO))
+            RetryAfter::Wait((at - now).to_std().unwrap_or(Duration::ZERO))
         }
-        Err(_) => Asked::Nothing,
+        Err(_) => RetryAfter::Unreadable,
     }
 }
 
@@ -159,49 +305,121 @@ mod tests {
         DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z").unwrap().to_utc()
     }
 
-    fn status(method: &Method, code: StatusCode, retry_after: Option<&str>) -> Option<Asked> {
-        let header = retry_after.map(|v| HeaderValue::from_str(v).unwrap());
-        retry_after_of(method, code, header.as_ref())
+    const fn row(method_name: &'static str, method: &'static str) -> OperationMeta {
+        OperationMeta {
+            method_name,
+            operation_id: method_name,
+            method,
+            path: "/things/{id}",
+            tag: "things",
+            action: None,
+            min_microversion: None,
+            gated_query: &[],
+            gated_body: &[],
+        }
+    }
+    static GET: OperationMeta = row("show_thing", "GET");
+    static DELETE: OperationMeta = row("delete_thing", "DELETE");
+    static POST: OperationMeta = row("create_thing", "POST");
+    static RESET: OperationMeta = row("reset_thing_status", "POST");
+
+    fn attempt(op: &'static OperationMeta, outcome: Outcome<'_>, policy: &RetryPolicy) -> Decision {
+        let attempt = Attempt { operation: op, idempotent: policy.is_idempotent(op), number: 1, outcome };
+        policy.classifier.classify(&attempt)
     }
 
-    fn retry_after_of(method: &Method, code: StatusCode, header: Option<&HeaderValue>) -> Option<Asked> {
-        retry_after(method, Attempt::Status(code, header), now())
+    fn status(op: &'static OperationMeta, code: StatusCode, retry_after: Option<&str>) -> Decision {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(v) = retry_after {
+            headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+        }
+        let outcome = Outcome::Response { status: code, retry_after: retry_after_of(&headers, now()), headers: &headers };
+        attempt(op, outcome, &RetryPolicy::default())
+    }
+
+    fn transport(op: &'static OperationMeta, connect: bool) -> Decision {
+        attempt(op, Outcome::Transport { connect, timeout: false, certificate: false }, &RetryPolicy::default())
     }
 
     #[test]
     fn idempotent_requests_retry_on_gateway_errors_and_transport() {
-        let get = Method::GET;
-        assert_eq!(status(&get, StatusCode::BAD_GATEWAY, None), Some(Asked::Nothing));
-        assert_eq!(status(&get, StatusCode::GATEWAY_TIMEOUT, None), Some(Asked::Nothing));
-        assert_eq!(status(&get, StatusCode::SERVICE_UNAVAILABLE, Some("3")), Some(Asked::Wait(Duration::from_secs(3))));
-        assert_eq!(retry_after(&get, Attempt::Transport { connect: false }, now()), Some(Asked::Nothing));
-        assert_eq!(status(&get, StatusCode::INTERNAL_SERVER_ERROR, None), None);
-        assert_eq!(status(&get, StatusCode::NOT_FOUND, None), None);
-        assert_eq!(status(&get, StatusCode::PAYLOAD_TOO_LARGE, None), None);
+        assert_eq!(status(&GET, StatusCode::BAD_GATEWAY, None), Decision::Retry);
+        assert_eq!(status(&GET, StatusCode::GATEWAY_TIMEOUT, Some("9")), Decision::Retry);
+        assert_eq!(
+            status(&GET, StatusCode::SERVICE_UNAVAILABLE, Some("3")),
+            Decision::AsAsked(RetryAfter::Wait(Duration::from_secs(3)))
+        );
+        assert_eq!(status(&GET, StatusCode::SERVICE_UNAVAILABLE, None), Decision::AsAsked(RetryAfter::Absent));
+        assert_eq!(transport(&GET, false), Decision::Retry);
+        assert_eq!(status(&GET, StatusCode::INTERNAL_SERVER_ERROR, None), Decision::Stop);
+        assert_eq!(status(&GET, StatusCode::NOT_FOUND, None), Decision::Stop);
+        assert_eq!(status(&GET, StatusCode::PAYLOAD_TOO_LARGE, None), Decision::Stop);
     }
 
     #[test]
     fn a_quota_413_is_never_retried_a_rate_limit_413_is() {
-        let delete = Method::DELETE;
-        assert_eq!(status(&delete, StatusCode::PAYLOAD_TOO_LARGE, Some("0")), None);
-        assert_eq!(status(&delete, StatusCode::PAYLOAD_TOO_LARGE, None), None);
-        assert_eq!(status(&delete, StatusCode::PAYLOAD_TOO_LARGE, Some("junk")), None);
+        assert_eq!(status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, Some("0")), Decision::Stop);
+        assert_eq!(status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, None), Decision::Stop);
+        assert_eq!(status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, Some("junk")), Decision::Stop);
         assert_eq!(
-            status(&delete, StatusCode::PAYLOAD_TOO_LARGE, Some("2")),
-            Some(Asked::Wait(Duration::from_secs(2)))
+            status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, Some("2")),
+            Decision::AsAsked(RetryAfter::Wait(Duration::from_secs(2)))
         );
     }
 
     #[test]
     fn a_post_that_may_have_arrived_is_never_replayed() {
-        let post = Method::POST;
-        assert_eq!(retry_after(&post, Attempt::Transport { connect: false }, now()), None);
-        assert_eq!(status(&post, StatusCode::BAD_GATEWAY, None), None);
-        assert_eq!(status(&post, StatusCode::SERVICE_UNAVAILABLE, Some("1")), None);
-        assert_eq!(status(&post, StatusCode::PAYLOAD_TOO_LARGE, Some("5")), None);
+        assert_eq!(transport(&POST, false), Decision::Stop);
+        assert_eq!(status(&POST, StatusCode::BAD_GATEWAY, None), Decision::Stop);
+        assert_eq!(status(&POST, StatusCode::SERVICE_UNAVAILABLE, Some("1")), Decision::Stop);
+        assert_eq!(status(&POST, StatusCode::PAYLOAD_TOO_LARGE, Some("5")), Decision::Stop);
         // Never connected, or explicitly not processed: safe.
-        assert_eq!(retry_after(&post, Attempt::Transport { connect: true }, now()), Some(Asked::Nothing));
-        assert_eq!(status(&post, StatusCode::TOO_MANY_REQUESTS, Some("2")), Some(Asked::Wait(Duration::from_secs(2))));
+        assert_eq!(transport(&POST, true), Decision::Retry);
+        assert_eq!(
+            status(&POST, StatusCode::TOO_MANY_REQUESTS, Some("2")),
+            Decision::AsAsked(RetryAfter::Wait(Duration::from_secs(2)))
+        );
+    }
+
+    /// A POST action the policy names idempotent is retried like a PUT;
+    /// other POSTs are not.
+    #[test]
+    fn a_post_named_idempotent_is_retried() {
+        let policy = RetryPolicy::default().with_idempotent("reset_thing_status");
+        assert!(policy.is_idempotent(&RESET) && !policy.is_idempotent(&POST) && policy.is_idempotent(&GET));
+        let lost = Outcome::Transport { connect: false, timeout: true, certificate: false };
+        assert_eq!(attempt(&RESET, lost, &policy), Decision::Retry);
+        assert_eq!(attempt(&POST, lost, &policy), Decision::Stop);
+        assert_eq!(attempt(&RESET, lost, &RetryPolicy::default()), Decision::Stop);
+    }
+
+    /// A refused certificate stays refused, idempotent or not.
+    #[test]
+    fn a_refused_certificate_is_never_retried() {
+        let refused = Outcome::Transport { connect: true, timeout: false, certificate: true };
+        assert_eq!(attempt(&GET, refused, &RetryPolicy::default()), Decision::Stop);
+    }
+
+    /// A classifier of the user's own replaces the rules.
+    #[test]
+    fn a_classifier_of_ones_own_decides() {
+        #[derive(Debug)]
+        struct FiveHundredsToo;
+        impl Classifier for FiveHundredsToo {
+            fn classify(&self, attempt: &Attempt<'_>) -> Decision {
+                match attempt.outcome {
+                    Outcome::Response { status, .. } if status == 500 && attempt.idempotent => Decision::Retry,
+                    _ => DefaultClassifier.classify(attempt),
+                }
+            }
+        }
+        let policy = RetryPolicy::default().with_classifier(FiveHundredsToo);
+        let headers = reqwest::header::HeaderMap::new();
+        let five_hundred =
+            Outcome::Response { status: StatusCode::INTERNAL_SERVER_ERROR, retry_after: RetryAfter::Absent, headers: &headers };
+        assert_eq!(attempt(&GET, five_hundred, &policy), Decision::Retry);
+        assert_eq!(attempt(&POST, five_hundred, &policy), Decision::Stop);
+        assert_eq!(attempt(&GET, five_hundred, &RetryPolicy::default()), Decision::Stop);
     }
 
     /// Whatever a server or a proxy puts in `Retry-After`, on any status:
@@ -209,26 +427,26 @@ mod tests {
     #[test]
     fn retry_after_values_never_panic() {
         let read = |v: &str| parse_retry_after(&HeaderValue::from_str(v).unwrap(), now());
-        assert_eq!(read("3"), Asked::Wait(Duration::from_secs(3)));
-        assert_eq!(read(" 7 "), Asked::Wait(Duration::from_secs(7)));
-        assert_eq!(read("0"), Asked::Wait(Duration::ZERO));
-        assert_eq!(read("1.5"), Asked::Wait(Duration::from_millis(1500)));
-        assert_eq!(read("1e30"), Asked::Forever);
-        assert_eq!(read("99999999999999999999999"), Asked::Forever);
-        assert_eq!(read("18446744073709551615"), Asked::Wait(Duration::from_secs(u64::MAX)));
-        assert_eq!(read("inf"), Asked::Forever);
+        assert_eq!(read("3"), RetryAfter::Wait(Duration::from_secs(3)));
+        assert_eq!(read(" 7 "), RetryAfter::Wait(Duration::from_secs(7)));
+        assert_eq!(read("0"), RetryAfter::Wait(Duration::ZERO));
+        assert_eq!(read("1.5"), RetryAfter::Wait(Duration::from_millis(1500)));
+        assert_eq!(read("1e30"), RetryAfter::Forever);
+        assert_eq!(read("99999999999999999999999"), RetryAfter::Forever);
+        assert_eq!(read("18446744073709551615"), RetryAfter::Wait(Duration::from_secs(u64::MAX)));
+        assert_eq!(read("inf"), RetryAfter::Forever);
         for nothing in ["-1", "-0.5", "NaN", "", "soon", "0x10", "1,5", "Wed, 99 Foo 2026 00:00:00 GMT"] {
-            assert_eq!(read(nothing), Asked::Nothing, "{nothing:?}");
+            assert_eq!(read(nothing), RetryAfter::Unreadable, "{nothing:?}");
         }
-        assert_eq!(read("Sun, 29 Nov 2026 12:00:30 GMT"), Asked::Wait(Duration::from_secs(30)));
-        assert_eq!(read("Sun, 29 Nov 2026 11:00:00 GMT"), Asked::Wait(Duration::ZERO));
+        assert_eq!(read("Sun, 29 Nov 2026 12:00:30 GMT"), RetryAfter::Wait(Duration::from_secs(30)));
+        assert_eq!(read("Sun, 29 Nov 2026 11:00:00 GMT"), RetryAfter::Wait(Duration::ZERO));
         // Not ASCII: unreadable.
         let bytes = HeaderValue::from_bytes(b"\xff\xfe 5").unwrap();
-        assert_eq!(parse_retry_after(&bytes, now()), Asked::Nothing);
+        assert_eq!(parse_retry_after(&bytes, now()), RetryAfter::Unreadable);
         // Statuses that are not retried never look at the header.
         for code in [200, 202, 204, 400, 404, 500] {
             let code = StatusCode::from_u16(code).unwrap();
-            assert_eq!(status(&Method::GET, code, Some("1e30")), None, "{code}");
+            assert_eq!(status(&GET, code, Some("1e30")), Decision::Stop, "{code}");
         }
     }
 
@@ -245,7 +463,7 @@ mod tests {
             if let Ok(value) = HeaderValue::from_bytes(&bytes) {
                 let asked = parse_retry_after(&value, now());
                 let policy = RetryPolicy::default();
-                if let Some(wait) = policy.wait(retry, asked, Duration::ZERO) {
+                if let Some(wait) = policy.wait(retry.min(policy.max_attempts - 1), Decision::AsAsked(asked), Duration::ZERO) {
                     proptest::prop_assert!(wait <= policy.max_backoff, "{asked:?} → {wait:?}");
                 }
             }
@@ -255,22 +473,28 @@ mod tests {
         #[test]
         fn seconds_and_dates_read_as_their_wait(secs in 0u64..10_000_000) {
             let value = HeaderValue::from_str(&secs.to_string()).unwrap();
-            proptest::prop_assert_eq!(parse_retry_after(&value, now()), Asked::Wait(Duration::from_secs(secs)));
+            proptest::prop_assert_eq!(parse_retry_after(&value, now()), RetryAfter::Wait(Duration::from_secs(secs)));
             let at = now() + chrono::Duration::seconds(secs as i64);
             let date = HeaderValue::from_str(&httpdate::fmt_http_date(at.into())).unwrap();
-            proptest::prop_assert_eq!(parse_retry_after(&date, now()), Asked::Wait(Duration::from_secs(secs)));
+            proptest::prop_assert_eq!(parse_retry_after(&date, now()), RetryAfter::Wait(Duration::from_secs(secs)));
         }
     }
 
     #[test]
     fn a_wait_beyond_the_budget_ends_the_retries() {
         let p = RetryPolicy { jitter: false, ..RetryPolicy::default() };
-        assert_eq!(p.wait(1, Asked::Forever, Duration::ZERO), None);
-        assert_eq!(p.wait(1, Asked::Wait(Duration::from_secs(21)), Duration::ZERO), None);
-        assert_eq!(p.wait(1, Asked::Wait(Duration::from_secs(20)), Duration::from_secs(41)), None);
-        assert_eq!(p.wait(1, Asked::Wait(Duration::from_secs(5)), Duration::ZERO), Some(Duration::from_secs(5)));
-        assert_eq!(p.wait(1, Asked::Wait(Duration::ZERO), Duration::ZERO), Some(Duration::from_millis(500)));
-        assert_eq!(p.wait(2, Asked::Nothing, Duration::ZERO), Some(Duration::from_secs(1)));
+        let asked = |r| Decision::AsAsked(r);
+        assert_eq!(p.wait(1, asked(RetryAfter::Forever), Duration::ZERO), None);
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(21))), Duration::ZERO), None);
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(20))), Duration::from_secs(41)), None);
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(5))), Duration::ZERO), Some(Duration::from_secs(5)));
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::ZERO)), Duration::ZERO), Some(Duration::from_millis(500)));
+        assert_eq!(p.wait(2, asked(RetryAfter::Unreadable), Duration::ZERO), Some(Duration::from_secs(1)));
+        assert_eq!(p.wait(2, Decision::Retry, Duration::ZERO), Some(Duration::from_secs(1)));
+        assert_eq!(p.wait(1, Decision::Stop, Duration::ZERO), None);
+        // The budget: no retry after the last attempt, nor past the time.
+        assert_eq!(p.wait(p.max_attempts, Decision::Retry, Duration::ZERO), None);
+        assert_eq!(p.wait(1, Decision::Retry, p.max_elapsed), None);
     }
 
     #[test]

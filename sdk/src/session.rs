@@ -154,7 +154,9 @@ impl SessionBuilder {
         self
     }
 
-    /// How requests are retried.
+    /// How requests are retried: the budget, and which failures are sent
+    /// again (the policy's classifier, and the POST operations it names
+    /// idempotent; [`build`](Self::build) refuses an unknown name).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
         self
@@ -226,13 +228,22 @@ impl SessionBuilder {
     ///
     /// # Errors
     /// [`Error::Configuration`] for a service name no service has (given to
-    /// `endpoint_override` or `microversion`), and for an unreadable
-    /// `cacert`.
+    /// `endpoint_override` or `microversion`), for an operation no
+    /// service's table has (named idempotent in the retry policy), and for
+    /// an unreadable `cacert`.
     pub fn build(self) -> Result<Session, Error> {
         if let Some(name) = self.unknown_services.first() {
             let known: Vec<String> =
                 services().iter().map(|s| format!("{} ({})", s.name, s.catalog_types.join(", "))).collect();
             return Err(Error::Configuration(format!("no service is named `{name}`; known: {}", known.join("; "))));
+        }
+        if let Some(retry) = &self.retry
+            && let Some(name) = retry.idempotent.iter().find(|name| !services().iter().any(|s| s.operation(name).is_some()))
+        {
+            return Err(Error::Configuration(format!(
+                "retry policy: no operation is named `{name}` (operations are named as their client methods, \
+                 `reset_backup_status`)"
+            )));
         }
         let mut options = HttpOptions::new(
             self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),

@@ -442,6 +442,49 @@ async fn a_post_is_not_replayed_after_a_503_and_retries_are_bounded() {
     assert_eq!(clock.slept().len(), 3);
 }
 
+/// A POST action is sent once on a 503, unless the retry policy names it
+/// idempotent: `reset_backup_status` then retries like a PUT, while
+/// `create_backup` still goes once. A name no operation table has is
+/// refused when the session is built.
+#[tokio::test]
+async fn a_post_action_named_idempotent_is_retried_and_unknown_names_are_refused() {
+    let reset = || types::BackupResetStatus { status: types::BackupResetStatusStatus::Error };
+    let busy = || {
+        ResponseTemplate::new(503).set_body_json(json!({"serviceUnavailable": {"code": 503, "message": "busy"}}))
+    };
+    let posts = |requests: Vec<Request>| requests.iter().filter(|r| r.method.as_str() == "POST").count();
+
+    let (server, c) = cinder_only(no_jitter(), FakeClock::at(t0())).await;
+    Mock::given(method("POST")).respond_with(busy()).mount(&server).await;
+    let err = c.reset_backup_status("b1", reset()).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(err.operation(), Some("reset_backup_status"));
+    assert_eq!(posts(server.received_requests().await.unwrap()), 1, "not idempotent by default");
+
+    let clock = FakeClock::at(t0());
+    let (server, c) = cinder_only(no_jitter().with_idempotent("reset_backup_status"), clock.clone()).await;
+    Mock::given(method("POST")).respond_with(busy()).up_to_n_times(2).mount(&server).await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(202)).mount(&server).await;
+    c.reset_backup_status("b1", reset()).await.unwrap();
+    assert_eq!(posts(server.received_requests().await.unwrap()), 3, "two 503s, then accepted");
+    assert_eq!(clock.slept(), [Duration::from_millis(500), Duration::from_secs(1)]);
+    let body = types::BackupCreateRequest {
+        backup: types::builder::BackupCreate::default().volume_id("v").try_into().unwrap(),
+    };
+    server.reset().await;
+    Mock::given(method("POST")).respond_with(busy()).mount(&server).await;
+    c.create_backup().body(body).send().await.unwrap_err();
+    assert_eq!(posts(server.received_requests().await.unwrap()), 1, "only the named action");
+
+    let err = Session::builder()
+        .token("t", Some(PROJECT.into()))
+        .retry(RetryPolicy::default().with_idempotent("reset_backup_state"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(err.to_string().contains("no operation is named `reset_backup_state`"), "{err}");
+}
+
 #[tokio::test]
 async fn connection_resets_are_retried_for_idempotent_calls() {
     // A server that drops the first connection without answering, then
