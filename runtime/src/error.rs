@@ -570,13 +570,11 @@ impl Error {
     /// failure (with Keystone's status and request id); the rest stands.
     pub(crate) fn into_authentication(self) -> Self {
         match self {
-            Error::ErrorResponse(rv) => AuthenticationError::new(format!(
-                "{} answered HTTP {}",
-                rv.operation(),
-                rv.status().as_u16()
-            ))
-            .answered(rv.status(), rv.request_id().map(str::to_owned))
-            .into(),
+            Error::ErrorResponse(rv) => {
+                AuthenticationError::new(format!("{} answered HTTP {}", rv.operation(), rv.status().as_u16()))
+                    .answered(rv.status(), rv.request_id().map(str::to_owned))
+                    .into()
+            }
             other => other,
         }
     }
@@ -718,14 +716,17 @@ mod tests {
     fn debug_tells_what_display_tells() {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("x-openstack-request-id", "req-42".parse().unwrap());
-        let fault = Fault::new(serde_json::json!({"itemNotFound": {"code": 404, "message": "Backup b1 could not be found."}}));
+        let fault =
+            Fault::new(serde_json::json!({"itemNotFound": {"code": 404, "message": "Backup b1 could not be found."}}));
         let rv = ResponseValue::received(fault, reqwest::StatusCode::NOT_FOUND, headers, "show_backup");
         let error = Error::ErrorResponse(Box::new(rv));
         let shown = "show_backup failed: HTTP 404 itemNotFound: Backup b1 could not be found., request id req-42";
         assert_eq!(error.to_string(), shown);
         assert_eq!(format!("{error:?}"), shown);
         let parts = format!("{error:#?}").split_whitespace().collect::<String>();
-        for part in ["kind:Server", "operation:Some(\"show_backup\",)", "status:Some(404,)", "request_id:Some(\"req-42\",)"] {
+        for part in
+            ["kind:Server", "operation:Some(\"show_backup\",)", "status:Some(404,)", "request_id:Some(\"req-42\",)"]
+        {
             assert!(parts.contains(part), "{part} not in {parts}");
         }
 

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::HeaderValue;
 use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 
 use crate::OperationMeta;
 
@@ -333,7 +333,8 @@ mod tests {
         if let Some(v) = retry_after {
             headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_str(v).unwrap());
         }
-        let outcome = Outcome::Response { status: code, retry_after: retry_after_of(&headers, now()), headers: &headers };
+        let outcome =
+            Outcome::Response { status: code, retry_after: retry_after_of(&headers, now()), headers: &headers };
         attempt(op, outcome, &RetryPolicy::default())
     }
 
@@ -415,8 +416,11 @@ mod tests {
         }
         let policy = RetryPolicy::default().with_classifier(FiveHundredsToo);
         let headers = reqwest::header::HeaderMap::new();
-        let five_hundred =
-            Outcome::Response { status: StatusCode::INTERNAL_SERVER_ERROR, retry_after: RetryAfter::Absent, headers: &headers };
+        let five_hundred = Outcome::Response {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            retry_after: RetryAfter::Absent,
+            headers: &headers,
+        };
         assert_eq!(attempt(&GET, five_hundred, &policy), Decision::Retry);
         assert_eq!(attempt(&POST, five_hundred, &policy), Decision::Stop);
         assert_eq!(attempt(&GET, five_hundred, &RetryPolicy::default()), Decision::Stop);
@@ -487,8 +491,14 @@ mod tests {
         assert_eq!(p.wait(1, asked(RetryAfter::Forever), Duration::ZERO), None);
         assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(21))), Duration::ZERO), None);
         assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(20))), Duration::from_secs(41)), None);
-        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(5))), Duration::ZERO), Some(Duration::from_secs(5)));
-        assert_eq!(p.wait(1, asked(RetryAfter::Wait(Duration::ZERO)), Duration::ZERO), Some(Duration::from_millis(500)));
+        assert_eq!(
+            p.wait(1, asked(RetryAfter::Wait(Duration::from_secs(5))), Duration::ZERO),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            p.wait(1, asked(RetryAfter::Wait(Duration::ZERO)), Duration::ZERO),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(p.wait(2, asked(RetryAfter::Unreadable), Duration::ZERO), Some(Duration::from_secs(1)));
         assert_eq!(p.wait(2, Decision::Retry, Duration::ZERO), Some(Duration::from_secs(1)));
         assert_eq!(p.wait(1, Decision::Stop, Duration::ZERO), None);

@@ -238,7 +238,8 @@ impl SessionBuilder {
             return Err(Error::Configuration(format!("no service is named `{name}`; known: {}", known.join("; "))));
         }
         if let Some(retry) = &self.retry
-            && let Some(name) = retry.idempotent.iter().find(|name| !services().iter().any(|s| s.operation(name).is_some()))
+            && let Some(name) =
+                retry.idempotent.iter().find(|name| !services().iter().any(|s| s.operation(name).is_some()))
         {
             return Err(Error::Configuration(format!(
                 "retry policy: no operation is named `{name}` (operations are named as their client methods, \

@@ -449,9 +449,8 @@ async fn a_post_is_not_replayed_after_a_503_and_retries_are_bounded() {
 #[tokio::test]
 async fn a_post_action_named_idempotent_is_retried_and_unknown_names_are_refused() {
     let reset = || types::BackupResetStatus { status: types::BackupResetStatusStatus::Error };
-    let busy = || {
-        ResponseTemplate::new(503).set_body_json(json!({"serviceUnavailable": {"code": 503, "message": "busy"}}))
-    };
+    let busy =
+        || ResponseTemplate::new(503).set_body_json(json!({"serviceUnavailable": {"code": 503, "message": "busy"}}));
     let posts = |requests: Vec<Request>| requests.iter().filter(|r| r.method.as_str() == "POST").count();
 
     let (server, c) = cinder_only(no_jitter(), FakeClock::at(t0())).await;

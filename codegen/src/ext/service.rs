@@ -12,9 +12,7 @@ use crate::diff::{Changes, Level};
 use crate::error::{Result, pointer};
 use crate::ext::microversion::opt_mv;
 use crate::model::{Kind, Model, Operation, snake_case};
-use crate::rt::{
-    CLIENT_CONFIG, EFFECTIVE_MICROVERSION, HTTP_CLIENT, MICROVERSION, SERVICE_CLIENT, SERVICE_INFO,
-};
+use crate::rt::{CLIENT_CONFIG, EFFECTIVE_MICROVERSION, HTTP_CLIENT, MICROVERSION, SERVICE_CLIENT, SERVICE_INFO};
 use crate::validate::Checker;
 
 /// Who the service is (`info.x-openstack-service`): what the catalog calls

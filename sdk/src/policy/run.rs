@@ -230,16 +230,14 @@ fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
     let op = crate::block_storage::operations::SERVICE.operation("create_backup");
     let needed = op.and_then(|op| op.gated_body.iter().find(|g| g.pointer == "/backup/metadata")).and_then(|g| g.min);
     match (needed, cinder.microversion()) {
-        (Some(needed), Some(configured)) if configured < needed => {
-            Err(crate::MicroversionError::new(
-                crate::block_storage::operations::SERVICE.service_type,
-                "create_backup",
-                crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
-                crate::Requirement::AtLeast(needed),
-                configured,
-            )
-            .into())
-        }
+        (Some(needed), Some(configured)) if configured < needed => Err(crate::MicroversionError::new(
+            crate::block_storage::operations::SERVICE.service_type,
+            "create_backup",
+            crate::Gated::BodyProperty { pointer: "/backup/metadata".to_owned(), value: None },
+            crate::Requirement::AtLeast(needed),
+            configured,
+        )
+        .into()),
         _ => Ok(()),
     }
 }
