@@ -938,8 +938,14 @@ fn policies(root: &Path, runs: usize, quick: bool) -> Result<String, String> {
 }
 
 /// Replaces one section of BENCHMARKS.md's results (from its heading to
-/// the next `### ` heading) with `md`.
+/// the next `### ` heading) with `md`, dated: the results' header names the
+/// date of the last full run, so a section rerun alone says its own.
 fn replace_section(root: &Path, heading: &str, md: &str) -> Result<(), String> {
+    let md = match md.split_once("\n\n") {
+        Some((title, body)) => format!("{title}\n\nRerun alone {} on {}.\n\n{body}", date(), machine()),
+        None => md.to_owned(),
+    };
+    let md = md.as_str();
     let path = root.join("BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let start = text.find(heading).ok_or_else(|| format!("BENCHMARKS.md has no {heading:?} section"))?;
