@@ -108,12 +108,35 @@ registry! {
     GET_SERVICE_ROOT = "__private::get_service_root";
     /// A client's HTTP connection pool.
     HTTP_CLIENT = "__private::http_client";
+    /// The typed mocks' engine (feature `mock`): a mock to mount.
+    MOCK = "mock::Mock";
+    /// … a mock of an operation, made.
+    MOCK_FN = "mock::mock";
+    /// … what a request must be.
+    MOCK_WHEN = "mock::When";
+    /// … how it is answered.
+    MOCK_THEN = "mock::Then";
+    /// … a query value as the client writes it.
+    QUERY_TEXT = "mock::query_text";
+}
+
+impl Rt {
+    /// The cargo feature the item needs, if any.
+    pub(crate) fn feature(self) -> Option<&'static str> {
+        self.0.starts_with("mock::").then_some("mock")
+    }
 }
 
 /// The text of a private module for the generated crate root: a `use` of
 /// every registered item, so that building the crate checks each exists.
 pub(crate) fn check_module() -> String {
-    let uses: String = ALL.iter().map(|rt| format!("    use {};\n", rt.full())).collect();
+    let uses: String = ALL
+        .iter()
+        .map(|rt| match rt.feature() {
+            Some(feature) => format!("    #[cfg(feature = \"{feature}\")]\n    use {};\n", rt.full()),
+            None => format!("    use {};\n", rt.full()),
+        })
+        .collect();
     format!(
         "/// Every item of `openstack-backups-runtime` the generator names (its registry,\n\
          /// `codegen/src/rt.rs`): building this crate checks that each exists.\n\

@@ -107,6 +107,16 @@ fn paged_list() {
     insta::assert_snapshot!("paged_list_stream", items_of(&generated("paged-list", "builder.rs"), "ListThings"));
 }
 
+/// Typed mocks: one function per operation (per action for an `…/action`
+/// endpoint), a `When` with one method per path and query parameter (the
+/// client's own types) and the body, a `Then` with one method per success
+/// response and, for the paged list, the next page.
+#[test]
+fn typed_mocks() {
+    insta::assert_snapshot!("paged_list_mock", prettyplease::unparse(&generated("paged-list", "mock.rs")));
+    insta::assert_snapshot!("action_bodies_mock", prettyplease::unparse(&generated("action-bodies", "mock.rs")));
+}
+
 /// Gated request-body properties at any depth (through `$ref`s, array
 /// items, map values, action arguments), and a maximum limited to some
 /// values, become the `gated_body` rows of the operation table.

@@ -74,4 +74,14 @@ mod runtime_items {
     use ::openstack_backups_runtime::__private::effective_microversion;
     use ::openstack_backups_runtime::__private::get_service_root;
     use ::openstack_backups_runtime::__private::http_client;
+    #[cfg(feature = "mock")]
+    use ::openstack_backups_runtime::mock::Mock;
+    #[cfg(feature = "mock")]
+    use ::openstack_backups_runtime::mock::mock;
+    #[cfg(feature = "mock")]
+    use ::openstack_backups_runtime::mock::When;
+    #[cfg(feature = "mock")]
+    use ::openstack_backups_runtime::mock::Then;
+    #[cfg(feature = "mock")]
+    use ::openstack_backups_runtime::mock::query_text;
 }

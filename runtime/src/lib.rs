@@ -12,7 +12,9 @@
 //!   [`clock`];
 //! - the types the specs' formats map to: [`Timestamp`], [`Secret`],
 //!   [`IntBool`], open enums' [`UnknownValue`], the error body [`Fault`];
-//! - the HTTP client and its lazy TLS (`tls`).
+//! - the HTTP client and its lazy TLS (`tls`);
+//! - with the `mock` feature, the engine of the generated typed mocks
+//!   ([`mock`](crate::mock)).
 //!
 //! What only generated code uses is public in the hidden [`__private`]
 //! module; it is not part of the API users program against.
@@ -27,6 +29,8 @@ mod fault;
 pub mod find;
 mod flag;
 mod microversion;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod operation;
 mod paging;
 mod request;

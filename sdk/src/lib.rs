@@ -56,4 +56,9 @@ pub use openstack_backups_runtime::{
 };
 pub use openstack_backups_runtime::{ServiceClient, ServiceInfo};
 pub use openstack_backups_runtime::{clock, retry, wait};
+/// The engine of the typed mocks (`block_storage::mock`,
+/// `database::mock`) and the mock server they mount on (the `mock`
+/// feature).
+#[cfg(feature = "mock")]
+pub use openstack_backups_runtime::mock;
 pub use session::{Session, SessionBuilder};

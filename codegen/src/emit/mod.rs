@@ -10,6 +10,7 @@ use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, T
 use quote::ToTokens;
 use sha2::{Digest, Sha256};
 
+mod mock;
 mod operations;
 
 use crate::error::{Error, Result};
@@ -78,6 +79,11 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
         /// The generator's own additions: operation table, action calls,
         /// paging, version discovery.
         pub mod operations;
+        /// Typed mocks of every operation, for tests (the `mock` feature):
+        /// `<operation>(|when, then| …)` returns a mock to mount on a
+        /// `MockServer`.
+        #[cfg(feature = "mock")]
+        pub mod mock;
     };
     let mut mod_items = runtime_imports.items;
     mod_items.extend(root_items);
@@ -103,6 +109,10 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
             }
         }
     }
+    let mocks = mock::mocks(model, &builder_items)
+        .map_err(|(operation, pointer, message)| Error::spec(&spec.file, Some(&operation), pointer, message))?;
+    let mut mock_file = file_of(parse_items(&spec.file, mocks)?);
+    mock_file.items.insert(0, syn::parse_quote!(#[allow(unused_imports)] use super::types;));
     rewrite_requests(&mut builder_items, &rows, &infos, &table);
     builder_items.extend(info_items);
     builder_items.extend(parse_items(&spec.file, crate::ext::paging::builder_paging(model))?);
@@ -131,6 +141,7 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
         ("types.rs", "Request and response types.", file_of(types_items)),
         ("builder.rs", "One request builder per operation.", file_of(builder_items)),
         ("operations.rs", "Operation table, per-action calls, paging and version discovery.", file_of(operations)),
+        ("mock.rs", "Typed mocks of every operation, for tests (the `mock` feature).", mock_file),
     ];
     Ok(files
         .into_iter()
@@ -500,7 +511,9 @@ pub(crate) fn crate_files(services: &[CrateService]) -> Vec<GeneratedFile> {
          [features]\n\
          default = [\"rustls\"]\n\
          rustls = [\"openstack-backups-runtime/rustls\"]\n\
-         native-tls = [\"openstack-backups-runtime/native-tls\"]\n",
+         native-tls = [\"openstack-backups-runtime/native-tls\"]\n\
+         # Typed mocks of every operation (`<service>::mock`), for tests.\n\
+         mock = [\"openstack-backups-runtime/mock\"]\n",
         titles.join("; ").replace('\"', "'")
     );
     vec![

@@ -23,6 +23,11 @@ use ::openstack_backups_runtime::__private::RequestBuilderExt;
 /// The generator's own additions: operation table, action calls,
 /// paging, version discovery.
 pub mod operations;
+/// Typed mocks of every operation, for tests (the `mock` feature):
+/// `<operation>(|when, then| …)` returns a mock to mount on a
+/// `MockServer`.
+#[cfg(feature = "mock")]
+pub mod mock;
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types;
