@@ -2,6 +2,7 @@
 //! the examples of a spec.
 
 pub mod conformance;
+pub mod lifecycle;
 pub mod proxy;
 pub mod world;
 

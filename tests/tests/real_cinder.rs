@@ -1374,7 +1374,36 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("request_properties_follow_the_microversion", request_properties_follow_the_microversion),
     ("user_messages", user_messages),
     ("backup_policy_runs", backup_policy_runs),
+    ("the_fake_cloud_agrees", the_fake_cloud_agrees),
 ];
+
+/// The fake cloud stays honest: the shared lifecycle (statuses reached,
+/// refusals' HTTP statuses and fault names, fields that tell the
+/// lifecycle) observes the same against this real Cinder 29 as against
+/// `openstack-backups-fake`. A difference is a line of each, side by side.
+fn the_fake_cloud_agrees(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        use openstack_backups::wait::Waiter;
+        use openstack_backups_tests::lifecycle::lifecycle;
+        let waiter =
+            Waiter::new().timeout(Duration::from_secs(180)).delays(Duration::from_millis(200), Duration::from_secs(1));
+        let real = lifecycle(&ctx.client, &waiter).await.map_err(|e| format!("real Cinder: {e}"))?;
+        let cloud = openstack_backups_fake::FakeCloud::start().await;
+        let session = cloud.session().map_err(|e| format!("fake: {e}"))?;
+        let cinder = session.block_storage().await.map_err(|e| format!("fake: {e}"))?;
+        let fake = lifecycle(&cinder, &Waiter::new()).await.map_err(|e| format!("fake: {e}"))?;
+        if real != fake {
+            let lines: Vec<String> = (0..real.len().max(fake.len()))
+                .map(|i| {
+                    let (r, f) = (real.get(i).map_or("-", String::as_str), fake.get(i).map_or("-", String::as_str));
+                    format!("{} real: {r}\n  fake: {f}", if r == f { " " } else { "≠" })
+                })
+                .collect();
+            return Err(format!("the fake and Cinder 29 differ:\n{}", lines.join("\n")));
+        }
+        ctx.verify()
+    })
+}
 
 /// Each gated request-body property of the spec: below its microversion
 /// (or, for a maximum, above it) the client refuses before sending, and the

@@ -1,0 +1,621 @@
+//! The fake Cinder: volumes, snapshots and backups as the generated types
+//! hold them, statuses that move on the fake clock, Cinder's refusals
+//! (status codes, fault names and messages as Cinder 29 writes them), and
+//! lists with `limit`, `marker` and next links, newest first.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use openstack_backups::block_storage::types;
+use serde_json::{Value, json};
+
+use crate::{PROJECT, Reply, typed};
+
+/// How long each transition takes on the fake clock, seconds.
+const VOLUME_CREATE: i64 = 1;
+const SNAPSHOT_CREATE: i64 = 1;
+const BACKUP_CREATE: i64 = 3;
+const RESTORE: i64 = 3;
+const DELETE: i64 = 1;
+
+/// Cinder 29's microversions.
+const MIN_VERSION: &str = "3.0";
+const MAX_VERSION: &str = "3.71";
+
+/// What a request is: the client method it answers (for scripted
+/// failures), and the ids in its path.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) operation: &'static str,
+    pub(crate) needs_token: bool,
+    id: Option<String>,
+}
+
+/// The route of `method` `path` (`/v3/<project>/backups/<id>`).
+pub(crate) fn route(method: &str, path: &str) -> Route {
+    let plain = |operation| Route { operation, needs_token: false, id: None };
+    match path {
+        "/" if method == "GET" => return plain("list_api_versions"),
+        "/v3" | "/v3/" if method == "GET" => return plain("show_api_v3_version"),
+        _ => {}
+    }
+    let prefix = format!("/v3/{PROJECT}/");
+    let Some(rest) = path.strip_prefix(&prefix) else { return plain("unknown") };
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let (operation, id) = match (method, segments.as_slice()) {
+        ("POST", ["volumes"]) => ("create_volume", None),
+        ("GET", ["volumes"]) => ("list_volumes", None),
+        ("GET", ["volumes", "detail"]) => ("list_volumes_detail", None),
+        ("GET", ["volumes", id]) => ("show_volume", Some(*id)),
+        ("DELETE", ["volumes", id]) => ("delete_volume", Some(*id)),
+        ("POST", ["snapshots"]) => ("create_snapshot", None),
+        ("GET", ["snapshots"]) => ("list_snapshots", None),
+        ("GET", ["snapshots", "detail"]) => ("list_snapshots_detail", None),
+        ("GET", ["snapshots", id]) => ("show_snapshot", Some(*id)),
+        ("DELETE", ["snapshots", id]) => ("delete_snapshot", Some(*id)),
+        ("POST", ["backups"]) => ("create_backup", None),
+        ("GET", ["backups"]) => ("list_backups", None),
+        ("GET", ["backups", "detail"]) => ("list_backups_detail", None),
+        ("GET", ["backups", id]) => ("show_backup", Some(*id)),
+        ("DELETE", ["backups", id]) => ("delete_backup", Some(*id)),
+        ("POST", ["backups", id, "restore"]) => ("restore_backup", Some(*id)),
+        _ => ("unknown", None),
+    };
+    Route { operation, needs_token: true, id: id.map(str::to_owned) }
+}
+
+/// A change due at a time of the fake clock.
+#[derive(Debug, Clone)]
+enum Event {
+    VolumeReady(String),
+    VolumeGone(String),
+    SnapshotReady(String),
+    SnapshotGone(String),
+    BackupDone(String),
+    BackupGone(String),
+    RestoreDone { backup: String, volume: String },
+}
+
+/// A backup and what Cinder keeps beside what it shows.
+#[derive(Debug, Clone)]
+struct Backup {
+    shown: types::Backup,
+    parent: Option<String>,
+}
+
+/// The project's volumes, snapshots and backups (in creation order), and
+/// what is due.
+#[derive(Debug)]
+pub(crate) struct Cinder {
+    next: u64,
+    volumes: Vec<types::Volume>,
+    snapshots: Vec<types::Snapshot>,
+    backups: Vec<Backup>,
+    due: Vec<(DateTime<Utc>, Event)>,
+    pub(crate) failing_volumes: BTreeMap<String, String>,
+    pub(crate) backup_quota: usize,
+}
+
+impl Default for Cinder {
+    fn default() -> Self {
+        Self {
+            next: 0,
+            volumes: Vec::new(),
+            snapshots: Vec::new(),
+            backups: Vec::new(),
+            due: Vec::new(),
+            failing_volumes: BTreeMap::new(),
+            backup_quota: 10,
+        }
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+fn not_found(what: &str, id: &str) -> Reply {
+    Reply::fault(404, "itemNotFound", &format!("{what} {id} could not be found."))
+}
+
+fn bad_request(message: &str) -> Reply {
+    Reply::fault(400, "badRequest", message)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Reply> {
+    serde_json::from_value(value).map_err(|e| Reply::fault(500, "computeFault", &format!("the fake's own state: {e}")))
+}
+
+impl Cinder {
+    fn new_id(&mut self) -> String {
+        self.next += 1;
+        format!("00000000-0000-4000-8000-{:012x}", self.next)
+    }
+
+    fn volume(&mut self, id: &str) -> Option<&mut types::Volume> {
+        self.volumes.iter_mut().find(|v| v.id == id)
+    }
+
+    fn snapshot(&mut self, id: &str) -> Option<&mut types::Snapshot> {
+        self.snapshots.iter_mut().find(|s| s.id == id)
+    }
+
+    fn backup(&mut self, id: &str) -> Option<&mut Backup> {
+        self.backups.iter_mut().find(|b| b.shown.id == id)
+    }
+
+    fn has_dependents(&self, id: &str) -> bool {
+        self.backups.iter().any(|b| b.parent.as_deref() == Some(id))
+    }
+
+    fn at(&mut self, now: DateTime<Utc>, seconds: i64, event: Event) {
+        self.due.push((now + chrono::Duration::seconds(seconds), event));
+    }
+
+    /// Applies every change due by `now`, in time order.
+    pub(crate) fn advance(&mut self, now: DateTime<Utc>) {
+        self.due.sort_by_key(|(at, _)| *at);
+        while self.due.first().is_some_and(|(at, _)| *at <= now) {
+            let (at, event) = self.due.remove(0);
+            self.apply(at, event);
+        }
+    }
+
+    fn apply(&mut self, at: DateTime<Utc>, event: Event) {
+        let updated = openstack_backups::Timestamp::from(at);
+        match event {
+            Event::VolumeReady(id) => {
+                if let Some(v) = self.volume(&id) {
+                    v.status = types::VolumeStatus::Available;
+                    v.updated_at = Some(updated);
+                }
+            }
+            Event::VolumeGone(id) => self.volumes.retain(|v| v.id != id),
+            Event::SnapshotReady(id) => {
+                if let Some(s) = self.snapshot(&id) {
+                    s.status = types::SnapshotStatus::Available;
+                    s.os_extended_snapshot_attributes_progress = Some("100%".into());
+                    s.updated_at = Some(updated);
+                }
+            }
+            Event::SnapshotGone(id) => self.snapshots.retain(|s| s.id != id),
+            Event::BackupDone(id) => {
+                let Some(b) = self.backup(&id) else { return };
+                let (volume, snapshot) = (b.shown.volume_id.clone(), b.shown.snapshot_id.clone());
+                let failure = self.failing_volumes.get(&volume).cloned();
+                if let Some(b) = self.backup(&id) {
+                    b.shown.updated_at = Some(updated);
+                    match failure {
+                        Some(reason) => {
+                            b.shown.status = types::BackupStatus::Error;
+                            b.shown.fail_reason = Some(reason);
+                        }
+                        None => {
+                            b.shown.status = types::BackupStatus::Available;
+                            b.shown.object_count = Some(1);
+                        }
+                    }
+                }
+                match snapshot {
+                    Some(s) => {
+                        if let Some(s) = self.snapshot(&s) {
+                            s.status = types::SnapshotStatus::Available;
+                        }
+                    }
+                    None => {
+                        if let Some(v) = self.volume(&volume) {
+                            v.status = types::VolumeStatus::Available;
+                        }
+                    }
+                }
+            }
+            Event::BackupGone(id) => self.backups.retain(|b| b.shown.id != id),
+            Event::RestoreDone { backup, volume } => {
+                if let Some(b) = self.backup(&backup) {
+                    b.shown.status = types::BackupStatus::Available;
+                }
+                if let Some(v) = self.volume(&volume) {
+                    v.status = types::VolumeStatus::Available;
+                    v.updated_at = Some(updated);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn handle(&mut self, route: &Route, query: Query, body: &Value, now: DateTime<Utc>, base: &str) -> Reply {
+        let id = route.id.as_deref().unwrap_or_default();
+        let result = match route.operation {
+            "list_api_versions" => Ok(versions(300, base)),
+            "show_api_v3_version" => Ok(versions(200, base)),
+            "create_volume" => self.create_volume(body, now, base),
+            "show_volume" => self.show_volume(id, base),
+            "list_volumes" | "list_volumes_detail" => self.list_volumes(route.operation, &query, base),
+            "delete_volume" => self.delete_volume(id, now),
+            "create_snapshot" => self.create_snapshot(body, now),
+            "show_snapshot" => self.show_snapshot(id),
+            "list_snapshots" | "list_snapshots_detail" => self.list_snapshots(route.operation, &query, base),
+            "delete_snapshot" => self.delete_snapshot(id, now),
+            "create_backup" => self.create_backup(body, now, base),
+            "show_backup" => self.show_backup(id, base),
+            "list_backups" | "list_backups_detail" => self.list_backups(route.operation, &query, base),
+            "delete_backup" => self.delete_backup(id, now),
+            "restore_backup" => self.restore_backup(id, body, now, base),
+            _ => Ok(Reply::json(
+                404,
+                json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}),
+            )),
+        };
+        result.unwrap_or_else(|refusal| refusal)
+    }
+
+    // ---- volumes
+
+    fn create_volume(&mut self, body: &Value, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+        let request = &body["volume"];
+        let Some(size) = request["size"].as_i64().filter(|s| *s > 0) else {
+            return Err(bad_request("Invalid input for field/attribute size. Value: None. None is not of type 'integer'"));
+        };
+        let id = self.new_id();
+        let volume = decode::<types::Volume>(json!({
+            "id": id, "status": "creating", "size": size, "name": request["name"], "description": request["description"],
+            "availability_zone": "nova", "created_at": stamp(now), "updated_at": null, "volume_type": "__DEFAULT__",
+            "snapshot_id": null, "source_volid": null, "metadata": request["metadata"].as_object().cloned().unwrap_or_default(),
+            "links": links(base, "volumes", &id), "user_id": crate::USER, "bootable": "false", "encrypted": false,
+            "multiattach": false, "attachments": [], "replication_status": null, "consistencygroup_id": null,
+            "os-vol-tenant-attr:tenant_id": PROJECT
+        }))?;
+        self.volumes.push(volume.clone());
+        self.at(now, VOLUME_CREATE, Event::VolumeReady(id));
+        Ok(typed::<types::VolumeResponse>(202, json!({ "volume": volume })))
+    }
+
+    fn show_volume(&mut self, id: &str, _base: &str) -> Result<Reply, Reply> {
+        let volume = self.volumes.iter().find(|v| v.id == id).ok_or_else(|| not_found("Volume", id))?;
+        Ok(typed::<types::VolumeResponse>(200, json!({ "volume": volume })))
+    }
+
+    fn list_volumes(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
+        let items: Vec<&types::Volume> = self
+            .volumes
+            .iter()
+            .rev()
+            .filter(|v| query.matches("status", Some(v.status.to_string().as_str())))
+            .filter(|v| query.matches("name", v.name.as_deref()))
+            .collect();
+        let detail = operation == "list_volumes_detail";
+        let page = query.page(&items, |v| v.id.as_str())?;
+        let shown: Vec<Value> = page
+            .items
+            .iter()
+            .map(|v| if detail { json!(v) } else { json!({"id": v.id, "name": v.name, "links": v.links}) })
+            .collect();
+        let collection = if detail { "volumes/detail" } else { "volumes" };
+        let body = query.listing("volumes", shown, page.next, base, collection, items.len());
+        Ok(if detail { typed::<types::VolumeDetailList>(200, body) } else { typed::<types::VolumeList>(200, body) })
+    }
+
+    fn delete_volume(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        let snapshots = self.snapshots.iter().filter(|s| s.volume_id == id).count();
+        let volume = self.volume(id).ok_or_else(|| not_found("Volume", id))?;
+        let deletable = matches!(volume.status, types::VolumeStatus::Available | types::VolumeStatus::Error);
+        if !deletable {
+            return Err(bad_request(
+                "Invalid volume: Volume status must be available or error or error_restoring or error_extending or \
+                 error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a \
+                 transfer, or be disassociated from snapshots after volume transfer.",
+            ));
+        }
+        if snapshots > 0 {
+            return Err(bad_request(&format!("Invalid volume: Volume still has {snapshots} dependent snapshots.")));
+        }
+        volume.status = types::VolumeStatus::Deleting;
+        self.at(now, DELETE, Event::VolumeGone(id.to_owned()));
+        Ok(Reply::empty(202))
+    }
+
+    // ---- snapshots
+
+    fn create_snapshot(&mut self, body: &Value, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        let request = &body["snapshot"];
+        let volume_id = request["volume_id"].as_str().unwrap_or_default().to_owned();
+        let id = self.new_id();
+        let volume = self.volume(&volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
+        if volume.status != types::VolumeStatus::Available {
+            return Err(bad_request(&format!(
+                "Invalid volume: Volume {volume_id} status must be available, but current status is: {}.",
+                volume.status
+            )));
+        }
+        let size = volume.size;
+        let snapshot = decode::<types::Snapshot>(json!({
+            "id": id, "status": "creating", "size": size, "volume_id": volume_id, "name": request["name"],
+            "description": request["description"], "created_at": stamp(now), "updated_at": null,
+            "metadata": request["metadata"].as_object().cloned().unwrap_or_default(),
+            "os-extended-snapshot-attributes:progress": "0%",
+            "os-extended-snapshot-attributes:project_id": PROJECT, "user_id": crate::USER
+        }))?;
+        self.snapshots.push(snapshot.clone());
+        self.at(now, SNAPSHOT_CREATE, Event::SnapshotReady(id));
+        Ok(typed::<types::SnapshotResponse>(202, json!({ "snapshot": snapshot })))
+    }
+
+    fn show_snapshot(&mut self, id: &str) -> Result<Reply, Reply> {
+        let snapshot = self.snapshots.iter().find(|s| s.id == id).ok_or_else(|| not_found("Snapshot", id))?;
+        Ok(typed::<types::SnapshotResponse>(200, json!({ "snapshot": snapshot })))
+    }
+
+    fn list_snapshots(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
+        let items: Vec<&types::Snapshot> = self
+            .snapshots
+            .iter()
+            .rev()
+            .filter(|s| query.matches("status", Some(s.status.to_string().as_str())))
+            .filter(|s| query.matches("volume_id", Some(s.volume_id.as_str())))
+            .collect();
+        let page = query.page(&items, |s| s.id.as_str())?;
+        let shown: Vec<Value> = page.items.iter().map(|s| json!(s)).collect();
+        let path = if operation == "list_snapshots_detail" { "snapshots/detail" } else { "snapshots" };
+        let body = query.listing("snapshots", shown, page.next, base, path, items.len());
+        Ok(typed::<types::SnapshotList>(200, body))
+    }
+
+    fn delete_snapshot(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        let snapshot = self.snapshot(id).ok_or_else(|| not_found("Snapshot", id))?;
+        if !matches!(snapshot.status, types::SnapshotStatus::Available | types::SnapshotStatus::Error) {
+            return Err(bad_request(
+                "Invalid snapshot: Volume Snapshot status must be available or error or error_restoring or unmanaging",
+            ));
+        }
+        snapshot.status = types::SnapshotStatus::Deleting;
+        self.at(now, DELETE, Event::SnapshotGone(id.to_owned()));
+        Ok(Reply::empty(202))
+    }
+
+    // ---- backups
+
+    fn create_backup(&mut self, body: &Value, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+        let request = &body["backup"];
+        let volume_id = request["volume_id"].as_str().unwrap_or_default().to_owned();
+        let snapshot_id = request["snapshot_id"].as_str().map(str::to_owned);
+        let incremental = request["incremental"].as_bool().unwrap_or(false);
+        let volume = self.volumes.iter().find(|v| v.id == volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
+        let size = volume.size;
+        match &snapshot_id {
+            Some(sid) => {
+                let snapshot =
+                    self.snapshots.iter().find(|s| &s.id == sid).ok_or_else(|| not_found("Snapshot", sid))?;
+                if snapshot.volume_id != volume_id || snapshot.status != types::SnapshotStatus::Available {
+                    return Err(bad_request(&format!(
+                        "Invalid snapshot: Snapshot to be backed up must be available, but the current status is \"{}\".",
+                        snapshot.status
+                    )));
+                }
+            }
+            None if volume.status != types::VolumeStatus::Available => {
+                return Err(bad_request(&format!(
+                    "Invalid volume: Volume to be backed up must be available or in-use, but the current status is \"{}\".",
+                    volume.status
+                )));
+            }
+            None => {}
+        }
+        let parent = if incremental {
+            let latest = self
+                .backups
+                .iter()
+                .rev()
+                .find(|b| b.shown.volume_id == volume_id && b.shown.status == types::BackupStatus::Available);
+            match latest {
+                Some(b) => Some(b.shown.id.clone()),
+                None => return Err(bad_request("Invalid backup: No backups available to do an incremental backup.")),
+            }
+        } else {
+            None
+        };
+        if self.backups.len() >= self.backup_quota {
+            let message = format!("BackupLimitExceeded: Maximum number of backups allowed ({}) exceeded", self.backup_quota);
+            let mut reply = Reply::fault(413, "overLimit", &message).header("retry-after", "0");
+            if let Some(Value::Object(fault)) = reply.body.as_mut().and_then(|b| b.get_mut("overLimit")) {
+                fault.insert("retryAfter".into(), json!("0"));
+            }
+            return Err(reply);
+        }
+        let id = self.new_id();
+        let shown = decode::<types::Backup>(json!({
+            "id": id, "status": "creating", "volume_id": volume_id, "snapshot_id": snapshot_id, "size": size,
+            "name": request["name"], "description": request["description"], "container": request["container"],
+            "availability_zone": "nova", "created_at": stamp(now), "updated_at": null, "data_timestamp": stamp(now),
+            "fail_reason": null, "object_count": 0, "is_incremental": parent.is_some(), "has_dependent_backups": false,
+            "links": links(base, "backups", &id),
+            "metadata": request["metadata"].as_object().cloned().unwrap_or_default(),
+            "os-backup-project-attr:project_id": PROJECT, "user_id": crate::USER, "encryption_key_id": null
+        }))?;
+        let name = shown.name.clone();
+        self.backups.push(Backup { shown, parent });
+        match &snapshot_id {
+            Some(sid) => {
+                if let Some(s) = self.snapshot(sid) {
+                    s.status = types::SnapshotStatus::BackingUp;
+                }
+            }
+            None => {
+                if let Some(v) = self.volume(&volume_id) {
+                    v.status = types::VolumeStatus::BackingUp;
+                }
+            }
+        }
+        self.at(now, BACKUP_CREATE, Event::BackupDone(id.clone()));
+        let summary = json!({"backup": {"id": id, "name": name, "links": links(base, "backups", &id)}});
+        Ok(typed::<types::BackupSummaryResponse>(202, summary))
+    }
+
+    fn shown(&self, b: &Backup) -> types::Backup {
+        let mut shown = b.shown.clone();
+        shown.has_dependent_backups = self.has_dependents(&shown.id);
+        shown
+    }
+
+    fn show_backup(&mut self, id: &str, _base: &str) -> Result<Reply, Reply> {
+        let b = self.backups.iter().find(|b| b.shown.id == id).ok_or_else(|| not_found("Backup", id))?;
+        Ok(typed::<types::BackupResponse>(200, json!({ "backup": self.shown(b) })))
+    }
+
+    fn list_backups(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
+        let items: Vec<types::Backup> = self
+            .backups
+            .iter()
+            .rev()
+            .map(|b| self.shown(b))
+            .filter(|b| query.matches("status", Some(b.status.to_string().as_str())))
+            .filter(|b| query.matches("volume_id", Some(b.volume_id.as_str())))
+            .filter(|b| query.matches("name", b.name.as_deref()))
+            .collect();
+        let refs: Vec<&types::Backup> = items.iter().collect();
+        let detail = operation == "list_backups_detail";
+        let page = query.page(&refs, |b| b.id.as_str())?;
+        let shown: Vec<Value> = page
+            .items
+            .iter()
+            .map(|b| if detail { json!(b) } else { json!({"id": b.id, "name": b.name, "links": b.links}) })
+            .collect();
+        let path = if detail { "backups/detail" } else { "backups" };
+        let body = query.listing("backups", shown, page.next, base, path, items.len());
+        Ok(if detail { typed::<types::BackupDetailList>(200, body) } else { typed::<types::BackupList>(200, body) })
+    }
+
+    fn delete_backup(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        let dependents = self.has_dependents(id);
+        let b = self.backup(id).ok_or_else(|| not_found("Backup", id))?;
+        if !matches!(b.shown.status, types::BackupStatus::Available | types::BackupStatus::Error) {
+            return Err(bad_request("Invalid backup: Backup status must be available or error"));
+        }
+        if dependents {
+            return Err(bad_request("Invalid backup: Incremental backups exist for this backup."));
+        }
+        b.shown.status = types::BackupStatus::Deleting;
+        self.at(now, DELETE, Event::BackupGone(id.to_owned()));
+        Ok(Reply::empty(202))
+    }
+
+    fn restore_backup(&mut self, id: &str, body: &Value, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+        let request = &body["restore"];
+        let b = self.backups.iter().find(|b| b.shown.id == id).ok_or_else(|| not_found("Backup", id))?;
+        if b.shown.status != types::BackupStatus::Available {
+            return Err(bad_request("Invalid backup: Backup status must be available"));
+        }
+        let size = b.shown.size.unwrap_or(1);
+        let volume_id = match request["volume_id"].as_str() {
+            Some(target) => {
+                let volume = self.volume(target).ok_or_else(|| not_found("Volume", target))?;
+                if volume.status != types::VolumeStatus::Available {
+                    return Err(bad_request(&format!(
+                        "Invalid volume: Volume to be restored to must be available, but the current status is \"{}\".",
+                        volume.status
+                    )));
+                }
+                if volume.size.unwrap_or(0) < size {
+                    return Err(bad_request(&format!(
+                        "Invalid volume: volume size {} is smaller than backup size {size}.",
+                        volume.size.unwrap_or(0)
+                    )));
+                }
+                volume.status = types::VolumeStatus::RestoringBackup;
+                target.to_owned()
+            }
+            None => {
+                let name = request["name"].as_str().map_or_else(|| format!("restore_backup_{id}"), str::to_owned);
+                let created = self.create_volume(&json!({"volume": {"size": size, "name": name}}), now, base)?;
+                let Some(new_id) = created.body.as_ref().and_then(|b| b["volume"]["id"].as_str()).map(str::to_owned)
+                else {
+                    return Err(Reply::fault(500, "computeFault", "the fake's restore volume has no id"));
+                };
+                // Cinder answers once the new volume has left `creating`.
+                self.due.retain(|(_, e)| !matches!(e, Event::VolumeReady(v) if *v == new_id));
+                if let Some(v) = self.volume(&new_id) {
+                    v.status = types::VolumeStatus::RestoringBackup;
+                }
+                new_id
+            }
+        };
+        let volume_name = self.volumes.iter().find(|v| v.id == volume_id).and_then(|v| v.name.clone());
+        if let Some(b) = self.backup(id) {
+            b.shown.status = types::BackupStatus::Restoring;
+        }
+        self.at(now, RESTORE, Event::RestoreDone { backup: id.to_owned(), volume: volume_id.clone() });
+        let body = json!({"restore": {"backup_id": id, "volume_id": volume_id, "volume_name": volume_name}});
+        Ok(typed::<types::BackupRestoreResponse>(202, body))
+    }
+}
+
+fn links(base: &str, collection: &str, id: &str) -> Value {
+    json!([
+        {"rel": "self", "href": format!("{base}/v3/{PROJECT}/{collection}/{id}")},
+        {"rel": "bookmark", "href": format!("{base}/{PROJECT}/{collection}/{id}")}
+    ])
+}
+
+fn versions(status: u16, base: &str) -> Reply {
+    let body = json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": MAX_VERSION,
+        "min_version": MIN_VERSION, "updated": "2023-08-31T00:00:00Z",
+        "links": [{"rel": "self", "href": format!("{base}/v3/")}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}]});
+    if status == 300 { typed::<types::VersionList>(300, body) } else { typed::<types::VersionList>(200, body) }
+}
+
+/// A call's query: filters, `limit`, `marker`, `with_count`.
+pub(crate) struct Query(pub(crate) Vec<(String, String)>);
+
+/// One page of a list, and the marker of the next.
+struct Page<'i, T> {
+    items: &'i [T],
+    next: Option<String>,
+}
+
+impl Query {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a filter on `name` (if given) holds for `value`.
+    fn matches(&self, name: &str, value: Option<&str>) -> bool {
+        self.get(name).is_none_or(|want| value == Some(want))
+    }
+
+    /// The page after `marker` of at most `limit` items; the next marker
+    /// when more follow. An unknown marker is Cinder's 400.
+    fn page<'i, T>(&self, items: &'i [T], id: impl Fn(&T) -> &str) -> Result<Page<'i, T>, Reply> {
+        let start = match self.get("marker") {
+            Some(marker) => match items.iter().position(|i| id(i) == marker) {
+                Some(at) => at + 1,
+                None => return Err(bad_request(&format!("Invalid input received: marker [{marker}] not found"))),
+            },
+            None => 0,
+        };
+        let rest = &items[start..];
+        match self.get("limit").and_then(|l| l.parse::<usize>().ok()) {
+            Some(limit) if limit < rest.len() => {
+                let page = &rest[..limit];
+                let next = page.last().map(|i| id(i).to_owned());
+                Ok(Page { items: page, next })
+            }
+            _ => Ok(Page { items: rest, next: None }),
+        }
+    }
+
+    /// The list body: items, the next link (the query with the next
+    /// marker), the count when asked for.
+    fn listing(&self, key: &str, items: Vec<Value>, next: Option<String>, base: &str, path: &str, total: usize) -> Value {
+        let mut body = json!({ key: items });
+        if let Some(marker) = next {
+            let mut kept: Vec<String> =
+                self.0.iter().filter(|(k, _)| k != "marker").map(|(k, v)| format!("{k}={v}")).collect();
+            kept.push(format!("marker={marker}"));
+            body[format!("{key}_links")] =
+                json!([{"rel": "next", "href": format!("{base}/v3/{PROJECT}/{path}?{}", kept.join("&"))}]);
+        }
+        if self.get("with_count").is_some_and(|v| v == "true") {
+            body["count"] = json!(total);
+        }
+        body
+    }
+}

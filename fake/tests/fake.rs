@@ -1,0 +1,155 @@
+//! The fake cloud as a user's test meets it: a session that authenticates
+//! and negotiates, statuses that move on the fake clock (so waits take no
+//! time), Cinder's refusals, paging, tokens that expire, scripted faults.
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use openstack_backups::block_storage::types;
+use openstack_backups::{ErrorKind, Microversion, WaitError};
+use openstack_backups_fake::FakeCloud;
+
+async fn volume(cinder: &openstack_backups::block_storage::Client) -> String {
+    let body = types::VolumeCreateRequest::builder()
+        .volume(types::VolumeCreate::builder().size(std::num::NonZeroU64::new(1)).name("v".to_owned()));
+    let created = cinder.create_volume().body(body).send().await.unwrap();
+    cinder.wait_for_volume(&created.volume.id, types::VolumeStatus::Available).await.unwrap();
+    created.volume.id.clone()
+}
+
+fn backup_of(volume_id: &str, incremental: bool) -> types::builder::BackupCreateRequest {
+    types::BackupCreateRequest::builder()
+        .backup(types::BackupCreate::builder().volume_id(volume_id).incremental(incremental))
+}
+
+/// The shared lifecycle (the one the real Cinder runs too) passes, in no
+/// time on the fake clock, and its statuses took their fake seconds.
+#[tokio::test]
+async fn the_lifecycle_runs_in_no_time() {
+    let cloud = FakeCloud::start().await;
+    let session = cloud.session().unwrap();
+    let cinder = session.block_storage().await.unwrap();
+    assert_eq!(cinder.microversion(), Some(Microversion::new(3, 71)), "negotiated from the version document");
+    let started = std::time::Instant::now();
+    let clock_before = openstack_backups::clock::Clock::now(&*cloud.clock());
+    let seen = openstack_backups_tests::lifecycle::lifecycle(&cinder, &Default::default()).await.unwrap();
+    assert!(seen.contains(&"delete a backup with an incremental: HTTP 400 badRequest".to_owned()), "{seen:#?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    let fake_time = openstack_backups::clock::Clock::now(&*cloud.clock()) - clock_before;
+    assert!(fake_time >= chrono::Duration::seconds(10), "statuses took fake time: {fake_time}");
+}
+
+/// Backups: `creating` until their fake seconds pass, the volume
+/// `backing-up` meanwhile; a volume's backups that are set to fail end in
+/// `error` with the reason, and the waiter says so.
+#[tokio::test]
+async fn statuses_move_on_the_clock_and_failures_carry_their_reason() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder).await;
+    let created = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    let shown = cinder.show_backup().backup_id(&created.backup.id).send().await.unwrap();
+    assert_eq!(shown.backup.status, types::BackupStatus::Creating);
+    let vol = cinder.show_volume().volume_id(&v).send().await.unwrap();
+    assert_eq!(vol.volume.status, types::VolumeStatus::BackingUp);
+    cloud.clock().advance(Duration::from_secs(3));
+    let shown = cinder.show_backup().backup_id(&created.backup.id).send().await.unwrap();
+    assert_eq!(shown.backup.status, types::BackupStatus::Available);
+
+    cloud.fail_backups_of(&v, "Backup driver failed: disk full");
+    let failing = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    let err = cinder.wait_for_backup(&failing.backup.id, types::BackupStatus::Available).await.unwrap_err();
+    match err.wait_error() {
+        Some(WaitError::Failed { status, reason, .. }) => {
+            assert_eq!(status, "error");
+            assert_eq!(reason.as_deref(), Some("Backup driver failed: disk full"));
+        }
+        other => panic!("{other:?}: {err}"),
+    }
+}
+
+/// The quota: 413 `overLimit` with `Retry-After: 0`, not retried.
+#[tokio::test]
+async fn the_backup_quota_is_cinders_413() {
+    let cloud = FakeCloud::start().await;
+    cloud.set_backup_quota(1);
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder).await;
+    let first = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    cinder.wait_for_backup(&first.backup.id, types::BackupStatus::Available).await.unwrap();
+    let before = cloud.requests();
+    let err = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(413));
+    assert_eq!(err.fault().and_then(|f| f.name()), Some("overLimit"));
+    assert!(err.to_string().contains("BackupLimitExceeded"), "{err}");
+    assert_eq!(cloud.requests(), before + 1, "a quota fault is not retried");
+}
+
+/// Lists page with `limit` and markers, newest first, with a count.
+#[tokio::test]
+async fn lists_page_newest_first() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(volume(&cinder).await);
+    }
+    let all: Vec<types::Volume> = cinder.list_volumes_detail().limit(2u64).stream().try_collect().await.unwrap();
+    let ids: Vec<String> = all.iter().map(|v| v.id.clone()).collect();
+    made.reverse();
+    assert_eq!(ids, made);
+    let first = cinder.list_volumes().limit(2u64).with_count(true).send().await.unwrap();
+    assert_eq!((first.volumes.len(), first.count), (2, Some(5)));
+    assert!(first.volumes_links.iter().any(|l| l.rel == "next"));
+    let err = cinder.list_volumes().marker("no-such-id").send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+}
+
+/// Expired tokens: the session authenticates again, once, and the call
+/// goes through; scripted faults: a refused create is not retried, a 503
+/// burst on a read is.
+#[tokio::test]
+async fn tokens_expire_and_faults_are_scripted() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder).await;
+    cloud.expire_tokens();
+    cinder.show_volume().volume_id(&v).send().await.unwrap();
+
+    cloud.fail("create_backup", 1, 500, "computeFault", "The server has either erred or is incapable.");
+    let err = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+
+    cloud.fail("list_backups_detail", 2, 503, "serviceUnavailable", "busy");
+    let listed = cinder.list_backups_detail().send().await.unwrap();
+    assert_eq!(listed.backups.len(), 1, "two 503s, then the list");
+}
+
+/// Application credentials and tokens authenticate too; a wrong password
+/// is Keystone's 401.
+#[tokio::test]
+async fn keystone_takes_its_three_methods() {
+    use openstack_backups::Session;
+    use openstack_backups::auth::{AuthMethod, Domain, User};
+    let cloud = FakeCloud::start().await;
+    let (id, secret) = openstack_backups_fake::APPLICATION_CREDENTIAL;
+    let by_credential = Session::builder()
+        .auth_url(cloud.auth_url())
+        .auth(AuthMethod::ApplicationCredential { id: Some(id.into()), name: None, user: None, secret: secret.into() })
+        .clock(cloud.clock())
+        .build()
+        .unwrap();
+    by_credential.block_storage().await.unwrap().list_volumes().send().await.unwrap();
+
+    let wrong = Session::builder()
+        .auth_url(cloud.auth_url())
+        .auth(AuthMethod::Password {
+            user: User::Name { name: "demo".into(), domain: Domain::Name("Default".into()) },
+            password: "not-it".into(),
+        })
+        .build()
+        .unwrap();
+    let err = wrong.block_storage().await.unwrap_err();
+    assert!(err.is_authentication(), "{err}");
+}
