@@ -5,11 +5,15 @@
 //!
 //! A [`When`] matches one operation of the operation table: its HTTP
 //! method, its path template (after whatever prefix the endpoint has: the
-//! `/v3/<project>` of a Cinder endpoint), the action key of an action call,
+//! `/v3/<project>` of a Cinder endpoint; a service-root route after a
+//! prefix without a version segment), the action key of an action call,
 //! and what the test adds: path parameters, query parameters (present with
 //! a value, or absent), the exact JSON body, the microversion header. A
-//! path that a more specific route of the same method also matches
-//! (`/backups/detail` for `/backups/{backup_id}`) is left to that route.
+//! request that a more specific route of the service also matches
+//! (`/backups/detail` for `/backups/{backup_id}`, Trove's
+//! `/instances/{id}/backups` for `/backups`) is left to that route. Mount
+//! each service's mocks on a server of its own: routes are told apart
+//! within a service's table, not across services.
 //!
 //! A [`Then`] answers: the operation's success status (by default, without
 //! a body), a typed body, a fault in the OpenStack shape
@@ -27,16 +31,10 @@ pub use wiremock::{Mock, MockGuard, MockServer};
 use crate::{OperationMeta, ServiceInfo};
 
 /// What a request must be to match a mocked operation.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct When {
+    service: &'static ServiceInfo,
     operation: &'static OperationMeta,
-    microversion_service: Option<&'static str>,
-    /// Routes of the same method that also match some paths this one
-    /// matches, and take them (their literal segment stands where this
-    /// route has a parameter).
-    shadowed_by: &'static [&'static str],
-    /// The route is the service root's (`/`, `/v3/`): matched whole.
-    root: bool,
     path: Vec<(&'static str, String)>,
     query: Vec<(&'static str, Option<String>)>,
     body: Option<Value>,
@@ -45,21 +43,13 @@ pub struct When {
 }
 
 impl When {
-    /// A match of `operation` (a row of `service`'s table); `shadowed_by`
-    /// lists the more specific routes of the same method, `root` says the
-    /// route is on the service root. Generated code's constructor.
+    /// A match of `operation`, a row of `service`'s table. Generated
+    /// code's constructor.
     #[doc(hidden)]
-    pub fn new(
-        service: &'static ServiceInfo,
-        operation: &'static OperationMeta,
-        shadowed_by: &'static [&'static str],
-        root: bool,
-    ) -> Self {
+    pub fn new(service: &'static ServiceInfo, operation: &'static OperationMeta) -> Self {
         Self {
+            service,
             operation,
-            microversion_service: service.microversion_service,
-            shadowed_by,
-            root,
             path: Vec::new(),
             query: Vec::new(),
             body: None,
@@ -87,8 +77,12 @@ impl When {
     /// The request body must be this JSON (for an action: its argument,
     /// under the action key).
     #[doc(hidden)]
+    ///
+    /// # Panics
+    /// When `value` does not serialise (a test's own mistake), naming the
+    /// operation.
     pub fn json_body<T: serde::Serialize>(&mut self, value: &T) -> &mut Self {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        let value = to_json(value, self.operation.method_name);
         self.body = Some(match self.operation.action {
             Some(key) => serde_json::json!({ key: value }),
             None => value,
@@ -98,7 +92,17 @@ impl When {
 
     /// The request must carry `OpenStack-API-Version: <service> <version>`
     /// (`"3.64"`).
+    ///
+    /// # Panics
+    /// For a service without microversions (Trove, Keystone): no request
+    /// of its could match.
     pub fn microversion(&mut self, version: impl std::fmt::Display) -> &mut Self {
+        assert!(
+            self.service.microversion_service.is_some(),
+            "{}: the {} service has no microversions, so no request can match one",
+            self.operation.method_name,
+            self.service.service_type
+        );
         self.microversion = Some(version.to_string());
         self
     }
@@ -116,8 +120,28 @@ impl When {
         if request.method.as_str() != op.method {
             return false;
         }
-        let Some(values) = route_values(request.url.path(), op.path, self.root) else { return false };
-        if self.shadowed_by.iter().any(|route| route_values(request.url.path(), route, false).is_some()) {
+        let path = request.url.path();
+        let Some(values) = route_values(path, op.path) else { return false };
+        let body: Option<Value> = serde_json::from_slice(&request.body).ok();
+        if let Some(key) = op.action {
+            let one_key = body.as_ref().and_then(Value::as_object).filter(|o| o.len() == 1);
+            if !one_key.is_some_and(|o| o.contains_key(key)) {
+                return false;
+            }
+        }
+        // A more specific route of the service takes the request.
+        let specificity = |route: &str| {
+            let segments: Vec<&str> = route.trim_end_matches('/').split('/').skip(1).collect();
+            (segments.len(), segments.iter().filter(|s| !s.starts_with('{')).count())
+        };
+        let mine = specificity(op.path);
+        let taken = self.service.operations.iter().any(|other| {
+            other.method == op.method
+                && other.path != op.path
+                && specificity(other.path) > mine
+                && route_values(path, other.path).is_some()
+        });
+        if taken {
             return false;
         }
         if !self.path.iter().all(|(name, want)| values.iter().any(|(n, v)| n == name && v == want)) {
@@ -131,24 +155,14 @@ impl When {
         if !query_ok {
             return false;
         }
-        if let Some(key) = op.action {
-            let body: Option<Value> = serde_json::from_slice(&request.body).ok();
-            let one_key = body.as_ref().and_then(Value::as_object).filter(|o| o.len() == 1);
-            if !one_key.is_some_and(|o| o.contains_key(key)) {
-                return false;
-            }
-        }
         if let Some(want) = &self.body
-            && serde_json::from_slice::<Value>(&request.body).ok().as_ref() != Some(want)
+            && body.as_ref() != Some(want)
         {
             return false;
         }
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-        if let Some(version) = &self.microversion {
-            let want = match self.microversion_service {
-                Some(service) => format!("{service} {version}"),
-                None => version.clone(),
-            };
+        if let (Some(version), Some(service)) = (&self.microversion, self.service.microversion_service) {
+            let want = format!("{service} {version}");
             if header("openstack-api-version") != Some(want.as_str()) {
                 return false;
             }
@@ -158,14 +172,19 @@ impl When {
 }
 
 /// The values of a route's parameters in `path` (percent-decoded), when
-/// `path` is the route after any prefix (or exactly the route, for a root
-/// route).
-fn route_values(path: &str, route: &str, root: bool) -> Option<Vec<(String, String)>> {
-    if root {
-        return (path == route).then(Vec::new);
+/// `path` is the route after any prefix. A service-root route (`/`,
+/// `/v3/`: it ends with `/`) is matched after a prefix without a version
+/// segment only (`/volume/` for the endpoint `https://cloud/volume/v3/…`).
+fn route_values(path: &str, route: &str) -> Option<Vec<(String, String)>> {
+    if route.ends_with('/') {
+        let prefix = path.strip_suffix(route)?;
+        let versioned = prefix.split('/').any(|s| {
+            s.strip_prefix('v').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        return (!versioned).then(Vec::new);
     }
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let template: Vec<&str> = route.trim_end_matches('/').split('/').skip(1).collect();
+    let template: Vec<&str> = route.split('/').skip(1).collect();
     if template.len() >= segments.len() {
         return None;
     }
@@ -182,9 +201,34 @@ fn route_values(path: &str, route: &str, root: bool) -> Option<Vec<(String, Stri
     Some(values)
 }
 
+/// `value` as JSON; a value that does not serialise is the test's own
+/// mistake, said with the operation.
+fn to_json<T: serde::Serialize>(value: &T, operation: &str) -> Value {
+    match serde_json::to_value(value) {
+        Ok(v) => v,
+        Err(e) => panic!("mock of {operation}: the value does not serialise as JSON: {e}"),
+    }
+}
+
+/// Names and whether set, never values: a body or a header may hold a
+/// password or a token.
+impl std::fmt::Debug for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("When")
+            .field("operation", &self.operation.method_name)
+            .field("path", &self.path.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+            .field("query", &self.query.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+            .field("body", &self.body.is_some())
+            .field("microversion", &self.microversion)
+            .field("headers", &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 /// How a mocked operation answers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Then {
+    operation: &'static str,
     microversion_service: Option<&'static str>,
     status: u16,
     body: Option<Value>,
@@ -196,12 +240,13 @@ pub struct Then {
 }
 
 impl Then {
-    /// An answer of an operation of `service` with `status` and no body
+    /// An answer of `operation` of `service` with `status` and no body
     /// (the operation's success status is the generated default).
     /// Generated code's constructor.
     #[doc(hidden)]
-    pub fn new(service: &'static ServiceInfo, status: u16) -> Self {
+    pub fn new(service: &'static ServiceInfo, operation: &'static OperationMeta, status: u16) -> Self {
         Self {
+            operation: operation.method_name,
             microversion_service: service.microversion_service,
             status,
             body: None,
@@ -215,12 +260,13 @@ impl Then {
     #[doc(hidden)]
     pub fn json<T: serde::Serialize>(&mut self, status: u16, value: &T) -> &mut Self {
         self.status = status;
-        self.body = Some(serde_json::to_value(value).unwrap_or(Value::Null));
+        self.body = Some(to_json(value, self.operation));
         self
     }
 
     /// Answers a paged list with a next link to the page after `marker`:
-    /// the request's URL with `marker` set, in the `links` property.
+    /// the request's URL with `marker` set, in the `links` property of the
+    /// body (set the body first: `ok(&list)`, then `next_page`).
     #[doc(hidden)]
     pub fn next_page_in(&mut self, links: &'static str, marker: &str) -> &mut Self {
         self.next = Some((links, marker.to_owned()));
@@ -246,12 +292,14 @@ impl Then {
 
     /// Answers with `OpenStack-API-Version: <service> <version>` (`"3.64"`;
     /// the service's name in the header is the operation's).
+    ///
+    /// # Panics
+    /// For a service without microversions (Trove, Keystone).
     pub fn microversion(&mut self, version: impl std::fmt::Display) -> &mut Self {
-        let value = match self.microversion_service {
-            Some(service) => format!("{service} {version}"),
-            None => version.to_string(),
+        let Some(service) = self.microversion_service else {
+            panic!("{}: the service has no microversions to answer with", self.operation)
         };
-        self.header("openstack-api-version", &value)
+        self.header("openstack-api-version", &format!("{service} {version}"))
     }
 
     /// Answers with `X-OpenStack-Request-Id: <id>`.
@@ -272,6 +320,20 @@ impl Then {
     }
 }
 
+/// Status and header names, never values or the body.
+impl std::fmt::Debug for Then {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Then")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("body", &self.body.is_some())
+            .field("headers", &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
+            .field("delay", &self.delay)
+            .field("next_page", &self.next.is_some())
+            .finish()
+    }
+}
+
 struct Matcher(When);
 
 impl Match for Matcher {
@@ -281,6 +343,35 @@ impl Match for Matcher {
 }
 
 struct Responder(Then);
+
+impl Responder {
+    /// The body for `request`: the set body, with the next link made from
+    /// the request's URL.
+    fn body(&self, request: &Request) -> Option<Value> {
+        let mut body = self.0.body.clone();
+        if let (Some((links, marker)), Some(Value::Object(map))) = (&self.0.next, body.as_mut()) {
+            let mut next = request.url.clone();
+            // The request's URL names the host without its port: the
+            // `Host` header has both.
+            if let Some(host) = request.headers.get("host").and_then(|h| h.to_str().ok()) {
+                match host.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
+                    Some((h, Ok(port))) => {
+                        let _ = next.set_host(Some(h));
+                        let _ = next.set_port(Some(port));
+                    }
+                    _ => {
+                        let _ = next.set_host(Some(host));
+                    }
+                }
+            }
+            let kept: Vec<(String, String)> =
+                next.query_pairs().filter(|(k, _)| k != "marker").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            next.query_pairs_mut().clear().extend_pairs(kept).append_pair("marker", marker);
+            map.insert((*links).to_owned(), serde_json::json!([{"rel": "next", "href": next.as_str()}]));
+        }
+        body
+    }
+}
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -292,35 +383,29 @@ impl Respond for Responder {
         if let Some(delay) = then.delay {
             template = template.set_delay(delay);
         }
-        let mut body = then.body.clone();
-        if let (Some((links, marker)), Some(Value::Object(map))) = (&then.next, body.as_mut()) {
-            let mut next = request.url.clone();
-            let kept: Vec<(String, String)> =
-                next.query_pairs().filter(|(k, _)| k != "marker").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-            next.query_pairs_mut().clear().extend_pairs(kept).append_pair("marker", marker);
-            map.insert((*links).to_owned(), serde_json::json!([{"rel": "next", "href": next.as_str()}]));
-        }
-        match body {
+        match self.body(request) {
             Some(body) => template.set_body_raw(body.to_string(), "application/json"),
             None => template,
         }
     }
 }
 
-/// The mock of `when` answered by `then` (generated code's last step).
+/// The mock of `when` answered by `then`, named for its operation (so
+/// that `verify` says which mock's expectation failed). Generated code's
+/// last step.
 #[doc(hidden)]
 pub fn mock(when: When, then: Then) -> Mock {
-    Mock::given(Matcher(when)).respond_with(Responder(then))
+    let name = when.operation.method_name;
+    Mock::given(Matcher(when)).respond_with(Responder(then)).named(name)
 }
 
 /// A query value as the client sends it: a string as is, any other value
 /// (number, boolean) as its JSON text.
 #[doc(hidden)]
 pub fn query_text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
+    match to_json(value, "a query parameter") {
+        Value::String(s) => s,
+        other => other.to_string(),
     }
 }
 
@@ -330,15 +415,24 @@ mod tests {
 
     #[test]
     fn routes_match_after_any_prefix_and_decode_their_values() {
-        let values = route_values("/v3/p1/snapshots/s1/metadata/a%20key%2Fx", "/snapshots/{snapshot_id}/metadata/{key}", false);
+        let values = route_values("/v3/p1/snapshots/s1/metadata/a%20key%2Fx", "/snapshots/{snapshot_id}/metadata/{key}");
         let values = values.unwrap();
         assert_eq!(values, [("snapshot_id".to_owned(), "s1".to_owned()), ("key".to_owned(), "a key/x".to_owned())]);
-        assert!(route_values("/v3/p1/backups", "/backups/{backup_id}", false).is_none());
-        assert!(route_values("/v3/p1/volumes/v1", "/backups/{backup_id}", false).is_none());
-        assert!(route_values("/backups/b1", "/backups/{backup_id}", false).is_some(), "an endpoint without a path");
-        assert_eq!(route_values("/", "/", true), Some(Vec::new()));
-        assert!(route_values("/v3/", "/", true).is_none());
-        assert!(route_values("/v3/p1/backups/%FF", "/backups/{backup_id}", false).is_none(), "not UTF-8");
+        assert!(route_values("/v3/p1/backups", "/backups/{backup_id}").is_none());
+        assert!(route_values("/v3/p1/volumes/v1", "/backups/{backup_id}").is_none());
+        assert!(route_values("/backups/b1", "/backups/{backup_id}").is_some(), "an endpoint without a path");
+        assert!(route_values("/v3/p1/backups/%FF", "/backups/{backup_id}").is_none(), "not UTF-8");
+    }
+
+    /// Service-root routes: after a prefix without a version segment only.
+    #[test]
+    fn root_routes_match_after_an_unversioned_prefix() {
+        assert_eq!(route_values("/", "/"), Some(Vec::new()));
+        assert_eq!(route_values("/volume/", "/"), Some(Vec::new()));
+        assert_eq!(route_values("/volume/v3/", "/v3/"), Some(Vec::new()));
+        assert!(route_values("/v3/", "/").is_none());
+        assert!(route_values("/v3/p1/backups/", "/").is_none());
+        assert!(route_values("/v3", "/v3/").is_none());
     }
 
     #[test]
@@ -346,5 +440,46 @@ mod tests {
         assert_eq!(query_text(&"name:asc"), "name:asc");
         assert_eq!(query_text(&10u64), "10");
         assert_eq!(query_text(&true), "true");
+    }
+
+    static LIST: OperationMeta = OperationMeta {
+        method_name: "list_things",
+        operation_id: "listThings",
+        method: "GET",
+        path: "/things",
+        tag: "things",
+        action: None,
+        min_microversion: None,
+        gated_query: &[],
+        gated_body: &[],
+    };
+    static SERVICE: ServiceInfo = ServiceInfo {
+        name: "things",
+        service_type: "things",
+        catalog_types: &["things"],
+        microversion_service: Some("thing"),
+        max_microversion: None,
+        operations: std::slice::from_ref(&LIST),
+    };
+
+    /// The next link is the request's own URL (host and port from `Host`,
+    /// its other parameters kept) with the marker replaced.
+    #[test]
+    fn next_links_are_the_requests_url_with_the_next_marker() {
+        let mut then = Then::new(&SERVICE, &LIST, 200);
+        then.json(200, &serde_json::json!({"things": []})).next_page_in("things_links", "m2");
+        let mut headers = wiremock::http::HeaderMap::new();
+        headers.insert("host", "127.0.0.1:4321".parse().unwrap());
+        let request = Request {
+            url: "http://localhost/v1/p1/things?limit=2&marker=m1&sort=name%20x".parse().unwrap(),
+            method: wiremock::http::Method::GET,
+            headers,
+            body: Vec::new(),
+        };
+        let body = Responder(then).body(&request).unwrap();
+        assert_eq!(
+            body["things_links"],
+            serde_json::json!([{"rel": "next", "href": "http://127.0.0.1:4321/v1/p1/things?limit=2&sort=name+x&marker=m2"}])
+        );
     }
 }

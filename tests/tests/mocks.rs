@@ -77,8 +77,10 @@ async fn show_answers_typed_bodies_and_faults() {
     server.verify().await;
 }
 
-/// A next link made from the request: the stream follows it with the
-/// caller's other parameters, and stops on the page without one.
+/// A next link on the first page: the stream asks for the page after its
+/// marker (with the caller's parameters, which the second mock requires)
+/// and stops on the page without one. (The link's whole URL is checked in
+/// the runtime's unit tests.)
 #[tokio::test]
 async fn paged_lists_link_their_next_page() {
     let server = MockServer::start().await;
@@ -133,9 +135,8 @@ async fn actions_match_their_key_argument_and_microversion() {
     let server = MockServer::start().await;
     let reset = types::BackupResetStatus { status: types::BackupResetStatusStatus::Available };
     mock::reset_backup_status(|when, then| {
-        when.backup_id("b1").body(&reset);
-        when.microversion("3.64");
-        then.accepted().microversion("3.64");
+        when.microversion("3.64").backup_id("b1").body(&reset);
+        then.request_id("req-reset").accepted().microversion("3.64");
     })
     .expect(1)
     .mount(&server)
@@ -144,6 +145,7 @@ async fn actions_match_their_key_argument_and_microversion() {
     let done = c.reset_backup_status("b1", reset.clone()).await.unwrap();
     assert_eq!(done.status().as_u16(), 202);
     assert_eq!(done.microversion(), Some(Microversion::new(3, 64)));
+    assert_eq!(done.request_id(), Some("req-reset"));
 
     // Another action on the same route, another argument, another
     // microversion: not this mock.
@@ -178,6 +180,49 @@ async fn bodies_match_exactly_and_trove_has_mocks_too() {
     other.backup.description = Some("another".into());
     assert_eq!(trove.create_database_backup().body(other).send().await.unwrap_err().status().map(|s| s.as_u16()), Some(404));
     server.verify().await;
+}
+
+/// Routes that overlap: Trove's `GET …/backups` mock does not take
+/// `GET …/instances/{id}/backups`; the service root's mocks match behind
+/// an endpoint with a path (`https://cloud/volume/v3/…`).
+#[tokio::test]
+async fn overlapping_routes_and_root_routes_behind_a_path() {
+    use openstack_backups::database;
+    let server = MockServer::start().await;
+    let list: database::types::BackupList = sample("trove-v1/backup-list-response.json");
+    let of_instance: database::types::BackupList = sample("trove-v1/instance-backup-list-response.json");
+    database::mock::list_database_backups(|_, then| {
+        then.ok(&list);
+    })
+    .mount(&server)
+    .await;
+    let config = ClientConfig::new().with_token("t").with_retry(RetryPolicy::none());
+    let trove = database::Client::new(&format!("{}/v1.0/p1", server.uri()), config);
+    let err = trove.list_instance_backups().instance_id("i1").send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "the instance's list is not the project's");
+    database::mock::list_instance_backups(|when, then| {
+        when.instance_id("i1");
+        then.ok(&of_instance);
+    })
+    .mount(&server)
+    .await;
+    let got = trove.list_instance_backups().instance_id("i1").send().await.unwrap();
+    assert_eq!(got.backups.len(), of_instance.backups.len());
+    assert_eq!(trove.list_database_backups().send().await.unwrap().backups.len(), list.backups.len());
+
+    let cinder_server = MockServer::start().await;
+    let versions = json!({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0",
+        "updated": "2023-08-31T00:00:00Z", "links": [], "media-types": []}]});
+    mock::list_api_versions(|_, then| {
+        then.multiple_choices(&serde_json::from_value(versions).unwrap());
+    })
+    .expect(1)
+    .mount(&cinder_server)
+    .await;
+    let behind = Client::new(&format!("{}/volume/v3/p1", cinder_server.uri()), ClientConfig::new().with_token("t"));
+    let listed = behind.list_api_versions().await.unwrap();
+    assert_eq!(listed.versions[0].version, "3.71");
+    cinder_server.verify().await;
 }
 
 // README: begin

@@ -89,30 +89,6 @@ fn without_builder(ty: &syn::Type) -> syn::Type {
     ty
 }
 
-/// The routes of the same method that take some of `op`'s paths: a literal
-/// segment where `op` has a parameter, and the rest alike.
-fn shadowing(op: &Operation, model: &Model) -> Vec<String> {
-    let segments = |path: &str| path.trim_end_matches('/').split('/').map(str::to_owned).collect::<Vec<_>>();
-    let is_param = |s: &str| s.starts_with('{');
-    let mine = segments(&op.path);
-    let mut out: Vec<String> = model
-        .operations
-        .iter()
-        .filter(|other| other.method == op.method && other.path != op.path)
-        .filter(|other| !matches!(other.kind, Kind::Root { .. } | Kind::ActionEndpoint))
-        .filter(|other| {
-            let theirs = segments(&other.path);
-            theirs.len() == mine.len()
-                && mine.iter().zip(&theirs).all(|(m, t)| is_param(m) || m == t)
-                && mine.iter().zip(&theirs).any(|(m, t)| is_param(m) && !is_param(t))
-        })
-        .map(|other| other.path.clone())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// The name of the `Then` method for a success status.
 fn status_method(status: u16) -> syn::Ident {
     match status {
@@ -291,8 +267,32 @@ fn mock(op: &Operation, model: &Model, builders: &Builders, row: usize) -> Resul
         });
     }
 
-    let shadowed = shadowing(op, model);
-    let root = matches!(op.kind, Kind::Root { .. });
+    // The core's methods, again on the wrapper so that chains keep its
+    // type (`when.microversion("3.64").backup_id(…)`).
+    if model.service.microversion_header.is_some() {
+        when_methods.push(quote! {
+            /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+            pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self { self.0.microversion(version); self }
+        });
+        then_methods.push(quote! {
+            /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+            pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self { self.0.microversion(version); self }
+        });
+    }
+    when_methods.push(quote! {
+        /// The request must carry the header `name` with `value`.
+        pub fn header(&mut self, name: &str, value: &str) -> &mut Self { self.0.header(name, value); self }
+    });
+    then_methods.push(quote! {
+        /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+        pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self { self.0.fault(status, name, message); self }
+        /// Answers with `X-OpenStack-Request-Id: <id>`.
+        pub fn request_id(&mut self, id: &str) -> &mut Self { self.0.request_id(id); self }
+        /// Answers with the header `name`: `value`.
+        pub fn header(&mut self, name: &str, value: &str) -> &mut Self { self.0.header(name, value); self }
+        /// Answers after `delay`.
+        pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self { self.0.delay(delay); self }
+    });
     let route = match &op.kind {
         Kind::Action(a) => format!("`{} {}` with `{{\"{}\": …}}`", op.method, op.path, a.key),
         _ => format!("`{} {}`", op.method, op.path),
@@ -309,13 +309,9 @@ fn mock(op: &Operation, model: &Model, builders: &Builders, row: usize) -> Resul
     Ok(quote! {
         #[doc = #doc]
         pub fn #name(config: impl FnOnce(&mut #when_ty, &mut #then_ty)) -> #MOCK {
-            let mut when = #when_ty(#MOCK_WHEN::new(
-                &super::operations::SERVICE,
-                &super::operations::OPERATIONS[#row],
-                &[#(#shadowed),*],
-                #root,
-            ));
-            let mut then = #then_ty(#MOCK_THEN::new(&super::operations::SERVICE, #default_status));
+            let operation = &super::operations::OPERATIONS[#row];
+            let mut when = #when_ty(#MOCK_WHEN::new(&super::operations::SERVICE, operation));
+            let mut then = #then_ty(#MOCK_THEN::new(&super::operations::SERVICE, operation, #default_status));
             config(&mut when, &mut then);
             #MOCK_FN(when.0, then.0)
         }

@@ -9,23 +9,37 @@ use super::types;
 pub fn list_api_versions(
     config: impl FnOnce(&mut ListApiVersionsWhen, &mut ListApiVersionsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[14usize];
     let mut when = ListApiVersionsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[14usize],
-            &[],
-            true,
+            operation,
         ),
     );
     let mut then = ListApiVersionsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 300u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            300u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
 }
 ///What a request of `list_api_versions` must be to match.
 pub struct ListApiVersionsWhen(::openstack_backups_runtime::mock::When);
-impl ListApiVersionsWhen {}
+impl ListApiVersionsWhen {
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+}
 impl ::std::ops::Deref for ListApiVersionsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
     fn deref(&self) -> &::openstack_backups_runtime::mock::When {
@@ -45,6 +59,31 @@ impl ListApiVersionsThen {
         self.0.json(300u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListApiVersionsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -61,23 +100,37 @@ impl ::std::ops::DerefMut for ListApiVersionsThen {
 pub fn show_api_v3_version(
     config: impl FnOnce(&mut ShowApiV3VersionWhen, &mut ShowApiV3VersionThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[32usize];
     let mut when = ShowApiV3VersionWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[32usize],
-            &[],
-            true,
+            operation,
         ),
     );
     let mut then = ShowApiV3VersionThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
 }
 ///What a request of `show_api_v3_version` must be to match.
 pub struct ShowApiV3VersionWhen(::openstack_backups_runtime::mock::When);
-impl ShowApiV3VersionWhen {}
+impl ShowApiV3VersionWhen {
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+}
 impl ::std::ops::Deref for ShowApiV3VersionWhen {
     type Target = ::openstack_backups_runtime::mock::When;
     fn deref(&self) -> &::openstack_backups_runtime::mock::When {
@@ -97,6 +150,31 @@ impl ShowApiV3VersionThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowApiV3VersionThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -113,16 +191,19 @@ impl ::std::ops::DerefMut for ShowApiV3VersionThen {
 pub fn list_backups(
     config: impl FnOnce(&mut ListBackupsWhen, &mut ListBackupsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[15usize];
     let mut when = ListBackupsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[15usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListBackupsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -217,6 +298,16 @@ impl ListBackupsWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListBackupsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -242,6 +333,31 @@ impl ListBackupsThen {
         self.0.next_page_in("backups_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListBackupsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -258,16 +374,19 @@ impl ::std::ops::DerefMut for ListBackupsThen {
 pub fn create_backup(
     config: impl FnOnce(&mut CreateBackupWhen, &mut CreateBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[1usize];
     let mut when = CreateBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[1usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = CreateBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -278,6 +397,16 @@ impl CreateBackupWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupCreateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -300,6 +429,31 @@ impl CreateBackupThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for CreateBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -316,16 +470,19 @@ impl ::std::ops::DerefMut for CreateBackupThen {
 pub fn list_backups_detail(
     config: impl FnOnce(&mut ListBackupsDetailWhen, &mut ListBackupsDetailThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[16usize];
     let mut when = ListBackupsDetailWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[16usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListBackupsDetailThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -420,6 +577,16 @@ impl ListBackupsDetailWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListBackupsDetailWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -445,6 +612,31 @@ impl ListBackupsDetailThen {
         self.0.next_page_in("backups_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListBackupsDetailThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -461,16 +653,19 @@ impl ::std::ops::DerefMut for ListBackupsDetailThen {
 pub fn import_backup_record(
     config: impl FnOnce(&mut ImportBackupRecordWhen, &mut ImportBackupRecordThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[13usize];
     let mut when = ImportBackupRecordWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[13usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ImportBackupRecordThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 201u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            201u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -481,6 +676,16 @@ impl ImportBackupRecordWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupRecordRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -503,6 +708,31 @@ impl ImportBackupRecordThen {
         self.0.json(201u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ImportBackupRecordThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -519,16 +749,19 @@ impl ::std::ops::DerefMut for ImportBackupRecordThen {
 pub fn show_backup(
     config: impl FnOnce(&mut ShowBackupWhen, &mut ShowBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[33usize];
     let mut when = ShowBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[33usize],
-            &["/backups/detail"],
-            false,
+            operation,
         ),
     );
     let mut then = ShowBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -539,6 +772,16 @@ impl ShowBackupWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -561,6 +804,31 @@ impl ShowBackupThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -577,16 +845,19 @@ impl ::std::ops::DerefMut for ShowBackupThen {
 pub fn update_backup(
     config: impl FnOnce(&mut UpdateBackupWhen, &mut UpdateBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[44usize];
     let mut when = UpdateBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[44usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UpdateBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -602,6 +873,16 @@ impl UpdateBackupWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupUpdateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -624,6 +905,31 @@ impl UpdateBackupThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for UpdateBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -640,16 +946,19 @@ impl ::std::ops::DerefMut for UpdateBackupThen {
 pub fn delete_backup(
     config: impl FnOnce(&mut DeleteBackupWhen, &mut DeleteBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[4usize];
     let mut when = DeleteBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[4usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -660,6 +969,16 @@ impl DeleteBackupWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -682,6 +1001,31 @@ impl DeleteBackupThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -698,16 +1042,19 @@ impl ::std::ops::DerefMut for DeleteBackupThen {
 pub fn restore_backup(
     config: impl FnOnce(&mut RestoreBackupWhen, &mut RestoreBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[30usize];
     let mut when = RestoreBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[30usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = RestoreBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -723,6 +1070,16 @@ impl RestoreBackupWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupRestoreRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -745,6 +1102,31 @@ impl RestoreBackupThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for RestoreBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -761,16 +1143,19 @@ impl ::std::ops::DerefMut for RestoreBackupThen {
 pub fn export_backup_record(
     config: impl FnOnce(&mut ExportBackupRecordWhen, &mut ExportBackupRecordThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[10usize];
     let mut when = ExportBackupRecordWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[10usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ExportBackupRecordThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -781,6 +1166,16 @@ impl ExportBackupRecordWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -803,6 +1198,31 @@ impl ExportBackupRecordThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ExportBackupRecordThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -819,16 +1239,19 @@ impl ::std::ops::DerefMut for ExportBackupRecordThen {
 pub fn reset_backup_status(
     config: impl FnOnce(&mut ResetBackupStatusWhen, &mut ResetBackupStatusThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[28usize];
     let mut when = ResetBackupStatusWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[28usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ResetBackupStatusThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -844,6 +1267,16 @@ impl ResetBackupStatusWhen {
     ///The body must be `{"os-reset_status": value}`, exactly.
     pub fn body(&mut self, value: &types::BackupResetStatus) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -866,6 +1299,31 @@ impl ResetBackupStatusThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ResetBackupStatusThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -882,16 +1340,19 @@ impl ::std::ops::DerefMut for ResetBackupStatusThen {
 pub fn force_delete_backup(
     config: impl FnOnce(&mut ForceDeleteBackupWhen, &mut ForceDeleteBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[11usize];
     let mut when = ForceDeleteBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[11usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ForceDeleteBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -902,6 +1363,16 @@ impl ForceDeleteBackupWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -924,6 +1395,31 @@ impl ForceDeleteBackupThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ForceDeleteBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -940,16 +1436,19 @@ impl ::std::ops::DerefMut for ForceDeleteBackupThen {
 pub fn list_snapshots(
     config: impl FnOnce(&mut ListSnapshotsWhen, &mut ListSnapshotsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[21usize];
     let mut when = ListSnapshotsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[21usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListSnapshotsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1066,6 +1565,16 @@ impl ListSnapshotsWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListSnapshotsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -1091,6 +1600,31 @@ impl ListSnapshotsThen {
         self.0.next_page_in("snapshots_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListSnapshotsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1107,16 +1641,19 @@ impl ::std::ops::DerefMut for ListSnapshotsThen {
 pub fn create_snapshot(
     config: impl FnOnce(&mut CreateSnapshotWhen, &mut CreateSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[2usize];
     let mut when = CreateSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[2usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = CreateSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1127,6 +1664,16 @@ impl CreateSnapshotWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::SnapshotCreateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1149,6 +1696,31 @@ impl CreateSnapshotThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for CreateSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1165,16 +1737,19 @@ impl ::std::ops::DerefMut for CreateSnapshotThen {
 pub fn list_snapshots_detail(
     config: impl FnOnce(&mut ListSnapshotsDetailWhen, &mut ListSnapshotsDetailThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[22usize];
     let mut when = ListSnapshotsDetailWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[22usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListSnapshotsDetailThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1291,6 +1866,16 @@ impl ListSnapshotsDetailWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListSnapshotsDetailWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -1316,6 +1901,31 @@ impl ListSnapshotsDetailThen {
         self.0.next_page_in("snapshots_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListSnapshotsDetailThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1332,16 +1942,19 @@ impl ::std::ops::DerefMut for ListSnapshotsDetailThen {
 pub fn show_snapshot(
     config: impl FnOnce(&mut ShowSnapshotWhen, &mut ShowSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[38usize];
     let mut when = ShowSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[38usize],
-            &["/snapshots/detail"],
-            false,
+            operation,
         ),
     );
     let mut then = ShowSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1352,6 +1965,16 @@ impl ShowSnapshotWhen {
     ///The path parameter `snapshot_id` must be `value`.
     pub fn snapshot_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("snapshot_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1374,6 +1997,31 @@ impl ShowSnapshotThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1390,16 +2038,19 @@ impl ::std::ops::DerefMut for ShowSnapshotThen {
 pub fn update_snapshot(
     config: impl FnOnce(&mut UpdateSnapshotWhen, &mut UpdateSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[46usize];
     let mut when = UpdateSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[46usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UpdateSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1415,6 +2066,16 @@ impl UpdateSnapshotWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::SnapshotUpdateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1437,6 +2098,31 @@ impl UpdateSnapshotThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for UpdateSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1453,16 +2139,19 @@ impl ::std::ops::DerefMut for UpdateSnapshotThen {
 pub fn delete_snapshot(
     config: impl FnOnce(&mut DeleteSnapshotWhen, &mut DeleteSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[7usize];
     let mut when = DeleteSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[7usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1473,6 +2162,16 @@ impl DeleteSnapshotWhen {
     ///The path parameter `snapshot_id` must be `value`.
     pub fn snapshot_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("snapshot_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1495,6 +2194,31 @@ impl DeleteSnapshotThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1511,16 +2235,19 @@ impl ::std::ops::DerefMut for DeleteSnapshotThen {
 pub fn reset_snapshot_status(
     config: impl FnOnce(&mut ResetSnapshotStatusWhen, &mut ResetSnapshotStatusThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[29usize];
     let mut when = ResetSnapshotStatusWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[29usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ResetSnapshotStatusThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1536,6 +2263,16 @@ impl ResetSnapshotStatusWhen {
     ///The body must be `{"os-reset_status": value}`, exactly.
     pub fn body(&mut self, value: &types::SnapshotResetStatus) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1558,6 +2295,31 @@ impl ResetSnapshotStatusThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ResetSnapshotStatusThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1574,16 +2336,19 @@ impl ::std::ops::DerefMut for ResetSnapshotStatusThen {
 pub fn force_delete_snapshot(
     config: impl FnOnce(&mut ForceDeleteSnapshotWhen, &mut ForceDeleteSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[12usize];
     let mut when = ForceDeleteSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[12usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ForceDeleteSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1594,6 +2359,16 @@ impl ForceDeleteSnapshotWhen {
     ///The path parameter `snapshot_id` must be `value`.
     pub fn snapshot_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("snapshot_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1616,6 +2391,31 @@ impl ForceDeleteSnapshotThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ForceDeleteSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1632,16 +2432,19 @@ impl ::std::ops::DerefMut for ForceDeleteSnapshotThen {
 pub fn update_snapshot_status(
     config: impl FnOnce(&mut UpdateSnapshotStatusWhen, &mut UpdateSnapshotStatusThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[48usize];
     let mut when = UpdateSnapshotStatusWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[48usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UpdateSnapshotStatusThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1657,6 +2460,16 @@ impl UpdateSnapshotStatusWhen {
     ///The body must be `{"os-update_snapshot_status": value}`, exactly.
     pub fn body(&mut self, value: &types::SnapshotStatusUpdate) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1679,6 +2492,31 @@ impl UpdateSnapshotStatusThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for UpdateSnapshotStatusThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1695,16 +2533,19 @@ impl ::std::ops::DerefMut for UpdateSnapshotStatusThen {
 pub fn unmanage_snapshot(
     config: impl FnOnce(&mut UnmanageSnapshotWhen, &mut UnmanageSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[43usize];
     let mut when = UnmanageSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[43usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UnmanageSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1715,6 +2556,16 @@ impl UnmanageSnapshotWhen {
     ///The path parameter `snapshot_id` must be `value`.
     pub fn snapshot_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("snapshot_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1737,6 +2588,31 @@ impl UnmanageSnapshotThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for UnmanageSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1753,16 +2629,19 @@ impl ::std::ops::DerefMut for UnmanageSnapshotThen {
 pub fn show_snapshot_metadata(
     config: impl FnOnce(&mut ShowSnapshotMetadataWhen, &mut ShowSnapshotMetadataThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[39usize];
     let mut when = ShowSnapshotMetadataWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[39usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowSnapshotMetadataThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1773,6 +2652,16 @@ impl ShowSnapshotMetadataWhen {
     ///The path parameter `snapshot_id` must be `value`.
     pub fn snapshot_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("snapshot_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1795,6 +2684,31 @@ impl ShowSnapshotMetadataThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowSnapshotMetadataThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1814,16 +2728,19 @@ pub fn replace_snapshot_metadata(
         &mut ReplaceSnapshotMetadataThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[27usize];
     let mut when = ReplaceSnapshotMetadataWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[27usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ReplaceSnapshotMetadataThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1839,6 +2756,16 @@ impl ReplaceSnapshotMetadataWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::Metadata) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1861,6 +2788,31 @@ impl ReplaceSnapshotMetadataThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ReplaceSnapshotMetadataThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1877,16 +2829,19 @@ impl ::std::ops::DerefMut for ReplaceSnapshotMetadataThen {
 pub fn merge_snapshot_metadata(
     config: impl FnOnce(&mut MergeSnapshotMetadataWhen, &mut MergeSnapshotMetadataThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[26usize];
     let mut when = MergeSnapshotMetadataWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[26usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = MergeSnapshotMetadataThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1902,6 +2857,16 @@ impl MergeSnapshotMetadataWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::Metadata) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1924,6 +2889,31 @@ impl MergeSnapshotMetadataThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for MergeSnapshotMetadataThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -1943,16 +2933,19 @@ pub fn show_snapshot_metadata_key(
         &mut ShowSnapshotMetadataKeyThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[40usize];
     let mut when = ShowSnapshotMetadataKeyWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[40usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowSnapshotMetadataKeyThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -1968,6 +2961,16 @@ impl ShowSnapshotMetadataKeyWhen {
     ///The path parameter `key` must be `value`.
     pub fn key(&mut self, value: &str) -> &mut Self {
         self.0.path_param("key", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -1990,6 +2993,31 @@ impl ShowSnapshotMetadataKeyThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowSnapshotMetadataKeyThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2009,16 +3037,19 @@ pub fn update_snapshot_metadata_key(
         &mut UpdateSnapshotMetadataKeyThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[47usize];
     let mut when = UpdateSnapshotMetadataKeyWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[47usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UpdateSnapshotMetadataKeyThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2041,6 +3072,16 @@ impl UpdateSnapshotMetadataKeyWhen {
         self.0.json_body(value);
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for UpdateSnapshotMetadataKeyWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -2059,6 +3100,31 @@ impl UpdateSnapshotMetadataKeyThen {
     ///Answers 200 with `value`.
     pub fn ok(&mut self, value: &types::MetadataItem) -> &mut Self {
         self.0.json(200u16, value);
+        self
+    }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
         self
     }
 }
@@ -2080,16 +3146,19 @@ pub fn delete_snapshot_metadata_key(
         &mut DeleteSnapshotMetadataKeyThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[8usize];
     let mut when = DeleteSnapshotMetadataKeyWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[8usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteSnapshotMetadataKeyThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2105,6 +3174,16 @@ impl DeleteSnapshotMetadataKeyWhen {
     ///The path parameter `key` must be `value`.
     pub fn key(&mut self, value: &str) -> &mut Self {
         self.0.path_param("key", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2127,6 +3206,31 @@ impl DeleteSnapshotMetadataKeyThen {
         self.0.status(200u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteSnapshotMetadataKeyThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2143,16 +3247,19 @@ impl ::std::ops::DerefMut for DeleteSnapshotMetadataKeyThen {
 pub fn list_volumes(
     config: impl FnOnce(&mut ListVolumesWhen, &mut ListVolumesThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[23usize];
     let mut when = ListVolumesWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[23usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListVolumesThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2264,6 +3371,16 @@ impl ListVolumesWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListVolumesWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -2289,6 +3406,31 @@ impl ListVolumesThen {
         self.0.next_page_in("volumes_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListVolumesThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2305,16 +3447,19 @@ impl ::std::ops::DerefMut for ListVolumesThen {
 pub fn create_volume(
     config: impl FnOnce(&mut CreateVolumeWhen, &mut CreateVolumeThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[3usize];
     let mut when = CreateVolumeWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[3usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = CreateVolumeThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2325,6 +3470,16 @@ impl CreateVolumeWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::VolumeCreateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2347,6 +3502,31 @@ impl CreateVolumeThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for CreateVolumeThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2363,16 +3543,19 @@ impl ::std::ops::DerefMut for CreateVolumeThen {
 pub fn list_volumes_detail(
     config: impl FnOnce(&mut ListVolumesDetailWhen, &mut ListVolumesDetailThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[24usize];
     let mut when = ListVolumesDetailWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[24usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListVolumesDetailThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2484,6 +3667,16 @@ impl ListVolumesDetailWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListVolumesDetailWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -2509,6 +3702,31 @@ impl ListVolumesDetailThen {
         self.0.next_page_in("volumes_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListVolumesDetailThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2525,16 +3743,19 @@ impl ::std::ops::DerefMut for ListVolumesDetailThen {
 pub fn show_volume(
     config: impl FnOnce(&mut ShowVolumeWhen, &mut ShowVolumeThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[41usize];
     let mut when = ShowVolumeWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[41usize],
-            &["/volumes/detail"],
-            false,
+            operation,
         ),
     );
     let mut then = ShowVolumeThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2545,6 +3766,16 @@ impl ShowVolumeWhen {
     ///The path parameter `volume_id` must be `value`.
     pub fn volume_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("volume_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2567,6 +3798,31 @@ impl ShowVolumeThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowVolumeThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2583,16 +3839,19 @@ impl ::std::ops::DerefMut for ShowVolumeThen {
 pub fn delete_volume(
     config: impl FnOnce(&mut DeleteVolumeWhen, &mut DeleteVolumeThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[9usize];
     let mut when = DeleteVolumeWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[9usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteVolumeThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2623,6 +3882,16 @@ impl DeleteVolumeWhen {
             );
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteVolumeWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -2643,6 +3912,31 @@ impl DeleteVolumeThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteVolumeThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2659,16 +3953,19 @@ impl ::std::ops::DerefMut for DeleteVolumeThen {
 pub fn revert_volume_to_snapshot(
     config: impl FnOnce(&mut RevertVolumeToSnapshotWhen, &mut RevertVolumeToSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[31usize];
     let mut when = RevertVolumeToSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[31usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = RevertVolumeToSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2684,6 +3981,16 @@ impl RevertVolumeToSnapshotWhen {
     ///The body must be `{"revert": value}`, exactly.
     pub fn body(&mut self, value: &types::VolumeRevert) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2706,6 +4013,31 @@ impl RevertVolumeToSnapshotThen {
         self.0.status(202u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for RevertVolumeToSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2722,16 +4054,19 @@ impl ::std::ops::DerefMut for RevertVolumeToSnapshotThen {
 pub fn show_limits(
     config: impl FnOnce(&mut ShowLimitsWhen, &mut ShowLimitsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[34usize];
     let mut when = ShowLimitsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[34usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowLimitsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2742,6 +4077,16 @@ impl ShowLimitsWhen {
     ///The query parameter `project_id` must be `value`, or absent for `None`.
     pub fn project_id<'v>(&mut self, value: impl Into<Option<&'v str>>) -> &mut Self {
         self.0.query_param("project_id", value.into().map(str::to_owned));
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2764,6 +4109,31 @@ impl ShowLimitsThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowLimitsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2780,16 +4150,19 @@ impl ::std::ops::DerefMut for ShowLimitsThen {
 pub fn show_quota_set(
     config: impl FnOnce(&mut ShowQuotaSetWhen, &mut ShowQuotaSetThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[36usize];
     let mut when = ShowQuotaSetWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[36usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowQuotaSetThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2809,6 +4182,16 @@ impl ShowQuotaSetWhen {
                 "usage",
                 value.into().map(|v| ::openstack_backups_runtime::mock::query_text(&v)),
             );
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2831,6 +4214,31 @@ impl ShowQuotaSetThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowQuotaSetThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2847,16 +4255,19 @@ impl ::std::ops::DerefMut for ShowQuotaSetThen {
 pub fn update_quota_set(
     config: impl FnOnce(&mut UpdateQuotaSetWhen, &mut UpdateQuotaSetThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[45usize];
     let mut when = UpdateQuotaSetWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[45usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = UpdateQuotaSetThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2872,6 +4283,16 @@ impl UpdateQuotaSetWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::QuotaSetUpdateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2894,6 +4315,31 @@ impl UpdateQuotaSetThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for UpdateQuotaSetThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2910,16 +4356,19 @@ impl ::std::ops::DerefMut for UpdateQuotaSetThen {
 pub fn delete_quota_set(
     config: impl FnOnce(&mut DeleteQuotaSetWhen, &mut DeleteQuotaSetThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[6usize];
     let mut when = DeleteQuotaSetWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[6usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteQuotaSetThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2930,6 +4379,16 @@ impl DeleteQuotaSetWhen {
     ///The path parameter `target_project_id` must be `value`.
     pub fn target_project_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("target_project_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -2952,6 +4411,31 @@ impl DeleteQuotaSetThen {
         self.0.status(200u16);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteQuotaSetThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -2968,16 +4452,19 @@ impl ::std::ops::DerefMut for DeleteQuotaSetThen {
 pub fn show_quota_set_defaults(
     config: impl FnOnce(&mut ShowQuotaSetDefaultsWhen, &mut ShowQuotaSetDefaultsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[37usize];
     let mut when = ShowQuotaSetDefaultsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[37usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowQuotaSetDefaultsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -2988,6 +4475,16 @@ impl ShowQuotaSetDefaultsWhen {
     ///The path parameter `target_project_id` must be `value`.
     pub fn target_project_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("target_project_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -3010,6 +4507,31 @@ impl ShowQuotaSetDefaultsThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowQuotaSetDefaultsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3029,16 +4551,19 @@ pub fn list_manageable_snapshots(
         &mut ListManageableSnapshotsThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[17usize];
     let mut when = ListManageableSnapshotsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[17usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListManageableSnapshotsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3084,6 +4609,16 @@ impl ListManageableSnapshotsWhen {
         self.0.query_param("sort", value.into().map(str::to_owned));
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListManageableSnapshotsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -3104,6 +4639,31 @@ impl ListManageableSnapshotsThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListManageableSnapshotsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3120,16 +4680,19 @@ impl ::std::ops::DerefMut for ListManageableSnapshotsThen {
 pub fn manage_snapshot(
     config: impl FnOnce(&mut ManageSnapshotWhen, &mut ManageSnapshotThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[25usize];
     let mut when = ManageSnapshotWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[25usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ManageSnapshotThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3140,6 +4703,16 @@ impl ManageSnapshotWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::SnapshotManageRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -3162,6 +4735,31 @@ impl ManageSnapshotThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ManageSnapshotThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3181,16 +4779,19 @@ pub fn list_manageable_snapshots_detail(
         &mut ListManageableSnapshotsDetailThen,
     ),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[18usize];
     let mut when = ListManageableSnapshotsDetailWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[18usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListManageableSnapshotsDetailThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3236,6 +4837,16 @@ impl ListManageableSnapshotsDetailWhen {
         self.0.query_param("sort", value.into().map(str::to_owned));
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListManageableSnapshotsDetailWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -3256,6 +4867,31 @@ impl ListManageableSnapshotsDetailThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListManageableSnapshotsDetailThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3272,16 +4908,19 @@ impl ::std::ops::DerefMut for ListManageableSnapshotsDetailThen {
 pub fn list_resource_filters(
     config: impl FnOnce(&mut ListResourceFiltersWhen, &mut ListResourceFiltersThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[20usize];
     let mut when = ListResourceFiltersWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[20usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListResourceFiltersThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3292,6 +4931,16 @@ impl ListResourceFiltersWhen {
     ///The query parameter `resource` must be `value`, or absent for `None`.
     pub fn resource<'v>(&mut self, value: impl Into<Option<&'v str>>) -> &mut Self {
         self.0.query_param("resource", value.into().map(str::to_owned));
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -3314,6 +4963,31 @@ impl ListResourceFiltersThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListResourceFiltersThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3330,16 +5004,19 @@ impl ::std::ops::DerefMut for ListResourceFiltersThen {
 pub fn list_messages(
     config: impl FnOnce(&mut ListMessagesWhen, &mut ListMessagesThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[19usize];
     let mut when = ListMessagesWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[19usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListMessagesThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3433,6 +5110,16 @@ impl ListMessagesWhen {
         self.0.query_param("sort_key", value.into().map(str::to_owned));
         self
     }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListMessagesWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -3458,6 +5145,31 @@ impl ListMessagesThen {
         self.0.next_page_in("messages_links", marker);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListMessagesThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3474,16 +5186,19 @@ impl ::std::ops::DerefMut for ListMessagesThen {
 pub fn show_message(
     config: impl FnOnce(&mut ShowMessageWhen, &mut ShowMessageThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[35usize];
     let mut when = ShowMessageWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[35usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowMessageThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3494,6 +5209,16 @@ impl ShowMessageWhen {
     ///The path parameter `message_id` must be `value`.
     pub fn message_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("message_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -3516,6 +5241,31 @@ impl ShowMessageThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowMessageThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -3532,16 +5282,19 @@ impl ::std::ops::DerefMut for ShowMessageThen {
 pub fn delete_message(
     config: impl FnOnce(&mut DeleteMessageWhen, &mut DeleteMessageThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[5usize];
     let mut when = DeleteMessageWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[5usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteMessageThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 204u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            204u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -3552,6 +5305,16 @@ impl DeleteMessageWhen {
     ///The path parameter `message_id` must be `value`.
     pub fn message_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("message_id", value);
+        self
+    }
+    /// The request must carry `OpenStack-API-Version` with this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -3572,6 +5335,31 @@ impl DeleteMessageThen {
     ///Answers 204 without a body.
     pub fn no_content(&mut self) -> &mut Self {
         self.0.status(204u16);
+        self
+    }
+    /// Answers with `OpenStack-API-Version` for this microversion (`"3.64"`).
+    pub fn microversion(&mut self, version: impl ::std::fmt::Display) -> &mut Self {
+        self.0.microversion(version);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
         self
     }
 }

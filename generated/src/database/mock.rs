@@ -9,16 +9,19 @@ use super::types;
 pub fn list_database_backups(
     config: impl FnOnce(&mut ListDatabaseBackupsWhen, &mut ListDatabaseBackupsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[5usize];
     let mut when = ListDatabaseBackupsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[5usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListDatabaseBackupsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -67,6 +70,11 @@ impl ListDatabaseBackupsWhen {
         self.0.query_param("project_id", value.into().map(str::to_owned));
         self
     }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListDatabaseBackupsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -92,6 +100,26 @@ impl ListDatabaseBackupsThen {
         self.0.next_page_in("links", marker);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListDatabaseBackupsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -108,16 +136,19 @@ impl ::std::ops::DerefMut for ListDatabaseBackupsThen {
 pub fn create_database_backup(
     config: impl FnOnce(&mut CreateDatabaseBackupWhen, &mut CreateDatabaseBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[1usize];
     let mut when = CreateDatabaseBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[1usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = CreateDatabaseBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -128,6 +159,11 @@ impl CreateDatabaseBackupWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupCreateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -150,6 +186,26 @@ impl CreateDatabaseBackupThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for CreateDatabaseBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -166,16 +222,19 @@ impl ::std::ops::DerefMut for CreateDatabaseBackupThen {
 pub fn show_database_backup(
     config: impl FnOnce(&mut ShowDatabaseBackupWhen, &mut ShowDatabaseBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[7usize];
     let mut when = ShowDatabaseBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[7usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ShowDatabaseBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -186,6 +245,11 @@ impl ShowDatabaseBackupWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -208,6 +272,26 @@ impl ShowDatabaseBackupThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ShowDatabaseBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -224,16 +308,19 @@ impl ::std::ops::DerefMut for ShowDatabaseBackupThen {
 pub fn delete_database_backup(
     config: impl FnOnce(&mut DeleteDatabaseBackupWhen, &mut DeleteDatabaseBackupThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[3usize];
     let mut when = DeleteDatabaseBackupWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[3usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteDatabaseBackupThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -244,6 +331,11 @@ impl DeleteDatabaseBackupWhen {
     ///The path parameter `backup_id` must be `value`.
     pub fn backup_id(&mut self, value: &str) -> &mut Self {
         self.0.path_param("backup_id", value);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -266,6 +358,26 @@ impl DeleteDatabaseBackupThen {
         self.0.status(202u16);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for DeleteDatabaseBackupThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -282,16 +394,19 @@ impl ::std::ops::DerefMut for DeleteDatabaseBackupThen {
 pub fn list_instance_backups(
     config: impl FnOnce(&mut ListInstanceBackupsWhen, &mut ListInstanceBackupsThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[6usize];
     let mut when = ListInstanceBackupsWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[6usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListInstanceBackupsThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -321,6 +436,11 @@ impl ListInstanceBackupsWhen {
         self.0.query_param("marker", value.into().map(str::to_owned));
         self
     }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for ListInstanceBackupsWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -346,6 +466,26 @@ impl ListInstanceBackupsThen {
         self.0.next_page_in("links", marker);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListInstanceBackupsThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -362,16 +502,19 @@ impl ::std::ops::DerefMut for ListInstanceBackupsThen {
 pub fn list_backup_strategies(
     config: impl FnOnce(&mut ListBackupStrategiesWhen, &mut ListBackupStrategiesThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[4usize];
     let mut when = ListBackupStrategiesWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[4usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = ListBackupStrategiesThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 200u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            200u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -387,6 +530,11 @@ impl ListBackupStrategiesWhen {
     ///The query parameter `project_id` must be `value`, or absent for `None`.
     pub fn project_id<'v>(&mut self, value: impl Into<Option<&'v str>>) -> &mut Self {
         self.0.query_param("project_id", value.into().map(str::to_owned));
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -409,6 +557,26 @@ impl ListBackupStrategiesThen {
         self.0.json(200u16, value);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for ListBackupStrategiesThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -425,16 +593,19 @@ impl ::std::ops::DerefMut for ListBackupStrategiesThen {
 pub fn create_backup_strategy(
     config: impl FnOnce(&mut CreateBackupStrategyWhen, &mut CreateBackupStrategyThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[0usize];
     let mut when = CreateBackupStrategyWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[0usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = CreateBackupStrategyThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -445,6 +616,11 @@ impl CreateBackupStrategyWhen {
     /// The body must be `value`, exactly (as JSON).
     pub fn body(&mut self, value: &types::BackupStrategyCreateRequest) -> &mut Self {
         self.0.json_body(value);
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -467,6 +643,26 @@ impl CreateBackupStrategyThen {
         self.0.json(202u16, value);
         self
     }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
+        self
+    }
 }
 impl ::std::ops::Deref for CreateBackupStrategyThen {
     type Target = ::openstack_backups_runtime::mock::Then;
@@ -483,16 +679,19 @@ impl ::std::ops::DerefMut for CreateBackupStrategyThen {
 pub fn delete_backup_strategy(
     config: impl FnOnce(&mut DeleteBackupStrategyWhen, &mut DeleteBackupStrategyThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[2usize];
     let mut when = DeleteBackupStrategyWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[2usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = DeleteBackupStrategyThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 202u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            202u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -508,6 +707,11 @@ impl DeleteBackupStrategyWhen {
     ///The query parameter `project_id` must be `value`, or absent for `None`.
     pub fn project_id<'v>(&mut self, value: impl Into<Option<&'v str>>) -> &mut Self {
         self.0.query_param("project_id", value.into().map(str::to_owned));
+        self
+    }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
         self
     }
 }
@@ -528,6 +732,26 @@ impl DeleteBackupStrategyThen {
     ///Answers 202 without a body.
     pub fn accepted(&mut self) -> &mut Self {
         self.0.status(202u16);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
         self
     }
 }

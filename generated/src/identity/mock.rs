@@ -9,16 +9,19 @@ use super::types;
 pub fn issue_token(
     config: impl FnOnce(&mut IssueTokenWhen, &mut IssueTokenThen),
 ) -> ::openstack_backups_runtime::mock::Mock {
+    let operation = &super::operations::OPERATIONS[0usize];
     let mut when = IssueTokenWhen(
         ::openstack_backups_runtime::mock::When::new(
             &super::operations::SERVICE,
-            &super::operations::OPERATIONS[0usize],
-            &[],
-            false,
+            operation,
         ),
     );
     let mut then = IssueTokenThen(
-        ::openstack_backups_runtime::mock::Then::new(&super::operations::SERVICE, 201u16),
+        ::openstack_backups_runtime::mock::Then::new(
+            &super::operations::SERVICE,
+            operation,
+            201u16,
+        ),
     );
     config(&mut when, &mut then);
     ::openstack_backups_runtime::mock::mock(when.0, then.0)
@@ -40,6 +43,11 @@ impl IssueTokenWhen {
         self.0.json_body(value);
         self
     }
+    /// The request must carry the header `name` with `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
 }
 impl ::std::ops::Deref for IssueTokenWhen {
     type Target = ::openstack_backups_runtime::mock::When;
@@ -58,6 +66,26 @@ impl IssueTokenThen {
     ///Answers 201 with `value`.
     pub fn created(&mut self, value: &types::TokenResponse) -> &mut Self {
         self.0.json(201u16, value);
+        self
+    }
+    /// Answers `status` with the fault `{"<name>": {"code": status, "message": message}}`.
+    pub fn fault(&mut self, status: u16, name: &str, message: &str) -> &mut Self {
+        self.0.fault(status, name, message);
+        self
+    }
+    /// Answers with `X-OpenStack-Request-Id: <id>`.
+    pub fn request_id(&mut self, id: &str) -> &mut Self {
+        self.0.request_id(id);
+        self
+    }
+    /// Answers with the header `name`: `value`.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.0.header(name, value);
+        self
+    }
+    /// Answers after `delay`.
+    pub fn delay(&mut self, delay: ::std::time::Duration) -> &mut Self {
+        self.0.delay(delay);
         self
     }
 }
