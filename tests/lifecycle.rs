@@ -114,6 +114,15 @@ pub async fn lifecycle(c: &Client, w: &Waiter) -> Result<Vec<String>, String> {
     let ids: Vec<&str> = listed.iter().map(|b| b.id.as_str()).collect();
     let newest_first = [from_snapshot.id.as_str(), incremental.id.as_str(), full.id.as_str()];
     seen.push(format!("backups of the volume, one per page: {}, newest first {}", ids.len(), ids == newest_first));
+    let full_page =
+        c.list_backups_detail().volume_id(&v1).limit(3u64).send().await.map_err(ctx("a full last page"))?;
+    seen.push(format!(
+        "a full last page: {} backups, a next link {}",
+        full_page.backups.len(),
+        !full_page.backups_links.is_empty()
+    ));
+    let unknown_marker = c.list_backups_detail().marker("00000000-0000-4000-8000-0000deadbeef").send().await;
+    seen.push(format!("a list after an unknown marker: {}", refusal(unknown_marker)));
 
     for id in [&incremental.id, &from_snapshot.id, &full.id] {
         c.delete_backup().backup_id(id).send().await.map_err(ctx("delete a backup"))?;

@@ -18,6 +18,12 @@ const BACKUP_CREATE: i64 = 3;
 const RESTORE: i64 = 3;
 const DELETE: i64 = 1;
 
+/// Cinder's one refusal of a volume deletion, whatever the reason (status,
+/// snapshots, group, attachment).
+const VOLUME_NOT_DELETABLE: &str = "Invalid volume: Volume status must be available or error or error_restoring \
+     or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, \
+     awaiting a transfer, or be disassociated from snapshots after volume transfer.";
+
 /// Cinder 29's microversions.
 const MIN_VERSION: &str = "3.0";
 const MAX_VERSION: &str = "3.71";
@@ -31,6 +37,73 @@ pub(crate) struct Route {
     id: Option<String>,
 }
 
+/// The microversion a request asks for in `OpenStack-API-Version` (the
+/// entry naming `volume`; none: 3.0; `latest`: 3.71), or Cinder's
+/// refusal: 400 for a malformed value or a header without `volume`, 406
+/// for a version outside 3.0 to 3.71.
+pub(crate) fn microversion(header: Option<&str>) -> Result<(u16, u16), Reply> {
+    let Some(header) = header else { return Ok((3, 0)) };
+    let Some(entry) = header.split(',').map(str::trim).find(|e| e.starts_with("volume")) else {
+        return Err(bad_request(&format!("Invalid OpenStack-API-Version header: {header}")));
+    };
+    let value = entry.trim_start_matches("volume").trim();
+    if value == "latest" {
+        return Ok((3, 71));
+    }
+    let parsed = value.split_once('.').and_then(|(major, minor)| {
+        let canonical = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+        (canonical(major) && major != "0" && canonical(minor)).then(|| Some((major.parse().ok()?, minor.parse().ok()?)))?
+    });
+    match parsed {
+        None => Err(bad_request(&format!("API Version String {value} is of invalid format. Must be of format MajorNum.MinorNum."))),
+        Some(v) if !((3, 0)..=(3, 71)).contains(&v) => Err(Reply::fault(
+            406,
+            "computeFault",
+            &format!("Version {value} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}."),
+        )),
+        Some(v) => Ok(v),
+    }
+}
+
+/// What a microversion changes of a request: `with_count` is a parameter
+/// from 3.45 (below, an ordinary filter, refused as unknown from 3.31);
+/// from 3.31 a filter outside the resource's defaults is a 400; a backup's
+/// `metadata` needs 3.43.
+fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body: &Value) -> Result<(), Reply> {
+    let filters: &[&str] = match operation {
+        "list_backups" | "list_backups_detail" => &["name", "status", "volume_id"],
+        "list_snapshots" | "list_snapshots_detail" => {
+            &["name", "status", "volume_id", "metadata", "availability_zone", "consumes_quota"]
+        }
+        "list_volumes" | "list_volumes_detail" => &[
+            "name", "status", "metadata", "bootable", "migration_status", "availability_zone", "group_id", "size",
+            "created_at", "updated_at",
+        ],
+        "create_backup" if version < (3, 43) && !body["backup"]["metadata"].is_null() => {
+            return Err(bad_request(
+                "Invalid input for field/attribute backup. Value: the body. Additional properties are not allowed \
+                 ('metadata' was unexpected)",
+            ));
+        }
+        _ => return Ok(()),
+    };
+    let paging = ["limit", "marker", "offset", "sort", "sort_key", "sort_dir", "all_tenants"];
+    if version < (3, 31) {
+        return Ok(());
+    }
+    let unknown: Vec<&str> = query
+        .0
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !(filters.contains(k) || paging.contains(k) || (*k == "with_count" && version >= (3, 45))))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(bad_request(&format!("Invalid filters {} are found in query options.", unknown.join(","))))
+    }
+}
+
 /// The route of `method` `path` (`/v3/<project>/backups/<id>`).
 pub(crate) fn route(method: &str, path: &str) -> Route {
     let plain = |operation| Route { operation, needs_token: false, id: None };
@@ -40,7 +113,7 @@ pub(crate) fn route(method: &str, path: &str) -> Route {
         _ => {}
     }
     let prefix = format!("/v3/{PROJECT}/");
-    let Some(rest) = path.strip_prefix(&prefix) else { return plain("unknown") };
+    let Some(rest) = path.strip_prefix(&prefix) else { return Route { operation: "unknown", needs_token: true, id: None } };
     let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let (operation, id) = match (method, segments.as_slice()) {
         ("POST", ["volumes"]) => ("create_volume", None),
@@ -81,6 +154,9 @@ enum Event {
 struct Backup {
     shown: types::Backup,
     parent: Option<String>,
+    /// The reason it will fail with, when its volume's backups are set to
+    /// fail ([`crate::FakeCloud::fail_backups_of`]) as it is made.
+    fails: Option<String>,
 }
 
 /// The project's volumes, snapshots and backups (in creation order), and
@@ -144,8 +220,19 @@ impl Cinder {
         self.backups.iter_mut().find(|b| b.shown.id == id)
     }
 
+    /// Whether incrementals are based on `id` (whatever their status):
+    /// what refuses its deletion.
     fn has_dependents(&self, id: &str) -> bool {
         self.backups.iter().any(|b| b.parent.as_deref() == Some(id))
+    }
+
+    /// `has_dependent_backups` as Cinder shows it: its backup manager
+    /// counts an incremental once it succeeded, so a `creating` or failed
+    /// child does not show (though it still refuses the deletion).
+    fn shows_dependents(&self, id: &str) -> bool {
+        self.backups
+            .iter()
+            .any(|b| b.parent.as_deref() == Some(id) && b.shown.status == types::BackupStatus::Available)
     }
 
     fn at(&mut self, now: DateTime<Utc>, seconds: i64, event: Event) {
@@ -181,8 +268,7 @@ impl Cinder {
             Event::SnapshotGone(id) => self.snapshots.retain(|s| s.id != id),
             Event::BackupDone(id) => {
                 let Some(b) = self.backup(&id) else { return };
-                let (volume, snapshot) = (b.shown.volume_id.clone(), b.shown.snapshot_id.clone());
-                let failure = self.failing_volumes.get(&volume).cloned();
+                let (volume, snapshot, failure) = (b.shown.volume_id.clone(), b.shown.snapshot_id.clone(), b.fails.clone());
                 if let Some(b) = self.backup(&id) {
                     b.shown.updated_at = Some(updated);
                     match failure {
@@ -222,7 +308,18 @@ impl Cinder {
         }
     }
 
-    pub(crate) fn handle(&mut self, route: &Route, query: Query, body: &Value, now: DateTime<Utc>, base: &str) -> Reply {
+    pub(crate) fn handle(
+        &mut self,
+        route: &Route,
+        version: (u16, u16),
+        query: Query,
+        body: &Value,
+        now: DateTime<Utc>,
+        base: &str,
+    ) -> Reply {
+        if let Err(refusal) = check_version_rules(route.operation, version, &query, body) {
+            return refusal;
+        }
         let id = route.id.as_deref().unwrap_or_default();
         let result = match route.operation {
             "list_api_versions" => Ok(versions(300, base)),
@@ -275,22 +372,19 @@ impl Cinder {
     }
 
     fn list_volumes(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
-        let items: Vec<&types::Volume> = self
-            .volumes
-            .iter()
-            .rev()
-            .filter(|v| query.matches("status", Some(v.status.to_string().as_str())))
-            .filter(|v| query.matches("name", v.name.as_deref()))
-            .collect();
+        let all: Vec<&types::Volume> = self.volumes.iter().rev().collect();
+        let keep = |v: &&types::Volume| {
+            query.matches("status", Some(v.status.to_string().as_str())) && query.matches("name", v.name.as_deref())
+        };
+        let page = query.page(&all, keep, |v| v.id.as_str(), "Volume")?;
         let detail = operation == "list_volumes_detail";
-        let page = query.page(&items, |v| v.id.as_str())?;
         let shown: Vec<Value> = page
             .items
             .iter()
             .map(|v| if detail { json!(v) } else { json!({"id": v.id, "name": v.name, "links": v.links}) })
             .collect();
         let collection = if detail { "volumes/detail" } else { "volumes" };
-        let body = query.listing("volumes", shown, page.next, base, collection, items.len());
+        let body = query.listing("volumes", shown, page, base, collection);
         Ok(if detail { typed::<types::VolumeDetailList>(200, body) } else { typed::<types::VolumeList>(200, body) })
     }
 
@@ -299,14 +393,10 @@ impl Cinder {
         let volume = self.volume(id).ok_or_else(|| not_found("Volume", id))?;
         let deletable = matches!(volume.status, types::VolumeStatus::Available | types::VolumeStatus::Error);
         if !deletable {
-            return Err(bad_request(
-                "Invalid volume: Volume status must be available or error or error_restoring or error_extending or \
-                 error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a \
-                 transfer, or be disassociated from snapshots after volume transfer.",
-            ));
+            return Err(bad_request(VOLUME_NOT_DELETABLE));
         }
         if snapshots > 0 {
-            return Err(bad_request(&format!("Invalid volume: Volume still has {snapshots} dependent snapshots.")));
+            return Err(bad_request(VOLUME_NOT_DELETABLE));
         }
         volume.status = types::VolumeStatus::Deleting;
         self.at(now, DELETE, Event::VolumeGone(id.to_owned()));
@@ -336,7 +426,12 @@ impl Cinder {
         }))?;
         self.snapshots.push(snapshot.clone());
         self.at(now, SNAPSHOT_CREATE, Event::SnapshotReady(id));
-        Ok(typed::<types::SnapshotResponse>(202, json!({ "snapshot": snapshot })))
+        // The create response is the detail without the extended attributes.
+        let mut shown = json!(snapshot);
+        if let Some(fields) = shown.as_object_mut() {
+            fields.retain(|k, _| !k.starts_with("os-extended-snapshot-attributes:"));
+        }
+        Ok(typed::<types::SnapshotResponse>(202, json!({ "snapshot": shown })))
     }
 
     fn show_snapshot(&mut self, id: &str) -> Result<Reply, Reply> {
@@ -345,17 +440,16 @@ impl Cinder {
     }
 
     fn list_snapshots(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
-        let items: Vec<&types::Snapshot> = self
-            .snapshots
-            .iter()
-            .rev()
-            .filter(|s| query.matches("status", Some(s.status.to_string().as_str())))
-            .filter(|s| query.matches("volume_id", Some(s.volume_id.as_str())))
-            .collect();
-        let page = query.page(&items, |s| s.id.as_str())?;
+        let all: Vec<&types::Snapshot> = self.snapshots.iter().rev().collect();
+        let keep = |s: &&types::Snapshot| {
+            query.matches("status", Some(s.status.to_string().as_str()))
+                && query.matches("volume_id", Some(s.volume_id.as_str()))
+                && query.matches("name", s.name.as_deref())
+        };
+        let page = query.page(&all, keep, |s| s.id.as_str(), "Snapshot")?;
         let shown: Vec<Value> = page.items.iter().map(|s| json!(s)).collect();
         let path = if operation == "list_snapshots_detail" { "snapshots/detail" } else { "snapshots" };
-        let body = query.listing("snapshots", shown, page.next, base, path, items.len());
+        let body = query.listing("snapshots", shown, page, base, path);
         Ok(typed::<types::SnapshotList>(200, body))
     }
 
@@ -363,7 +457,7 @@ impl Cinder {
         let snapshot = self.snapshot(id).ok_or_else(|| not_found("Snapshot", id))?;
         if !matches!(snapshot.status, types::SnapshotStatus::Available | types::SnapshotStatus::Error) {
             return Err(bad_request(
-                "Invalid snapshot: Volume Snapshot status must be available or error or error_restoring or unmanaging",
+                "Invalid snapshot: Snapshot status must be available or error and must not be part of a group.",
             ));
         }
         snapshot.status = types::SnapshotStatus::Deleting;
@@ -384,7 +478,13 @@ impl Cinder {
             Some(sid) => {
                 let snapshot =
                     self.snapshots.iter().find(|s| &s.id == sid).ok_or_else(|| not_found("Snapshot", sid))?;
-                if snapshot.volume_id != volume_id || snapshot.status != types::SnapshotStatus::Available {
+                if snapshot.volume_id != volume_id {
+                    return Err(bad_request(&format!(
+                        "Invalid volume: Volume {volume_id} does not match with snapshot.volume_id {}.",
+                        snapshot.volume_id
+                    )));
+                }
+                if snapshot.status != types::SnapshotStatus::Available {
                     return Err(bad_request(&format!(
                         "Invalid snapshot: Snapshot to be backed up must be available, but the current status is \"{}\".",
                         snapshot.status
@@ -399,14 +499,23 @@ impl Cinder {
             }
             None => {}
         }
+        // The point in time the backup holds: the snapshot's, or now.
+        let data_timestamp = match &snapshot_id {
+            Some(sid) => self.snapshots.iter().find(|s| &s.id == sid).map_or(now, |s| s.created_at.to_utc()),
+            None => now,
+        };
+        // The parent: the available backup of the volume with the latest
+        // data; for a snapshot source, only backups older than the snapshot.
         let parent = if incremental {
             let latest = self
                 .backups
                 .iter()
-                .rev()
-                .find(|b| b.shown.volume_id == volume_id && b.shown.status == types::BackupStatus::Available);
+                .filter(|b| b.shown.volume_id == volume_id && b.shown.status == types::BackupStatus::Available)
+                .filter_map(|b| Some((b.shown.data_timestamp.map(|t| t.to_utc())?, b)))
+                .filter(|(t, _)| snapshot_id.is_none() || *t < data_timestamp)
+                .max_by_key(|(t, _)| *t);
             match latest {
-                Some(b) => Some(b.shown.id.clone()),
+                Some((_, b)) => Some(b.shown.id.clone()),
                 None => return Err(bad_request("Invalid backup: No backups available to do an incremental backup.")),
             }
         } else {
@@ -424,14 +533,16 @@ impl Cinder {
         let shown = decode::<types::Backup>(json!({
             "id": id, "status": "creating", "volume_id": volume_id, "snapshot_id": snapshot_id, "size": size,
             "name": request["name"], "description": request["description"], "container": request["container"],
-            "availability_zone": "nova", "created_at": stamp(now), "updated_at": null, "data_timestamp": stamp(now),
+            "availability_zone": "nova", "created_at": stamp(now), "updated_at": null,
+            "data_timestamp": stamp(data_timestamp),
             "fail_reason": null, "object_count": 0, "is_incremental": parent.is_some(), "has_dependent_backups": false,
             "links": links(base, "backups", &id),
             "metadata": request["metadata"].as_object().cloned().unwrap_or_default(),
-            "os-backup-project-attr:project_id": PROJECT, "user_id": crate::USER, "encryption_key_id": null
+            "encryption_key_id": null
         }))?;
         let name = shown.name.clone();
-        self.backups.push(Backup { shown, parent });
+        let fails = self.failing_volumes.get(&volume_id).cloned();
+        self.backups.push(Backup { shown, parent, fails });
         match &snapshot_id {
             Some(sid) => {
                 if let Some(s) = self.snapshot(sid) {
@@ -451,7 +562,7 @@ impl Cinder {
 
     fn shown(&self, b: &Backup) -> types::Backup {
         let mut shown = b.shown.clone();
-        shown.has_dependent_backups = self.has_dependents(&shown.id);
+        shown.has_dependent_backups = self.shows_dependents(&shown.id);
         shown
     }
 
@@ -461,25 +572,21 @@ impl Cinder {
     }
 
     fn list_backups(&mut self, operation: &str, query: &Query, base: &str) -> Result<Reply, Reply> {
-        let items: Vec<types::Backup> = self
-            .backups
-            .iter()
-            .rev()
-            .map(|b| self.shown(b))
-            .filter(|b| query.matches("status", Some(b.status.to_string().as_str())))
-            .filter(|b| query.matches("volume_id", Some(b.volume_id.as_str())))
-            .filter(|b| query.matches("name", b.name.as_deref()))
-            .collect();
-        let refs: Vec<&types::Backup> = items.iter().collect();
+        let all: Vec<types::Backup> = self.backups.iter().rev().map(|b| self.shown(b)).collect();
+        let keep = |b: &types::Backup| {
+            query.matches("status", Some(b.status.to_string().as_str()))
+                && query.matches("volume_id", Some(b.volume_id.as_str()))
+                && query.matches("name", b.name.as_deref())
+        };
+        let page = query.page(&all, keep, |b| b.id.as_str(), "Backup")?;
         let detail = operation == "list_backups_detail";
-        let page = query.page(&refs, |b| b.id.as_str())?;
         let shown: Vec<Value> = page
             .items
             .iter()
             .map(|b| if detail { json!(b) } else { json!({"id": b.id, "name": b.name, "links": b.links}) })
             .collect();
         let path = if detail { "backups/detail" } else { "backups" };
-        let body = query.listing("backups", shown, page.next, base, path, items.len());
+        let body = query.listing("backups", shown, page, base, path);
         Ok(if detail { typed::<types::BackupDetailList>(200, body) } else { typed::<types::BackupList>(200, body) })
     }
 
@@ -524,7 +631,9 @@ impl Cinder {
             }
             None => {
                 let name = request["name"].as_str().map_or_else(|| format!("restore_backup_{id}"), str::to_owned);
-                let created = self.create_volume(&json!({"volume": {"size": size, "name": name}}), now, base)?;
+                let new = json!({"volume": {"size": size, "name": name,
+                    "description": "auto-created_from_restore_from_backup"}});
+                let created = self.create_volume(&new, now, base)?;
                 let Some(new_id) = created.body.as_ref().and_then(|b| b["volume"]["id"].as_str()).map(str::to_owned)
                 else {
                     return Err(Reply::fault(500, "computeFault", "the fake's restore volume has no id"));
@@ -565,11 +674,16 @@ fn versions(status: u16, base: &str) -> Reply {
 /// A call's query: filters, `limit`, `marker`, `with_count`.
 pub(crate) struct Query(pub(crate) Vec<(String, String)>);
 
-/// One page of a list, and the marker of the next.
+/// One page of a list: its items, the marker of the next page when Cinder
+/// links one, and the count of the filtered list.
 struct Page<'i, T> {
-    items: &'i [T],
+    items: Vec<&'i T>,
     next: Option<String>,
+    count: usize,
 }
+
+/// Cinder's `osapi_max_limit`: the page size without `limit`, and its cap.
+const MAX_LIMIT: usize = 1000;
 
 impl Query {
     fn get(&self, name: &str) -> Option<&str> {
@@ -581,40 +695,61 @@ impl Query {
         self.get(name).is_none_or(|want| value == Some(want))
     }
 
-    /// The page after `marker` of at most `limit` items; the next marker
-    /// when more follow. An unknown marker is Cinder's 400.
-    fn page<'i, T>(&self, items: &'i [T], id: impl Fn(&T) -> &str) -> Result<Page<'i, T>, Reply> {
+    /// A page as Cinder makes it from `all` (newest first, unfiltered):
+    /// the rows after `marker` (looked up among all rows: an unknown one
+    /// is a 404 naming the `what`), filtered by `keep`, after `offset`, at
+    /// most `limit` (default and cap 1000; not an integer or negative is a
+    /// 400). A next link when the page is not empty and `limit` is at most
+    /// its length (or, with `with_count`, the count): a full last page
+    /// links to an empty one, as Cinder's does.
+    fn page<'i, T>(
+        &self,
+        all: &'i [T],
+        keep: impl Fn(&T) -> bool,
+        id: impl Fn(&T) -> &str,
+        what: &str,
+    ) -> Result<Page<'i, T>, Reply> {
+        let number = |name: &str| -> Result<Option<usize>, Reply> {
+            match self.get(name) {
+                None => Ok(None),
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if n < 0 => Err(bad_request(&format!("{name} param must be positive"))),
+                    Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+                    Err(_) => Err(bad_request(&format!("{name} param must be an integer"))),
+                },
+            }
+        };
+        let limit = number("limit")?.unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
+        let offset = number("offset")?.unwrap_or(0);
+        let count = all.iter().filter(|i| keep(i)).count();
         let start = match self.get("marker") {
-            Some(marker) => match items.iter().position(|i| id(i) == marker) {
+            Some(marker) => match all.iter().position(|i| id(i) == marker) {
                 Some(at) => at + 1,
-                None => return Err(bad_request(&format!("Invalid input received: marker [{marker}] not found"))),
+                None => return Err(not_found(what, marker)),
             },
             None => 0,
         };
-        let rest = &items[start..];
-        match self.get("limit").and_then(|l| l.parse::<usize>().ok()) {
-            Some(limit) if limit < rest.len() => {
-                let page = &rest[..limit];
-                let next = page.last().map(|i| id(i).to_owned());
-                Ok(Page { items: page, next })
-            }
-            _ => Ok(Page { items: rest, next: None }),
-        }
+        let items: Vec<&T> = all[start..].iter().filter(|i| keep(i)).skip(offset).take(limit).collect();
+        let with_count = self.get("with_count").is_some_and(|v| v == "true");
+        let linked = !items.is_empty() && (limit <= items.len() || (with_count && limit <= count));
+        let next = if linked { items.last().map(|i| id(i).to_owned()) } else { None };
+        Ok(Page { items, next, count })
     }
 
-    /// The list body: items, the next link (the query with the next
-    /// marker), the count when asked for.
-    fn listing(&self, key: &str, items: Vec<Value>, next: Option<String>, base: &str, path: &str, total: usize) -> Value {
+    /// The list body: items, the next link (every parameter of the query,
+    /// re-encoded, with the next marker), the count when asked for.
+    fn listing<T>(&self, key: &str, items: Vec<Value>, page: Page<'_, T>, base: &str, path: &str) -> Value {
         let mut body = json!({ key: items });
-        if let Some(marker) = next {
-            let mut kept: Vec<String> =
-                self.0.iter().filter(|(k, _)| k != "marker").map(|(k, v)| format!("{k}={v}")).collect();
-            kept.push(format!("marker={marker}"));
-            body[format!("{key}_links")] =
-                json!([{"rel": "next", "href": format!("{base}/v3/{PROJECT}/{path}?{}", kept.join("&"))}]);
+        if let Some(marker) = page.next
+            && let Ok(mut href) = wiremock::http::Url::parse(&format!("{base}/v3/{PROJECT}/{path}"))
+        {
+            href.query_pairs_mut()
+                .extend_pairs(self.0.iter().filter(|(k, _)| k != "marker"))
+                .append_pair("marker", &marker);
+            body[format!("{key}_links")] = json!([{"rel": "next", "href": href.as_str()}]);
         }
         if self.get("with_count").is_some_and(|v| v == "true") {
-            body["count"] = json!(total);
+            body["count"] = json!(page.count);
         }
         body
     }

@@ -45,6 +45,11 @@ impl Keystone {
         self.tokens.get(token).is_some_and(|expires| *expires > now)
     }
 
+    /// How many tokens were issued.
+    pub(crate) fn issued(&self) -> u64 {
+        self.issued
+    }
+
     /// Every token issued so far expires.
     pub(crate) fn expire_all(&mut self) {
         self.tokens.clear();

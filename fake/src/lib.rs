@@ -26,13 +26,24 @@
 //! [`FakeCloud::fail_backups_of`] (a volume's backups end in `error`).
 //!
 //! Responses are the generated types of the spec (`types::Backup`, …),
-//! serialised: a spec change reaches the fake through them. The
-//! differential suite (`tests/tests/fake_cloud.rs`) runs one scenario
-//! against this fake and against the real Cinder 29 of the test harness
-//! and compares what a client observes.
+//! serialised: a spec change reaches the fake through them. The suite
+//! holds it against the real Cinder 29 of the test harness: one lifecycle
+//! (`tests/lifecycle.rs`) runs against both and what a client observes
+//! must agree (`tests/tests/real_cinder.rs`, `the_fake_cloud_agrees`).
 //!
-//! Not served yet: Trove, user messages, metadata, export/import, limits
-//! and quota sets, volume attachments: a request for them gets a 404.
+//! Microversions: `OpenStack-API-Version` is read as Cinder reads it (400
+//! malformed, 406 outside 3.0 to 3.71) and every `/v3` response says the
+//! version it was made at; `with_count` counts from 3.45, a filter outside
+//! Cinder's defaults is a 400 from 3.31, a backup's `metadata` needs 3.43.
+//! Timings are [`TIMINGS`].
+//!
+//! Not served (a 404 that is not a Cinder fault): Trove, user messages,
+//! metadata, export/import, limits and quota sets, backup and snapshot
+//! updates, every `…/action` (reset status, force delete, revert),
+//! attachments (no volume is ever `in-use`), the project-less endpoint
+//! form. Lists are always newest first: `sort`, `sort_key` and `sort_dir`
+//! are not honoured. The fake's user is a member: admin-only fields
+//! (`os-backup-project-attr:project_id`, `user_id` of backups) are absent.
 
 #![deny(missing_docs)]
 
@@ -59,6 +70,35 @@ pub const PROJECT: &str = "demo";
 /// An application credential of the user: its id and its secret.
 pub const APPLICATION_CREDENTIAL: (&str, &str) = ("demo-app-cred", "demo-app-secret");
 
+/// The operations the fake serves (client method names), for
+/// [`FakeCloud::fail`].
+pub const OPERATIONS: &[&str] = &[
+    "issue_token",
+    "list_api_versions",
+    "show_api_v3_version",
+    "create_volume",
+    "list_volumes",
+    "list_volumes_detail",
+    "show_volume",
+    "delete_volume",
+    "create_snapshot",
+    "list_snapshots",
+    "list_snapshots_detail",
+    "show_snapshot",
+    "delete_snapshot",
+    "create_backup",
+    "list_backups",
+    "list_backups_detail",
+    "show_backup",
+    "delete_backup",
+    "restore_backup",
+];
+
+/// How long each change takes on the fake clock: a volume or a snapshot
+/// becomes `available` 1 s after its create, a backup 3 s after, a restore
+/// ends 3 s after it started, a deleted resource is gone 1 s after.
+pub const TIMINGS: &str = "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s";
+
 /// A clock whose sleeps take no time: each moves its time forward. The
 /// fake cloud's statuses move on it, and the sessions it makes wait on it.
 #[derive(Debug)]
@@ -76,7 +116,7 @@ impl FakeClock {
     pub fn advance(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
         let mut now = lock(&self.now);
-        *now = now.checked_add_signed(by).unwrap_or(*now);
+        *now = now.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC);
     }
 }
 
@@ -188,12 +228,20 @@ impl FakeCloud {
         lock(&self.cloud).keystone.expire_all();
     }
 
-    /// The next `times` calls of `operation` (a client method name:
-    /// `create_backup`, `show_volume`, …; `issue_token` for Keystone)
-    /// answer `status` with the fault `{"<name>": {"code", "message"}}`
-    /// instead of doing anything. A 503 burst is
-    /// `fail("list_backups_detail", 3, 503, "serviceUnavailable", "…")`.
+    /// The next `times` requests of `operation` (one of [`OPERATIONS`]: a
+    /// client method name, `create_backup`, `show_volume`, …;
+    /// `issue_token` for Keystone) answer `status` with the fault
+    /// `{"<name>": {"code", "message"}}` instead of doing anything. Each
+    /// request counts: a client's retries, each page of a stream. A 503
+    /// burst is `fail("list_backups_detail", 3, 503, "serviceUnavailable",
+    /// "…")` (a 503 or 413 carries `Retry-After: 0`).
+    ///
+    /// # Panics
+    /// For an operation the fake does not serve, or a status outside
+    /// 100 to 599: a failure that could never happen.
     pub fn fail(&self, operation: &str, times: usize, status: u16, name: &str, message: &str) {
+        assert!(OPERATIONS.contains(&operation), "the fake serves no operation `{operation}`; it serves {OPERATIONS:?}");
+        assert!((100..600).contains(&status), "HTTP status {status} is not one a server can answer");
         lock(&self.cloud).failures.push(Failure {
             operation: operation.to_owned(),
             times,
@@ -204,9 +252,20 @@ impl FakeCloud {
     }
 
     /// Backups of `volume_id` made from now on end in `error`, with
-    /// `reason` as their `fail_reason`.
+    /// `reason` as their `fail_reason` (those already being made are not
+    /// touched). [`FakeCloud::heal_backups_of`] undoes it.
     pub fn fail_backups_of(&self, volume_id: &str, reason: &str) {
         lock(&self.cloud).cinder.failing_volumes.insert(volume_id.to_owned(), reason.to_owned());
+    }
+
+    /// Backups of `volume_id` made from now on succeed again.
+    pub fn heal_backups_of(&self, volume_id: &str) {
+        lock(&self.cloud).cinder.failing_volumes.remove(volume_id);
+    }
+
+    /// How many tokens Keystone has issued.
+    pub fn tokens_issued(&self) -> u64 {
+        lock(&self.cloud).keystone.issued()
     }
 
     /// The most backups the project may hold (Cinder's `backups` quota;
@@ -315,8 +374,21 @@ impl Cloud {
                 );
             }
         }
+        // Every response on `/v3` says the microversion it was made at.
+        let header = request.headers.get("openstack-api-version").and_then(|v| v.to_str().ok());
+        let version = match cinder::microversion(header) {
+            Ok(v) => v,
+            Err(refusal) => return refusal,
+        };
         let query = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        self.cinder.handle(&route, cinder::Query(query), &body, now, &self.base)
+        let reply = self.cinder.handle(&route, version, cinder::Query(query), &body, now, &self.base);
+        if path.starts_with("/v3") {
+            reply
+                .header("openstack-api-version", &format!("volume {}.{}", version.0, version.1))
+                .header("vary", "OpenStack-API-Version")
+        } else {
+            reply
+        }
     }
 
     /// The scripted failure of `operation`, if one is due.

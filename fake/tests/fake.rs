@@ -102,7 +102,15 @@ async fn lists_page_newest_first() {
     assert_eq!((first.volumes.len(), first.count), (2, Some(5)));
     assert!(first.volumes_links.iter().any(|l| l.rel == "next"));
     let err = cinder.list_volumes().marker("no-such-id").send().await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.to_string().split(':').nth(1).map(str::trim), Some("HTTP 404 itemNotFound"), "{err}");
+    // A full last page links to an empty one, as Cinder's does.
+    let last = cinder.list_volumes().limit(2u64).marker(made[2].as_str()).send().await.unwrap();
+    assert_eq!(last.volumes.len(), 2);
+    assert_eq!(last.volumes_links.len(), 1);
+    let empty = cinder.list_volumes().limit(2u64).marker(made[4].as_str()).send().await.unwrap();
+    assert!(empty.volumes.is_empty() && empty.volumes_links.is_empty());
+    let err = cinder.list_volumes().limit(0u64).send().await;
+    assert!(err.is_ok(), "limit 0 is a page of nothing");
 }
 
 /// Expired tokens: the session authenticates again, once, and the call
@@ -113,8 +121,10 @@ async fn tokens_expire_and_faults_are_scripted() {
     let cloud = FakeCloud::start().await;
     let cinder = cloud.session().unwrap().block_storage().await.unwrap();
     let v = volume(&cinder).await;
+    let issued = cloud.tokens_issued();
     cloud.expire_tokens();
     cinder.show_volume().volume_id(&v).send().await.unwrap();
+    assert_eq!(cloud.tokens_issued(), issued + 1, "the session authenticated again");
 
     cloud.fail("create_backup", 1, 500, "computeFault", "The server has either erred or is incapable.");
     let err = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap_err();
@@ -142,6 +152,16 @@ async fn keystone_takes_its_three_methods() {
         .unwrap();
     by_credential.block_storage().await.unwrap().list_volumes().send().await.unwrap();
 
+    let wrong_secret = Session::builder()
+        .auth_url(cloud.auth_url())
+        .auth(AuthMethod::ApplicationCredential { id: Some(id.into()), name: None, user: None, secret: "no".into() })
+        .build()
+        .unwrap();
+    assert!(wrong_secret.block_storage().await.unwrap_err().is_authentication());
+    let token = password_token(&cloud).await;
+    let by_token = Session::builder().auth_url(cloud.auth_url()).auth(AuthMethod::Token(token.into())).build().unwrap();
+    by_token.block_storage().await.unwrap().list_volumes().send().await.unwrap();
+
     let wrong = Session::builder()
         .auth_url(cloud.auth_url())
         .auth(AuthMethod::Password {
@@ -152,4 +172,54 @@ async fn keystone_takes_its_three_methods() {
         .unwrap();
     let err = wrong.block_storage().await.unwrap_err();
     assert!(err.is_authentication(), "{err}");
+}
+
+/// `OpenStack-API-Version` as Cinder reads it: every `/v3` answer says the
+/// version; a version outside 3.0 to 3.71 is a 406, a malformed one a 400;
+/// a filter Cinder does not take is a 400 from 3.31.
+#[tokio::test]
+async fn microversions_are_read_as_cinder_reads_them() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let listed = cinder.list_backups().send().await.unwrap();
+    assert_eq!(listed.microversion(), Some(Microversion::new(3, 71)));
+    let token = password_token(&cloud).await;
+    let http = reqwest::Client::new();
+    let ask = |version: &str| {
+        http.get(format!("{}/backups", cloud.block_storage_endpoint()))
+            .header("x-auth-token", token.as_str())
+            .header("openstack-api-version", format!("volume {version}"))
+            .send()
+    };
+    assert_eq!(ask("3.99").await.unwrap().status().as_u16(), 406);
+    assert_eq!(ask("3.07").await.unwrap().status().as_u16(), 400);
+    let at = ask("3.40").await.unwrap();
+    assert_eq!(at.headers()["openstack-api-version"], "volume 3.40");
+    let unknown = http
+        .get(format!("{}/backups?size=1", cloud.block_storage_endpoint()))
+        .header("x-auth-token", token.as_str())
+        .header("openstack-api-version", "volume 3.71")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 400);
+}
+
+/// Scripting a failure the fake could never answer is a test's mistake,
+/// said at once.
+#[tokio::test]
+#[should_panic(expected = "the fake serves no operation `create_bakcup`")]
+async fn a_failure_for_an_unknown_operation_is_refused() {
+    FakeCloud::start().await.fail("create_bakcup", 1, 500, "computeFault", "x");
+}
+
+/// A token from the fake Keystone, by the user's password, over plain HTTP.
+async fn password_token(cloud: &FakeCloud) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": openstack_backups_fake::USER, "domain": {"name": "Default"},
+        "password": openstack_backups_fake::PASSWORD}}}}});
+    let response =
+        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    response.headers()["x-subject-token"].to_str().unwrap().to_owned()
 }
