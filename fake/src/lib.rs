@@ -99,35 +99,73 @@ pub const OPERATIONS: &[&str] = &[
 /// ends 3 s after it started, a deleted resource is gone 1 s after.
 pub const TIMINGS: &str = "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s";
 
-/// A clock whose sleeps take no time: each moves its time forward. The
-/// fake cloud's statuses move on it, and the sessions it makes wait on it.
+/// The fake cloud's clock: its statuses move on it.
+///
+/// Made by [`FakeCloud::start`], it stands still unless moved: each sleep
+/// on it (a session's waiter, a retry's backoff) moves it forward at once,
+/// and [`advance`](Self::advance) moves it by hand, so a test's waits take
+/// no time. Made by [`FakeCloud::start_scaled`], it also runs on its own,
+/// `scale` times faster than real time, for programs that wait on the real
+/// clock (a command-line tool in another process): at 100, a backup's three
+/// seconds pass in 30 ms. A sleep on a scaled clock sleeps the scaled
+/// duration.
 #[derive(Debug)]
 pub struct FakeClock {
-    now: Mutex<DateTime<Utc>>,
+    state: Mutex<ClockState>,
+}
+
+#[derive(Debug)]
+struct ClockState {
+    /// The time at `started`, plus every move by hand or by sleep.
+    base: DateTime<Utc>,
+    /// When the clock was made, and how much faster than real time it
+    /// runs (`None`: it stands still).
+    running: Option<(std::time::Instant, f64)>,
 }
 
 impl FakeClock {
-    /// A clock at `start`.
+    /// A clock at `start` that stands still unless moved.
     pub fn at(start: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(Self { now: Mutex::new(start) })
+        Arc::new(Self { state: Mutex::new(ClockState { base: start, running: None }) })
     }
 
-    /// Moves the time forward by `by`.
+    /// A clock at `start` that runs `scale` times faster than real time
+    /// (a `scale` that is not a positive number is 1).
+    pub fn scaled(start: DateTime<Utc>, scale: f64) -> Arc<Self> {
+        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        Arc::new(Self { state: Mutex::new(ClockState { base: start, running: Some((std::time::Instant::now(), scale)) }) })
+    }
+
+    /// Moves the time forward by `by` (up to the largest time there is).
     pub fn advance(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
-        let mut now = lock(&self.now);
-        *now = now.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut state = lock(&self.state);
+        state.base = state.base.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC);
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
-        *lock(&self.now)
+        let state = lock(&self.state);
+        match state.running {
+            None => state.base,
+            Some((started, scale)) => {
+                let ran = started.elapsed().mul_f64(scale);
+                let ran = chrono::Duration::from_std(ran).unwrap_or(chrono::Duration::MAX);
+                state.base.checked_add_signed(ran).unwrap_or(DateTime::<Utc>::MAX_UTC)
+            }
+        }
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        self.advance(duration);
-        Box::pin(std::future::ready(()))
+        let running = lock(&self.state).running;
+        match running {
+            None => {
+                self.advance(duration);
+                Box::pin(std::future::ready(()))
+            }
+            Some((_, scale)) => Box::pin(tokio::time::sleep(duration.div_f64(scale))),
+        }
     }
 }
 
@@ -169,11 +207,24 @@ pub struct FakeCloud {
 
 impl FakeCloud {
     /// Starts the fake on a free loopback port, its clock at
-    /// 2026-01-01T00:00:00Z.
+    /// 2026-01-01T00:00:00Z, standing still unless moved (see [`FakeClock`]).
     pub async fn start() -> FakeCloud {
+        Self::start_with(FakeClock::at(Self::epoch())).await
+    }
+
+    /// Starts the fake with a clock that runs `scale` times faster than
+    /// real time: for programs in another process, which wait on the real
+    /// clock (`osbackup … --wait`).
+    pub async fn start_scaled(scale: f64) -> FakeCloud {
+        Self::start_with(FakeClock::scaled(Self::epoch(), scale)).await
+    }
+
+    fn epoch() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    }
+
+    async fn start_with(clock: Arc<FakeClock>) -> FakeCloud {
         let server = MockServer::start().await;
-        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
-        let clock = FakeClock::at(start);
         let cloud = Arc::new(Mutex::new(Cloud {
             base: server.uri(),
             clock: clock.clone(),
@@ -184,6 +235,21 @@ impl FakeCloud {
         }));
         Mock::given(wiremock::matchers::any()).respond_with(Responder(cloud.clone())).mount(&server).await;
         FakeCloud { server, cloud, clock }
+    }
+
+    /// The environment of a program that authenticates to the fake as its
+    /// user (`OS_AUTH_URL`, `OS_USERNAME`, `OS_PASSWORD`, the project and
+    /// domains), as `clouds.yaml`'s environment variables say it.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("OS_AUTH_URL", self.auth_url()),
+            ("OS_AUTH_TYPE", "password".to_owned()),
+            ("OS_USERNAME", USER.to_owned()),
+            ("OS_PASSWORD", PASSWORD.to_owned()),
+            ("OS_USER_DOMAIN_NAME", "Default".to_owned()),
+            ("OS_PROJECT_NAME", PROJECT.to_owned()),
+            ("OS_PROJECT_DOMAIN_ID", "default".to_owned()),
+        ]
     }
 
     /// Keystone's URL, the session's `auth_url` (`http://127.0.0.1:…/identity`).
