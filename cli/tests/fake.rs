@@ -111,3 +111,16 @@ async fn prune_keeps_the_newest_days_and_their_bases() {
     assert_eq!(tool.json(&["backup", "list"]), json!([]), "every backup gone");
     tool.ok(&["volume", "delete", &volume_id, "--wait"]);
 }
+
+/// A `--wait` that ends in a failure says so (exit 1) with the backup's
+/// status and reason, and then Cinder's user message about it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_wait_prints_cinders_message() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool(&cloud);
+    let v = tool.json(&["volume", "create", "doomed", "--size", "1", "--wait"]);
+    cloud.fail_backups_of(s(&v["id"]), "the backup driver failed");
+    let stderr = tool.fails(1, &["backup", "create", "doomed", "--name", "by-hand", "--wait"]);
+    assert!(stderr.contains("went to error: the backup driver failed"), "{stderr}");
+    assert!(stderr.contains("Cinder's message: create backup:Backup driver failed to create backup."), "{stderr}");
+}

@@ -18,6 +18,11 @@ const BACKUP_CREATE: i64 = 3;
 const RESTORE: i64 = 3;
 const DELETE: i64 = 1;
 
+/// How long a user message is kept (Cinder's `message_ttl`, seconds), and
+/// how long after that the scheduler's daily reaping may take.
+const MESSAGE_TTL: i64 = 30 * 24 * 3600;
+const MESSAGE_REAP: i64 = 24 * 3600;
+
 /// Cinder's one refusal of a volume deletion, whatever the reason (status,
 /// snapshots, group, attachment).
 const VOLUME_NOT_DELETABLE: &str = "Invalid volume: Volume status must be available or error or error_restoring \
@@ -79,6 +84,9 @@ fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body
             "name", "status", "metadata", "bootable", "migration_status", "availability_zone", "group_id", "size",
             "created_at", "updated_at",
         ],
+        "list_messages" if version >= (3, 5) => {
+            &["resource_uuid", "resource_type", "event_id", "request_id", "message_level"]
+        }
         "create_backup" if version < (3, 43) && !body["backup"]["metadata"].is_null() => {
             return Err(bad_request(
                 "Invalid input for field/attribute backup. Value: the body. Additional properties are not allowed \
@@ -95,7 +103,10 @@ fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body
         .0
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| !(filters.contains(k) || paging.contains(k) || (*k == "with_count" && version >= (3, 45))))
+        .filter(|k| {
+            let counted = *k == "with_count" && version >= (3, 45) && operation != "list_messages";
+            !(filters.contains(k) || paging.contains(k) || counted)
+        })
         .collect();
     if unknown.is_empty() {
         Ok(())
@@ -132,6 +143,9 @@ pub(crate) fn route(method: &str, path: &str) -> Route {
         ("GET", ["backups", id]) => ("show_backup", Some(*id)),
         ("DELETE", ["backups", id]) => ("delete_backup", Some(*id)),
         ("POST", ["backups", id, "restore"]) => ("restore_backup", Some(*id)),
+        ("GET", ["messages"]) => ("list_messages", None),
+        ("GET", ["messages", id]) => ("show_message", Some(*id)),
+        ("DELETE", ["messages", id]) => ("delete_message", Some(*id)),
         _ => ("unknown", None),
     };
     Route { operation, needs_token: true, id: id.map(str::to_owned) }
@@ -157,6 +171,8 @@ struct Backup {
     /// The reason it will fail with, when its volume's backups are set to
     /// fail ([`crate::FakeCloud::fail_backups_of`]) as it is made.
     fails: Option<String>,
+    /// The id of the request that made it (a user message names it).
+    request_id: String,
 }
 
 /// The project's volumes, snapshots and backups (in creation order), and
@@ -167,6 +183,7 @@ pub(crate) struct Cinder {
     volumes: Vec<types::Volume>,
     snapshots: Vec<types::Snapshot>,
     backups: Vec<Backup>,
+    messages: Vec<types::Message>,
     due: Vec<(DateTime<Utc>, Event)>,
     pub(crate) failing_volumes: BTreeMap<String, String>,
     pub(crate) backup_quota: usize,
@@ -179,6 +196,7 @@ impl Default for Cinder {
             volumes: Vec::new(),
             snapshots: Vec::new(),
             backups: Vec::new(),
+            messages: Vec::new(),
             due: Vec::new(),
             failing_volumes: BTreeMap::new(),
             backup_quota: 10,
@@ -269,6 +287,10 @@ impl Cinder {
             Event::BackupDone(id) => {
                 let Some(b) = self.backup(&id) else { return };
                 let (volume, snapshot, failure) = (b.shown.volume_id.clone(), b.shown.snapshot_id.clone(), b.fails.clone());
+                let request_id = b.request_id.clone();
+                if failure.is_some() {
+                    self.message(at, &id, &request_id);
+                }
                 if let Some(b) = self.backup(&id) {
                     b.shown.updated_at = Some(updated);
                     match failure {
@@ -308,6 +330,7 @@ impl Cinder {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn handle(
         &mut self,
         route: &Route,
@@ -316,9 +339,16 @@ impl Cinder {
         body: &Value,
         now: DateTime<Utc>,
         base: &str,
+        request_id: &str,
     ) -> Reply {
         if let Err(refusal) = check_version_rules(route.operation, version, &query, body) {
             return refusal;
+        }
+        // User messages are a 3.3 feature: below it their routes are not
+        // there.
+        let messages = route.operation.ends_with("message") || route.operation == "list_messages";
+        if messages && version < (3, 3) {
+            return Reply::fault(404, "itemNotFound", "The resource could not be found.");
         }
         let id = route.id.as_deref().unwrap_or_default();
         let result = match route.operation {
@@ -332,7 +362,10 @@ impl Cinder {
             "show_snapshot" => self.show_snapshot(id),
             "list_snapshots" | "list_snapshots_detail" => self.list_snapshots(route.operation, &query, base),
             "delete_snapshot" => self.delete_snapshot(id, now),
-            "create_backup" => self.create_backup(body, now, base),
+            "create_backup" => self.create_backup(body, now, base, request_id),
+            "list_messages" => self.list_messages(version, &query, now, base),
+            "show_message" => self.show_message(id, now),
+            "delete_message" => self.delete_message(id, now),
             "show_backup" => self.show_backup(id, base),
             "list_backups" | "list_backups_detail" => self.list_backups(route.operation, &query, base),
             "delete_backup" => self.delete_backup(id, now),
@@ -343,6 +376,72 @@ impl Cinder {
             )),
         };
         result.unwrap_or_else(|refusal| refusal)
+    }
+
+    /// The user message Cinder's backup manager writes when the backup
+    /// driver fails (`VOLUME_VOLUME_BACKUP_013_020`), kept 30 days.
+    fn message(&mut self, at: DateTime<Utc>, backup_id: &str, request_id: &str) {
+        let id = self.new_id();
+        let message = serde_json::from_value::<types::Message>(json!({
+            "id": id, "event_id": "VOLUME_VOLUME_BACKUP_013_020",
+            "user_message": "create backup:Backup driver failed to create backup.", "message_level": "ERROR",
+            "resource_type": "VOLUME_BACKUP", "resource_uuid": backup_id, "request_id": request_id,
+            "created_at": stamp(at), "guaranteed_until": stamp(at + chrono::Duration::seconds(MESSAGE_TTL)),
+            "links": []
+        }));
+        if let Ok(message) = message {
+            self.messages.push(message);
+        }
+    }
+
+    /// Messages past their time are gone (Cinder's scheduler reaps them
+    /// once a day after `guaranteed_until`).
+    fn reap_messages(&mut self, now: DateTime<Utc>) {
+        let reaped = chrono::Duration::seconds(MESSAGE_REAP);
+        self.messages.retain(|m| m.guaranteed_until.is_none_or(|until| until.to_utc() + reaped > now));
+    }
+
+    fn with_links(&self, m: &types::Message, base: &str) -> Value {
+        let mut shown = json!(m);
+        shown["links"] = links(base, "messages", &m.id);
+        shown
+    }
+
+    fn list_messages(&mut self, version: (u16, u16), query: &Query, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+        self.reap_messages(now);
+        let all: Vec<&types::Message> = self.messages.iter().rev().collect();
+        // 3.3 and 3.4 honour no parameter.
+        let ignored = Query(Vec::new());
+        let query = if version < (3, 5) { &ignored } else { query };
+        let text = |v: Option<String>| v;
+        let keep = |m: &&types::Message| {
+            query.matches("resource_uuid", m.resource_uuid.as_deref())
+                && query.matches("resource_type", text(m.resource_type.as_ref().map(ToString::to_string)).as_deref())
+                && query.matches("event_id", Some(m.event_id.as_str()))
+                && query.matches("request_id", m.request_id.as_deref())
+                && query.matches("message_level", text(m.message_level.as_ref().map(ToString::to_string)).as_deref())
+        };
+        let page = query.page(&all, keep, |m| m.id.as_str(), "Message")?;
+        let shown: Vec<Value> = page.items.iter().map(|m| self.with_links(m, base)).collect();
+        let body = query.listing("messages", shown, page, base, "messages");
+        Ok(typed::<types::MessageList>(200, body))
+    }
+
+    fn show_message(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        self.reap_messages(now);
+        let m = self.messages.iter().find(|m| m.id == id).ok_or_else(|| not_found("Message", id))?;
+        let shown = json!({ "message": m });
+        Ok(typed::<types::MessageResponse>(200, shown))
+    }
+
+    fn delete_message(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
+        self.reap_messages(now);
+        let before = self.messages.len();
+        self.messages.retain(|m| m.id != id);
+        if self.messages.len() == before {
+            return Err(not_found("Message", id));
+        }
+        Ok(Reply::empty(204))
     }
 
     // ---- volumes
@@ -467,7 +566,7 @@ impl Cinder {
 
     // ---- backups
 
-    fn create_backup(&mut self, body: &Value, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+    fn create_backup(&mut self, body: &Value, now: DateTime<Utc>, base: &str, request_id: &str) -> Result<Reply, Reply> {
         let request = &body["backup"];
         let volume_id = request["volume_id"].as_str().unwrap_or_default().to_owned();
         let snapshot_id = request["snapshot_id"].as_str().map(str::to_owned);
@@ -542,7 +641,7 @@ impl Cinder {
         }))?;
         let name = shown.name.clone();
         let fails = self.failing_volumes.get(&volume_id).cloned();
-        self.backups.push(Backup { shown, parent, fails });
+        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned() });
         match &snapshot_id {
             Some(sid) => {
                 if let Some(s) = self.snapshot(sid) {

@@ -21,9 +21,14 @@
 //!   0`, an unknown id 404 `itemNotFound`. Lists page with `limit` and
 //!   `marker`, newest first, with next links as Cinder writes them.
 //!
+//! - **user messages** (3.3; filters and paging from 3.5): a backup that
+//!   fails leaves Cinder's message (`VOLUME_VOLUME_BACKUP_013_020`, "create
+//!   backup:Backup driver failed to create backup.") for 30 days.
+//!
 //! Faults a test scripts: [`FakeCloud::fail`] (the next N calls of an
 //! operation answer a fault: a refused create, a 503 burst), and
-//! [`FakeCloud::fail_backups_of`] (a volume's backups end in `error`).
+//! [`FakeCloud::fail_backups_of`] (a volume's backups end in `error`, with
+//! the user message Cinder writes).
 //!
 //! Responses are the generated types of the spec (`types::Backup`, …),
 //! serialised: a spec change reaches the fake through them. The suite
@@ -37,8 +42,7 @@
 //! Cinder's defaults is a 400 from 3.31, a backup's `metadata` needs 3.43.
 //! Timings are [`TIMINGS`].
 //!
-//! Not served (a 404 that is not a Cinder fault): Trove, user messages,
-//! metadata, export/import, limits and quota sets, backup and snapshot
+//! Not served (a 404 that is not a Cinder fault): Trove, metadata, export/import, limits and quota sets, backup and snapshot
 //! updates, every `…/action` (reset status, force delete, revert),
 //! attachments (no volume is ever `in-use`), the project-less endpoint
 //! form. Lists are always newest first: `sort`, `sort_key` and `sort_dir`
@@ -92,6 +96,9 @@ pub const OPERATIONS: &[&str] = &[
     "show_backup",
     "delete_backup",
     "restore_backup",
+    "list_messages",
+    "show_message",
+    "delete_message",
 ];
 
 /// How long each change takes on the fake clock: a volume or a snapshot
@@ -447,7 +454,8 @@ impl Cloud {
             Err(refusal) => return refusal,
         };
         let query = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        let reply = self.cinder.handle(&route, version, cinder::Query(query), &body, now, &self.base);
+        let request_id = format!("req-{:08x}-0000-4000-8000-000000000000", self.requests);
+        let reply = self.cinder.handle(&route, version, cinder::Query(query), &body, now, &self.base, &request_id);
         if path.starts_with("/v3") {
             reply
                 .header("openstack-api-version", &format!("volume {}.{}", version.0, version.1))

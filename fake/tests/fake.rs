@@ -223,3 +223,52 @@ async fn password_token(cloud: &FakeCloud) -> String {
     assert_eq!(response.status().as_u16(), 201);
     response.headers()["x-subject-token"].to_str().unwrap().to_owned()
 }
+
+/// A backup that fails leaves Cinder's user message, which the policy
+/// runner's lookup finds; 3.3 and 3.4 honour no filter, below 3.3 there
+/// are no messages; a message can be deleted, and is gone 31 days on.
+#[tokio::test]
+async fn failed_backups_leave_cinders_message() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder).await;
+    let fine = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    cinder.wait_for_backup(&fine.backup.id, types::BackupStatus::Available).await.unwrap();
+    cloud.fail_backups_of(&v, "disk full");
+    let doomed = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    let request = doomed.request_id().map(str::to_owned);
+    cinder.wait_for_backup(&doomed.backup.id, types::BackupStatus::Available).await.unwrap_err();
+    let message = openstack_backups::policy::newest_message(&cinder, &doomed.backup.id).await;
+    assert_eq!(message.as_deref(), Some("create backup:Backup driver failed to create backup."));
+    assert_eq!(openstack_backups::policy::newest_message(&cinder, &fine.backup.id).await, None);
+    let listed = cinder.list_messages().send().await.unwrap().into_inner().messages;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].event_id, "VOLUME_VOLUME_BACKUP_013_020");
+    assert_eq!(listed[0].request_id, request, "the request that made the backup");
+
+    let token = password_token(&cloud).await;
+    let http = reqwest::Client::new();
+    let at = |version: &str, query: &str| {
+        http.get(format!("{}/messages{query}", cloud.block_storage_endpoint()))
+            .header("x-auth-token", token.as_str())
+            .header("openstack-api-version", format!("volume {version}"))
+            .send()
+    };
+    assert_eq!(at("3.2", "").await.unwrap().status().as_u16(), 404, "no messages below 3.3");
+    let unfiltered: serde_json::Value = at("3.4", "?resource_uuid=another").await.unwrap().json().await.unwrap();
+    assert_eq!(unfiltered["messages"].as_array().map(Vec::len), Some(1), "3.4 honours no filter");
+    let filtered: serde_json::Value = at("3.5", "?resource_uuid=another").await.unwrap().json().await.unwrap();
+    assert_eq!(filtered["messages"].as_array().map(Vec::len), Some(0));
+
+    let id = listed[0].id.clone();
+    cinder.delete_message().message_id(&id).send().await.unwrap();
+    let err = cinder.show_message().message_id(&id).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+
+    cloud.fail_backups_of(&v, "disk full");
+    let again = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    cinder.wait_for_backup(&again.backup.id, types::BackupStatus::Available).await.unwrap_err();
+    assert_eq!(cinder.list_messages().send().await.unwrap().messages.len(), 1);
+    cloud.clock().advance(Duration::from_secs(31 * 24 * 3600));
+    assert!(cinder.list_messages().send().await.unwrap().messages.is_empty(), "reaped after 30 days and a day");
+}
