@@ -56,7 +56,7 @@ fn decoder_message(e: &serde_json::Error) -> String {
 /// Keystone (`Authentication`); the exchange with the service
 /// (`CommunicationError`, then the response: `ErrorResponse`,
 /// `ResponseBodyError`, `InvalidResponsePayload`, `UnexpectedResponse`);
-/// and the helpers built on calls (`Wait`, `Find`). Code that handles
+/// and the helpers built on calls (`Wait`, `Find`, `Paging`). Code that handles
 /// failures alike reads [`Error::kind`]; the accessors
 /// ([`operation`](Error::operation), [`status`](Error::status),
 /// [`request_id`](Error::request_id), [`fault`](Error::fault)) work on
@@ -97,6 +97,52 @@ pub enum Error {
     Wait(Box<WaitError>),
     /// A finder (`find_<item>`) found no resource, or several, by the name.
     Find(Box<FindError>),
+    /// A paged list's next links cannot be followed (a cycle, a link
+    /// without a marker): the stream stopped.
+    Paging(Box<PagingError>),
+}
+
+/// A paged list whose next links a stream cannot follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PagingError {
+    /// The list operation (`list_backups_detail`).
+    pub operation: &'static str,
+    /// The pages read, the last one included (its items were yielded).
+    pub pages: usize,
+    /// What was wrong with the last page's next link.
+    pub problem: PagingProblem,
+}
+
+/// What was wrong with a next link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingProblem {
+    /// Its marker was followed already: the links go round.
+    #[non_exhaustive]
+    MarkerCameBack {
+        /// The marker.
+        marker: String,
+    },
+    /// It has no `marker` to follow.
+    #[non_exhaustive]
+    NoMarker {
+        /// The link.
+        link: String,
+    },
+}
+
+impl fmt::Display for PagingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pages = if self.pages == 1 { "1 page".to_owned() } else { format!("{} pages", self.pages) };
+        write!(f, "{}: paging stopped after {pages}: ", self.operation)?;
+        match &self.problem {
+            PagingProblem::MarkerCameBack { marker } => {
+                write!(f, "the server's next link leads back to marker {}, followed already", clip(marker, 200))
+            }
+            PagingProblem::NoMarker { link } => write!(f, "the server's next link has no marker ({})", clip(link, 300)),
+        }
+    }
 }
 
 /// Keystone refused to issue a token (or answered in a way no token could
@@ -474,6 +520,8 @@ impl Error {
                 FindError::NotFound { .. } => ErrorKind::NotFound,
                 FindError::Ambiguous { .. } => ErrorKind::AmbiguousName,
             },
+            // The server's answers cannot be followed.
+            Error::Paging(_) => ErrorKind::Server,
         }
     }
 
@@ -536,6 +584,7 @@ impl Error {
             Error::UnexpectedResponse(r) => Some(r.operation),
             Error::CommunicationError(e) => Some(e.operation),
             Error::MicroversionUnsupported(e) => Some(e.operation),
+            Error::Paging(e) => Some(e.operation),
             _ => None,
         }
     }
@@ -661,6 +710,7 @@ impl fmt::Display for Error {
             }
             Error::Wait(e) => e.fmt(f),
             Error::Find(e) => e.fmt(f),
+            Error::Paging(e) => e.fmt(f),
         }
     }
 }

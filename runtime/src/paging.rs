@@ -6,12 +6,22 @@
 //! next link after a full last page), and holds one page at a time. Its
 //! `all()` collects that stream into a `Vec` (memory then grows with the
 //! list: prefer the stream for large ones).
+//!
+//! A server whose next links never end is caught: the stream remembers
+//! every marker it followed, and the first time a next link names one of
+//! them again (a proxy or a cache serving page B's link back to page A, or
+//! a page linking to itself) it ends with [`PagingError`], after the page's
+//! items. A link without a marker ends it the same way. Either way no page
+//! is requested twice by marker.
 
 use std::future::Future;
 
 use futures_core::Stream;
 use futures_util::stream::{self, StreamExt};
 
+use std::collections::HashSet;
+
+use crate::error::{PagingError, PagingProblem};
 use crate::{Error, ResponseValue};
 
 /// A page of a paged list (implemented by the generated list types).
@@ -36,14 +46,23 @@ pub fn marker_of(link: &str) -> Option<String> {
     url.query_pairs().find(|(name, _)| name == "marker").map(|(_, value)| value.into_owned())
 }
 
+/// Where a stream is: the next page to ask for (with the markers followed
+/// so far and the pages read), a failure to yield, or the end.
 enum State<B> {
-    Next(B, Option<String>),
+    Next(B, Option<String>, Followed),
     Fail(Error),
     Done,
 }
 
+/// The markers a stream followed, and the pages it read.
+#[derive(Default)]
+struct Followed {
+    markers: HashSet<String>,
+    pages: usize,
+}
+
 enum Step<B, Fut> {
-    Call(Fut, B, Option<String>),
+    Call(Fut, B, Followed),
     Fail(Error),
     Done,
 }
@@ -51,8 +70,9 @@ enum Step<B, Fut> {
 /// The items of every page, fetched one page at a time by `fetch(builder,
 /// marker)`.
 ///
-/// A next link without a marker, or one that repeats the marker just used,
-/// ends the stream with an error (after the page's items) instead of looping.
+/// A next link without a marker, or one whose marker was followed already
+/// (a cycle of any length), ends the stream with [`Error::Paging`] (after
+/// the page's items) instead of looping.
 pub fn items<'a, B, P, F, Fut>(builder: B, fetch: F) -> impl Stream<Item = Result<P::Item, Error>> + Unpin + 'a
 where
     B: Clone + 'a,
@@ -61,34 +81,37 @@ where
     F: Fn(B, Option<String>) -> Fut + 'a,
     Fut: Future<Output = Result<ResponseValue<P>, Error>> + 'a,
 {
-    let pages = stream::unfold(State::Next(builder, None), move |state| {
+    let pages = stream::unfold(State::Next(builder, None, Followed::default()), move |state| {
         let step = match state {
-            State::Next(builder, marker) => Step::Call(fetch(builder.clone(), marker.clone()), builder, marker),
+            State::Next(builder, marker, followed) => Step::Call(fetch(builder.clone(), marker), builder, followed),
             State::Fail(e) => Step::Fail(e),
             State::Done => Step::Done,
         };
         async move {
-            let (call, builder, marker) = match step {
+            let (call, builder, mut followed) = match step {
                 Step::Done => return None,
                 Step::Fail(e) => return Some((Err(e), State::Done)),
-                Step::Call(call, builder, marker) => (call, builder, marker),
+                Step::Call(call, builder, followed) => (call, builder, followed),
             };
             let response = match call.await {
                 Ok(response) => response,
                 Err(e) => return Some((Err(e), State::Done)),
             };
+            followed.pages += 1;
             let operation = response.operation();
             let page = response.into_inner();
+            let stop = |problem| {
+                State::Fail(Error::Paging(Box::new(PagingError { operation, pages: followed.pages, problem })))
+            };
             let next = match (page.is_empty(), page.next_link()) {
                 (true, _) | (false, None) => State::Done,
                 (false, Some(link)) => match marker_of(link) {
-                    Some(next) if Some(&next) == marker.as_ref() => State::Fail(Error::InvalidRequest(format!(
-                        "{operation}: the server's next link repeats marker {next}; paging stopped"
-                    ))),
-                    Some(next) => State::Next(builder, Some(next)),
-                    None => State::Fail(Error::InvalidRequest(format!(
-                        "{operation}: the server's next link has no marker ({link}); paging stopped"
-                    ))),
+                    Some(next) if followed.markers.contains(&next) => stop(PagingProblem::MarkerCameBack { marker: next }),
+                    Some(next) => {
+                        followed.markers.insert(next.clone());
+                        State::Next(builder, Some(next), followed)
+                    }
+                    None => stop(PagingProblem::NoMarker { link: link.to_owned() }),
                 },
             };
             Some((Ok(page.into_items()), next))

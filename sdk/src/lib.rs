@@ -50,7 +50,8 @@ mod session;
 pub use openstack_backups_api::{block_storage, database, identity};
 pub use openstack_backups_runtime::{
     AuthenticationError, BodyError, ClientConfig, Error, ErrorKind, Fault, FindError, Gated, HttpOptions, IntBool,
-    InvalidPayload, Microversion, MicroversionError, ParseMicroversionError, ParseTimestampError, Requirement,
+    InvalidPayload, Microversion, MicroversionError, PagingError, PagingProblem, ParseMicroversionError,
+    ParseTimestampError, Requirement,
     ResponseValue, Secret, StaticToken, Timestamp, TokenFuture, TokenSource, TransportError, UnexpectedResponse,
     UnknownValue, WaitError,
 };

@@ -219,3 +219,127 @@ proptest! {
         prop_assert_eq!(streamed, ids);
     }
 }
+
+/// A server whose next links go round: pages 0..n, page `i`'s link carries
+/// marker `m{i}` (leading to page `i + 1`), and the last page's link leads
+/// back to page `back` (1 ≤ back < n: a cycle of period n - back; a page
+/// linking to itself is period 1). Cinder's and Trove's body shapes, by
+/// the request's path.
+#[derive(Clone, Default)]
+struct CycleModel {
+    shape: Arc<Mutex<(usize, usize, usize)>>,
+}
+
+impl Respond for CycleModel {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (n, back, per_page) = *self.shape.lock().unwrap();
+        let marker = request.url.query_pairs().find(|(k, _)| k == "marker").map(|(_, v)| v.into_owned());
+        let page = match marker {
+            None => 0,
+            Some(m) => m.trim_start_matches('m').parse::<usize>().unwrap() + 1,
+        };
+        let link_to = if page + 1 < n { page } else { back - 1 };
+        let mut next = request.url.clone();
+        next.query_pairs_mut().clear().append_pair("marker", &format!("m{link_to}"));
+        let ids: Vec<String> = (0..per_page).map(|i| format!("00000000-0000-0000-0000-{:06}{:06}", page, i)).collect();
+        let trove = request.url.path().contains("/v1.0/");
+        let body = if trove {
+            let template: Value = serde_json::from_str(
+                &std::fs::read_to_string(
+                    openstack_backups_tests::workspace_root().join("spec/examples/trove-v1/backup-get-response.json"),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            let items: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    let mut b = template["backup"].clone();
+                    b["id"] = json!(id);
+                    b
+                })
+                .collect();
+            json!({"backups": items, "links": [{"rel": "next", "href": next.as_str()}]})
+        } else {
+            let items: Vec<Value> = ids.iter().map(|id| json!({"id": id, "name": null, "links": []})).collect();
+            json!({"backups": items, "backups_links": [{"rel": "next", "href": next.as_str()}]})
+        };
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+struct CycleWorld {
+    runtime: tokio::runtime::Runtime,
+    model: CycleModel,
+    server: MockServer,
+    cinder: Client,
+    trove: openstack_backups::database::Client,
+}
+
+fn cycle_world() -> &'static CycleWorld {
+    static WORLD: std::sync::OnceLock<CycleWorld> = std::sync::OnceLock::new();
+    WORLD.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let model = CycleModel::default();
+        let server = runtime.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(wiremock::matchers::any()).respond_with(model.clone()).mount(&server).await;
+            server
+        });
+        let config = || ClientConfig::new().with_token("t").with_retry(RetryPolicy::none());
+        let cinder = Client::new(&format!("{}/v3/p", server.uri()), config().with_microversion(Microversion::new(3, 71)));
+        let trove = openstack_backups::database::Client::new(&format!("{}/v1.0/p", server.uri()), config());
+        CycleWorld { runtime, model, server, cinder, trove }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: openstack_backups_tests::proptest_cases(96), ..ProptestConfig::default() })]
+
+    /// Next links that go round, with any period: `stream()` yields each
+    /// page's items once, in order, then ends with the paging error naming
+    /// the operation, the marker that came back and the pages read; `all()`
+    /// returns that error; no page is asked for twice. Cinder and Trove.
+    #[test]
+    fn cycles_of_any_period_end_the_stream(n in 2usize..10, back_seed in 0usize..100, per_page in 1usize..4, trove in any::<bool>()) {
+        use futures_util::StreamExt;
+        let back = 1 + back_seed % (n - 1);
+        let w = cycle_world();
+        *w.model.shape.lock().unwrap() = (n, back, per_page);
+        let (results, requests, all) = w.runtime.block_on(async {
+            w.server.reset().await;
+            Mock::given(wiremock::matchers::any()).respond_with(w.model.clone()).mount(&w.server).await;
+            // Bounded: a stream that missed the cycle would never end.
+            let bound = n * per_page + 5;
+            let results: Vec<Result<String, openstack_backups::Error>> = if trove {
+                w.trove.list_database_backups().stream().take(bound).map(|r| r.map(|b| b.id)).collect().await
+            } else {
+                w.cinder.list_backups().stream().take(bound).map(|r| r.map(|b| b.id)).collect().await
+            };
+            let requests = w.server.received_requests().await.unwrap().len();
+            let all = if trove {
+                w.trove.list_database_backups().all().await.map(|v| v.len())
+            } else {
+                w.cinder.list_backups().all().await.map(|v| v.len())
+            };
+            (results, requests, all)
+        });
+        let (items, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+        prop_assert_eq!(items.len(), n * per_page, "each page's items once");
+        let ids: Vec<String> = items.into_iter().map(Result::unwrap).collect();
+        let mut unique = ids.clone();
+        unique.dedup();
+        prop_assert_eq!(&unique, &ids, "nothing doubled");
+        prop_assert_eq!(errors.len(), 1);
+        let err = errors.into_iter().next().unwrap().unwrap_err();
+        let operation = if trove { "list_database_backups" } else { "list_backups" };
+        let want = format!(
+            "{operation}: paging stopped after {n} pages: the server's next link leads back to marker m{}, followed already",
+            back - 1
+        );
+        prop_assert_eq!(err.to_string(), want);
+        prop_assert_eq!(err.kind(), openstack_backups::ErrorKind::Server);
+        prop_assert_eq!(requests, n, "no page asked for twice");
+        prop_assert!(matches!(all, Err(ref e) if e.to_string() == err.to_string()), "all(): {:?}", all.map_err(|e| e.to_string()));
+    }
+}
