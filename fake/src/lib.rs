@@ -19,9 +19,8 @@
 //!   full backup, a resource not `available` cannot be backed up, deleted
 //!   or restored, the backup quota gives 413 `overLimit` with `Retry-After:
 //!   0`, an unknown id 404 `itemNotFound`. Lists page with `limit` and
-//!   `marker`, newest first, with next links as Cinder writes them.
-//!
-//! - **user messages** (3.3; filters and paging from 3.5): a backup that
+//!   `marker`, newest first, with next links as Cinder writes them;
+//! - Cinder's **user messages** (3.3; filters and paging from 3.5): a backup that
 //!   fails leaves Cinder's message (`VOLUME_VOLUME_BACKUP_013_020`, "create
 //!   backup:Backup driver failed to create backup.") for 30 days.
 //!
@@ -42,8 +41,9 @@
 //! Cinder's defaults is a 400 from 3.31, a backup's `metadata` needs 3.43.
 //! Timings are [`TIMINGS`].
 //!
-//! Not served (a 404 that is not a Cinder fault): Trove, metadata, export/import, limits and quota sets, backup and snapshot
-//! updates, every `…/action` (reset status, force delete, revert),
+//! Not served (a 404 that is not a Cinder fault): Trove, metadata,
+//! export/import, limits and quota sets, backup and snapshot updates,
+//! every `…/action` (reset status, force delete, revert),
 //! attachments (no volume is ever `in-use`), the project-less endpoint
 //! form. Lists are always newest first: `sort`, `sort_key` and `sort_dir`
 //! are not honoured. The fake's user is a member: admin-only fields
