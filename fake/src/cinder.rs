@@ -355,7 +355,7 @@ impl Cinder {
             "list_api_versions" => Ok(versions(300, base)),
             "show_api_v3_version" => Ok(versions(200, base)),
             "create_volume" => self.create_volume(body, now, base),
-            "show_volume" => self.show_volume(id, base),
+            "show_volume" => self.show_volume(id),
             "list_volumes" | "list_volumes_detail" => self.list_volumes(route.operation, &query, base),
             "delete_volume" => self.delete_volume(id, now),
             "create_snapshot" => self.create_snapshot(body, now),
@@ -366,7 +366,7 @@ impl Cinder {
             "list_messages" => self.list_messages(version, &query, now, base),
             "show_message" => self.show_message(id, now),
             "delete_message" => self.delete_message(id, now),
-            "show_backup" => self.show_backup(id, base),
+            "show_backup" => self.show_backup(id),
             "list_backups" | "list_backups_detail" => self.list_backups(route.operation, &query, base),
             "delete_backup" => self.delete_backup(id, now),
             "restore_backup" => self.restore_backup(id, body, now, base),
@@ -413,13 +413,12 @@ impl Cinder {
         // 3.3 and 3.4 honour no parameter.
         let ignored = Query(Vec::new());
         let query = if version < (3, 5) { &ignored } else { query };
-        let text = |v: Option<String>| v;
         let keep = |m: &&types::Message| {
             query.matches("resource_uuid", m.resource_uuid.as_deref())
-                && query.matches("resource_type", text(m.resource_type.as_ref().map(ToString::to_string)).as_deref())
+                && query.matches("resource_type", m.resource_type.as_ref().map(ToString::to_string).as_deref())
                 && query.matches("event_id", Some(m.event_id.as_str()))
                 && query.matches("request_id", m.request_id.as_deref())
-                && query.matches("message_level", text(m.message_level.as_ref().map(ToString::to_string)).as_deref())
+                && query.matches("message_level", m.message_level.as_ref().map(ToString::to_string).as_deref())
         };
         let page = query.page(&all, keep, |m| m.id.as_str(), "Message")?;
         let shown: Vec<Value> = page.items.iter().map(|m| self.with_links(m, base)).collect();
@@ -465,7 +464,7 @@ impl Cinder {
         Ok(typed::<types::VolumeResponse>(202, json!({ "volume": volume })))
     }
 
-    fn show_volume(&mut self, id: &str, _base: &str) -> Result<Reply, Reply> {
+    fn show_volume(&mut self, id: &str) -> Result<Reply, Reply> {
         let volume = self.volumes.iter().find(|v| v.id == id).ok_or_else(|| not_found("Volume", id))?;
         Ok(typed::<types::VolumeResponse>(200, json!({ "volume": volume })))
     }
@@ -665,7 +664,7 @@ impl Cinder {
         shown
     }
 
-    fn show_backup(&mut self, id: &str, _base: &str) -> Result<Reply, Reply> {
+    fn show_backup(&mut self, id: &str) -> Result<Reply, Reply> {
         let b = self.backups.iter().find(|b| b.shown.id == id).ok_or_else(|| not_found("Backup", id))?;
         Ok(typed::<types::BackupResponse>(200, json!({ "backup": self.shown(b) })))
     }

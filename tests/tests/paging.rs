@@ -69,6 +69,14 @@ impl Respond for CinderModel {
     }
 }
 
+/// A Trove backup with this id: the spec's sample, its id replaced.
+fn trove_backup(id: &str) -> Value {
+    let path = openstack_backups_tests::workspace_root().join("spec/examples/trove-v1/backup-get-response.json");
+    let mut sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    sample["backup"]["id"] = json!(id);
+    sample["backup"].take()
+}
+
 /// Trove's: `marker` is how many items to skip; the next link's marker is
 /// the current one plus the page size; pages hold at most 20.
 #[derive(Clone, Default)]
@@ -83,21 +91,7 @@ impl Respond for TroveModel {
         let offset: usize = q("marker").map_or(0, |m| m.parse().unwrap());
         let limit = q("limit").map_or(20, |l| l.parse::<usize>().unwrap().min(20));
         let page: Vec<_> = ids.iter().skip(offset).take(limit).collect();
-        let template: Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                openstack_backups_tests::workspace_root().join("spec/examples/trove-v1/backup-get-response.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let items: Vec<Value> = page
-            .iter()
-            .map(|id| {
-                let mut b = template["backup"].clone();
-                b["id"] = json!(id);
-                b
-            })
-            .collect();
+        let items: Vec<Value> = page.iter().map(|id| trove_backup(id)).collect();
         let mut body = json!({"backups": items});
         if page.len() == limit {
             let mut next = request.url.clone();
@@ -244,21 +238,7 @@ impl Respond for CycleModel {
         let ids: Vec<String> = (0..per_page).map(|i| format!("00000000-0000-0000-0000-{:06}{:06}", page, i)).collect();
         let trove = request.url.path().contains("/v1.0/");
         let body = if trove {
-            let template: Value = serde_json::from_str(
-                &std::fs::read_to_string(
-                    openstack_backups_tests::workspace_root().join("spec/examples/trove-v1/backup-get-response.json"),
-                )
-                .unwrap(),
-            )
-            .unwrap();
-            let items: Vec<Value> = ids
-                .iter()
-                .map(|id| {
-                    let mut b = template["backup"].clone();
-                    b["id"] = json!(id);
-                    b
-                })
-                .collect();
+            let items: Vec<Value> = ids.iter().map(|id| trove_backup(id)).collect();
             json!({"backups": items, "links": [{"rel": "next", "href": next.as_str()}]})
         } else {
             let items: Vec<Value> = ids.iter().map(|id| json!({"id": id, "name": null, "links": []})).collect();
