@@ -29,7 +29,9 @@ impl Tool<'_> {
         let out = self.run(args);
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "osbackup {} failed ({}): {stderr}", args.join(" "), out.status);
-        assert!(!stdout.contains(openstack_backups_fake::PASSWORD) && !stderr.contains(openstack_backups_fake::PASSWORD));
+        assert!(
+            !stdout.contains(openstack_backups_fake::PASSWORD) && !stderr.contains(openstack_backups_fake::PASSWORD)
+        );
         stdout.into_owned()
     }
 
@@ -101,7 +103,8 @@ async fn prune_keeps_the_newest_days_and_their_bases() {
     }
     assert_eq!(outcome.get("b"), Some(&"kept"), "{outcome:?}");
     cloud.clock().advance(Duration::from_secs(5));
-    let mut left: Vec<String> = tool.ok(&["backup", "list", "-f", "value", "-c", "ID"]).lines().map(str::to_owned).collect();
+    let mut left: Vec<String> =
+        tool.ok(&["backup", "list", "-f", "value", "-c", "ID"]).lines().map(str::to_owned).collect();
     left.sort();
     let mut want = vec![ids["b"].clone(), ids["b1"].clone(), ids["b2"].clone()];
     want.sort();

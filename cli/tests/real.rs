@@ -759,9 +759,7 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
-        println!(
-            "cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ntrove: test"
-        );
+        println!("cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ntrove: test");
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();

@@ -147,7 +147,8 @@ impl When {
         if !self.path.iter().all(|(name, want)| values.iter().any(|(n, v)| n == name && v == want)) {
             return false;
         }
-        let pairs: Vec<(String, String)> = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let pairs: Vec<(String, String)> =
+            request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let query_ok = self.query.iter().all(|(name, want)| match want {
             Some(want) => pairs.iter().any(|(k, v)| k == name && v == want),
             None => !pairs.iter().any(|(k, _)| k == name),
@@ -178,9 +179,9 @@ impl When {
 fn route_values(path: &str, route: &str) -> Option<Vec<(String, String)>> {
     if route.ends_with('/') {
         let prefix = path.strip_suffix(route)?;
-        let versioned = prefix.split('/').any(|s| {
-            s.strip_prefix('v').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-        });
+        let versioned = prefix
+            .split('/')
+            .any(|s| s.strip_prefix('v').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())));
         return (!versioned).then(Vec::new);
     }
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
@@ -364,8 +365,11 @@ impl Responder {
                     }
                 }
             }
-            let kept: Vec<(String, String)> =
-                next.query_pairs().filter(|(k, _)| k != "marker").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let kept: Vec<(String, String)> = next
+                .query_pairs()
+                .filter(|(k, _)| k != "marker")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
             next.query_pairs_mut().clear().extend_pairs(kept).append_pair("marker", marker);
             map.insert((*links).to_owned(), serde_json::json!([{"rel": "next", "href": next.as_str()}]));
         }
@@ -415,7 +419,8 @@ mod tests {
 
     #[test]
     fn routes_match_after_any_prefix_and_decode_their_values() {
-        let values = route_values("/v3/p1/snapshots/s1/metadata/a%20key%2Fx", "/snapshots/{snapshot_id}/metadata/{key}");
+        let values =
+            route_values("/v3/p1/snapshots/s1/metadata/a%20key%2Fx", "/snapshots/{snapshot_id}/metadata/{key}");
         let values = values.unwrap();
         assert_eq!(values, [("snapshot_id".to_owned(), "s1".to_owned()), ("key".to_owned(), "a key/x".to_owned())]);
         assert!(route_values("/v3/p1/backups", "/backups/{backup_id}").is_none());

@@ -48,18 +48,17 @@ pub mod retention;
 mod session;
 
 pub use openstack_backups_api::{block_storage, database, identity};
-pub use openstack_backups_runtime::{
-    AuthenticationError, BodyError, ClientConfig, Error, ErrorKind, Fault, FindError, Gated, HttpOptions, IntBool,
-    InvalidPayload, Microversion, MicroversionError, PagingError, PagingProblem, ParseMicroversionError,
-    ParseTimestampError, Requirement,
-    ResponseValue, Secret, StaticToken, Timestamp, TokenFuture, TokenSource, TransportError, UnexpectedResponse,
-    UnknownValue, WaitError,
-};
-pub use openstack_backups_runtime::{ServiceClient, ServiceInfo};
-pub use openstack_backups_runtime::{clock, retry, wait};
 /// The engine of the typed mocks (`block_storage::mock`,
 /// `database::mock`) and the mock server they mount on (the `mock`
 /// feature).
 #[cfg(feature = "mock")]
 pub use openstack_backups_runtime::mock;
+pub use openstack_backups_runtime::{
+    AuthenticationError, BodyError, ClientConfig, Error, ErrorKind, Fault, FindError, Gated, HttpOptions, IntBool,
+    InvalidPayload, Microversion, MicroversionError, PagingError, PagingProblem, ParseMicroversionError,
+    ParseTimestampError, Requirement, ResponseValue, Secret, StaticToken, Timestamp, TokenFuture, TokenSource,
+    TransportError, UnexpectedResponse, UnknownValue, WaitError,
+};
+pub use openstack_backups_runtime::{ServiceClient, ServiceInfo};
+pub use openstack_backups_runtime::{clock, retry, wait};
 pub use session::{Session, SessionBuilder};

@@ -178,7 +178,10 @@ async fn bodies_match_exactly_and_trove_has_mocks_too() {
     assert_eq!(got.backup.id, created.backup.id);
     let mut other = request;
     other.backup.description = Some("another".into());
-    assert_eq!(trove.create_database_backup().body(other).send().await.unwrap_err().status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(
+        trove.create_database_backup().body(other).send().await.unwrap_err().status().map(|s| s.as_u16()),
+        Some(404)
+    );
     server.verify().await;
 }
 

@@ -267,7 +267,8 @@ fn cycle_world() -> &'static CycleWorld {
             server
         });
         let config = || ClientConfig::new().with_token("t").with_retry(RetryPolicy::none());
-        let cinder = Client::new(&format!("{}/v3/p", server.uri()), config().with_microversion(Microversion::new(3, 71)));
+        let cinder =
+            Client::new(&format!("{}/v3/p", server.uri()), config().with_microversion(Microversion::new(3, 71)));
         let trove = openstack_backups::database::Client::new(&format!("{}/v1.0/p", server.uri()), config());
         CycleWorld { runtime, model, server, cinder, trove }
     })

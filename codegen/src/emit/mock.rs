@@ -113,7 +113,10 @@ pub(crate) fn mocks(model: &Model, builder_items: &[syn::Item]) -> Result<TokenS
         if matches!(op.kind, Kind::ActionEndpoint) {
             continue;
         }
-        out.extend(mock(op, model, &builders, rows[op.method_name.as_str()]).map_err(|m| (op.operation_id.clone(), op.spec.pointer.clone(), m))?);
+        out.extend(
+            mock(op, model, &builders, rows[op.method_name.as_str()])
+                .map_err(|m| (op.operation_id.clone(), op.spec.pointer.clone(), m))?,
+        );
     }
     Ok(out)
 }
@@ -136,11 +139,8 @@ fn mock(op: &Operation, model: &Model, builders: &Builders, row: usize) -> Resul
             .ok_or("the action's endpoint is not in the model")?,
         _ => &op.spec.responses,
     };
-    let success: Vec<u16> = responses
-        .keys()
-        .filter_map(|s| s.parse::<u16>().ok())
-        .filter(|s| (200..400).contains(s))
-        .collect();
+    let success: Vec<u16> =
+        responses.keys().filter_map(|s| s.parse::<u16>().ok()).filter(|s| (200..400).contains(s)).collect();
     let default_status = *success.first().ok_or("the operation has no success response")?;
     let has_body = |status: u16| responses.get(&status.to_string()).is_some_and(|r| r.schema.is_some());
 
@@ -213,8 +213,11 @@ fn mock(op: &Operation, model: &Model, builders: &Builders, row: usize) -> Resul
                     }
                     ("query", None) => {
                         let doc = format!("The query parameter `{api}` must be `value`.");
-                        let (arg, text) =
-                            if is_string(inner) { (quote!(&str), quote!(value.to_owned())) } else { (quote!(#inner), quote!(#QUERY_TEXT(&value))) };
+                        let (arg, text) = if is_string(inner) {
+                            (quote!(&str), quote!(value.to_owned()))
+                        } else {
+                            (quote!(#inner), quote!(#QUERY_TEXT(&value)))
+                        };
                         quote! {
                             #[doc = #doc]
                             pub fn #method(&mut self, value: #arg) -> &mut Self { self.0.query_param(#api, Some(#text)); self }

@@ -112,7 +112,13 @@ pub(crate) fn emit(spec: &LoadedSpec, model: &Model, spec_text: &str) -> Result<
     let mocks = mock::mocks(model, &builder_items)
         .map_err(|(operation, pointer, message)| Error::spec(&spec.file, Some(&operation), pointer, message))?;
     let mut mock_file = file_of(parse_items(&spec.file, mocks)?);
-    mock_file.items.insert(0, syn::parse_quote!(#[allow(unused_imports)] use super::types;));
+    mock_file.items.insert(
+        0,
+        syn::parse_quote!(
+            #[allow(unused_imports)]
+            use super::types;
+        ),
+    );
     rewrite_requests(&mut builder_items, &rows, &infos, &table);
     builder_items.extend(info_items);
     builder_items.extend(parse_items(&spec.file, crate::ext::paging::builder_paging(model))?);
