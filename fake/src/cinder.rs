@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use crate::{PROJECT, Reply, typed};
 
+mod changes;
+mod quotas;
+
 /// How long each transition takes on the fake clock, seconds.
 const VOLUME_CREATE: i64 = 1;
 const SNAPSHOT_CREATE: i64 = 1;
@@ -40,6 +43,8 @@ pub(crate) struct Route {
     pub(crate) operation: &'static str,
     pub(crate) needs_token: bool,
     id: Option<String>,
+    /// A metadata key in the path.
+    key: Option<String>,
 }
 
 /// The microversion a request asks for in `OpenStack-API-Version` (the
@@ -56,15 +61,21 @@ pub(crate) fn microversion(header: Option<&str>) -> Result<(u16, u16), Reply> {
         return Ok((3, 71));
     }
     let parsed = value.split_once('.').and_then(|(major, minor)| {
-        let canonical = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-        (canonical(major) && major != "0" && canonical(minor)).then(|| Some((major.parse().ok()?, minor.parse().ok()?)))?
+        let canonical =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+        (canonical(major) && major != "0" && canonical(minor))
+            .then(|| Some((major.parse().ok()?, minor.parse().ok()?)))?
     });
     match parsed {
-        None => Err(bad_request(&format!("API Version String {value} is of invalid format. Must be of format MajorNum.MinorNum."))),
+        None => Err(bad_request(&format!(
+            "API Version String {value} is of invalid format. Must be of format MajorNum.MinorNum."
+        ))),
         Some(v) if !((3, 0)..=(3, 71)).contains(&v) => Err(Reply::fault(
             406,
             "computeFault",
-            &format!("Version {value} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}."),
+            &format!(
+                "Version {value} is not supported by the API. Minimum is {MIN_VERSION} and maximum is {MAX_VERSION}."
+            ),
         )),
         Some(v) => Ok(v),
     }
@@ -81,8 +92,16 @@ fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body
             &["name", "status", "volume_id", "metadata", "availability_zone", "consumes_quota"]
         }
         "list_volumes" | "list_volumes_detail" => &[
-            "name", "status", "metadata", "bootable", "migration_status", "availability_zone", "group_id", "size",
-            "created_at", "updated_at",
+            "name",
+            "status",
+            "metadata",
+            "bootable",
+            "migration_status",
+            "availability_zone",
+            "group_id",
+            "size",
+            "created_at",
+            "updated_at",
         ],
         "list_messages" if version >= (3, 5) => {
             &["resource_uuid", "resource_type", "event_id", "request_id", "message_level"]
@@ -115,16 +134,25 @@ fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body
     }
 }
 
-/// The route of `method` `path` (`/v3/<project>/backups/<id>`).
-pub(crate) fn route(method: &str, path: &str) -> Route {
-    let plain = |operation| Route { operation, needs_token: false, id: None };
+/// The route of `method` `path` (`/v3/<project>/backups/<id>`); an
+/// action's is the action named by the body's key.
+pub(crate) fn route(method: &str, path: &str, body: &Value) -> Route {
+    let plain = |operation| Route { operation, needs_token: false, id: None, key: None };
+    let keyed = |operation, id: &str, key: &str| Route {
+        operation,
+        needs_token: true,
+        id: Some(id.to_owned()),
+        key: Some(key.to_owned()),
+    };
     match path {
         "/" if method == "GET" => return plain("list_api_versions"),
         "/v3" | "/v3/" if method == "GET" => return plain("show_api_v3_version"),
         _ => {}
     }
     let prefix = format!("/v3/{PROJECT}/");
-    let Some(rest) = path.strip_prefix(&prefix) else { return Route { operation: "unknown", needs_token: true, id: None } };
+    let Some(rest) = path.strip_prefix(&prefix) else {
+        return Route { operation: "unknown", needs_token: true, id: None, key: None };
+    };
     let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let (operation, id) = match (method, segments.as_slice()) {
         ("POST", ["volumes"]) => ("create_volume", None),
@@ -143,12 +171,30 @@ pub(crate) fn route(method: &str, path: &str) -> Route {
         ("GET", ["backups", id]) => ("show_backup", Some(*id)),
         ("DELETE", ["backups", id]) => ("delete_backup", Some(*id)),
         ("POST", ["backups", id, "restore"]) => ("restore_backup", Some(*id)),
+        ("PUT", ["backups", id]) => ("update_backup", Some(*id)),
+        ("GET", ["backups", id, "export_record"]) => ("export_backup_record", Some(*id)),
+        ("POST", ["backups", "import_record"]) => ("import_backup_record", None),
+        ("POST", ["backups", id, "action"]) => (changes::action("backup", body), Some(*id)),
+        ("PUT", ["snapshots", id]) => ("update_snapshot", Some(*id)),
+        ("POST", ["snapshots", id, "action"]) => (changes::action("snapshot", body), Some(*id)),
+        ("GET", ["snapshots", id, "metadata"]) => ("show_snapshot_metadata", Some(*id)),
+        ("POST", ["snapshots", id, "metadata"]) => ("merge_snapshot_metadata", Some(*id)),
+        ("PUT", ["snapshots", id, "metadata"]) => ("replace_snapshot_metadata", Some(*id)),
+        ("GET", ["snapshots", id, "metadata", key]) => return keyed("show_snapshot_metadata_key", id, key),
+        ("PUT", ["snapshots", id, "metadata", key]) => return keyed("update_snapshot_metadata_key", id, key),
+        ("DELETE", ["snapshots", id, "metadata", key]) => return keyed("delete_snapshot_metadata_key", id, key),
+        ("POST", ["volumes", id, "action"]) => (changes::action("volume", body), Some(*id)),
+        ("GET", ["limits"]) => ("show_limits", None),
+        ("GET", ["os-quota-sets", project]) => ("show_quota_set", Some(*project)),
+        ("PUT", ["os-quota-sets", project]) => ("update_quota_set", Some(*project)),
+        ("DELETE", ["os-quota-sets", project]) => ("delete_quota_set", Some(*project)),
+        ("GET", ["os-quota-sets", project, "defaults"]) => ("show_quota_set_defaults", Some(*project)),
         ("GET", ["messages"]) => ("list_messages", None),
         ("GET", ["messages", id]) => ("show_message", Some(*id)),
         ("DELETE", ["messages", id]) => ("delete_message", Some(*id)),
         _ => ("unknown", None),
     };
-    Route { operation, needs_token: true, id: id.map(str::to_owned) }
+    Route { operation, needs_token: true, id: id.map(str::to_owned), key: None }
 }
 
 /// A change due at a time of the fake clock.
@@ -160,7 +206,9 @@ enum Event {
     SnapshotGone(String),
     BackupDone(String),
     BackupGone(String),
+    BackupImported(String),
     RestoreDone { backup: String, volume: String },
+    Reverted { volume: String, snapshot: String },
 }
 
 /// A backup and what Cinder keeps beside what it shows.
@@ -173,11 +221,14 @@ struct Backup {
     fails: Option<String>,
     /// The id of the request that made it (a user message names it).
     request_id: String,
+    /// The volume's status before the backup (`in-use` or `available`),
+    /// which it gets back after.
+    previous: types::VolumeStatus,
 }
 
 /// The project's volumes, snapshots and backups (in creation order), and
 /// what is due.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Cinder {
     next: u64,
     volumes: Vec<types::Volume>,
@@ -186,22 +237,8 @@ pub(crate) struct Cinder {
     messages: Vec<types::Message>,
     due: Vec<(DateTime<Utc>, Event)>,
     pub(crate) failing_volumes: BTreeMap<String, String>,
-    pub(crate) backup_quota: usize,
-}
-
-impl Default for Cinder {
-    fn default() -> Self {
-        Self {
-            next: 0,
-            volumes: Vec::new(),
-            snapshots: Vec::new(),
-            backups: Vec::new(),
-            messages: Vec::new(),
-            due: Vec::new(),
-            failing_volumes: BTreeMap::new(),
-            backup_quota: 10,
-        }
-    }
+    /// The project's own quota limits (the rest are Cinder's defaults).
+    pub(crate) quotas: BTreeMap<String, i64>,
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -214,6 +251,25 @@ fn not_found(what: &str, id: &str) -> Reply {
 
 fn bad_request(message: &str) -> Reply {
     Reply::fault(400, "badRequest", message)
+}
+
+/// Cinder's policy refusal of a rule the caller's roles do not meet.
+fn forbidden(rule: &str) -> Reply {
+    Reply::fault(403, "forbidden", &format!("Policy doesn't allow {rule} to be performed."))
+}
+
+/// A boolean-like value as Cinder reads one (`true`, `"True"`, `"1"`,
+/// `"yes"`, …); `None` when absent or not one.
+fn boolish(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "1" | "t" | "true" | "on" | "y" | "yes" => Some(true),
+            "0" | "f" | "false" | "off" | "n" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Reply> {
@@ -238,6 +294,36 @@ impl Cinder {
         self.backups.iter_mut().find(|b| b.shown.id == id)
     }
 
+    /// Attaches an `available` volume to a server (`server_id`): it is
+    /// `in-use`, with one attachment. False for an unknown volume or one
+    /// in another status.
+    pub(crate) fn attach(&mut self, volume_id: &str, server_id: &str, now: DateTime<Utc>) -> bool {
+        let attachment_id = self.new_id();
+        let Some(v) = self.volume(volume_id).filter(|v| v.status == types::VolumeStatus::Available) else {
+            return false;
+        };
+        v.status = types::VolumeStatus::InUse;
+        v.attachments = vec![types::VolumeAttachment {
+            attached_at: Some(openstack_backups::Timestamp::from(now)),
+            attachment_id: Some(attachment_id.clone()),
+            device: Some("/dev/vdb".into()),
+            host_name: None,
+            id: Some(volume_id.to_owned()),
+            server_id: Some(server_id.to_owned()),
+            volume_id: Some(volume_id.to_owned()),
+        }];
+        true
+    }
+
+    /// Detaches an `in-use` volume: `available`, no attachment. False
+    /// for an unknown volume or one in another status.
+    pub(crate) fn detach(&mut self, volume_id: &str) -> bool {
+        let Some(v) = self.volume(volume_id).filter(|v| v.status == types::VolumeStatus::InUse) else { return false };
+        v.status = types::VolumeStatus::Available;
+        v.attachments.clear();
+        true
+    }
+
     /// Whether incrementals are based on `id` (whatever their status):
     /// what refuses its deletion.
     fn has_dependents(&self, id: &str) -> bool {
@@ -248,9 +334,7 @@ impl Cinder {
     /// counts an incremental once it succeeded, so a `creating` or failed
     /// child does not show (though it still refuses the deletion).
     fn shows_dependents(&self, id: &str) -> bool {
-        self.backups
-            .iter()
-            .any(|b| b.parent.as_deref() == Some(id) && b.shown.status == types::BackupStatus::Available)
+        self.backups.iter().any(|b| b.parent.as_deref() == Some(id) && b.shown.status == types::BackupStatus::Available)
     }
 
     fn at(&mut self, now: DateTime<Utc>, seconds: i64, event: Event) {
@@ -286,7 +370,9 @@ impl Cinder {
             Event::SnapshotGone(id) => self.snapshots.retain(|s| s.id != id),
             Event::BackupDone(id) => {
                 let Some(b) = self.backup(&id) else { return };
-                let (volume, snapshot, failure) = (b.shown.volume_id.clone(), b.shown.snapshot_id.clone(), b.fails.clone());
+                let (volume, snapshot, failure) =
+                    (b.shown.volume_id.clone(), b.shown.snapshot_id.clone(), b.fails.clone());
+                let previous = b.previous.clone();
                 let request_id = b.request_id.clone();
                 if failure.is_some() {
                     self.message(at, &id, &request_id);
@@ -312,12 +398,27 @@ impl Cinder {
                     }
                     None => {
                         if let Some(v) = self.volume(&volume) {
-                            v.status = types::VolumeStatus::Available;
+                            v.status = previous;
                         }
                     }
                 }
             }
             Event::BackupGone(id) => self.backups.retain(|b| b.shown.id != id),
+            Event::BackupImported(id) => {
+                if let Some(b) = self.backup(&id) {
+                    b.shown.status = types::BackupStatus::Available;
+                    b.shown.updated_at = Some(updated);
+                }
+            }
+            Event::Reverted { volume, snapshot } => {
+                if let Some(s) = self.snapshot(&snapshot) {
+                    s.status = types::SnapshotStatus::Available;
+                }
+                if let Some(v) = self.volume(&volume) {
+                    v.status = types::VolumeStatus::Available;
+                    v.updated_at = Some(updated);
+                }
+            }
             Event::RestoreDone { backup, volume } => {
                 if let Some(b) = self.backup(&backup) {
                     b.shown.status = types::BackupStatus::Available;
@@ -334,6 +435,7 @@ impl Cinder {
     pub(crate) fn handle(
         &mut self,
         route: &Route,
+        admin: bool,
         version: (u16, u16),
         query: Query,
         body: &Value,
@@ -350,7 +452,12 @@ impl Cinder {
         if messages && version < (3, 3) {
             return Reply::fault(404, "itemNotFound", "The resource could not be found.");
         }
+        // Backup updates are a 3.9 feature, as messages are of 3.3.
+        if route.operation == "update_backup" && version < (3, 9) {
+            return Reply::fault(404, "itemNotFound", "The resource could not be found.");
+        }
         let id = route.id.as_deref().unwrap_or_default();
+        let key = route.key.as_deref().unwrap_or_default();
         let result = match route.operation {
             "list_api_versions" => Ok(versions(300, base)),
             "show_api_v3_version" => Ok(versions(200, base)),
@@ -358,7 +465,7 @@ impl Cinder {
             "show_volume" => self.show_volume(id),
             "list_volumes" | "list_volumes_detail" => self.list_volumes(route.operation, &query, base),
             "delete_volume" => self.delete_volume(id, now),
-            "create_snapshot" => self.create_snapshot(body, now),
+            "create_snapshot" => self.create_snapshot(body, version, now),
             "show_snapshot" => self.show_snapshot(id),
             "list_snapshots" | "list_snapshots_detail" => self.list_snapshots(route.operation, &query, base),
             "delete_snapshot" => self.delete_snapshot(id, now),
@@ -370,6 +477,32 @@ impl Cinder {
             "list_backups" | "list_backups_detail" => self.list_backups(route.operation, &query, base),
             "delete_backup" => self.delete_backup(id, now),
             "restore_backup" => self.restore_backup(id, body, now, base),
+            "update_backup" => self.update_backup(id, body, version, base),
+            "export_backup_record" => self.export_backup_record(id, admin),
+            "import_backup_record" => self.import_backup_record(body, admin, now, base),
+            "reset_backup_status" | "force_delete_backup" | "backup_action" => {
+                self.backup_action(route.operation, id, body, admin, now)
+            }
+            "update_snapshot" => self.update_snapshot(id, body, now),
+            "show_snapshot_metadata"
+            | "merge_snapshot_metadata"
+            | "replace_snapshot_metadata"
+            | "show_snapshot_metadata_key"
+            | "update_snapshot_metadata_key"
+            | "delete_snapshot_metadata_key" => self.snapshot_metadata(route.operation, id, key, body),
+            "reset_snapshot_status"
+            | "force_delete_snapshot"
+            | "update_snapshot_status"
+            | "unmanage_snapshot"
+            | "snapshot_action" => self.snapshot_action(route.operation, id, body, admin, now),
+            "revert_volume_to_snapshot" | "volume_action" => {
+                self.volume_action(route.operation, id, body, version, now)
+            }
+            "show_limits" => Ok(self.show_limits()),
+            "show_quota_set" => self.show_quota_set(id, admin, query.get("usage"), false),
+            "show_quota_set_defaults" => self.show_quota_set(id, admin, None, true),
+            "update_quota_set" => self.update_quota_set(id, admin, body),
+            "delete_quota_set" => self.delete_quota_set(id, admin),
             _ => Ok(Reply::json(
                 404,
                 json!({"message": "The resource could not be found.", "code": "404 Not Found", "title": "Not Found"}),
@@ -407,7 +540,13 @@ impl Cinder {
         shown
     }
 
-    fn list_messages(&mut self, version: (u16, u16), query: &Query, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
+    fn list_messages(
+        &mut self,
+        version: (u16, u16),
+        query: &Query,
+        now: DateTime<Utc>,
+        base: &str,
+    ) -> Result<Reply, Reply> {
         self.reap_messages(now);
         let all: Vec<&types::Message> = self.messages.iter().rev().collect();
         // 3.3 and 3.4 honour no parameter.
@@ -448,8 +587,11 @@ impl Cinder {
     fn create_volume(&mut self, body: &Value, now: DateTime<Utc>, base: &str) -> Result<Reply, Reply> {
         let request = &body["volume"];
         let Some(size) = request["size"].as_i64().filter(|s| *s > 0) else {
-            return Err(bad_request("Invalid input for field/attribute size. Value: None. None is not of type 'integer'"));
+            return Err(bad_request(
+                "Invalid input for field/attribute size. Value: None. None is not of type 'integer'",
+            ));
         };
+        self.volume_quota(size)?;
         let id = self.new_id();
         let volume = decode::<types::Volume>(json!({
             "id": id, "status": "creating", "size": size, "name": request["name"], "description": request["description"],
@@ -503,18 +645,32 @@ impl Cinder {
 
     // ---- snapshots
 
-    fn create_snapshot(&mut self, body: &Value, now: DateTime<Utc>) -> Result<Reply, Reply> {
+    /// A snapshot of an `available` volume, or of an `in-use` one with
+    /// `force` (below 3.66) or as it is (from 3.66, where `force: false`
+    /// is a 400).
+    fn create_snapshot(&mut self, body: &Value, version: (u16, u16), now: DateTime<Utc>) -> Result<Reply, Reply> {
         let request = &body["snapshot"];
         let volume_id = request["volume_id"].as_str().unwrap_or_default().to_owned();
-        let id = self.new_id();
-        let volume = self.volume(&volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
-        if volume.status != types::VolumeStatus::Available {
+        let force = boolish(&request["force"]);
+        if version >= (3, 66) && force == Some(false) {
+            return Err(bad_request(
+                "Since microversion 3.66 the 'force' flag is invalid for this request. For backward compatibility, \
+                 however, when the 'force' flag is passed with a value evaluating to True, it is silently ignored.",
+            ));
+        }
+        let volume = self.volumes.iter().find(|v| v.id == volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
+        let in_use_allowed = version >= (3, 66) || force == Some(true);
+        let allowed = volume.status == types::VolumeStatus::Available
+            || (volume.status == types::VolumeStatus::InUse && in_use_allowed);
+        if !allowed {
             return Err(bad_request(&format!(
                 "Invalid volume: Volume {volume_id} status must be available, but current status is: {}.",
                 volume.status
             )));
         }
         let size = volume.size;
+        self.snapshot_quota(size.unwrap_or(0))?;
+        let id = self.new_id();
         let snapshot = decode::<types::Snapshot>(json!({
             "id": id, "status": "creating", "size": size, "volume_id": volume_id, "name": request["name"],
             "description": request["description"], "created_at": stamp(now), "updated_at": null,
@@ -565,13 +721,19 @@ impl Cinder {
 
     // ---- backups
 
-    fn create_backup(&mut self, body: &Value, now: DateTime<Utc>, base: &str, request_id: &str) -> Result<Reply, Reply> {
+    fn create_backup(
+        &mut self,
+        body: &Value,
+        now: DateTime<Utc>,
+        base: &str,
+        request_id: &str,
+    ) -> Result<Reply, Reply> {
         let request = &body["backup"];
         let volume_id = request["volume_id"].as_str().unwrap_or_default().to_owned();
         let snapshot_id = request["snapshot_id"].as_str().map(str::to_owned);
         let incremental = request["incremental"].as_bool().unwrap_or(false);
         let volume = self.volumes.iter().find(|v| v.id == volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
-        let size = volume.size;
+        let (size, volume_status) = (volume.size, volume.status.clone());
         match &snapshot_id {
             Some(sid) => {
                 let snapshot =
@@ -589,7 +751,10 @@ impl Cinder {
                     )));
                 }
             }
-            None if volume.status != types::VolumeStatus::Available => {
+            None if volume.status == types::VolumeStatus::InUse && boolish(&request["force"]) != Some(true) => {
+                return Err(bad_request("Invalid volume: Backing up an in-use volume must use the force flag."));
+            }
+            None if !matches!(volume.status, types::VolumeStatus::Available | types::VolumeStatus::InUse) => {
                 return Err(bad_request(&format!(
                     "Invalid volume: Volume to be backed up must be available or in-use, but the current status is \"{}\".",
                     volume.status
@@ -619,14 +784,7 @@ impl Cinder {
         } else {
             None
         };
-        if self.backups.len() >= self.backup_quota {
-            let message = format!("BackupLimitExceeded: Maximum number of backups allowed ({}) exceeded", self.backup_quota);
-            let mut reply = Reply::fault(413, "overLimit", &message).header("retry-after", "0");
-            if let Some(Value::Object(fault)) = reply.body.as_mut().and_then(|b| b.get_mut("overLimit")) {
-                fault.insert("retryAfter".into(), json!("0"));
-            }
-            return Err(reply);
-        }
+        self.backup_quota(size.unwrap_or(0))?;
         let id = self.new_id();
         let shown = decode::<types::Backup>(json!({
             "id": id, "status": "creating", "volume_id": volume_id, "snapshot_id": snapshot_id, "size": size,
@@ -640,7 +798,8 @@ impl Cinder {
         }))?;
         let name = shown.name.clone();
         let fails = self.failing_volumes.get(&volume_id).cloned();
-        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned() });
+        let previous = volume_status.clone();
+        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned(), previous });
         match &snapshot_id {
             Some(sid) => {
                 if let Some(s) = self.snapshot(sid) {

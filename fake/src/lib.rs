@@ -3,37 +3,55 @@
 //!
 //! [`FakeCloud::start`] serves, on a loopback port:
 //! - **Keystone** (`/identity/v3/auth/tokens`): password, application
-//!   credential and token authentication for one user and project
-//!   ([`USER`], [`PASSWORD`], [`PROJECT`], [`APPLICATION_CREDENTIAL`]), a
-//!   catalog with `block-storage`, and tokens that expire when the test says
+//!   credential and token authentication for one project and two users, a
+//!   member ([`USER`], [`PASSWORD`], [`APPLICATION_CREDENTIAL`]) and an
+//!   administrator ([`ADMIN_USER`]), a catalog with `block-storage` and
+//!   `database`, and tokens that expire when the test says
 //!   ([`FakeCloud::expire_tokens`]);
 //! - **Cinder** (`/v3/<project>/…`): the version document (3.0 to 3.71, as
 //!   Cinder 29), volumes, snapshots and backups (full, incremental, from a
-//!   snapshot), restore to a new or an existing volume. Statuses move as
+//!   snapshot), restore to a new or an existing volume, backup updates
+//!   (3.9), snapshot updates and metadata, a volume's revert to its latest
+//!   snapshot (3.40), limits and quota sets (usage counted from what the
+//!   project holds), and what the default policy keeps to administrators
+//!   (quota updates, reset status, force delete, unmanage, backup export
+//!   and import: 403 `forbidden` for the member). Statuses move as
 //!   Cinder's do (`creating` → `available`, `deleting` → gone,
-//!   `backing-up`, `restoring-backup`, `error` with `fail_reason`) on a
-//!   clock the test controls ([`FakeClock`], which the session's waiters
-//!   sleep on, so a wait takes no time). Cinder's refusals come with its
-//!   status codes and fault names: a backup with incrementals or a volume
-//!   with snapshots cannot be deleted, an incremental needs an available
-//!   full backup, a resource not `available` cannot be backed up, deleted
-//!   or restored, the backup quota gives 413 `overLimit` with `Retry-After:
-//!   0`, an unknown id 404 `itemNotFound`. Lists page with `limit` and
-//!   `marker`, newest first, with next links as Cinder writes them;
+//!   `backing-up`, `restoring-backup`, `reverting`, `error` with
+//!   `fail_reason`) on a clock the test controls ([`FakeClock`], which the
+//!   session's waiters sleep on, so a wait takes no time). Cinder's
+//!   refusals come with its status codes and fault names: a backup with
+//!   incrementals or a volume with snapshots cannot be deleted, an
+//!   incremental needs an available full backup, an attached volume
+//!   ([`FakeCloud::attach_volume`]) needs `force` for a backup (and for a
+//!   snapshot below 3.66), a resource in the wrong status cannot be backed
+//!   up, deleted or restored, the quotas give 413 `overLimit` with
+//!   `Retry-After: 0`, an unknown id 404 `itemNotFound`. Lists page with
+//!   `limit` and `marker`, newest first, with next links as Cinder writes
+//!   them;
 //! - Cinder's **user messages** (3.3; filters and paging from 3.5): a backup that
 //!   fails leaves Cinder's message (`VOLUME_VOLUME_BACKUP_013_020`, "create
-//!   backup:Backup driver failed to create backup.") for 30 days.
+//!   backup:Backup driver failed to create backup.") for 30 days;
+//! - **Trove** (`/v1.0/<project>/…`): backups of the instances a test adds
+//!   ([`FakeCloud::add_database_instance`]), full or incremental (with
+//!   `parent_id`), `NEW` → `BUILDING` → `COMPLETED`; one running backup per
+//!   instance (422), deletion that takes the incrementals along (a running
+//!   backup's is Trove 26's 500), offset paging with `https` next links,
+//!   the backups of one instance, and backup strategies that choose the
+//!   container of a backup made without one.
 //!
 //! Faults a test scripts: [`FakeCloud::fail`] (the next N calls of an
 //! operation answer a fault: a refused create, a 503 burst), and
 //! [`FakeCloud::fail_backups_of`] (a volume's backups end in `error`, with
-//! the user message Cinder writes).
+//! the user message Cinder writes; an instance's in `FAILED`).
 //!
 //! Responses are the generated types of the spec (`types::Backup`, …),
 //! serialised: a spec change reaches the fake through them. The suite
-//! holds it against the real Cinder 29 of the test harness: one lifecycle
-//! (`tests/lifecycle.rs`) runs against both and what a client observes
-//! must agree (`tests/tests/real_cinder.rs`, `the_fake_cloud_agrees`).
+//! holds it against the real Cinder 29 and Trove 26 of the test harness:
+//! one lifecycle (`tests/lifecycle.rs`) runs against both and what a
+//! client observes must agree (`tests/tests/real_cinder.rs`,
+//! `the_fake_cloud_agrees`; `tests/tests/real_trove.rs`, the same for
+//! Trove).
 //!
 //! Microversions: `OpenStack-API-Version` is read as Cinder reads it (400
 //! malformed, 406 outside 3.0 to 3.71) and every `/v3` response says the
@@ -41,18 +59,20 @@
 //! Cinder's defaults is a 400 from 3.31, a backup's `metadata` needs 3.43.
 //! Timings are [`TIMINGS`].
 //!
-//! Not served (a 404 that is not a Cinder fault): Trove, metadata,
-//! export/import, limits and quota sets, backup and snapshot updates,
-//! every `…/action` (reset status, force delete, revert),
-//! attachments (no volume is ever `in-use`), the project-less endpoint
-//! form. Lists are always newest first: `sort`, `sort_key` and `sort_dir`
-//! are not honoured. The fake's user is a member: admin-only fields
-//! (`os-backup-project-attr:project_id`, `user_id` of backups) are absent.
+//! Not served (a 404 that is not a Cinder fault): volume metadata and
+//! updates, volume actions other than `revert`, attachments through the
+//! API (attach with [`FakeCloud::attach_volume`]), manageable snapshots,
+//! resource filters, the project-less endpoint form; Trove's instances
+//! (and so restore). Lists are always newest first: `sort`, `sort_key`
+//! and `sort_dir` are not honoured. Responses carry the same fields at
+//! every microversion, the member's view (admin-only fields such as
+//! `os-backup-project-attr:project_id` are absent).
 
 #![deny(missing_docs)]
 
 mod cinder;
 mod keystone;
+mod trove;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,6 +93,13 @@ pub const PASSWORD: &str = "demo-password";
 pub const PROJECT: &str = "demo";
 /// An application credential of the user: its id and its secret.
 pub const APPLICATION_CREDENTIAL: (&str, &str) = ("demo-app-cred", "demo-app-secret");
+/// The project's administrator (roles `admin`, `member` and `reader`, in
+/// the `Default` domain): what Cinder's default policy keeps to
+/// administrators (quota updates, reset status, force delete, backup
+/// export and import) is refused to [`USER`] with 403 `forbidden`.
+pub const ADMIN_USER: &str = "admin";
+/// The administrator's password.
+pub const ADMIN_PASSWORD: &str = "admin-password";
 
 /// The operations the fake serves (client method names), for
 /// [`FakeCloud::fail`].
@@ -99,12 +126,45 @@ pub const OPERATIONS: &[&str] = &[
     "list_messages",
     "show_message",
     "delete_message",
+    "update_backup",
+    "export_backup_record",
+    "import_backup_record",
+    "reset_backup_status",
+    "force_delete_backup",
+    "update_snapshot",
+    "reset_snapshot_status",
+    "force_delete_snapshot",
+    "update_snapshot_status",
+    "unmanage_snapshot",
+    "show_snapshot_metadata",
+    "merge_snapshot_metadata",
+    "replace_snapshot_metadata",
+    "show_snapshot_metadata_key",
+    "update_snapshot_metadata_key",
+    "delete_snapshot_metadata_key",
+    "revert_volume_to_snapshot",
+    "show_limits",
+    "show_quota_set",
+    "update_quota_set",
+    "delete_quota_set",
+    "show_quota_set_defaults",
+    "list_database_backups",
+    "create_database_backup",
+    "show_database_backup",
+    "delete_database_backup",
+    "list_instance_backups",
+    "list_backup_strategies",
+    "create_backup_strategy",
+    "delete_backup_strategy",
 ];
 
 /// How long each change takes on the fake clock: a volume or a snapshot
-/// becomes `available` 1 s after its create, a backup 3 s after, a restore
-/// ends 3 s after it started, a deleted resource is gone 1 s after.
-pub const TIMINGS: &str = "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s";
+/// becomes `available` 1 s after its create, a backup 3 s after, a restore,
+/// an import or a revert ends 3 s after it started, a deleted resource is
+/// gone 1 s after; a database backup is `BUILDING` 1 s after its create
+/// and `COMPLETED` 3 s after.
+pub const TIMINGS: &str =
+    "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s; database backup: BUILDING 1 s, COMPLETED 3 s";
 
 /// The fake cloud's clock: its statuses move on it.
 ///
@@ -140,7 +200,9 @@ impl FakeClock {
     /// (a `scale` that is not a positive number is 1).
     pub fn scaled(start: DateTime<Utc>, scale: f64) -> Arc<Self> {
         let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
-        Arc::new(Self { state: Mutex::new(ClockState { base: start, running: Some((std::time::Instant::now(), scale)) }) })
+        Arc::new(Self {
+            state: Mutex::new(ClockState { base: start, running: Some((std::time::Instant::now(), scale)) }),
+        })
     }
 
     /// Moves the time forward by `by` (up to the largest time there is).
@@ -200,6 +262,7 @@ struct Cloud {
     clock: Arc<FakeClock>,
     keystone: keystone::Keystone,
     cinder: cinder::Cinder,
+    trove: trove::Trove,
     failures: Vec<Failure>,
     requests: u64,
 }
@@ -237,6 +300,7 @@ impl FakeCloud {
             clock: clock.clone(),
             keystone: keystone::Keystone::default(),
             cinder: cinder::Cinder::default(),
+            trove: trove::Trove::default(),
             failures: Vec::new(),
             requests: 0,
         }));
@@ -270,6 +334,12 @@ impl FakeCloud {
         format!("{}/v3/{PROJECT}", self.server.uri())
     }
 
+    /// Trove's endpoint for the project (`http://127.0.0.1:…/v1.0/demo`),
+    /// as the catalog gives it.
+    pub fn database_endpoint(&self) -> String {
+        format!("{}/v1.0/{PROJECT}", self.server.uri())
+    }
+
     /// The clock the cloud's statuses move on; give it to clients made by
     /// hand (`ClientConfig::with_clock`) so that their waits take no time.
     pub fn clock(&self) -> Arc<FakeClock> {
@@ -283,11 +353,25 @@ impl FakeCloud {
     /// What [`SessionBuilder::build`](openstack_backups::SessionBuilder::build)
     /// returns (nothing is sent yet).
     pub fn session(&self) -> Result<Session, Error> {
+        self.session_as(USER, PASSWORD)
+    }
+
+    /// A session as [`session`](Self::session) makes, for the project's
+    /// administrator ([`ADMIN_USER`]).
+    ///
+    /// # Errors
+    /// What [`SessionBuilder::build`](openstack_backups::SessionBuilder::build)
+    /// returns (nothing is sent yet).
+    pub fn admin_session(&self) -> Result<Session, Error> {
+        self.session_as(ADMIN_USER, ADMIN_PASSWORD)
+    }
+
+    fn session_as(&self, user: &str, password: &str) -> Result<Session, Error> {
         Session::builder()
             .auth_url(self.auth_url())
             .auth(AuthMethod::Password {
-                user: User::Name { name: USER.into(), domain: Domain::Name("Default".into()) },
-                password: Secret::new(PASSWORD),
+                user: User::Name { name: user.into(), domain: Domain::Name("Default".into()) },
+                password: Secret::new(password),
             })
             .scope(Scope::Project(Project::Name { name: PROJECT.into(), domain: Domain::Id("default".into()) }))
             .clock(self.clock.clone())
@@ -313,7 +397,10 @@ impl FakeCloud {
     /// For an operation the fake does not serve, or a status outside
     /// 100 to 599: a failure that could never happen.
     pub fn fail(&self, operation: &str, times: usize, status: u16, name: &str, message: &str) {
-        assert!(OPERATIONS.contains(&operation), "the fake serves no operation `{operation}`; it serves {OPERATIONS:?}");
+        assert!(
+            OPERATIONS.contains(&operation),
+            "the fake serves no operation `{operation}`; it serves {OPERATIONS:?}"
+        );
         assert!((100..600).contains(&status), "HTTP status {status} is not one a server can answer");
         lock(&self.cloud).failures.push(Failure {
             operation: operation.to_owned(),
@@ -324,9 +411,11 @@ impl FakeCloud {
         });
     }
 
-    /// Backups of `volume_id` made from now on end in `error`, with
-    /// `reason` as their `fail_reason` (those already being made are not
-    /// touched). [`FakeCloud::heal_backups_of`] undoes it.
+    /// Backups of `volume_id` (a Cinder volume or a database instance)
+    /// made from now on fail: a volume's end in `error`, with `reason` as
+    /// their `fail_reason` and Cinder's user message; an instance's end in
+    /// `FAILED`. Those already being made are not touched.
+    /// [`FakeCloud::heal_backups_of`] undoes it.
     pub fn fail_backups_of(&self, volume_id: &str, reason: &str) {
         lock(&self.cloud).cinder.failing_volumes.insert(volume_id.to_owned(), reason.to_owned());
     }
@@ -336,15 +425,39 @@ impl FakeCloud {
         lock(&self.cloud).cinder.failing_volumes.remove(volume_id);
     }
 
+    /// Attaches an `available` volume to a server, as Nova would: it is
+    /// `in-use` (a backup then needs `force`, a snapshot `force` below
+    /// microversion 3.66; it cannot be deleted). False for an unknown
+    /// volume or one that is not `available`.
+    pub fn attach_volume(&self, volume_id: &str, server_id: &str) -> bool {
+        let mut cloud = lock(&self.cloud);
+        let now = cloud.clock.now();
+        cloud.cinder.advance(now);
+        cloud.cinder.attach(volume_id, server_id, now)
+    }
+
+    /// Detaches an `in-use` volume: `available` again. False for an
+    /// unknown volume or one that is not `in-use`.
+    pub fn detach_volume(&self, volume_id: &str) -> bool {
+        lock(&self.cloud).cinder.detach(volume_id)
+    }
+
+    /// Adds a database instance, `ACTIVE` (MySQL 5.7.29), that Trove
+    /// backups can be made of; its id.
+    pub fn add_database_instance(&self) -> String {
+        lock(&self.cloud).trove.add_instance()
+    }
+
     /// How many tokens Keystone has issued.
     pub fn tokens_issued(&self) -> u64 {
         lock(&self.cloud).keystone.issued()
     }
 
     /// The most backups the project may hold (Cinder's `backups` quota;
-    /// default 10).
+    /// default 10), as an administrator's quota update sets it.
     pub fn set_backup_quota(&self, backups: usize) {
-        lock(&self.cloud).cinder.backup_quota = backups;
+        let limit = i64::try_from(backups).unwrap_or(i64::MAX);
+        lock(&self.cloud).cinder.quotas.insert("backups".to_owned(), limit);
     }
 
     /// How many requests the fake has answered.
@@ -415,6 +528,7 @@ impl Cloud {
     fn handle(&mut self, request: &Request) -> Reply {
         let now = self.clock.now();
         self.cinder.advance(now);
+        self.trove.advance(now);
         let path = request.url.path().to_owned();
         let method = request.method.as_str().to_owned();
         let body: Value = if request.body.is_empty() {
@@ -433,19 +547,32 @@ impl Cloud {
             }
             return self.keystone.handle(operation, &body, now, &self.base);
         }
-        let route = cinder::route(&method, &path);
+        let query: Vec<(String, String)> =
+            request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let token = request.headers.get("x-auth-token").and_then(|v| v.to_str().ok());
+        let admin = token.and_then(|t| self.keystone.valid(t, now));
+        let unauthorized = || {
+            Reply::json(
+                401,
+                json!({"error": {"code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}}),
+            )
+        };
+        if path.starts_with("/v1.0/") {
+            let route = trove::route(&method, &path);
+            if let Some(reply) = self.scripted(route.operation) {
+                return reply;
+            }
+            let Some(admin) = admin else { return unauthorized() };
+            let failing = &self.cinder.failing_volumes;
+            return self.trove.handle(&route, admin, &query, &body, now, &self.base, failing);
+        }
+        let route = cinder::route(&method, &path, &body);
         if let Some(reply) = self.scripted(route.operation) {
             return reply;
         }
-        if route.needs_token {
-            let token = request.headers.get("x-auth-token").and_then(|v| v.to_str().ok());
-            if !token.is_some_and(|t| self.keystone.valid(t, now)) {
-                return Reply::json(
-                    401,
-                    json!({"error": {"code": 401, "title": "Unauthorized",
-                        "message": "The request you have made requires authentication."}}),
-                );
-            }
+        if route.needs_token && admin.is_none() {
+            return unauthorized();
         }
         // Every response on `/v3` says the microversion it was made at.
         let header = request.headers.get("openstack-api-version").and_then(|v| v.to_str().ok());
@@ -453,9 +580,10 @@ impl Cloud {
             Ok(v) => v,
             Err(refusal) => return refusal,
         };
-        let query = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let request_id = format!("req-{:08x}-0000-4000-8000-000000000000", self.requests);
-        let reply = self.cinder.handle(&route, version, cinder::Query(query), &body, now, &self.base, &request_id);
+        let admin = admin.unwrap_or(false);
+        let reply =
+            self.cinder.handle(&route, admin, version, cinder::Query(query), &body, now, &self.base, &request_id);
         if path.starts_with("/v3") {
             reply
                 .header("openstack-api-version", &format!("volume {}.{}", version.0, version.1))

@@ -32,8 +32,12 @@ async fn the_lifecycle_runs_in_no_time() {
     assert_eq!(cinder.microversion(), Some(Microversion::new(3, 71)), "negotiated from the version document");
     let started = std::time::Instant::now();
     let clock_before = openstack_backups::clock::Clock::now(&*cloud.clock());
-    let seen = openstack_backups_tests::lifecycle::lifecycle(&cinder, &Default::default()).await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let project = openstack_backups_fake::PROJECT;
+    let seen =
+        openstack_backups_tests::lifecycle::lifecycle(&cinder, &admin, project, &Default::default()).await.unwrap();
     assert!(seen.contains(&"delete a backup with an incremental: HTTP 400 badRequest".to_owned()), "{seen:#?}");
+    assert!(seen.contains(&"a backup over the backups quota: HTTP 413 overLimit".to_owned()), "{seen:#?}");
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     let fake_time = openstack_backups::clock::Clock::now(&*cloud.clock()) - clock_before;
     assert!(fake_time >= chrono::Duration::seconds(10), "statuses took fake time: {fake_time}");

@@ -1387,11 +1387,17 @@ fn the_fake_cloud_agrees(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Sen
         use openstack_backups_tests::lifecycle::lifecycle;
         let waiter =
             Waiter::new().timeout(Duration::from_secs(180)).delays(Duration::from_millis(200), Duration::from_secs(1));
-        let real = lifecycle(&ctx.client, &waiter).await.map_err(|e| format!("real Cinder: {e}"))?;
+        let real = lifecycle(&ctx.client, &ctx.client, &ctx.project, &waiter)
+            .await
+            .map_err(|e| format!("real Cinder: {e}"))?;
         let cloud = openstack_backups_fake::FakeCloud::start().await;
         let session = cloud.session().map_err(|e| format!("fake: {e}"))?;
         let cinder = session.block_storage().await.map_err(|e| format!("fake: {e}"))?;
-        let fake = lifecycle(&cinder, &Waiter::new()).await.map_err(|e| format!("fake: {e}"))?;
+        let admin = cloud.admin_session().map_err(|e| format!("fake: {e}"))?;
+        let admin = admin.block_storage().await.map_err(|e| format!("fake: {e}"))?;
+        let fake = lifecycle(&cinder, &admin, openstack_backups_fake::PROJECT, &Waiter::new())
+            .await
+            .map_err(|e| format!("fake: {e}"))?;
         if real != fake {
             let lines: Vec<String> = (0..real.len().max(fake.len()))
                 .map(|i| {

@@ -441,7 +441,43 @@ async fn backup_strategies(world: &World) -> Outcome {
     Ok(())
 }
 
-const NAMES: [&str; 8] = [
+/// The fake cloud stays honest for Trove: the shared Trove lifecycle
+/// observes the same against this real Trove 26 (backups written into its
+/// database) as against `openstack-backups-fake` (backups made through its
+/// API). A difference is a line of each, side by side.
+async fn the_fake_cloud_agrees(world: &World) -> Outcome {
+    use openstack_backups_tests::lifecycle::{Seeded, database, seed_database};
+    let ctx = Ctx::new(world);
+    let full = record(&ctx.project, "full", "COMPLETED", 1);
+    let mut incremental = record(&ctx.project, "incremental", "COMPLETED", 2);
+    incremental["parent_id"] = full["id"].clone();
+    let mut running = record(&ctx.project, "running", "BUILDING", 3);
+    running["size"] = Value::Null;
+    running["location"] = Value::Null;
+    world.trove.insert_backups(&[full.clone(), incremental.clone(), running.clone()]).map_err(|e| e.to_string())?;
+    let seeded = Seeded { full: id_of(&full), incremental: id_of(&incremental), running: id_of(&running) };
+    let real = database(&ctx.client().await?, &seeded).await.map_err(|e| format!("real Trove: {e}"))?;
+
+    let cloud = openstack_backups_fake::FakeCloud::start().await;
+    let trove =
+        cloud.session().map_err(|e| format!("fake: {e}"))?.database().await.map_err(|e| format!("fake: {e}"))?;
+    let instance = cloud.add_database_instance();
+    let clock = cloud.clock();
+    let seeded = seed_database(&trove, &instance, &Waiter::new(), |d| clock.advance(d)).await?;
+    let fake = database(&trove, &seeded).await.map_err(|e| format!("fake: {e}"))?;
+    if real != fake {
+        let lines: Vec<String> = (0..real.len().max(fake.len()))
+            .map(|i| {
+                let (r, f) = (real.get(i).map_or("-", String::as_str), fake.get(i).map_or("-", String::as_str));
+                format!("{} real: {r}\n  fake: {f}", if r == f { " " } else { "≠" })
+            })
+            .collect();
+        return Err(format!("the fake and Trove 26 differ:\n{}", lines.join("\n")));
+    }
+    Ok(())
+}
+
+const NAMES: [&str; 9] = [
     "list_and_show",
     "backup_strategies",
     "paging_with_https_next_links",
@@ -450,6 +486,7 @@ const NAMES: [&str; 8] = [
     "errors",
     "unknown_status_is_read_and_flagged",
     "one_session_serves_cinder_and_trove",
+    "the_fake_cloud_agrees",
 ];
 
 fn main() -> ExitCode {
@@ -490,6 +527,7 @@ fn main() -> ExitCode {
                 "errors" => errors(&world).await,
                 "unknown_status_is_read_and_flagged" => unknown_status_is_read_and_flagged(&world).await,
                 "backup_strategies" => backup_strategies(&world).await,
+                "the_fake_cloud_agrees" => the_fake_cloud_agrees(&world).await,
                 _ => one_session_serves_cinder_and_trove(&world).await,
             };
             println!(

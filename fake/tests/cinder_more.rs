@@ -1,0 +1,220 @@
+//! The fake Cinder beyond the lifecycle: limits and quota sets, what the
+//! default policy keeps to administrators, attached volumes, snapshot
+//! updates and metadata, reverts, backup updates, export and import.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use openstack_backups::block_storage::{Client, types};
+use openstack_backups::{Error, Microversion};
+use openstack_backups_fake::{FakeCloud, PROJECT};
+
+async fn volume(cinder: &Client, size: u64) -> Result<String, Error> {
+    let body = types::VolumeCreateRequest::builder()
+        .volume(types::VolumeCreate::builder().size(std::num::NonZeroU64::new(size)).name("v".to_owned()));
+    let created = cinder.create_volume().body(body).send().await?;
+    cinder.wait_for_volume(&created.volume.id, types::VolumeStatus::Available).await?;
+    Ok(created.volume.id.clone())
+}
+
+async fn snapshot(cinder: &Client, volume_id: &str, force: Option<bool>) -> Result<String, Error> {
+    let mut create = types::SnapshotCreate::builder().volume_id(volume_id.to_owned());
+    if let Some(force) = force {
+        create = create.force(force);
+    }
+    let created =
+        cinder.create_snapshot().body(types::SnapshotCreateRequest::builder().snapshot(create)).send().await?;
+    cinder.wait_for_snapshot(&created.snapshot.id, types::SnapshotStatus::Available).await?;
+    Ok(created.snapshot.id.clone())
+}
+
+async fn backup(cinder: &Client, volume_id: &str, force: bool) -> Result<String, Error> {
+    let create = types::BackupCreate::builder().volume_id(volume_id).force(force);
+    let created = cinder.create_backup().body(types::BackupCreateRequest::builder().backup(create)).send().await?;
+    cinder.wait_for_backup(&created.backup.id, types::BackupStatus::Available).await?;
+    Ok(created.backup.id.clone())
+}
+
+/// `HTTP <status> <fault name>` of a refusal.
+fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Ok(v) => format!("accepted: {v:?}"),
+        Err(e) => {
+            format!("HTTP {} {}", e.status().map_or(0, |s| s.as_u16()), e.fault().and_then(|f| f.name()).unwrap_or("-"))
+        }
+    }
+}
+
+/// Limits and quota sets count what the project holds; an administrator
+/// sets a quota, a member may not (403), and a create over it is 413.
+#[tokio::test]
+async fn quotas_count_usage_and_refuse_with_413() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder, 2).await.unwrap();
+    backup(&cinder, &v, false).await.unwrap();
+
+    let limits = cinder.show_limits().send().await.unwrap().into_inner().limits.absolute;
+    assert_eq!(limits.max_total_backups, Some(10));
+    assert_eq!(limits.total_backups_used, Some(1));
+    assert_eq!(limits.total_backup_gigabytes_used, Some(2));
+    assert_eq!(limits.total_gigabytes_used, Some(2));
+
+    let set = cinder.show_quota_set().target_project_id(PROJECT).usage(true).send().await.unwrap().into_inner();
+    match &set.quota_set.extra["backups"] {
+        types::QuotaValue::QuotaUsage(u) => assert_eq!((u.limit, u.in_use, u.reserved), (10, 1, 0)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(set.quota_set.id.as_deref(), Some(PROJECT));
+
+    let update = || types::QuotaSetUpdateRequest { quota_set: BTreeMap::from([("volumes".to_owned(), 1)]) };
+    let member = cinder.update_quota_set().target_project_id(PROJECT).body(update()).send().await;
+    assert_eq!(refusal(member), "HTTP 403 forbidden");
+    let updated = admin.update_quota_set().target_project_id(PROJECT).body(update()).send().await.unwrap();
+    assert!(updated.quota_set.id.is_none(), "an update answers without id");
+    let over = volume(&cinder, 1).await;
+    assert_eq!(refusal(over), "HTTP 413 overLimit");
+    let bad = types::QuotaSetUpdateRequest { quota_set: BTreeMap::from([("backupz".to_owned(), 1)]) };
+    let err = admin.update_quota_set().target_project_id(PROJECT).body(bad).send().await.unwrap_err();
+    assert!(err.to_string().contains("Bad key(s) in quota set: backupz"), "{err}");
+
+    admin.delete_quota_set().target_project_id(PROJECT).send().await.unwrap();
+    volume(&cinder, 1).await.unwrap();
+    let defaults = cinder.show_quota_set_defaults().target_project_id(PROJECT).send().await.unwrap();
+    assert!(matches!(defaults.quota_set.extra["volumes"], types::QuotaValue::Integer(10)), "{defaults:?}");
+    let theirs = cinder.show_quota_set().target_project_id("another").send().await;
+    assert_eq!(refusal(theirs), "HTTP 403 forbidden");
+}
+
+/// An attached volume: a backup needs `force` and leaves it `in-use`; a
+/// snapshot needs `force` below 3.66, and none from it.
+#[tokio::test]
+async fn attached_volumes_follow_cinders_force_rules() {
+    let cloud = FakeCloud::start().await;
+    let session = cloud.session().unwrap();
+    let cinder = session.block_storage().await.unwrap();
+    let v = volume(&cinder, 1).await.unwrap();
+    assert!(cloud.attach_volume(&v, "server-1"));
+    assert!(!cloud.attach_volume(&v, "server-2"), "an in-use volume cannot be attached again");
+
+    let err = backup(&cinder, &v, false).await.unwrap_err();
+    assert!(err.to_string().contains("must use the force flag"), "{err}");
+    backup(&cinder, &v, true).await.unwrap();
+    let shown = cinder.show_volume().volume_id(&v).send().await.unwrap().into_inner().volume;
+    assert_eq!(shown.status, types::VolumeStatus::InUse, "back to in-use after the backup");
+    assert_eq!(shown.attachments[0].server_id.as_deref(), Some("server-1"));
+
+    // From 3.66 `force` is gone from the spec: the client refuses it.
+    let err = snapshot(&cinder, &v, Some(false)).await.unwrap_err();
+    assert_eq!(err.kind(), openstack_backups::ErrorKind::MicroversionUnsupported, "{err}");
+    snapshot(&cinder, &v, None).await.unwrap();
+    let old = session_at(&cloud, Microversion::new(3, 65)).block_storage().await.unwrap();
+    assert_eq!(refusal(snapshot(&old, &v, None).await), "HTTP 400 badRequest");
+    snapshot(&old, &v, Some(true)).await.unwrap();
+    assert_eq!(refusal(cinder.delete_volume().volume_id(&v).send().await), "HTTP 400 badRequest");
+    assert!(cloud.detach_volume(&v));
+}
+
+/// A session of the fake's user that speaks `microversion` to Cinder.
+fn session_at(cloud: &FakeCloud, microversion: Microversion) -> openstack_backups::Session {
+    use openstack_backups::auth::{AuthMethod, Domain, Project, Scope, User};
+    openstack_backups::Session::builder()
+        .auth_url(cloud.auth_url())
+        .auth(AuthMethod::Password {
+            user: User::Name { name: openstack_backups_fake::USER.into(), domain: Domain::Name("Default".into()) },
+            password: openstack_backups::Secret::new(openstack_backups_fake::PASSWORD),
+        })
+        .scope(Scope::Project(Project::Name { name: PROJECT.into(), domain: Domain::Id("default".into()) }))
+        .clock(cloud.clock())
+        .microversion("block-storage", microversion)
+        .build()
+        .unwrap()
+}
+
+/// Snapshot updates and metadata; a revert to the latest snapshot only.
+#[tokio::test]
+async fn snapshots_update_their_metadata_and_revert() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder, 1).await.unwrap();
+    let older = snapshot(&cinder, &v, None).await.unwrap();
+    cloud.clock().advance(Duration::from_secs(5));
+    let latest = snapshot(&cinder, &v, None).await.unwrap();
+
+    let body =
+        types::SnapshotUpdateRequest::builder().snapshot(types::SnapshotUpdate::builder().name("renamed".to_owned()));
+    let updated = cinder.update_snapshot().snapshot_id(&latest).body(body).send().await.unwrap();
+    assert_eq!(updated.snapshot.name.as_deref(), Some("renamed"));
+
+    let meta = |pairs: &[(&str, &str)]| types::Metadata {
+        metadata: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+    };
+    cinder.merge_snapshot_metadata().snapshot_id(&latest).body(meta(&[("a", "1")])).send().await.unwrap();
+    let merged = cinder.merge_snapshot_metadata().snapshot_id(&latest).body(meta(&[("b", "2")])).send().await.unwrap();
+    assert_eq!(merged.metadata.len(), 2, "{merged:?}");
+    let replaced =
+        cinder.replace_snapshot_metadata().snapshot_id(&latest).body(meta(&[("c", "3")])).send().await.unwrap();
+    assert_eq!(replaced.metadata.keys().collect::<Vec<_>>(), ["c"]);
+    let one = cinder.show_snapshot_metadata_key().snapshot_id(&latest).key("c").send().await.unwrap();
+    assert_eq!(one.meta["c"], "3");
+    let mismatch = types::MetadataItem { meta: BTreeMap::from([("d".to_owned(), "4".to_owned())]) };
+    let err =
+        cinder.update_snapshot_metadata_key().snapshot_id(&latest).key("c").body(mismatch).send().await.unwrap_err();
+    assert!(err.to_string().contains("Request body and URI mismatch"), "{err}");
+    cinder.delete_snapshot_metadata_key().snapshot_id(&latest).key("c").send().await.unwrap();
+    let gone = cinder.show_snapshot_metadata_key().snapshot_id(&latest).key("c").send().await;
+    assert_eq!(refusal(gone), "HTTP 404 itemNotFound");
+
+    let err = cinder.revert_volume_to_snapshot(&v, types::VolumeRevert { snapshot_id: older }).await.unwrap_err();
+    assert!(err.to_string().contains("not the latest one"), "{err}");
+    cinder.revert_volume_to_snapshot(&v, types::VolumeRevert { snapshot_id: latest.clone() }).await.unwrap();
+    let reverting = cinder.show_volume().volume_id(&v).send().await.unwrap().into_inner().volume;
+    assert_eq!(reverting.status, types::VolumeStatus::Reverting);
+    cinder.wait_for_volume(&v, types::VolumeStatus::Available).await.unwrap();
+    cinder.wait_for_snapshot(&latest, types::SnapshotStatus::Available).await.unwrap();
+}
+
+/// Backup updates (3.9; metadata 3.43), export and import (administrators:
+/// the same id back; refused while it exists), reset status and force
+/// delete (administrators; a member gets 403).
+#[tokio::test]
+async fn administrators_export_import_reset_and_force_delete() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder, 1).await.unwrap();
+    let b = backup(&cinder, &v, false).await.unwrap();
+
+    let update = types::BackupUpdateRequest::builder().backup(
+        types::BackupUpdate::builder()
+            .name("nightly".to_owned())
+            .metadata(BTreeMap::from([("policy".to_owned(), "nightly".to_owned())])),
+    );
+    let updated = cinder.update_backup().backup_id(&b).body(update).send().await.unwrap();
+    assert_eq!(updated.backup.name.as_deref(), Some("nightly"));
+    let shown = cinder.show_backup().backup_id(&b).send().await.unwrap().into_inner().backup;
+    assert_eq!(shown.metadata.get("policy").map(String::as_str), Some("nightly"));
+
+    assert_eq!(refusal(cinder.export_backup_record().backup_id(&b).send().await), "HTTP 403 forbidden");
+    let record = admin.export_backup_record().backup_id(&b).send().await.unwrap().into_inner().backup_record;
+    let import = || types::BackupRecordRequest { backup_record: record.clone() };
+    let exists = admin.import_backup_record().body(import()).send().await;
+    assert_eq!(refusal(exists), "HTTP 400 badRequest");
+    admin.delete_backup().backup_id(&b).send().await.unwrap();
+    admin.wait_for_backup_deleted(&b).await.unwrap();
+    let imported = admin.import_backup_record().body(import()).send().await.unwrap();
+    assert_eq!(imported.status().as_u16(), 201);
+    assert_eq!(imported.backup.id, b, "an import keeps the exported id");
+    assert!(imported.backup.name.is_none(), "the summary's name is null");
+    admin.wait_for_backup(&b, types::BackupStatus::Available).await.unwrap();
+
+    let error = types::BackupResetStatus { status: types::BackupResetStatusStatus::Error };
+    assert_eq!(refusal(cinder.reset_backup_status(&b, error.clone()).await), "HTTP 403 forbidden");
+    admin.reset_backup_status(&b, error).await.unwrap();
+    let shown = cinder.show_backup().backup_id(&b).send().await.unwrap().into_inner().backup;
+    assert_eq!(shown.status, types::BackupStatus::Error);
+    assert_eq!(refusal(cinder.force_delete_backup(&b).await), "HTTP 403 forbidden");
+    admin.force_delete_backup(&b).await.unwrap();
+    cinder.wait_for_backup_deleted(&b).await.unwrap();
+}
