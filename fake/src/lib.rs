@@ -282,11 +282,13 @@ impl FakeCloud {
         Self::start_with(FakeClock::at(Self::epoch())).await
     }
 
-    /// Starts the fake with a clock that runs `scale` times faster than
-    /// real time: for programs in another process, which wait on the real
-    /// clock (`osbackup … --wait`).
+    /// Starts the fake with a clock that starts at the real time now and
+    /// runs `scale` times faster than real time: for programs in another
+    /// process, which wait on the real clock (`osbackup … --wait`) and
+    /// compare the fake's timestamps with it (a backup policy's age of a
+    /// backup): the fake's times are never behind theirs.
     pub async fn start_scaled(scale: f64) -> FakeCloud {
-        Self::start_with(FakeClock::scaled(Self::epoch(), scale)).await
+        Self::start_with(FakeClock::scaled(DateTime::<Utc>::from(std::time::SystemTime::now()), scale)).await
     }
 
     fn epoch() -> DateTime<Utc> {
