@@ -21,7 +21,7 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
                 operation,
                 status,
                 request_id: request_id(&headers).map(str::to_owned),
-                source,
+                source: source.without_url(),
             }))
         })?;
         match serde_json::from_slice(&body) {
@@ -35,7 +35,7 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned),
                 excerpt: excerpt(&body),
-                source,
+                source: (&source).into(),
             }))),
         }
     }

@@ -19,9 +19,56 @@ pub struct InvalidPayload {
     pub content_type: Option<String>,
     /// The body's first 200 characters.
     pub excerpt: String,
-    /// What the decoder said.
-    pub source: serde_json::Error,
+    /// What the decoder said, short.
+    pub source: DecodeError,
 }
+
+/// What the JSON decoder said of a response body, kept short: serde quotes
+/// the offending value whole (a megabyte string from a broken server), so
+/// a message over 300 characters is cut and keeps its position. It is the
+/// [`source`](std::error::Error::source) of
+/// [`Error::InvalidResponsePayload`]: no error's `Debug`, `Display` or
+/// source chain grows with the size of a server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The decoder's message, at most 300 characters and its position.
+    pub message: String,
+    /// The line of the body where decoding stopped (1-based; 0 when the
+    /// decoder gave none).
+    pub line: usize,
+    /// The column in that line (1-based; 0 when none).
+    pub column: usize,
+}
+
+impl From<&serde_json::Error> for DecodeError {
+    fn from(e: &serde_json::Error) -> Self {
+        let text = e.to_string();
+        let message = if text.chars().count() <= 300 {
+            text
+        } else {
+            format!("{} at line {} column {}", clip(&text, 300), e.line(), e.column())
+        };
+        Self { message, line: e.line(), column: e.column() }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The most characters of server text an error keeps in one field (a
+/// status, a marker, a reason, a message): what a server sends can be any
+/// size, an error that is logged should not be.
+pub(crate) const STATUS_TEXT: usize = 100;
+/// See [`STATUS_TEXT`].
+pub(crate) const SERVER_TEXT: usize = 1000;
+/// The most candidate ids a [`FindError::Ambiguous`] keeps.
+pub(crate) const AMBIGUOUS_IDS: usize = 20;
 
 /// A response body that could not be read.
 #[derive(Debug)]
@@ -33,19 +80,8 @@ pub struct BodyError {
     pub status: reqwest::StatusCode,
     /// The request id, if the server sent one.
     pub request_id: Option<String>,
-    /// The transport error.
+    /// The transport error (without the request's URL).
     pub source: reqwest::Error,
-}
-
-/// What the decoder said, short: serde quotes the offending value whole
-/// (a megabyte string from a broken server), so a long message is cut and
-/// keeps its position.
-fn decoder_message(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    if text.chars().count() <= 300 {
-        return text;
-    }
-    format!("{} at line {} column {}", clip(&text, 300), e.line(), e.column())
 }
 
 /// The error of every call: generated operations, paging, waiters, finders
@@ -121,15 +157,27 @@ pub enum PagingProblem {
     /// Its marker was followed already: the links go round.
     #[non_exhaustive]
     MarkerCameBack {
-        /// The marker.
+        /// The marker (its first 200 characters).
         marker: String,
     },
     /// It has no `marker` to follow.
     #[non_exhaustive]
     NoMarker {
-        /// The link.
+        /// The link (its first 300 characters).
         link: String,
     },
+}
+
+impl PagingProblem {
+    /// The problem with `marker`, kept short.
+    pub(crate) fn marker_came_back(marker: &str) -> Self {
+        PagingProblem::MarkerCameBack { marker: clip(marker, 200) }
+    }
+
+    /// The problem with `link`, kept short.
+    pub(crate) fn no_marker(link: &str) -> Self {
+        PagingProblem::NoMarker { link: clip(link, 300) }
+    }
 }
 
 impl fmt::Display for PagingError {
@@ -150,7 +198,8 @@ impl fmt::Display for PagingError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuthenticationError {
-    /// What went wrong, with Keystone's message when it sent one.
+    /// What went wrong, with Keystone's message when it sent one (at most
+    /// 1,000 characters of it).
     pub message: String,
     /// Keystone's HTTP status, when it answered.
     pub status: Option<reqwest::StatusCode>,
@@ -162,7 +211,7 @@ impl AuthenticationError {
     /// A failure that got no answer from Keystone (or whose answer is not
     /// the point).
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), status: None, request_id: None }
+        Self { message: clip(&message.into(), SERVER_TEXT), status: None, request_id: None }
     }
 
     /// The same, with Keystone's answer: its status and request id.
@@ -198,9 +247,11 @@ pub enum WaitError {
         resource: &'static str,
         /// The resource's id.
         id: String,
-        /// The status it reached (`error`, `deleted`).
+        /// The status it reached (`error`, `deleted`; at most 100
+        /// characters of what the server sent).
         status: String,
-        /// The server's reason (`fail_reason`), when it gives one.
+        /// The server's reason (`fail_reason`), when it gives one (at most
+        /// 1,000 characters of it).
         reason: Option<String>,
     },
     /// The waiter gave up: its timeout ran out first.
@@ -212,7 +263,8 @@ pub enum WaitError {
         id: String,
         /// The status it wanted (`available`, `deleted`).
         wanted: String,
-        /// The last status seen (`None`: not seen yet).
+        /// The last status seen (`None`: not seen yet; at most 100
+        /// characters of it).
         last_status: Option<String>,
         /// How long it waited.
         waited: std::time::Duration,
@@ -220,6 +272,33 @@ pub enum WaitError {
 }
 
 impl WaitError {
+    /// A failure: `status` and `reason` as the server sent them, kept short.
+    pub(crate) fn failed(resource: &'static str, id: &str, status: &str, reason: Option<&str>) -> Self {
+        WaitError::Failed {
+            resource,
+            id: id.to_owned(),
+            status: clip(status, STATUS_TEXT),
+            reason: reason.map(|r| clip(r, SERVER_TEXT)),
+        }
+    }
+
+    /// A timeout: `last_status` as the server sent it, kept short.
+    pub(crate) fn timed_out(
+        resource: &'static str,
+        id: &str,
+        wanted: &str,
+        last_status: Option<&str>,
+        waited: std::time::Duration,
+    ) -> Self {
+        WaitError::TimedOut {
+            resource,
+            id: id.to_owned(),
+            wanted: wanted.to_owned(),
+            last_status: last_status.map(|s| clip(s, STATUS_TEXT)),
+            waited,
+        }
+    }
+
     /// The kind of resource waited for (`backup`).
     pub fn resource(&self) -> &'static str {
         match self {
@@ -274,17 +353,34 @@ pub enum FindError {
         resource: &'static str,
         /// The name looked for.
         name: String,
-        /// The ids of the resources that have it.
+        /// The ids of the resources that have it (the first 20).
         ids: Vec<String>,
+        /// How many resources have it.
+        count: usize,
     },
+}
+
+impl FindError {
+    /// Several resources named `name`: the first 20 of `ids` are kept,
+    /// and their number.
+    pub(crate) fn ambiguous(resource: &'static str, name: &str, ids: Vec<String>) -> Self {
+        let count = ids.len();
+        FindError::Ambiguous {
+            resource,
+            name: name.to_owned(),
+            ids: ids.into_iter().take(AMBIGUOUS_IDS).collect(),
+            count,
+        }
+    }
 }
 
 impl fmt::Display for FindError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FindError::NotFound { resource, name } => write!(f, "no {resource} has the id or the name {name:?}"),
-            FindError::Ambiguous { resource, name, ids } => {
-                write!(f, "{} {resource}s have the name {name:?}: use one of their ids ({})", ids.len(), ids.join(", "))
+            FindError::Ambiguous { resource, name, ids, count } => {
+                let more = if *count > ids.len() { format!(", and {} more", count - ids.len()) } else { String::new() };
+                write!(f, "{count} {resource}s have the name {name:?}: use one of their ids ({}{more})", ids.join(", "))
             }
         }
     }
@@ -302,8 +398,32 @@ pub struct TransportError {
     pub path: &'static str,
     /// How many attempts were made (retries included).
     pub attempts: u32,
-    /// What the HTTP client said.
+    /// The server's host and port (`cinder.example:8776`).
+    pub host: Option<String>,
+    /// What the HTTP client said (without the request's URL, whose marker
+    /// or id may be any size the server chose).
     pub source: reqwest::Error,
+}
+
+impl TransportError {
+    /// The failure of `operation` after `attempts`: `source` loses its URL
+    /// (kept as `host`).
+    pub(crate) fn new(
+        operation: &'static str,
+        method: reqwest::Method,
+        path: &'static str,
+        attempts: u32,
+        source: reqwest::Error,
+    ) -> Self {
+        let host = source.url().and_then(|u| {
+            let host = u.host_str()?;
+            Some(match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            })
+        });
+        Self { operation, method, path, attempts, host, source: source.without_url() }
+    }
 }
 
 impl TransportError {
@@ -324,11 +444,8 @@ impl TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: {} ({} {}", self.operation, self.what(), self.method, self.path)?;
-        if let Some(host) = self.source.url().and_then(|u| u.host_str()) {
+        if let Some(host) = &self.host {
             write!(f, " on {host}")?;
-            if let Some(port) = self.source.url().and_then(reqwest::Url::port) {
-                write!(f, ":{port}")?;
-            }
         }
         if self.attempts > 1 {
             write!(f, ", {} attempts", self.attempts)?;
@@ -471,13 +588,24 @@ pub enum ErrorKind {
 }
 
 /// A response whose status the spec does not list for the operation.
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct UnexpectedResponse {
     /// The operation (method name) it answers.
     pub operation: &'static str,
     /// The response, its body unread.
     pub response: reqwest::Response,
+}
+
+/// The operation, the status and the request id: not the response's
+/// headers, whose size is the server's.
+impl fmt::Debug for UnexpectedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnexpectedResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.response.status().as_u16())
+            .field("request_id", &request_id(self.response.headers()).map(|r| clip(r, STATUS_TEXT)))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Error {
@@ -667,7 +795,7 @@ impl From<reqwest::header::InvalidHeaderValue> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rid = |id: Option<&str>| id.map(|id| format!(", request id {id}")).unwrap_or_default();
+        let rid = |id: Option<&str>| id.map(|id| format!(", request id {}", clip(id, STATUS_TEXT))).unwrap_or_default();
         match self {
             Error::InvalidRequest(message) => write!(f, "invalid request (nothing was sent): {message}"),
             Error::Configuration(message) => write!(f, "configuration: {message} (nothing was sent)"),
@@ -701,7 +829,7 @@ impl fmt::Display for Error {
                 e.status.as_u16(),
                 e.content_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
                 rid(e.request_id.as_deref()),
-                decoder_message(&e.source),
+                e.source,
                 if e.excerpt.is_empty() { "(empty)" } else { &e.excerpt }
             ),
             Error::UnexpectedResponse(r) => {
@@ -727,7 +855,7 @@ impl fmt::Debug for Error {
                 .field("kind", &self.kind())
                 .field("operation", &self.operation())
                 .field("status", &self.status().map(|s| s.as_u16()))
-                .field("request_id", &self.request_id())
+                .field("request_id", &self.request_id().map(|id| clip(id, STATUS_TEXT)))
                 .field("message", &format_args!("{self}"))
                 .finish()
         } else {
@@ -802,10 +930,13 @@ mod tests {
     fn server_text_in_messages_is_clipped() {
         let huge = format!("{{\"backup\": {}}}", serde_json::to_string(&"x".repeat(1_000_000)).unwrap());
         let source = serde_json::from_str::<std::collections::BTreeMap<String, u32>>(&huge).unwrap_err();
-        let message = decoder_message(&source);
+        let decoded = DecodeError::from(&source);
+        let message = decoded.to_string();
         assert!(message.len() < 400, "{} bytes", message.len());
         assert!(message.ends_with("at line 1 column 1000013"), "{message}");
+        assert_eq!((decoded.line, decoded.column), (1, 1_000_013));
+        assert!(format!("{decoded:?}").len() < 500, "Debug is as short");
         let short = serde_json::from_str::<u32>("true").unwrap_err();
-        assert_eq!(decoder_message(&short), short.to_string());
+        assert_eq!(DecodeError::from(&short).to_string(), short.to_string());
     }
 }

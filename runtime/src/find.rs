@@ -58,11 +58,11 @@ pub async fn find<F: Findable>(client: &F::Client, name_or_id: &str) -> Result<F
     match found.len() {
         0 => Err(FindError::NotFound { resource: F::RESOURCE, name: name_or_id.to_owned() }.into()),
         1 => Ok(found.remove(0)),
-        _ => Err(FindError::Ambiguous {
-            resource: F::RESOURCE,
-            name: name_or_id.to_owned(),
-            ids: found.iter().map(|item| F::id(item).to_owned()).collect(),
-        }
+        _ => Err(FindError::ambiguous(
+            F::RESOURCE,
+            name_or_id,
+            found.iter().map(|item| F::id(item).to_owned()).collect(),
+        )
         .into()),
     }
 }

@@ -44,8 +44,8 @@ pub mod wait;
 
 pub use config::{ClientConfig, StaticToken, TokenFuture, TokenSource};
 pub use error::{
-    AuthenticationError, BodyError, Error, ErrorKind, FindError, Gated, InvalidPayload, MicroversionError, PagingError,
-    PagingProblem, Requirement, TransportError, UnexpectedResponse, WaitError,
+    AuthenticationError, BodyError, DecodeError, Error, ErrorKind, FindError, Gated, InvalidPayload, MicroversionError,
+    PagingError, PagingProblem, Requirement, TransportError, UnexpectedResponse, WaitError,
 };
 pub use fault::Fault;
 pub use flag::IntBool;

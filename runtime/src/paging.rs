@@ -106,14 +106,12 @@ where
             let next = match (page.is_empty(), page.next_link()) {
                 (true, _) | (false, None) => State::Done,
                 (false, Some(link)) => match marker_of(link) {
-                    Some(next) if followed.markers.contains(&next) => {
-                        stop(PagingProblem::MarkerCameBack { marker: next })
-                    }
+                    Some(next) if followed.markers.contains(&next) => stop(PagingProblem::marker_came_back(&next)),
                     Some(next) => {
                         followed.markers.insert(next.clone());
                         State::Next(builder, Some(next), followed)
                     }
-                    None => stop(PagingProblem::NoMarker { link: link.to_owned() }),
+                    None => stop(PagingProblem::no_marker(link)),
                 },
             };
             Some((Ok(page.into_items()), next))

@@ -247,13 +247,13 @@ async fn execute(
                             }
                             Ok(response)
                         }
-                        Err(source) => Err(TransportError {
-                            operation: info.operation.method_name,
-                            method: method.clone(),
-                            path: template,
-                            attempts: attempt,
+                        Err(source) => Err(TransportError::new(
+                            info.operation.method_name,
+                            method.clone(),
+                            template,
+                            attempt,
                             source,
-                        }),
+                        )),
                     };
                 }
             }

@@ -195,12 +195,12 @@ impl<'a, W: Waitable> IntoFuture for Wait<'a, W> {
             let target = self.target.clone();
             let found = run::<W>(self.client, self.id, &self.waiter, Goal::Status(&target)).await?;
             found.ok_or_else(|| {
-                WaitError::Failed {
-                    resource: W::RESOURCE,
-                    id: self.id.to_owned(),
-                    status: "deleted".to_owned(),
-                    reason: Some(format!("it disappeared while waiting for {target}")),
-                }
+                WaitError::failed(
+                    W::RESOURCE,
+                    self.id,
+                    "deleted",
+                    Some(&format!("it disappeared while waiting for {target}")),
+                )
                 .into()
             })
         })
@@ -312,20 +312,13 @@ async fn run<W: Waitable>(
             Look::Done(item) => return Ok(Some(item)),
             Look::Gone => return Ok(None),
             Look::Failed(status, reason) => {
-                return Err(WaitError::Failed { resource: W::RESOURCE, id: id.to_owned(), status, reason }.into());
+                return Err(WaitError::failed(W::RESOURCE, id, &status, reason.as_deref()).into());
             }
             Look::Pending(_) => {}
         }
         let waited = since(&*clock, started);
         if waited >= waiter.timeout {
-            return Err(WaitError::TimedOut {
-                resource: W::RESOURCE,
-                id: id.to_owned(),
-                wanted: wanted.to_owned(),
-                last_status: status,
-                waited,
-            }
-            .into());
+            return Err(WaitError::timed_out(W::RESOURCE, id, wanted, status.as_deref(), waited).into());
         }
         clock.sleep(delay.min(waiter.timeout - waited)).await;
         delay = delay.mul_f64(1.5).min(waiter.max_delay);

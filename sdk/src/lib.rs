@@ -54,8 +54,8 @@ pub use openstack_backups_api::{block_storage, database, identity};
 #[cfg(feature = "mock")]
 pub use openstack_backups_runtime::mock;
 pub use openstack_backups_runtime::{
-    AuthenticationError, BodyError, ClientConfig, Error, ErrorKind, Fault, FindError, Gated, HttpOptions, IntBool,
-    InvalidPayload, Microversion, MicroversionError, PagingError, PagingProblem, ParseMicroversionError,
+    AuthenticationError, BodyError, ClientConfig, DecodeError, Error, ErrorKind, Fault, FindError, Gated, HttpOptions,
+    IntBool, InvalidPayload, Microversion, MicroversionError, PagingError, PagingProblem, ParseMicroversionError,
     ParseTimestampError, Requirement, ResponseValue, Secret, StaticToken, Timestamp, TokenFuture, TokenSource,
     TransportError, UnexpectedResponse, UnknownValue, WaitError,
 };
