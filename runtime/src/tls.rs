@@ -261,9 +261,13 @@ pub fn system_root_loads() -> usize {
 
 /// Whether a transport error is the server's certificate refused by the
 /// client (unknown issuer, wrong name, expired): a fault no retry mends,
-/// so the call ends at once. Read through the error's source chain; with
-/// the `native-tls` feature such errors are not recognised and are
-/// retried like any connect failure.
+/// so the call ends at once. Read through the error's source chain: with
+/// rustls, its certificate errors; with the `native-tls` feature on Linux
+/// and the other OpenSSL platforms, OpenSSL's "certificate verify failed"
+/// in the handshake's error stack. On macOS, iOS and Windows, native-tls
+/// is the system's TLS (Security.framework, SChannel), whose errors carry
+/// no code this crate reads: there a refused certificate is retried like
+/// a connect failure (the retry policy's attempts, then the same error).
 pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
@@ -275,6 +279,19 @@ pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) ->
                     | rustls::Error::NoCertificatesPresented
                     | rustls::Error::InvalidCertRevocationList(_)
             );
+        }
+        // native-tls on OpenSSL: the handshake's error stack says
+        // "certificate verify failed" (SSL_R_CERTIFICATE_VERIFY_FAILED, of
+        // the SSL library): an untrusted or expired certificate, or one for
+        // another host.
+        #[cfg(all(feature = "native-tls", not(any(target_os = "macos", target_os = "ios", target_os = "windows"))))]
+        if let Some(stack) = e.downcast_ref::<openssl::error::ErrorStack>() {
+            const ERR_LIB_SSL: i32 = 20;
+            const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
+            return stack
+                .errors()
+                .iter()
+                .any(|e| e.library_code() == ERR_LIB_SSL && e.reason_code() == SSL_R_CERTIFICATE_VERIFY_FAILED);
         }
         // io::Error hides its payload from `source()` (it forwards to the
         // payload's own source): look at the payload itself.

@@ -21,7 +21,8 @@ tasks:
                          merge base with main, else HEAD) does to the API and to Rust
                          users; exit 1 when a change reaches --fail-on (default
                          breaking), 2 on bad arguments or an unreadable spec
-  test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
+  test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…], then
+                         the front door's certificate test built with native-tls
                          (installs and runs a real Cinder for the integration tests)
   fuzz [--cases N]       the property tests (generated responses, mutated specs,
                          parsers, paging, retention) with N cases each (default
@@ -99,20 +100,40 @@ fn run_regenerate(mode: Mode) -> Result<(), String> {
     Ok(())
 }
 
+/// The second run of the suite: the front door built with `native-tls`
+/// instead of rustls, for what only that build can show (a refused
+/// certificate, `sdk/tests/certificates.rs`).
+const NATIVE_TLS_RUN: [&str; 8] =
+    ["test", "-p", "openstack-backups", "--no-default-features", "--features", "native-tls", "--test", "certificates"];
+
 fn run_tests(extra: &[&str]) -> Result<(), String> {
+    let mut workspace = vec!["test", "--workspace"];
+    workspace.extend_from_slice(extra);
+    let mut totals = (0u64, 0u64, 0u64);
+    let mut failures = Vec::new();
+    for args in [workspace.as_slice(), NATIVE_TLS_RUN.as_slice()] {
+        if let Err(e) = run_cargo_counting(args, &mut totals) {
+            failures.push(e);
+        }
+    }
+    let (passed, failed, ignored) = totals;
+    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
+    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+}
+
+/// Runs `cargo args…`, passing its output through and adding its
+/// per-binary results to `totals` (passed, failed, skipped), so the run
+/// ends on one total line.
+fn run_cargo_counting(args: &[&str], totals: &mut (u64, u64, u64)) -> Result<(), String> {
     use std::io::{BufRead, BufReader};
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut child = std::process::Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["test", "--workspace"])
-        .args(extra)
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not run cargo: {e}"))?;
-    // Pass the output through and add up the per-binary results, so the run
-    // ends on one total line.
-    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
         println!("{line}");
@@ -121,9 +142,9 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
                 let mut words = part.split_whitespace();
                 if let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
                     match what {
-                        "passed" => passed += n,
-                        "failed" => failed += n,
-                        "ignored" => ignored += n,
+                        "passed" => totals.0 += n,
+                        "failed" => totals.1 += n,
+                        "ignored" => totals.2 += n,
                         _ => {}
                     }
                 }
@@ -131,8 +152,7 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
         }
     }
     let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
-    println!("\ntests: {passed} passed, {failed} failed, {ignored} skipped");
-    if status.success() { Ok(()) } else { Err(format!("the test suite failed ({status})")) }
+    if status.success() { Ok(()) } else { Err(format!("cargo {} failed ({status})", args.join(" "))) }
 }
 
 /// The packages with property tests (proptest) and their property-test
