@@ -204,11 +204,32 @@ enum Event {
     VolumeGone(String),
     SnapshotReady(String),
     SnapshotGone(String),
-    BackupDone(String),
+    /// A backup's data is copied: the backup ends (if it is still
+    /// `creating`), and its source gets its status back (whatever became
+    /// of the backup meanwhile: reset, force-deleted).
+    BackupDone {
+        id: String,
+        source: Source,
+    },
     BackupGone(String),
     BackupImported(String),
-    RestoreDone { backup: String, volume: String },
-    Reverted { volume: String, snapshot: String },
+    RestoreDone {
+        backup: String,
+        volume: String,
+    },
+    Reverted {
+        volume: String,
+        snapshot: String,
+    },
+}
+
+/// What a backup is made from, and the status its volume had before:
+/// what gets its status back when the copy ends.
+#[derive(Debug, Clone)]
+struct Source {
+    volume: String,
+    snapshot: Option<String>,
+    previous: types::VolumeStatus,
 }
 
 /// A backup and what Cinder keeps beside what it shows.
@@ -221,9 +242,6 @@ struct Backup {
     fails: Option<String>,
     /// The id of the request that made it (a user message names it).
     request_id: String,
-    /// The volume's status before the backup (`in-use` or `available`),
-    /// which it gets back after.
-    previous: types::VolumeStatus,
 }
 
 /// The project's volumes, snapshots and backups (in creation order), and
@@ -298,10 +316,11 @@ impl Cinder {
     /// `in-use`, with one attachment. False for an unknown volume or one
     /// in another status.
     pub(crate) fn attach(&mut self, volume_id: &str, server_id: &str, now: DateTime<Utc>) -> bool {
-        let attachment_id = self.new_id();
-        let Some(v) = self.volume(volume_id).filter(|v| v.status == types::VolumeStatus::Available) else {
+        if self.volumes.iter().all(|v| v.id != volume_id || v.status != types::VolumeStatus::Available) {
             return false;
-        };
+        }
+        let attachment_id = self.new_id();
+        let Some(v) = self.volume(volume_id) else { return false };
         v.status = types::VolumeStatus::InUse;
         v.attachments = vec![types::VolumeAttachment {
             attached_at: Some(openstack_backups::Timestamp::from(now)),
@@ -368,16 +387,13 @@ impl Cinder {
                 }
             }
             Event::SnapshotGone(id) => self.snapshots.retain(|s| s.id != id),
-            Event::BackupDone(id) => {
-                let Some(b) = self.backup(&id) else { return };
-                let (volume, snapshot, failure) =
-                    (b.shown.volume_id.clone(), b.shown.snapshot_id.clone(), b.fails.clone());
-                let previous = b.previous.clone();
-                let request_id = b.request_id.clone();
-                if failure.is_some() {
-                    self.message(at, &id, &request_id);
+            Event::BackupDone { id, source } => {
+                let copying = self.backup(&id).filter(|b| b.shown.status == types::BackupStatus::Creating);
+                let made = copying.map(|b| (b.fails.clone(), b.request_id.clone()));
+                if let Some((Some(_), request_id)) = &made {
+                    self.message(at, &id, request_id);
                 }
-                if let Some(b) = self.backup(&id) {
+                if let (Some((failure, _)), Some(b)) = (made, self.backup(&id)) {
                     b.shown.updated_at = Some(updated);
                     match failure {
                         Some(reason) => {
@@ -390,15 +406,15 @@ impl Cinder {
                         }
                     }
                 }
-                match snapshot {
+                match source.snapshot {
                     Some(s) => {
                         if let Some(s) = self.snapshot(&s) {
                             s.status = types::SnapshotStatus::Available;
                         }
                     }
                     None => {
-                        if let Some(v) = self.volume(&volume) {
-                            v.status = previous;
+                        if let Some(v) = self.volume(&source.volume) {
+                            v.status = source.previous;
                         }
                     }
                 }
@@ -798,8 +814,7 @@ impl Cinder {
         }))?;
         let name = shown.name.clone();
         let fails = self.failing_volumes.get(&volume_id).cloned();
-        let previous = volume_status.clone();
-        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned(), previous });
+        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned() });
         match &snapshot_id {
             Some(sid) => {
                 if let Some(s) = self.snapshot(sid) {
@@ -812,7 +827,8 @@ impl Cinder {
                 }
             }
         }
-        self.at(now, BACKUP_CREATE, Event::BackupDone(id.clone()));
+        let source = Source { volume: volume_id.clone(), snapshot: snapshot_id.clone(), previous: volume_status };
+        self.at(now, BACKUP_CREATE, Event::BackupDone { id: id.clone(), source });
         let summary = json!({"backup": {"id": id, "name": name, "links": links(base, "backups", &id)}});
         Ok(typed::<types::BackupSummaryResponse>(202, summary))
     }

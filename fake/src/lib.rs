@@ -63,7 +63,8 @@
 //! updates, volume actions other than `revert`, attachments through the
 //! API (attach with [`FakeCloud::attach_volume`]), manageable snapshots,
 //! resource filters, the project-less endpoint form; Trove's instances
-//! (and so restore). Lists are always newest first: `sort`, `sort_key`
+//! (and so restore), a database backup's `restore_from` and the `cinder`
+//! storage driver. Lists are always newest first: `sort`, `sort_key`
 //! and `sort_dir` are not honoured. Responses carry the same fields at
 //! every microversion, the member's view (admin-only fields such as
 //! `os-backup-project-attr:project_id` are absent).
@@ -95,8 +96,10 @@ pub const PROJECT: &str = "demo";
 pub const APPLICATION_CREDENTIAL: (&str, &str) = ("demo-app-cred", "demo-app-secret");
 /// The project's administrator (roles `admin`, `member` and `reader`, in
 /// the `Default` domain): what Cinder's default policy keeps to
-/// administrators (quota updates, reset status, force delete, backup
-/// export and import) is refused to [`USER`] with 403 `forbidden`.
+/// administrators (quota updates and deletes, another project's quotas,
+/// reset status, force delete, unmanage, backup export and import) is
+/// refused to [`USER`] with 403 `forbidden`, before the resource is looked
+/// up (an unknown id is a 403 too, for the member).
 pub const ADMIN_USER: &str = "admin";
 /// The administrator's password.
 pub const ADMIN_PASSWORD: &str = "admin-password";
@@ -162,9 +165,9 @@ pub const OPERATIONS: &[&str] = &[
 /// becomes `available` 1 s after its create, a backup 3 s after, a restore,
 /// an import or a revert ends 3 s after it started, a deleted resource is
 /// gone 1 s after; a database backup is `BUILDING` 1 s after its create
-/// and `COMPLETED` 3 s after.
-pub const TIMINGS: &str =
-    "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s; database backup: BUILDING 1 s, COMPLETED 3 s";
+/// and `COMPLETED` 3 s after, and gone 1 s after its deletion.
+pub const TIMINGS: &str = "volume 1 s, snapshot 1 s, backup 3 s, restore 3 s, delete 1 s; \
+     database backup: BUILDING 1 s, COMPLETED 3 s, delete 1 s";
 
 /// The fake cloud's clock: its statuses move on it.
 ///
@@ -286,7 +289,8 @@ impl FakeCloud {
     /// runs `scale` times faster than real time: for programs in another
     /// process, which wait on the real clock (`osbackup … --wait`) and
     /// compare the fake's timestamps with it (a backup policy's age of a
-    /// backup): the fake's times are never behind theirs.
+    /// backup): with a `scale` of 1 or more, the fake's times are never
+    /// behind theirs.
     pub async fn start_scaled(scale: f64) -> FakeCloud {
         Self::start_with(FakeClock::scaled(DateTime::<Utc>::from(std::time::SystemTime::now()), scale)).await
     }
@@ -441,7 +445,10 @@ impl FakeCloud {
     /// Detaches an `in-use` volume: `available` again. False for an
     /// unknown volume or one that is not `in-use`.
     pub fn detach_volume(&self, volume_id: &str) -> bool {
-        lock(&self.cloud).cinder.detach(volume_id)
+        let mut cloud = lock(&self.cloud);
+        let now = cloud.clock.now();
+        cloud.cinder.advance(now);
+        cloud.cinder.detach(volume_id)
     }
 
     /// Adds a database instance, `ACTIVE` (MySQL 5.7.29), that Trove

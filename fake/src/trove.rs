@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::{PROJECT, Reply, typed};
 
 /// How long a backup takes on the fake clock, seconds: `NEW` →
-/// `BUILDING` after the first, `COMPLETED` (or `FAILED`) after the
-/// second; a deleted backup is gone after the third.
+/// `BUILDING` after `BACKUP_BUILDING`, `COMPLETED` (or `FAILED`) after
+/// `BACKUP_DONE`; a deleted backup is gone after `DELETE`.
 const BACKUP_BUILDING: i64 = 1;
 const BACKUP_DONE: i64 = 3;
 const DELETE: i64 = 1;
@@ -26,8 +26,11 @@ const BACKUP_QUOTA: usize = 50;
 /// (Trove's `backup_swift_container`).
 const DEFAULT_CONTAINER: &str = "database_backups";
 
-/// The datastore every fake instance runs.
-const DATASTORE: (&str, &str, &str) = ("mysql", "5.7.29", "00000000-0000-4000-8000-00000000d5d5");
+/// The datastore every fake instance runs: its name, its version's name
+/// and id, and the datastore's id (what the list's `datastore` filter takes
+/// beside the name).
+const DATASTORE: (&str, &str, &str, &str) =
+    ("mysql", "5.7.29", "00000000-0000-4000-8000-00000000d5d5", "00000000-0000-4000-8000-00000000d5d0");
 
 /// What a request is: the client method it answers, and the id in its path.
 #[derive(Debug)]
@@ -151,17 +154,18 @@ impl Trove {
     }
 
     fn apply(&mut self, at: DateTime<Utc>, event: Event) {
-        let updated = openstack_backups::Timestamp::from(at);
+        // Trove writes whole seconds, without a zone.
+        let updated = stamp(at).parse::<openstack_backups::Timestamp>().ok();
         match event {
             Event::Building(id) => {
                 if let Some(b) = self.backup(&id) {
                     b.shown.status = types::BackupStatus::Building;
-                    b.shown.updated = Some(updated);
+                    b.shown.updated = updated;
                 }
             }
             Event::Done(id) => {
                 if let Some(b) = self.backup(&id) {
-                    b.shown.updated = Some(updated);
+                    b.shown.updated = updated;
                     if b.fails.is_some() {
                         b.shown.status = types::BackupStatus::Failed;
                     } else {
@@ -199,7 +203,15 @@ impl Trove {
         let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let id = route.id.as_deref().unwrap_or_default();
         let result = match route.operation {
-            "list_database_backups" => self.list(get("instance_id"), get("datastore"), query, base, "backups"),
+            "list_database_backups" => match (get("project_id"), get("all_projects")) {
+                (Some(p), _) if p != PROJECT && !admin => {
+                    Err(fault(403, "forbidden", &format!("User with tenant id {PROJECT} cannot access this resource.")))
+                }
+                (_, Some(_)) if !admin => {
+                    Err(fault(403, "forbidden", "Policy doesn't allow backup:index:all_projects to be performed."))
+                }
+                _ => self.list(get("instance_id"), get("datastore"), query, base, "backups"),
+            },
             "list_instance_backups" => {
                 if self.instances.iter().any(|i| i == id) {
                     self.list(Some(id), None, query, base, &format!("instances/{id}/backups"))
@@ -243,7 +255,7 @@ impl Trove {
     ) -> Result<Reply, Reply> {
         if let Some(d) = datastore
             && d != DATASTORE.0
-            && d != DATASTORE.2
+            && d != DATASTORE.3
         {
             return Err(fault(404, "itemNotFound", &format!("Datastore '{d}' cannot be found.")));
         }
@@ -273,8 +285,6 @@ impl Trove {
                     .append_pair("marker", &(offset + limit).to_string());
                 body["links"] = json!([{"rel": "next", "href": href.as_str()}]);
             }
-        } else {
-            body["links"] = json!([]);
         }
         Ok(typed::<types::BackupList>(200, body))
     }
@@ -313,6 +323,28 @@ impl Trove {
                 422,
                 "unprocessableEntity",
                 &format!("Instance {instance} is not ready. (Status is BACKUP)."),
+            ));
+        }
+        for field in ["description", "swift_container"] {
+            match &request[field] {
+                Value::Null if request.get(field).is_none() => {}
+                Value::String(v) if (1..=255).contains(&v.len()) && has_alnum(v) => {}
+                other => {
+                    return Err(fault(
+                        400,
+                        "badRequest",
+                        &format!("Validation error: backup['{field}'] {other} is not valid."),
+                    ));
+                }
+            }
+        }
+        if let Some(p) = request["parent_id"].as_str()
+            && !is_uuid(p)
+        {
+            return Err(fault(
+                400,
+                "badRequest",
+                &format!("Validation error: backup['parent_id'] '{p}' does not match the UUID pattern."),
             ));
         }
         let parent = match request["parent_id"].as_str() {
@@ -365,13 +397,7 @@ impl Trove {
     /// running backup cannot be: Trove 26 answers 500 `instanceFault` (its
     /// age check fails before the 422 it means).
     fn delete(&mut self, id: &str, now: DateTime<Utc>) -> Result<Reply, Reply> {
-        let b = self.backups.iter().find(|b| b.shown.id == id).ok_or_else(|| not_found(id))?;
-        if matches!(
-            b.shown.status,
-            types::BackupStatus::New | types::BackupStatus::Building | types::BackupStatus::Saving
-        ) {
-            return Err(internal());
-        }
+        self.backups.iter().find(|b| b.shown.id == id).ok_or_else(|| not_found(id))?;
         let mut doomed = vec![id.to_owned()];
         let mut i = 0;
         while let Some(parent) = doomed.get(i).cloned() {
@@ -382,6 +408,17 @@ impl Trove {
                     .map(|b| b.shown.id.clone()),
             );
             i += 1;
+        }
+        // Each backup of the chain is refused while it runs (Trove deletes
+        // the children first, each through the same check).
+        let running = |b: &Backup| {
+            matches!(
+                b.shown.status,
+                types::BackupStatus::New | types::BackupStatus::Building | types::BackupStatus::Saving
+            )
+        };
+        if self.backups.iter().any(|b| doomed.contains(&b.shown.id) && running(b)) {
+            return Err(internal());
         }
         for id in doomed {
             self.at(now, DELETE, Event::Gone(id));
@@ -406,8 +443,18 @@ impl Trove {
 
     fn create_strategy(&mut self, body: &Value) -> Result<Reply, Reply> {
         let request = &body["backup_strategy"];
-        if !request.is_object() {
-            return Err(internal());
+        match request {
+            Value::Object(_) => {}
+            // No `backup_strategy` at all: Trove 26's 500 (its validator's
+            // path is empty); one that is not an object: its 400.
+            Value::Null if body.get("backup_strategy").is_none() => return Err(internal()),
+            other => {
+                return Err(fault(
+                    400,
+                    "badRequest",
+                    &format!("Validation error: backup_strategy {other} is not of type 'object'"),
+                ));
+            }
         }
         if let Some(extra) =
             request.as_object().and_then(|o| o.keys().find(|k| *k != "instance_id" && *k != "swift_container"))

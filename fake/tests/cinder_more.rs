@@ -217,4 +217,12 @@ async fn administrators_export_import_reset_and_force_delete() {
     assert_eq!(refusal(cinder.force_delete_backup(&b).await), "HTTP 403 forbidden");
     admin.force_delete_backup(&b).await.unwrap();
     cinder.wait_for_backup_deleted(&b).await.unwrap();
+
+    // A backup force-deleted while it is made: gone, and its volume gets
+    // its status back when the copy ends (not `backing-up` for ever).
+    let body = types::BackupCreateRequest::builder().backup(types::BackupCreate::builder().volume_id(&v));
+    let making = cinder.create_backup().body(body).send().await.unwrap().into_inner().backup.id;
+    admin.force_delete_backup(&making).await.unwrap();
+    cinder.wait_for_backup_deleted(&making).await.unwrap();
+    cinder.wait_for_volume(&v, types::VolumeStatus::Available).await.unwrap();
 }

@@ -81,7 +81,29 @@ async fn backups_chain_page_and_cascade_as_trove_does() {
         "HTTP 404 itemNotFound"
     );
 
-    // Deleting the full backup takes its incremental along.
+    // Trove writes whole seconds.
+    let shown = trove.show_database_backup().backup_id(&incremental.id).send().await.unwrap().into_inner().backup;
+    let updated = serde_json::to_value(&shown).unwrap()["updated"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(updated.len(), "2026-01-01T00:00:00".len(), "{updated}");
+
+    // A running incremental refuses its chain's deletion.
+    let mut body = create(&db, "more", true, None);
+    body.backup.parent_id = Some(incremental.id.clone());
+    let more = trove.create_database_backup().body(body).send().await.unwrap();
+    assert_eq!(more.backup.parent_id.as_deref(), Some(incremental.id.as_str()));
+    assert_eq!(fault(trove.delete_database_backup().backup_id(&full.id).send().await), "HTTP 500 instanceFault");
+    trove.wait_for_backup(&more.backup.id, types::BackupStatus::Completed).await.unwrap();
+
+    // Trove's validation and project checks.
+    let mut bad = create(&db, "bad", false, None);
+    bad.backup.description = Some("---".into());
+    assert_eq!(fault(trove.create_database_backup().body(bad).send().await), "HTTP 400 badRequest");
+    let mut bad = create(&db, "bad", false, None);
+    bad.backup.parent_id = Some("abc".into());
+    assert_eq!(fault(trove.create_database_backup().body(bad).send().await), "HTTP 400 badRequest");
+    assert_eq!(fault(trove.list_database_backups().project_id("another").send().await), "HTTP 403 forbidden");
+
+    // Deleting the full backup takes its incrementals along.
     trove.delete_database_backup().backup_id(&full.id).send().await.unwrap();
     trove.wait_for_backup_deleted(&incremental.id).await.unwrap();
     trove.wait_for_backup_deleted(&full.id).await.unwrap();

@@ -225,7 +225,6 @@ impl Cinder {
             return Err(bad_request("Invalid backup: Incremental backups exist for this backup."));
         }
         b.shown.status = types::BackupStatus::Deleting;
-        self.due.retain(|(_, e)| !matches!(e, Event::BackupDone(b) if b == id));
         self.at(now, DELETE, Event::BackupGone(id.to_owned()));
         Ok(Reply::empty(202))
     }
@@ -351,13 +350,7 @@ impl Cinder {
         shown.updated_at = Some(openstack_backups::Timestamp::from(now));
         shown.fail_reason = None;
         let parent = row["parent_id"].as_str().map(str::to_owned);
-        self.backups.push(Backup {
-            shown,
-            parent,
-            fails: None,
-            request_id: String::new(),
-            previous: types::VolumeStatus::Available,
-        });
+        self.backups.push(Backup { shown, parent, fails: None, request_id: String::new() });
         self.at(now, RESTORE, Event::BackupImported(id.clone()));
         let summary = json!({"backup": {"id": id, "name": null, "links": links(base, "backups", &id)}});
         Ok(typed::<types::BackupSummaryResponse>(201, summary))
@@ -373,8 +366,12 @@ impl Cinder {
         version: (u16, u16),
         now: DateTime<Utc>,
     ) -> Result<Reply, Reply> {
-        if operation != "revert_volume_to_snapshot" || version < (3, 40) {
+        if operation != "revert_volume_to_snapshot" {
             return Err(bad_request("There is no such action: the body names no volume action."));
+        }
+        // Below its microversion the action is not there: Cinder's 404.
+        if version < (3, 40) {
+            return Err(Reply::fault(404, "itemNotFound", "The resource could not be found."));
         }
         let volume = self.volumes.iter().find(|v| v.id == id).ok_or_else(|| not_found("Volume", id))?;
         let (size, status) = (volume.size, volume.status.clone());

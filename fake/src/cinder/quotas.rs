@@ -67,7 +67,7 @@ impl Cinder {
             ("backups", count(self.backups.len())),
             ("backup_gigabytes", backup_gb),
             ("volumes___DEFAULT__", count(self.volumes.len())),
-            ("gigabytes___DEFAULT__", volume_gb),
+            ("gigabytes___DEFAULT__", volume_gb + self.snapshots.iter().filter_map(|s| s.size).sum::<i64>()),
             ("snapshots___DEFAULT__", count(self.snapshots.len())),
         ])
     }
