@@ -3,7 +3,7 @@
 //! operation (from their row of the operation table) with the response.
 
 use crate::error::{BodyError, Error, InvalidPayload};
-use crate::response::{ResponseValue, excerpt, request_id};
+use crate::response::{ResponseValue, clip, excerpt, request_id};
 
 impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
     /// The response of `operation` with its JSON body decoded.
@@ -20,7 +20,7 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
             Error::ResponseBodyError(Box::new(BodyError {
                 operation,
                 status,
-                request_id: request_id(&headers).map(str::to_owned),
+                request_id: request_id(&headers).map(|id| clip(id, 100)),
                 source: source.without_url(),
             }))
         })?;
@@ -29,11 +29,11 @@ impl<T: serde::de::DeserializeOwned> ResponseValue<T> {
             Err(source) => Err(Error::InvalidResponsePayload(Box::new(InvalidPayload {
                 operation,
                 status,
-                request_id: request_id(&headers).map(str::to_owned),
+                request_id: request_id(&headers).map(|id| clip(id, 100)),
                 content_type: headers
                     .get(reqwest::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
+                    .map(|t| clip(t, 100)),
                 excerpt: excerpt(&body),
                 source: (&source).into(),
             }))),

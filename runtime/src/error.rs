@@ -27,8 +27,8 @@ pub struct InvalidPayload {
 /// the offending value whole (a megabyte string from a broken server), so
 /// a message over 300 characters is cut and keeps its position. It is the
 /// [`source`](std::error::Error::source) of
-/// [`Error::InvalidResponsePayload`]: no error's `Debug`, `Display` or
-/// source chain grows with the size of a server's answer.
+/// [`Error::InvalidResponsePayload`], whose `Debug` and source chain then
+/// stay short whatever the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeError {
@@ -186,9 +186,9 @@ impl fmt::Display for PagingError {
         write!(f, "{}: paging stopped after {pages}: ", self.operation)?;
         match &self.problem {
             PagingProblem::MarkerCameBack { marker } => {
-                write!(f, "the server's next link leads back to marker {}, followed already", clip(marker, 200))
+                write!(f, "the server's next link leads back to marker {marker}, followed already")
             }
-            PagingProblem::NoMarker { link } => write!(f, "the server's next link has no marker ({})", clip(link, 300)),
+            PagingProblem::NoMarker { link } => write!(f, "the server's next link has no marker ({link})"),
         }
     }
 }
@@ -217,14 +217,14 @@ impl AuthenticationError {
     /// The same, with Keystone's answer: its status and request id.
     pub fn answered(mut self, status: reqwest::StatusCode, request_id: Option<String>) -> Self {
         self.status = Some(status);
-        self.request_id = request_id;
+        self.request_id = request_id.map(|id| clip(&id, STATUS_TEXT));
         self
     }
 }
 
 impl fmt::Display for AuthenticationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "authentication failed: {}", clip(&self.message, 1000))?;
+        write!(f, "authentication failed: {}", self.message)?;
         if let Some(s) = self.status {
             write!(f, " (HTTP {})", s.as_u16())?;
         }
@@ -320,7 +320,7 @@ impl fmt::Display for WaitError {
             WaitError::Failed { resource, id, status, reason } => {
                 write!(f, "{resource} {id} went to {status}")?;
                 match reason {
-                    Some(r) => write!(f, ": {}", clip(r, 1000)),
+                    Some(r) => write!(f, ": {r}"),
                     None => Ok(()),
                 }
             }
@@ -368,7 +368,7 @@ impl FindError {
         FindError::Ambiguous {
             resource,
             name: name.to_owned(),
-            ids: ids.into_iter().take(AMBIGUOUS_IDS).collect(),
+            ids: ids.into_iter().take(AMBIGUOUS_IDS).map(|id| clip(&id, STATUS_TEXT)).collect(),
             count,
         }
     }
@@ -427,6 +427,14 @@ impl TransportError {
 }
 
 impl TransportError {
+    /// Whether the request may have reached the server: anything but a
+    /// failure to connect (a timeout or a reset after sending, a body cut
+    /// short). For a call that changes something (not `GET`), the server
+    /// may then have acted on it although no answer came.
+    pub fn may_have_reached_server(&self) -> bool {
+        !self.source.is_connect()
+    }
+
     /// A short account of what happened.
     fn what(&self) -> &'static str {
         if self.source.is_timeout() {
@@ -450,7 +458,13 @@ impl fmt::Display for TransportError {
         if self.attempts > 1 {
             write!(f, ", {} attempts", self.attempts)?;
         }
-        write!(f, "): {}", error_chain(&self.source))
+        write!(f, "): {}", error_chain(&self.source))?;
+        let changes = !matches!(self.method, reqwest::Method::GET | reqwest::Method::HEAD);
+        match (changes, self.may_have_reached_server()) {
+            (true, true) => f.write_str(" (the request may have reached the server, which may have acted on it)"),
+            (true, false) => f.write_str(" (nothing reached the server)"),
+            (false, _) => Ok(()),
+        }
     }
 }
 

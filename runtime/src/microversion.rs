@@ -49,7 +49,8 @@ impl FromStr for Microversion {
     type Err = ParseMicroversionError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let err = || ParseMicroversionError(text.to_owned());
+        // The text kept is short: it can be a server's (a version document).
+        let err = || ParseMicroversionError(crate::response::clip(text, 100));
         let (major, minor) = text.split_once('.').ok_or_else(err)?;
         let number = |s: &str| -> Result<u16, ParseMicroversionError> {
             let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));

@@ -95,9 +95,9 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 
 /// `text` cut to `max` characters (with `…` when cut): server-controlled
 /// text (a fault's name and message, a decoder's quote of a bad value, a
-/// waiter's fail reason, Keystone's refusal) stays short in an error's
-/// `Display` whatever the server sends. (`Debug` and the error's source
-/// keep the whole text.)
+/// waiter's fail reason, Keystone's refusal, a request id) stays short in
+/// an error whatever the server sends: errors keep it cut from the start,
+/// and `Display` cuts what it reads of a kept response (the fault).
 pub(crate) fn clip(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

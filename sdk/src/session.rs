@@ -522,8 +522,22 @@ pub(crate) fn select_endpoint(
         interface.as_str(),
         types,
         region.map(|r| format!(" in region {r}")).unwrap_or_default(),
-        if offered.is_empty() { "nothing".to_owned() } else { offered.join("; ") }
+        if offered.is_empty() { "nothing".to_owned() } else { listed(&offered) }
     )))
+}
+
+/// The first 20 of `items`, each at most 200 characters, and how many more:
+/// a catalog is the server's and can be any size; an error stays short.
+fn listed(items: &[String]) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .take(20)
+        .map(|i| {
+            if i.chars().count() > 200 { format!("{}…", i.chars().take(200).collect::<String>()) } else { i.clone() }
+        })
+        .collect();
+    let more = items.len().saturating_sub(shown.len());
+    if more > 0 { format!("{}; and {more} more", shown.join("; ")) } else { shown.join("; ") }
 }
 
 fn fill_project(url: &str, project: Option<&str>) -> Result<String, Error> {
