@@ -264,7 +264,7 @@ pub fn system_root_loads() -> usize {
 /// so the call ends at once. Read through the error's source chain: with
 /// rustls, its certificate errors; with the `native-tls` feature on Linux
 /// and the other OpenSSL platforms, OpenSSL's "certificate verify failed"
-/// in the handshake's error stack. On macOS, iOS and Windows, native-tls
+/// in the handshake's error stack. On Apple systems and Windows, native-tls
 /// is the system's TLS (Security.framework, SChannel), whose errors carry
 /// no code this crate reads: there a refused certificate is retried like
 /// a connect failure (the retry policy's attempts, then the same error).
@@ -284,7 +284,7 @@ pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) ->
         // "certificate verify failed" (SSL_R_CERTIFICATE_VERIFY_FAILED, of
         // the SSL library): an untrusted or expired certificate, or one for
         // another host.
-        #[cfg(all(feature = "native-tls", not(any(target_os = "macos", target_os = "ios", target_os = "windows"))))]
+        #[cfg(all(feature = "native-tls", not(any(target_vendor = "apple", target_os = "windows"))))]
         if let Some(stack) = e.downcast_ref::<openssl::error::ErrorStack>() {
             const ERR_LIB_SSL: i32 = 20;
             const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;

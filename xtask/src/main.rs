@@ -21,9 +21,10 @@ tasks:
                          merge base with main, else HEAD) does to the API and to Rust
                          users; exit 1 when a change reaches --fail-on (default
                          breaking), 2 on bad arguments or an unreadable spec
-  test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…], then
-                         the front door's certificate test built with native-tls
-                         (installs and runs a real Cinder for the integration tests)
+  test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
+                         (installs and runs a real Cinder for the integration tests),
+                         then the front door's certificate test built with
+                         native-tls (ARGS are not passed to that run)
   fuzz [--cases N]       the property tests (generated responses, mutated specs,
                          parsers, paging, retention) with N cases each (default
                          20000), in release mode
