@@ -81,7 +81,8 @@ pub struct World {
     pub demo_project: String,
     /// The Cinder that validates tokens with this Keystone.
     pub cinder: Cinder,
-    _keystone: Keystone,
+    /// Keystone itself (behind the proxy), for a restart.
+    pub keystone: std::sync::Mutex<Keystone>,
 }
 
 /// Starts Keystone, provisions it, starts Cinder in front of it.
@@ -161,6 +162,6 @@ pub async fn provision() -> Result<World, String> {
         demo_user,
         demo_project,
         cinder,
-        _keystone: keystone,
+        keystone: std::sync::Mutex::new(keystone),
     })
 }

@@ -206,6 +206,10 @@ impl Drop for ServerProcess {
 /// A running Cinder.
 pub struct Cinder {
     process: ServerProcess,
+    /// Its configuration file, to start it again.
+    conf: PathBuf,
+    /// A token and its project for the readiness checks.
+    ready_with: (String, String),
 }
 
 /// How [`Cinder::start_with`] starts the server.
@@ -277,35 +281,55 @@ impl Cinder {
             "cinder-manage db sync",
         )?;
 
-        let log =
-            std::fs::File::create(dir.join("log/launcher.out")).map_err(|e| fail(format!("launcher log: {e}")))?;
-        let mut cmd = Command::new(venv.join("bin/python"));
-        cmd.arg(workspace_root().join("harness/cinder/python/harness_launcher.py"))
-            .arg("--config-file")
-            .arg(&conf)
-            .env("PYTHONPATH", workspace_root().join("harness/cinder/python"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| fail(e.to_string()))?)
-            .stderr(log)
-            .process_group(0);
-        if options.detached {
-            cmd.env("HARNESS_DETACHED", "1");
-        }
-        let child = cmd.spawn().map_err(|e| fail(format!("starting the launcher: {e}")))?;
+        let child = launch(&venv, &dir, &conf, options.detached)?;
         let logs = &["log/launcher.out", "log/harness_launcher.py.log"];
-        let mut cinder = Cinder { process: ServerProcess { child: Some(child), port, dir, logs } };
-        let (token, project) = match &options.keystone {
+        let ready_with = match &options.keystone {
             Some(k) => (k.admin_token.clone(), k.admin_project.clone()),
             None => {
                 ("admin:0123456789abcdef0123456789abcdef".to_owned(), "0123456789abcdef0123456789abcdef".to_owned())
             }
         };
-        if let Err(e) = cinder.wait_ready(Duration::from_secs(120), &token, &project) {
-            let tail = cinder.process.log_tail(40);
-            cinder.stop();
+        let mut cinder = Cinder { process: ServerProcess { child: Some(child), port, dir, logs }, conf, ready_with };
+        cinder.ready()?;
+        Ok(cinder)
+    }
+
+    /// Waits (two minutes at most) until the server answers and its
+    /// services are up; stops it and says why otherwise.
+    fn ready(&mut self) -> Result<()> {
+        let (token, project) = self.ready_with.clone();
+        if let Err(e) = self.wait_ready(Duration::from_secs(120), &token, &project) {
+            let tail = self.process.log_tail(40);
+            self.stop();
             return Err(fail(format!("{e}\n--- last lines of the server log ---\n{tail}")));
         }
-        Ok(cinder)
+        Ok(())
+    }
+
+    /// Kills the whole server at once (SIGKILL to its process group, as a
+    /// crash or an OOM kill would): the API, the scheduler and the volume
+    /// and backup services, mid-request and mid-backup.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.process.child.take() {
+            if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+                // SAFETY: killpg only sends a signal; a stale group id fails with ESRCH.
+                unsafe {
+                    libc::killpg(pgid, libc::SIGKILL);
+                }
+            }
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the killed (or stopped) server again on the same port, with
+    /// the same database, volumes and backups, and waits until it is ready.
+    /// Cinder's managers clean up as they start (the backup manager resets a
+    /// backup that was `creating` to `error`).
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let child = launch(&ensure_venv()?, &self.process.dir, &self.conf, false)?;
+        self.process.child = Some(child);
+        self.ready()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -356,6 +380,51 @@ impl Cinder {
             return Err(fail(format!("sqlite failed: {}", String::from_utf8_lossy(&out.stderr))));
         }
         Ok(())
+    }
+
+    /// The rows of one SQL query on the server's sqlite database, a line
+    /// each, columns separated by tabs (what a test reads of what reached
+    /// the server).
+    pub fn query(&self, statement: &str) -> Result<String> {
+        let python = ensure_venv()?.join("bin/python");
+        let out = Command::new(python)
+            .arg("-c")
+            .arg("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nfor row in c.execute(sys.argv[2]):\n    print('\\t'.join(str(v) for v in row))")
+            .arg(self.process.dir.join("cinder.sqlite"))
+            .arg(statement)
+            .output()
+            .map_err(|e| fail(format!("sqlite: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!("sqlite failed: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Holds an exclusive lock on the server's sqlite database for `hold`
+    /// (another writer, as a backup of the database file or a stuck
+    /// migration would): returns once the lock is taken; the lock goes
+    /// when `hold` is over or when the returned value is dropped.
+    pub fn lock_database(&self, hold: Duration) -> Result<DatabaseLock> {
+        use std::io::BufRead;
+        let python = ensure_venv()?.join("bin/python");
+        let mut child = Command::new(python)
+            .arg("-c")
+            .arg("import sqlite3, sys, time\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('COMMIT')")
+            .arg(self.process.dir.join("cinder.sqlite"))
+            .arg(hold.as_secs_f64().to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail(format!("sqlite: {e}")))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        std::io::BufReader::new(stdout).read_line(&mut line).map_err(|e| fail(format!("sqlite: {e}")))?;
+        if line.trim() != "locked" {
+            let _ = child.kill();
+            let out = child.wait_with_output().map_err(|e| fail(format!("sqlite: {e}")))?;
+            return Err(fail(format!("the lock was not taken: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(DatabaseLock(child))
     }
 
     /// Leaves the server running (for `cargo xtask cinder up`).
@@ -417,6 +486,40 @@ impl Cinder {
     }
 }
 
+/// An exclusive lock on Cinder's database, held by another process
+/// ([`Cinder::lock_database`]); released when dropped.
+pub struct DatabaseLock(Child);
+
+impl Drop for DatabaseLock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Cinder's single-process launcher on `conf` (its output appended
+/// to `log/launcher.out` of `dir`).
+fn launch(venv: &Path, dir: &Path, conf: &Path, detached: bool) -> Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("log/launcher.out"))
+        .map_err(|e| fail(format!("launcher log: {e}")))?;
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(workspace_root().join("harness/cinder/python/harness_launcher.py"))
+        .arg("--config-file")
+        .arg(conf)
+        .env("PYTHONPATH", workspace_root().join("harness/cinder/python"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| fail(e.to_string()))?)
+        .stderr(log)
+        .process_group(0);
+    if detached {
+        cmd.env("HARNESS_DETACHED", "1");
+    }
+    cmd.spawn().map_err(|e| fail(format!("starting the launcher: {e}")))
+}
+
 /// A running Keystone (sqlite, fernet tokens, gunicorn with one worker).
 pub struct Keystone {
     process: ServerProcess,
@@ -474,8 +577,29 @@ impl Keystone {
             ],
             "keystone-manage bootstrap",
         )?;
-        let log =
-            std::fs::File::create(dir.join("log/gunicorn.out")).map_err(|e| fail(format!("gunicorn log: {e}")))?;
+        let mut keystone = Keystone { process: ServerProcess { child: None, port, dir, logs: &["log/gunicorn.out"] } };
+        keystone.serve(&venv)?;
+        Ok(keystone)
+    }
+
+    /// Stops Keystone and starts it again on the same port with the same
+    /// database and keys (a deployment's restart): tokens issued before
+    /// stay valid.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        let venv = ensure(&KEYSTONE_VENV)?;
+        self.serve(&venv)
+    }
+
+    /// Starts gunicorn on the run's folder and port, and waits until
+    /// Keystone answers.
+    fn serve(&mut self, venv: &Path) -> Result<()> {
+        let (port, dir) = (self.process.port, self.process.dir.clone());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("log/gunicorn.out"))
+            .map_err(|e| fail(format!("gunicorn log: {e}")))?;
         let child = Command::new(venv.join("bin/gunicorn"))
             .args([
                 "--bind",
@@ -496,19 +620,18 @@ impl Keystone {
             .process_group(0)
             .spawn()
             .map_err(|e| fail(format!("starting gunicorn: {e}")))?;
-        let mut keystone =
-            Keystone { process: ServerProcess { child: Some(child), port, dir, logs: &["log/gunicorn.out"] } };
+        self.process.child = Some(child);
         let started = Instant::now();
         loop {
-            if let Some(status) = keystone.process.exited() {
-                let tail = keystone.process.log_tail(200);
+            if let Some(status) = self.process.exited() {
+                let tail = self.process.log_tail(200);
                 return Err(fail(format!("gunicorn exited early ({status}):\n{tail}")));
             }
             if let Ok((200, _)) = http_get(port, "/v3", None) {
-                return Ok(keystone);
+                return Ok(());
             }
             if started.elapsed() > Duration::from_secs(60) {
-                keystone.stop();
+                self.stop();
                 return Err(fail("Keystone was not ready after 60 s"));
             }
             std::thread::sleep(Duration::from_millis(200));

@@ -3,7 +3,10 @@
 //! A [`RetryPolicy`] holds the budget (attempts, elapsed time, backoff) and
 //! a [`Classifier`], which decides from one attempt's outcome whether to
 //! send again. The [`DefaultClassifier`] retries:
-//! - an idempotent request on a transport error and on 502/503/504;
+//! - an idempotent request on a transport error and on 500/502/503/504 (a
+//!   500 too: Cinder answers `computeFault` 500 while its database is
+//!   locked by another writer, seen on the real server, and sending a GET or
+//!   a DELETE again is harmless);
 //! - any request that could not even connect (nothing reached the server);
 //! - any request the server refused with 429, and an idempotent one with a
 //!   413 that carries a positive `Retry-After` (a rate limit; Cinder's quota
@@ -242,7 +245,7 @@ impl Classifier for DefaultClassifier {
             Outcome::Transport { connect, .. } if idempotent || connect => Decision::Retry,
             Outcome::Transport { .. } => Decision::Stop,
             Outcome::Response { status, retry_after, .. } => match status.as_u16() {
-                502 | 504 if idempotent => Decision::Retry,
+                500 | 502 | 504 if idempotent => Decision::Retry,
                 503 if idempotent => Decision::AsAsked(retry_after),
                 // A 413 is a rate limit only with a positive `Retry-After`.
                 413 if idempotent => match retry_after {
@@ -343,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn idempotent_requests_retry_on_gateway_errors_and_transport() {
+    fn idempotent_requests_retry_on_server_errors_and_transport() {
         assert_eq!(status(&GET, StatusCode::BAD_GATEWAY, None), Decision::Retry);
         assert_eq!(status(&GET, StatusCode::GATEWAY_TIMEOUT, Some("9")), Decision::Retry);
         assert_eq!(
@@ -352,7 +355,8 @@ mod tests {
         );
         assert_eq!(status(&GET, StatusCode::SERVICE_UNAVAILABLE, None), Decision::AsAsked(RetryAfter::Absent));
         assert_eq!(transport(&GET, false), Decision::Retry);
-        assert_eq!(status(&GET, StatusCode::INTERNAL_SERVER_ERROR, None), Decision::Stop);
+        assert_eq!(status(&GET, StatusCode::INTERNAL_SERVER_ERROR, None), Decision::Retry);
+        assert_eq!(status(&POST, StatusCode::INTERNAL_SERVER_ERROR, None), Decision::Stop);
         assert_eq!(status(&GET, StatusCode::NOT_FOUND, None), Decision::Stop);
         assert_eq!(status(&GET, StatusCode::PAYLOAD_TOO_LARGE, None), Decision::Stop);
     }
@@ -405,25 +409,25 @@ mod tests {
     #[test]
     fn a_classifier_of_ones_own_decides() {
         #[derive(Debug)]
-        struct FiveHundredsToo;
-        impl Classifier for FiveHundredsToo {
+        struct NoFiveHundreds;
+        impl Classifier for NoFiveHundreds {
             fn classify(&self, attempt: &Attempt<'_>) -> Decision {
                 match attempt.outcome {
-                    Outcome::Response { status, .. } if status == 500 && attempt.idempotent => Decision::Retry,
+                    Outcome::Response { status, .. } if status == 500 => Decision::Stop,
                     _ => DefaultClassifier.classify(attempt),
                 }
             }
         }
-        let policy = RetryPolicy::default().with_classifier(FiveHundredsToo);
+        let policy = RetryPolicy::default().with_classifier(NoFiveHundreds);
         let headers = reqwest::header::HeaderMap::new();
         let five_hundred = Outcome::Response {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             retry_after: RetryAfter::Absent,
             headers: &headers,
         };
-        assert_eq!(attempt(&GET, five_hundred, &policy), Decision::Retry);
-        assert_eq!(attempt(&POST, five_hundred, &policy), Decision::Stop);
-        assert_eq!(attempt(&GET, five_hundred, &RetryPolicy::default()), Decision::Stop);
+        assert_eq!(attempt(&GET, five_hundred, &policy), Decision::Stop);
+        assert_eq!(attempt(&GET, five_hundred, &RetryPolicy::default()), Decision::Retry);
+        assert_eq!(attempt(&POST, five_hundred, &RetryPolicy::default()), Decision::Stop);
     }
 
     /// Whatever a server or a proxy puts in `Retry-After`, on any status:
@@ -448,7 +452,7 @@ mod tests {
         let bytes = HeaderValue::from_bytes(b"\xff\xfe 5").unwrap();
         assert_eq!(parse_retry_after(&bytes, now()), RetryAfter::Unreadable);
         // Statuses that are not retried never look at the header.
-        for code in [200, 202, 204, 400, 404, 500] {
+        for code in [200, 202, 204, 400, 404, 501] {
             let code = StatusCode::from_u16(code).unwrap();
             assert_eq!(status(&GET, code, Some("1e30")), Decision::Stop, "{code}");
         }

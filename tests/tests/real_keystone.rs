@@ -187,6 +187,52 @@ async fn token_method_and_renewal_after_revocation(w: &World) -> Outcome {
     Ok(())
 }
 
+/// Keystone restarted under a running session: its tokens stay valid (the
+/// fernet keys are on disk), so the calls after the restart go on with the
+/// same token and none is issued. Then the user's password changes under
+/// it (which revokes its tokens): Cinder answers 401, the session asks
+/// Keystone once for a new token with the password it has, Keystone
+/// refuses, and the call ends with an authentication error; no loop.
+async fn keystone_restart_and_a_refused_renewal(w: &World) -> Outcome {
+    let s = password_session(w, User::Id(w.demo_user.clone()), Scope::Project(Project::Id(w.demo_project.clone())))?;
+    let c = s.block_storage().await.map_err(|e| e.to_string())?;
+    c.list_backups().send().await.map_err(|e| e.to_string())?;
+    let token_requests = |w: &World| w.proxy.count(|x| x.method == "POST" && x.path.starts_with("/v3/auth/tokens"));
+    let before = token_requests(w);
+    let restarted = Instant::now();
+    tokio::task::block_in_place(|| w.keystone.lock().map_err(|e| e.to_string())?.restart().map_err(|e| e.to_string()))?;
+    eprintln!("  Keystone restarted in {:.1} s", restarted.elapsed().as_secs_f64());
+    c.list_backups().send().await.map_err(|e| format!("after Keystone's restart: {e}"))?;
+    ensure!(token_requests(w) == before, "the token outlived the restart: no new one was asked for");
+
+    let http = reqwest::Client::new();
+    let (admin_token, _) = Admin::token(
+        &http,
+        &w.keystone_url,
+        json!({"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": KEYSTONE_ADMIN_PASSWORD}}},
+               "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}),
+    )
+    .await?;
+    let set_password = |password: &'static str| {
+        http.patch(format!("{}/users/{}", w.keystone_url, w.demo_user))
+            .header("x-auth-token", &admin_token)
+            .json(&json!({"user": {"password": password}}))
+            .send()
+    };
+    let changed = set_password("another-password-entirely").await.map_err(|e| e.to_string())?;
+    ensure!(changed.status().is_success(), "changing the password: {}", changed.status());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let before = token_requests(w);
+    let result = c.list_backups().send().await;
+    let restored = set_password(DEMO_PASSWORD).await.map_err(|e| e.to_string())?;
+    ensure!(restored.status().is_success(), "restoring the password: {}", restored.status());
+    let err = result.err().ok_or("a call with a revoked token and a stale password succeeded")?;
+    ensure!(err.kind() == ErrorKind::Authentication, "{err}");
+    ensure!(token_requests(w) == before + 1, "one renewal was tried ({} → {})", before, token_requests(w));
+    eprintln!("  the call: {err}");
+    Ok(())
+}
+
 async fn wrong_password(w: &World) -> Outcome {
     let s = Session::builder()
         .auth_url(&w.keystone_url)
@@ -302,13 +348,14 @@ async fn messages_across_projects(w: &World) -> Outcome {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    const NAMES: [&str; 6] = [
+    const NAMES: [&str; 7] = [
         "password_by_name_and_by_id",
         "application_credentials",
         "token_method_and_renewal_after_revocation",
         "wrong_password",
         "example_with_os_cloud",
         "messages_across_projects",
+        "keystone_restart_and_a_refused_renewal",
     ];
     if args.iter().any(|a| a == "--list") {
         for n in NAMES {
@@ -342,6 +389,7 @@ fn main() -> ExitCode {
                 "token_method_and_renewal_after_revocation" => token_method_and_renewal_after_revocation(&world).await,
                 "wrong_password" => wrong_password(&world).await,
                 "messages_across_projects" => messages_across_projects(&world).await,
+                "keystone_restart_and_a_refused_renewal" => keystone_restart_and_a_refused_renewal(&world).await,
                 _ => example_with_os_cloud(&world).await,
             };
             println!(
