@@ -264,3 +264,23 @@ async fn the_connect_timeout_is_the_configs() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_names(&err, &["show_backup failed: timed out (GET /backups/{backup_id}"]);
 }
+
+/// A call that changes something says whether the server may have acted:
+/// a connection closed after the request went out (it may have), a
+/// connection refused (nothing reached it). A GET says neither.
+#[tokio::test]
+async fn a_failed_change_says_whether_the_server_may_have_acted() {
+    use openstack_backups::block_storage::types;
+    let body = || types::BackupCreateRequest::builder().backup(types::BackupCreate::builder().volume_id("v1"));
+    let base = raw_server("close").await;
+    let c = client(&base, config().with_retry(RetryPolicy::none()));
+    let err = c.create_backup().body(body()).send().await.unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("the request may have reached the server, which may have acted on it"), "{shown}");
+    let gone = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let c = client(&format!("http://127.0.0.1:{gone}"), config().with_retry(RetryPolicy::none()));
+    let err = c.create_backup().body(body()).send().await.unwrap_err();
+    assert!(err.to_string().contains("(nothing reached the server)"), "{err}");
+    let err = c.show_backup().backup_id("b1").send().await.unwrap_err();
+    assert!(!err.to_string().contains("reached the server"), "{err}");
+}
