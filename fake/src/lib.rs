@@ -82,7 +82,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use openstack_backups::auth::{AuthMethod, Domain, Project, Scope, User};
 use openstack_backups::clock::{Clock, Sleep};
 use openstack_backups::retry::RetryPolicy;
-use openstack_backups::{Error, Secret, Session};
+use openstack_backups::{Error, Secret, Session, SessionBuilder};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -373,6 +373,19 @@ impl FakeCloud {
     }
 
     fn session_as(&self, user: &str, password: &str) -> Result<Session, Error> {
+        self.builder_as(user, password).build()
+    }
+
+    /// The builder of [`session`](Self::session)'s session (the user's
+    /// password, the project, the fake's clock, retries without jitter),
+    /// for a test that sets more: a retry policy (a retry's backoff moves
+    /// the fake clock, so statuses move between attempts; a test of a
+    /// refusal may want [`RetryPolicy::none`]), a pinned microversion.
+    pub fn session_builder(&self) -> SessionBuilder {
+        self.builder_as(USER, PASSWORD)
+    }
+
+    fn builder_as(&self, user: &str, password: &str) -> SessionBuilder {
         Session::builder()
             .auth_url(self.auth_url())
             .auth(AuthMethod::Password {
@@ -382,7 +395,6 @@ impl FakeCloud {
             .scope(Scope::Project(Project::Name { name: PROJECT.into(), domain: Domain::Id("default".into()) }))
             .clock(self.clock.clone())
             .retry(RetryPolicy { jitter: false, ..RetryPolicy::default() })
-            .build()
     }
 
     /// Makes every token issued so far invalid: the next call with one

@@ -459,8 +459,10 @@ async fn the_fake_cloud_agrees(world: &World) -> Outcome {
     let real = database(&ctx.client().await?, &seeded).await.map_err(|e| format!("real Trove: {e}"))?;
 
     let cloud = openstack_backups_fake::FakeCloud::start().await;
-    let trove =
-        cloud.session().map_err(|e| format!("fake: {e}"))?.database().await.map_err(|e| format!("fake: {e}"))?;
+    // The real side's session does not retry (`RetryPolicy::none`): nor
+    // does the fake's (a retry's backoff would move its clock).
+    let session = cloud.session_builder().retry(RetryPolicy::none()).build().map_err(|e| format!("fake: {e}"))?;
+    let trove = session.database().await.map_err(|e| format!("fake: {e}"))?;
     let instance = cloud.add_database_instance();
     let clock = cloud.clock();
     let seeded = seed_database(&trove, &instance, &Waiter::new(), |d| clock.advance(d)).await?;
