@@ -226,3 +226,120 @@ async fn administrators_export_import_reset_and_force_delete() {
     cinder.wait_for_backup_deleted(&making).await.unwrap();
     cinder.wait_for_volume(&v, types::VolumeStatus::Available).await.unwrap();
 }
+
+/// Quota sets as Cinder 29 keeps them: the defaults of every key, usage
+/// counted from volumes and snapshots (per type too), the strict `usage`
+/// flag, the 413s of gigabytes and snapshots, an administrator's view of
+/// another project, and the update's checks (bounds, keys, `id`, the
+/// below-usage rule only for keys with a limit of the project's own).
+#[tokio::test]
+async fn quota_sets_follow_cinders_rules() {
+    use serde_json::json;
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let integers = |set: &types::QuotaSet| -> BTreeMap<String, i64> {
+        set.extra
+            .iter()
+            .map(|(k, v)| match v {
+                types::QuotaValue::Integer(i) => (k.clone(), *i),
+                types::QuotaValue::QuotaUsage(u) => (k.clone(), u.in_use),
+            })
+            .collect()
+    };
+    let defaults = cinder.show_quota_set_defaults().target_project_id(PROJECT).send().await.unwrap();
+    let want: BTreeMap<String, i64> = serde_json::from_value(json!({
+        "volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10, "backup_gigabytes": 1000,
+        "per_volume_gigabytes": -1, "groups": 10, "volumes___DEFAULT__": -1, "gigabytes___DEFAULT__": -1,
+        "snapshots___DEFAULT__": -1
+    }))
+    .unwrap();
+    assert_eq!(integers(&defaults.quota_set), want);
+
+    // Usage: a 3 GiB volume and a snapshot of it count 6 GiB, per type too.
+    let v = volume(&cinder, 3).await.unwrap();
+    snapshot(&cinder, &v, None).await.unwrap();
+    let used = cinder.show_quota_set().target_project_id(PROJECT).usage(true).send().await.unwrap();
+    let used = integers(&used.quota_set);
+    assert_eq!((used["gigabytes"], used["gigabytes___DEFAULT__"], used["snapshots"]), (6, 6, 1), "{used:?}");
+    let plain = cinder.show_quota_set().target_project_id(PROJECT).usage(false).send().await.unwrap();
+    assert!(matches!(plain.quota_set.extra["volumes"], types::QuotaValue::Integer(10)), "{plain:?}");
+    let raw = reqwest::Client::new();
+    let token = admin_token(&cloud).await;
+    let odd = raw
+        .get(format!("{}/os-quota-sets/{PROJECT}?usage=banana", cloud.block_storage_endpoint()))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status().as_u16(), 400, "a usage that is not a boolean");
+
+    // The administrator sees another project's defaults; the member its own.
+    let theirs = admin.show_quota_set().target_project_id("another").usage(true).send().await.unwrap();
+    assert_eq!(integers(&theirs.quota_set)["volumes"], 0, "no usage in another project");
+    admin.show_quota_set().target_project_id(PROJECT).send().await.unwrap();
+
+    // Gigabytes and snapshots quotas refuse with 413.
+    let set = |pairs: &[(&str, i64)]| types::QuotaSetUpdateRequest {
+        quota_set: pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+    };
+    admin.update_quota_set().target_project_id(PROJECT).body(set(&[("gigabytes", 5)])).send().await.unwrap();
+    assert_eq!(refusal(volume(&cinder, 2).await), "HTTP 413 overLimit");
+    admin.update_quota_set().target_project_id(PROJECT).body(set(&[("snapshots", 1)])).send().await.unwrap();
+    assert_eq!(refusal(snapshot(&cinder, &v, None).await), "HTTP 413 overLimit");
+
+    // Bounds and keys.
+    let update =
+        |body: types::QuotaSetUpdateRequest| admin.update_quota_set().target_project_id(PROJECT).body(body).send();
+    assert_eq!(refusal(update(set(&[("backups", -2)])).await), "HTTP 400 badRequest");
+    assert_eq!(refusal(update(set(&[("backups", 2_147_483_648)])).await), "HTTP 400 badRequest");
+    update(set(&[("backups", 2_147_483_647)])).await.unwrap();
+    update(set(&[("backups", -1)])).await.unwrap();
+    let answered = update(set(&[("id", 7), ("tenant_id", 7), ("groups", 3)])).await.unwrap();
+    assert_eq!(integers(&answered.quota_set)["groups"], 3, "the update answers the new limits");
+    // `id` and `tenant_id` are taken and ignored, whatever their value.
+    let ignored = raw
+        .put(format!("{}/os-quota-sets/{PROJECT}", cloud.block_storage_endpoint()))
+        .header("x-auth-token", &token)
+        .json(&json!({"quota_set": {"id": "not a number", "tenant_id": null, "groups": 3}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ignored.status().as_u16(), 200, "id and tenant_id are ignored");
+    let strings = raw
+        .put(format!("{}/os-quota-sets/{PROJECT}", cloud.block_storage_endpoint()))
+        .header("x-auth-token", &token)
+        .json(&json!({"quota_set": {"backups": "5"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(strings.status().as_u16(), 400, "a string is not an integer");
+
+    // Below usage: refused only for a key with a limit of the project's own
+    // (snapshots now has one, 1 in use); accepted for one still on its
+    // default (volumes, 1 in use), for -1, and for per_volume_gigabytes.
+    assert_eq!(refusal(update(set(&[("snapshots", 0)])).await), "HTTP 400 badRequest");
+    update(set(&[("snapshots", 1)])).await.unwrap();
+    update(set(&[("volumes", 0)])).await.unwrap();
+    update(set(&[("snapshots", -1)])).await.unwrap();
+    update(set(&[("per_volume_gigabytes", 1)])).await.unwrap();
+    update(set(&[("per_volume_gigabytes", 0)])).await.unwrap();
+    let after = cinder.show_quota_set().target_project_id(PROJECT).send().await.unwrap();
+    let after = integers(&after.quota_set);
+    assert_eq!((after["volumes"], after["snapshots"], after["groups"]), (0, -1, 3), "{after:?}");
+    // The defaults stay the defaults whatever the project's own limits.
+    let defaults = cinder.show_quota_set_defaults().target_project_id(PROJECT).send().await.unwrap();
+    assert_eq!(integers(&defaults.quota_set), want);
+}
+
+/// A token of the fake's administrator, for requests the typed client
+/// refuses to send.
+async fn admin_token(cloud: &FakeCloud) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": openstack_backups_fake::ADMIN_USER, "domain": {"name": "Default"},
+        "password": openstack_backups_fake::ADMIN_PASSWORD}}},
+        "scope": {"project": {"name": PROJECT, "domain": {"id": "default"}}}}});
+    let r =
+        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
+    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
+}

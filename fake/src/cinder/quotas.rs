@@ -25,9 +25,10 @@ const DEFAULTS: &[(&str, i64)] = &[
     ("snapshots___DEFAULT__", -1),
 ];
 
-/// A quota's effective limit for the project: its own, else the default.
+/// A quota's effective limit for the project: its own, else the default
+/// (every key asked for is one of [`DEFAULTS`]'s).
 pub(super) fn limit(own: &BTreeMap<String, i64>, key: &str) -> i64 {
-    own.get(key).copied().or_else(|| DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).unwrap_or(-1)
+    own.get(key).copied().or_else(|| DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).unwrap_or_default()
 }
 
 /// Whether `used + more` goes over `limit` (`-1`: unlimited).
