@@ -13,6 +13,25 @@ use openstack_backups::Error;
 use openstack_backups::block_storage::{Client, types};
 use openstack_backups::wait::Waiter;
 
+/// `Ok` when the real service and the fake observed the same lines, else
+/// every line side by side, the differing ones marked `≠`, naming `what`
+/// the fake was held against (`Cinder 29`).
+///
+/// # Errors
+/// The side-by-side listing when any line differs.
+pub fn agree(what: &str, real: &[String], fake: &[String]) -> Result<(), String> {
+    if real == fake {
+        return Ok(());
+    }
+    let lines: Vec<String> = (0..real.len().max(fake.len()))
+        .map(|i| {
+            let (r, f) = (real.get(i).map_or("-", String::as_str), fake.get(i).map_or("-", String::as_str));
+            format!("{} real: {r}\n  fake: {f}", if r == f { " " } else { "≠" })
+        })
+        .collect();
+    Err(format!("the fake and {what} differ:\n{}", lines.join("\n")))
+}
+
 /// What a refusal looked like: `HTTP 400 badRequest`, or what else came.
 fn refusal<T>(result: Result<T, Error>) -> String {
     match result {

@@ -1398,15 +1398,7 @@ fn the_fake_cloud_agrees(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Sen
         let fake = lifecycle(&cinder, &admin, openstack_backups_fake::PROJECT, &Waiter::new())
             .await
             .map_err(|e| format!("fake: {e}"))?;
-        if real != fake {
-            let lines: Vec<String> = (0..real.len().max(fake.len()))
-                .map(|i| {
-                    let (r, f) = (real.get(i).map_or("-", String::as_str), fake.get(i).map_or("-", String::as_str));
-                    format!("{} real: {r}\n  fake: {f}", if r == f { " " } else { "≠" })
-                })
-                .collect();
-            return Err(format!("the fake and Cinder 29 differ:\n{}", lines.join("\n")));
-        }
+        openstack_backups_tests::lifecycle::agree("Cinder 29", &real, &fake)?;
         ctx.verify()
     })
 }

@@ -467,15 +467,7 @@ async fn the_fake_cloud_agrees(world: &World) -> Outcome {
     let clock = cloud.clock();
     let seeded = seed_database(&trove, &instance, &Waiter::new(), |d| clock.advance(d)).await?;
     let fake = database(&trove, &seeded).await.map_err(|e| format!("fake: {e}"))?;
-    if real != fake {
-        let lines: Vec<String> = (0..real.len().max(fake.len()))
-            .map(|i| {
-                let (r, f) = (real.get(i).map_or("-", String::as_str), fake.get(i).map_or("-", String::as_str));
-                format!("{} real: {r}\n  fake: {f}", if r == f { " " } else { "≠" })
-            })
-            .collect();
-        return Err(format!("the fake and Trove 26 differ:\n{}", lines.join("\n")));
-    }
+    openstack_backups_tests::lifecycle::agree("Trove 26", &real, &fake)?;
     Ok(())
 }
 
