@@ -163,3 +163,152 @@ async fn the_database_lifecycle_runs_on_the_fake() {
     assert!(seen.contains(&r#"list: ["running", "incremental", "full"], a next link false"#.to_owned()), "{seen:#?}");
     assert!(seen.contains(&"delete a running backup: HTTP 500 instanceFault".to_owned()), "{seen:#?}");
 }
+
+/// A member's token for raw requests (bodies the typed client cannot send).
+async fn member_token(cloud: &FakeCloud) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": openstack_backups_fake::USER, "domain": {"name": "Default"},
+        "password": openstack_backups_fake::PASSWORD}}}}});
+    let response =
+        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
+    response.headers()["x-subject-token"].to_str().unwrap().to_owned()
+}
+
+/// What a member and an administrator may ask of the list calls, the
+/// filters, and what deleting one backup leaves of the others.
+#[tokio::test]
+async fn projects_filters_and_deletion_leave_the_rest() {
+    let cloud = FakeCloud::start().await;
+    let trove = cloud.session().unwrap().database().await.unwrap();
+    let admin = cloud.admin_session().unwrap().database().await.unwrap();
+    let (a, b) = (cloud.add_database_instance(), cloud.add_database_instance());
+    let project = openstack_backups_fake::PROJECT;
+
+    // The member may name its own project, not another, and not all projects;
+    // the administrator may do both.
+    let own = trove.list_database_backups().project_id(project).send().await.unwrap();
+    assert!(own.backups.is_empty());
+    assert_eq!(fault(trove.list_database_backups().all_projects(true).send().await), "HTTP 403 forbidden");
+    admin.list_database_backups().all_projects(true).send().await.unwrap();
+    admin.list_database_backups().project_id("another").send().await.unwrap();
+
+    // Incremental without a parent and without a COMPLETED backup of the
+    // same instance: a full backup (another instance's does not count).
+    let full_a = made(&trove, create(&a, "full-a", false, None)).await;
+    let first_b = made(&trove, create(&b, "first-b", true, None)).await;
+    assert_eq!(first_b.parent_id, None, "{first_b:?}");
+    // An incremental onto an explicit parent that does not exist: 404.
+    let mut orphan = create(&a, "orphan", true, None);
+    orphan.backup.parent_id = Some("00000000-0000-4000-b000-00000000ffff".into());
+    assert_eq!(fault(trove.create_database_backup().body(orphan).send().await), "HTTP 404 itemNotFound");
+    let inc_a = made(&trove, create(&a, "inc-a", true, None)).await;
+    assert_eq!(inc_a.parent_id.as_deref(), Some(full_a.id.as_str()));
+
+    // The datastore filter takes the datastore's name or id; another is 404.
+    let by_name = trove.list_database_backups().datastore("mysql").send().await.unwrap();
+    assert_eq!(by_name.backups.len(), 3);
+    let by_id = trove.list_database_backups().datastore("00000000-0000-4000-8000-00000000d5d0").send().await.unwrap();
+    assert_eq!(by_id.backups.len(), 3);
+    assert_eq!(fault(trove.list_database_backups().datastore("postgresql").send().await), "HTTP 404 itemNotFound");
+    // A page of nothing (a raw `limit=0`; the typed client refuses it) has
+    // no next link.
+    let none: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/backups?limit=0", cloud.database_endpoint()))
+        .header("x-auth-token", member_token(&cloud).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["backups"], serde_json::json!([]));
+    assert!(none.get("links").is_none(), "{none}");
+
+    // Deleting an unknown backup is a 404 that deletes nothing; deleting an
+    // incremental leaves its parent; deleting one backup leaves another
+    // instance's.
+    assert_eq!(
+        fault(trove.delete_database_backup().backup_id("00000000-0000-4000-8000-00000000beef").send().await),
+        "HTTP 404 itemNotFound"
+    );
+    assert_eq!(trove.list_database_backups().send().await.unwrap().backups.len(), 3);
+    trove.delete_database_backup().backup_id(&inc_a.id).send().await.unwrap();
+    trove.wait_for_backup_deleted(&inc_a.id).await.unwrap();
+    trove.delete_database_backup().backup_id(&first_b.id).send().await.unwrap();
+    trove.wait_for_backup_deleted(&first_b.id).await.unwrap();
+    let left = trove.list_database_backups().send().await.unwrap();
+    let left: Vec<&str> = left.backups.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(left, [full_a.id.as_str()]);
+}
+
+/// Trove's validation of a create, where the typed client would not let a
+/// caller go wrong: an omitted `incremental` is a full backup, an explicit
+/// `null` description or an unreadable one is refused.
+#[tokio::test]
+async fn creates_are_validated_as_trove_validates_them() {
+    let cloud = FakeCloud::start().await;
+    let db = cloud.add_database_instance();
+    let token = member_token(&cloud).await;
+    let http = reqwest::Client::new();
+    let post = |path: &'static str, body: serde_json::Value| {
+        http.post(format!("{}/{path}", cloud.database_endpoint()))
+            .header("x-auth-token", token.as_str())
+            .json(&body)
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+
+    let plain = post("backups", serde_json::json!({"backup": {"name": "plain", "instance": db}})).await.unwrap();
+    assert_eq!(status(plain), 202, "no incremental: a full backup");
+    cloud.clock().advance(std::time::Duration::from_secs(10));
+    for bad in [
+        serde_json::json!({"name": "x", "instance": db, "incremental": 2}),
+        serde_json::json!({"name": "x", "instance": db, "description": null}),
+        serde_json::json!({"name": "x", "instance": db, "swift_container": "---"}),
+    ] {
+        let r = post("backups", serde_json::json!({ "backup": bad })).await.unwrap();
+        assert_eq!(status(r), 400, "{bad}");
+    }
+
+    // Strategies: no body is Trove 26's 500, a body that is not an object
+    // its 400, a container without a letter or digit its 400.
+    assert_eq!(status(post("backup_strategies", serde_json::json!({})).await.unwrap()), 500);
+    assert_eq!(status(post("backup_strategies", serde_json::json!({"backup_strategy": null})).await.unwrap()), 400);
+    let unreadable = serde_json::json!({"backup_strategy": {"swift_container": "---"}});
+    assert_eq!(status(post("backup_strategies", unreadable).await.unwrap()), 400);
+}
+
+/// Strategies by project and instance: the member sees its own project's,
+/// the administrator another project's (none here); the instance filter
+/// keeps that instance's; deleting one keeps the others.
+#[tokio::test]
+async fn strategies_are_listed_by_project_and_instance() {
+    let cloud = FakeCloud::start().await;
+    let trove = cloud.session().unwrap().database().await.unwrap();
+    let admin = cloud.admin_session().unwrap().database().await.unwrap();
+    let (a, b) = (cloud.add_database_instance(), cloud.add_database_instance());
+    let strategy = |instance: Option<&str>, container: &str| types::BackupStrategyCreateRequest {
+        backup_strategy: types::BackupStrategyCreate {
+            instance_id: instance.map(str::to_owned),
+            swift_container: container.to_owned(),
+        },
+    };
+    for (instance, container) in [(None, "project-wide"), (Some(&a), "of-a"), (Some(&b), "of-b")] {
+        trove.create_backup_strategy().body(strategy(instance.map(String::as_str), container)).send().await.unwrap();
+    }
+    let containers = |list: types::BackupStrategyList| {
+        let mut c: Vec<String> = list.backup_strategies.into_iter().map(|s| s.swift_container).collect();
+        c.sort();
+        c
+    };
+    let own = trove.list_backup_strategies().project_id(openstack_backups_fake::PROJECT).send().await.unwrap();
+    assert_eq!(containers(own.into_inner()), ["of-a", "of-b", "project-wide"]);
+    let other = admin.list_backup_strategies().project_id("another").send().await.unwrap();
+    assert!(other.backup_strategies.is_empty(), "{other:?}");
+    let of_a = trove.list_backup_strategies().instance_id(&a).send().await.unwrap();
+    assert_eq!(containers(of_a.into_inner()), ["of-a"]);
+
+    trove.delete_backup_strategy().instance_id(&a).send().await.unwrap();
+    let left = trove.list_backup_strategies().send().await.unwrap();
+    assert_eq!(containers(left.into_inner()), ["of-b", "project-wide"]);
+}
