@@ -7,8 +7,13 @@
 //! means deleted; the generator implements [`Waitable`] from that. The
 //! engine looks, backs off (×1.5 per look, bounded), fails fast on a
 //! failure status with the server's reason where it gives one, treats a 404
-//! as gone, and gives up after a timeout with the last status seen. It
-//! sleeps on the client's [`Clock`], so tests run without real sleeps.
+//! as gone, and gives up after a timeout with the last status seen. A look
+//! that fails for a passing reason (the server cannot be reached, or
+//! answers 429 or a 5xx, after the session's own retries: an API process
+//! restarting) does not end the wait: it looks again until the timeout,
+//! and if the time runs out while the server still fails, the wait ends
+//! with that failure (which names the show operation). It sleeps on the
+//! client's [`Clock`], so tests run without real sleeps.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -18,7 +23,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, since};
 use crate::request::ClientInfo;
-use crate::{ClientConfig, Error, WaitError};
+use crate::{ClientConfig, Error, ErrorKind, WaitError};
 
 /// One observation of a wait, for a progress display.
 #[derive(Debug, Clone)]
@@ -151,8 +156,9 @@ pub trait Waitable: Send + Sync + 'static {
 /// Resolves to the resource in its target status, or fails with
 /// [`WaitError::Failed`] (a failure status, with the server's reason, or the
 /// resource gone), [`WaitError::TimedOut`] (with the last status seen), both
-/// as [`Error::Wait`], or
-/// the show call's own error.
+/// as [`Error::Wait`], or the show call's own error: at once for one that
+/// will not pass (401, 403, an undecodable answer), at the timeout for one
+/// that may (the server unreachable, 429, 5xx; see the [module](self)).
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct Wait<'a, W: Waitable> {
     client: &'a W::Client,
@@ -212,7 +218,7 @@ impl<'a, W: Waitable> IntoFuture for Wait<'a, W> {
 ///
 /// Fails with [`WaitError::Failed`] on a deletion failure status,
 /// [`WaitError::TimedOut`] (both as [`Error::Wait`]), or the show call's own
-/// error.
+/// error (at the timeout for one that may pass, as [`Wait`] says).
 #[must_use = "a wait does nothing until it is awaited"]
 pub struct WaitGone<'a, W: Waitable> {
     client: &'a W::Client,
@@ -290,6 +296,15 @@ async fn run<W: Waitable>(
                 classify::<W>(item, goal)
             }
             Err(e) if e.is_not_found() && (W::NOT_FOUND_MEANS_DELETED || matches!(goal, Goal::Gone)) => Look::Gone,
+            Err(e) if passing(&e) => {
+                let waited = since(&*clock, started);
+                if waited >= waiter.timeout {
+                    return Err(e);
+                }
+                clock.sleep(delay.min(waiter.timeout - waited)).await;
+                delay = delay.mul_f64(1.5).min(waiter.max_delay);
+                continue;
+            }
             Err(e) => return Err(e),
         };
         let status = match &seen {
@@ -322,6 +337,19 @@ async fn run<W: Waitable>(
         }
         clock.sleep(delay.min(waiter.timeout - waited)).await;
         delay = delay.mul_f64(1.5).min(waiter.max_delay);
+    }
+}
+
+/// Whether a failed look may pass if the wait looks again: the server
+/// could not be reached or took too long, or it answered 429 or a 5xx
+/// (the session has already retried as its policy allows). Anything else
+/// (401, 403, a 404 that does not mean gone, an answer that cannot be
+/// read) will not change by waiting.
+fn passing(e: &Error) -> bool {
+    match e.kind() {
+        ErrorKind::Transport | ErrorKind::Timeout => true,
+        ErrorKind::Server => e.status().is_some_and(|s| s.is_server_error() || s.as_u16() == 429),
+        _ => false,
     }
 }
 

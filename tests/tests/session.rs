@@ -629,6 +629,71 @@ async fn waiters_succeed_fail_fast_time_out_and_treat_404_as_deleted() {
     c.wait_for_backup_deleted("b1").await.unwrap();
 }
 
+/// A wait rides out looks that fail for a passing reason (a 503 burst, a
+/// server that cannot be reached: an API process restarting) and ends with
+/// the failure itself when its time runs out during one; a failure that
+/// will not pass (403) ends it at the first look.
+#[tokio::test]
+async fn waiters_ride_out_a_server_that_fails_for_a_while() {
+    let clock = FakeClock::at(t0());
+    let (server, c) = cinder_only(RetryPolicy::none(), clock.clone()).await;
+    let unavailable =
+        || ResponseTemplate::new(503).set_body_json(json!({"computeFault": {"code": 503, "message": "restarting"}}));
+    Mock::given(method("GET")).respond_with(unavailable()).up_to_n_times(3).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(backup_json("available", None)))
+        .mount(&server)
+        .await;
+    let b = c.wait_for_backup("b1", types::BackupStatus::Available).await.unwrap();
+    assert_eq!(b.status, types::BackupStatus::Available);
+    assert_eq!(server.received_requests().await.unwrap().len(), 4, "three 503s, then the backup");
+
+    server.reset().await;
+    Mock::given(method("GET")).respond_with(unavailable()).mount(&server).await;
+    let err = c
+        .wait_for_backup("b1", types::BackupStatus::Available)
+        .with(&Waiter::new().timeout(Duration::from_secs(20)))
+        .await
+        .unwrap_err();
+    assert_eq!((err.kind(), err.operation()), (ErrorKind::Server, Some("show_backup")), "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    let looks = server.received_requests().await.unwrap().len();
+    assert!(looks > 3, "looked until the timeout: {looks}");
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(json!({"forbidden": {"code": 403, "message": "policy"}})),
+        )
+        .mount(&server)
+        .await;
+    let err = c.wait_for_backup("b1", types::BackupStatus::Available).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a 403 ends the wait at once");
+
+    // Nothing listening: the wait goes on until its timeout, then says
+    // the server could not be reached.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let gone = openstack_backups::block_storage::Client::new(
+        &format!("http://127.0.0.1:{closed}/v3/{PROJECT}"),
+        openstack_backups::ClientConfig::new()
+            .with_token("t")
+            .with_retry(RetryPolicy::none())
+            .with_clock(clock.clone()),
+    );
+    let before = clock.slept().len();
+    let err = gone
+        .wait_for_backup("b1", types::BackupStatus::Available)
+        .with(&Waiter::new().timeout(Duration::from_secs(5)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(clock.slept().len() > before, "it looked again before giving up");
+}
+
 /// A Keystone-compatible server that leaves out what the session never
 /// reads (`methods`, `user`, `issued_at`, `audit_ids`) still authenticates;
 /// the negotiated microversion is readable on the service client.
