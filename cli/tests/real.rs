@@ -697,6 +697,188 @@ fn cinder_policies(c: &Cloud, cinder: &Cinder, project: &str) -> Outcome {
     Ok(())
 }
 
+/// Starts `osbackup args` without waiting for it (stdout and stderr kept).
+fn spawn(c: &Cloud, args: &[&str]) -> Result<std::process::Child, String> {
+    c.command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("osbackup {args:?}: {e}"))
+}
+
+/// The end of a spawned `osbackup`: its exit code, stdout and stderr (the
+/// token checked absent, as [`Cloud::run`] does).
+fn finish(c: &Cloud, child: std::process::Child) -> Result<(Option<i32>, String, String), String> {
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    ensure!(!stdout.contains(&c.token) && !stderr.contains(&c.token), "the token leaked");
+    Ok((out.status.code(), stdout, stderr))
+}
+
+/// One value of Cinder's own database (what reached the server).
+fn row(cinder: &Cinder, sql: &str) -> Result<String, String> {
+    Ok(cinder.query(sql).map_err(|e| e.to_string())?.trim().to_owned())
+}
+
+/// Polls Cinder's database (every 20 ms, 60 s at most) until `sql` gives
+/// `want`.
+fn until_row(cinder: &Cinder, sql: &str, want: impl Fn(&str) -> bool) -> Result<String, String> {
+    let started = Instant::now();
+    loop {
+        let got = row(cinder, sql)?;
+        if want(&got) {
+            return Ok(got);
+        }
+        ensure!(started.elapsed() < std::time::Duration::from_secs(60), "{sql}: still {got:?} after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Kills the whole Cinder (SIGKILL: API, scheduler, volume and backup
+/// services) and starts it again on the same database; the time it was
+/// away.
+fn kill_and_restart(cinder: &mut Cinder) -> Result<f64, String> {
+    let t = Instant::now();
+    cinder.kill();
+    cinder.restart().map_err(|e| format!("Cinder did not start again: {e}"))?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// The command line across a restart of the whole Cinder (a SIGKILL, then
+/// a start on the same database, about 10 s away):
+/// - `backup create --wait` killed after the backup is `available` but
+///   before the tool saw it: the wait rides out the outage and ends well,
+///   one backup made;
+/// - with Cinder down, a listing and a create fail at once with the
+///   operation, "could not connect" and, for the create, "nothing reached
+///   the server"; run again after the restart, they work;
+/// - `backup prune --wait` killed after its first deletion: it completes,
+///   or fails naming the call; a second run leaves exactly the backups the
+///   rule keeps;
+/// - `backup run` of a policy killed while its backup is `creating`:
+///   Cinder resets the backup to `error` as it starts again, the run says
+///   so with Cinder's reason and exits 1; a second run makes the backup,
+///   once.
+fn cli_across_a_restart(c: &Cloud, cinder: &mut Cinder, project: &str) -> Outcome {
+    let volume = s(&c.json(&["volume", "create", "rs-vol", "--size", "1", "--wait"])?["id"]).to_owned();
+    let in_project = format!("project_id = '{project}' AND deleted = 0");
+
+    // A wait that rides out the outage. The kill comes when Cinder's own
+    // database says `available`; if the tool saw it first (it looks every
+    // few seconds), that round proves nothing and another is made.
+    let mut ridden = false;
+    let mut rounds = 0;
+    for round in 0..3 {
+        rounds += 1;
+        let name = format!("across-{round}");
+        let mut child = spawn(c, &["backup", "create", "rs-vol", "--name", &name, "--wait", "-f", "json"])?;
+        until_row(
+            cinder,
+            &format!("SELECT status FROM backups WHERE display_name = '{name}' AND {in_project}"),
+            |s| s == "available",
+        )?;
+        let raced = child.try_wait().map_err(|e| e.to_string())?.is_some();
+        let away = kill_and_restart(cinder)?;
+        let (code, stdout, stderr) = finish(c, child)?;
+        ensure!(code == Some(0), "backup create --wait across the restart exited {code:?}: {stderr}");
+        let shown: Value = serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout}"))?;
+        ensure!(s(&shown["status"]) == "available", "{shown}");
+        if !raced {
+            eprintln!("  backup create --wait rode out {away:.1} s without Cinder");
+            ridden = true;
+            break;
+        }
+    }
+    ensure!(ridden, "in three rounds the tool saw `available` before Cinder could be killed");
+    let made = row(cinder, &format!("SELECT count(*) FROM backups WHERE volume_id = '{volume}' AND {in_project}"))?;
+    ensure!(made == rounds.to_string(), "one backup per command, none twice: {made} for {rounds} commands");
+
+    // Cinder down: each command fails after the session's retries, naming
+    // the call that met the outage (the microversion discovery every
+    // command starts with, so a create never reached the point of sending).
+    cinder.kill();
+    for args in [&["backup", "list"][..], &["volume", "create", "rs-never", "--size", "1"]] {
+        let err = c.fails(1, args)?;
+        ensure!(
+            err.contains("show_api_v3_version failed: could not connect") && err.contains("4 attempts"),
+            "{args:?}: {err}"
+        );
+    }
+    cinder.restart().map_err(|e| format!("Cinder did not start again: {e}"))?;
+    let never = row(cinder, &format!("SELECT count(*) FROM volumes WHERE display_name = 'rs-never' AND {in_project}"))?;
+    ensure!(never == "0", "a create that reached no server made {never} volumes");
+    let listed = c.json(&["backup", "list"])?;
+    ensure!(listed.as_array().is_some_and(|rows| !rows.is_empty()), "{listed}");
+
+    // Prune across a restart: four more backups, keep the last two.
+    for i in 0..4 {
+        c.ok(&["backup", "create", "rs-vol", "--name", &format!("prune-{i}"), "--wait"])?;
+    }
+    let backups_of = |cinder: &Cinder| -> Result<Vec<String>, String> {
+        let rows = cinder
+            .query(&format!(
+                "SELECT display_name FROM backups WHERE volume_id = '{volume}' AND {in_project} ORDER BY created_at"
+            ))
+            .map_err(|e| e.to_string())?;
+        Ok(rows.lines().map(str::to_owned).collect())
+    };
+    let before = backups_of(cinder)?;
+    let keep: Vec<String> = before.iter().rev().take(2).rev().cloned().collect();
+    let child = spawn(c, &["backup", "prune", "--volume", "rs-vol", "--keep-last", "2", "--wait", "-f", "json"])?;
+    let total = before.len();
+    until_row(cinder, &format!("SELECT count(*) FROM backups WHERE volume_id = '{volume}' AND {in_project}"), |n| {
+        n.parse::<usize>().is_ok_and(|n| n < total)
+    })?;
+    let away = kill_and_restart(cinder)?;
+    let (code, _, stderr) = finish(c, child)?;
+    eprintln!(
+        "  backup prune across {away:.1} s without Cinder: exit {code:?} {}",
+        stderr.lines().last().unwrap_or("")
+    );
+    match code {
+        Some(0) => {}
+        Some(1) => ensure!(stderr.contains("delete_backup") || stderr.contains("show_backup"), "{stderr}"),
+        other => return Err(format!("backup prune exited {other:?}: {stderr}")),
+    }
+    c.ok(&["backup", "prune", "--volume", "rs-vol", "--keep-last", "2", "--wait"])?;
+    let after = backups_of(cinder)?;
+    ensure!(after == keep, "after the second prune: {after:?} (wanted {keep:?} of {before:?})");
+
+    // A policy run across a restart.
+    let file = cinder.dir().join(format!("restart-{project}.yaml"));
+    std::fs::write(&file, "policies:\n  across:\n    select: {names: [rs-vol]}\n    every: 1h\n")
+        .map_err(|e| e.to_string())?;
+    let policy = file.to_str().ok_or("a path")?;
+    let child = spawn(c, &["backup", "run", "--policy", policy])?;
+    let running = format!(
+        "SELECT count(*) FROM backups WHERE volume_id = '{volume}' AND {in_project} AND status = 'creating' \
+         AND host IS NOT NULL AND host != ''"
+    );
+    until_row(cinder, &running, |n| n == "1")?;
+    let away = kill_and_restart(cinder)?;
+    let (code, stdout, stderr) = finish(c, child)?;
+    eprintln!("  backup run across {away:.1} s without Cinder: exit {code:?}");
+    ensure!(code == Some(1), "a run whose backup Cinder reset: exit {code:?}\n{stdout}\n{stderr}");
+    let said = format!("{stdout}{stderr}");
+    let reason = said
+        .lines()
+        .find(|l| l.contains("across") && l.contains("failed: incomplete backup reset on manager restart"))
+        .ok_or(format!("Cinder's reason: {said}"))?;
+    eprintln!("  it said: {}", reason.trim());
+    c.ok(&["backup", "run", "--policy", policy])?;
+    let states = cinder
+        .query(&format!(
+            "SELECT status FROM backups WHERE volume_id = '{volume}' AND {in_project} \
+             AND id IN (SELECT backup_id FROM backup_metadata WHERE key = 'osbackup-policy' AND deleted = 0)"
+        ))
+        .map_err(|e| e.to_string())?;
+    eprintln!("  the policy's backups after the second run: {:?}", states.lines().collect::<Vec<_>>());
+    let available = states.lines().filter(|s| *s == "available").count();
+    ensure!(available == 1, "the policy's backups after the second run: {states:?}");
+    Ok(())
+}
+
 /// A failed assertion (an insta snapshot's) must not leave the servers running.
 fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
@@ -705,11 +887,13 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
-        println!("cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ntrove: test");
+        println!(
+            "cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ncli_across_a_restart: test\ntrove: test"
+        );
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
-    println!("\nrunning 4 tests");
+    println!("\nrunning 5 tests");
     let mut failures = Vec::new();
     match Cinder::start() {
         Ok(mut cinder) => {
@@ -733,6 +917,18 @@ fn main() -> ExitCode {
                 if let Err(e) = outcome {
                     failures.push((name, e));
                 }
+            }
+            // Last: it kills and restarts the server.
+            let (cloud, project) = admin_cloud(&cinder);
+            let t = Instant::now();
+            let outcome = caught(|| cli_across_a_restart(&cloud, &mut cinder, &project));
+            println!(
+                "test cli_across_a_restart ... {} ({:.1} s)",
+                if outcome.is_ok() { "ok" } else { "FAILED" },
+                t.elapsed().as_secs_f64()
+            );
+            if let Err(e) = outcome {
+                failures.push(("cli_across_a_restart", e));
             }
             cinder.stop();
         }
@@ -758,7 +954,7 @@ fn main() -> ExitCode {
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
-        4 - failures.len(),
+        5 - failures.len(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );
