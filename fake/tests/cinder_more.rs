@@ -114,6 +114,8 @@ async fn attached_volumes_follow_cinders_force_rules() {
     snapshot(&old, &v, Some(true)).await.unwrap();
     assert_eq!(refusal(cinder.delete_volume().volume_id(&v).send().await), "HTTP 400 badRequest");
     assert!(cloud.detach_volume(&v));
+    assert!(!cloud.detach_volume(&v), "an available volume cannot be detached");
+    assert!(!cloud.detach_volume("00000000-0000-4000-8000-000000000000"), "nor an unknown one");
 }
 
 /// A session of the fake's user that speaks `microversion` to Cinder.
@@ -342,4 +344,82 @@ async fn admin_token(cloud: &FakeCloud) -> String {
     let r =
         reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
     r.headers()["x-subject-token"].to_str().unwrap().to_owned()
+}
+
+/// The snapshot actions as Cinder 29's default policy and checks have
+/// them: reset status, force delete and unmanage are the administrator's
+/// (403 naming the rule for the member); the driver's status update is a
+/// member's, from `creating` or `deleting` only; unmanage needs an
+/// `available` or `error` snapshot. The whole metadata is shown as set.
+#[tokio::test]
+async fn snapshot_actions_follow_cinders_policy_and_checks() {
+    use types::{SnapshotResetStatusStatus as Reset, SnapshotStatus as S, SnapshotStatusUpdateStatus as Update};
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder, 1).await.unwrap();
+    let status = |id: String| {
+        let cinder = &cinder;
+        async move { cinder.show_snapshot().snapshot_id(&id).send().await.unwrap().into_inner().snapshot.status }
+    };
+    let reset = |status| types::SnapshotResetStatus { status };
+    let update = |status| types::SnapshotStatusUpdate { progress: None, status };
+
+    // The driver's update: from `creating` to `available`; not from there.
+    let created = cinder
+        .create_snapshot()
+        .body(types::SnapshotCreateRequest::builder().snapshot(types::SnapshotCreate::builder().volume_id(&v)))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .snapshot
+        .id;
+    assert_eq!(status(created.clone()).await, S::Creating);
+    cinder.update_snapshot_status(&created, update(Update::Available)).await.unwrap();
+    assert_eq!(status(created.clone()).await, S::Available);
+    let err = cinder.update_snapshot_status(&created, update(Update::Error)).await.unwrap_err();
+    assert!(err.to_string().contains("Snapshot status error not allowed."), "{err}");
+
+    // Administrators' actions, refused to the member with the rule's name.
+    for (err, rule) in [
+        (cinder.reset_snapshot_status(&created, reset(Reset::Error)).await.unwrap_err(), "reset_status"),
+        (cinder.force_delete_snapshot(&created).await.unwrap_err(), "force_delete"),
+        (cinder.unmanage_snapshot(&created).await.unwrap_err(), "snapshot_unmanage"),
+    ] {
+        let said = err.to_string();
+        assert!(said.contains(rule), "{said}");
+        assert_eq!(refusal(Err::<(), _>(err)), "HTTP 403 forbidden");
+    }
+    assert_eq!(status(created.clone()).await, S::Available, "nothing changed");
+
+    // Reset to `deleting`, then the driver may end it in `error_deleting`.
+    admin.reset_snapshot_status(&created, reset(Reset::Deleting)).await.unwrap();
+    assert_eq!(status(created.clone()).await, S::Deleting);
+    cinder.update_snapshot_status(&created, update(Update::ErrorDeleting)).await.unwrap();
+    assert_eq!(status(created.clone()).await, S::ErrorDeleting);
+    let err = cinder.update_snapshot_status(&created, update(Update::Deleting)).await.unwrap_err();
+    assert!(err.to_string().contains("not allowed"), "{err}");
+    // Unmanage needs `available` or `error`.
+    let err = admin.unmanage_snapshot(&created).await.unwrap_err();
+    assert!(err.to_string().contains("must be available or error"), "{err}");
+    admin.reset_snapshot_status(&created, reset(Reset::Error)).await.unwrap();
+    admin.unmanage_snapshot(&created).await.unwrap();
+    assert_eq!(status(created.clone()).await, S::Unmanaging);
+    cinder.wait_for_snapshot_deleted(&created).await.unwrap();
+
+    // Force delete, whatever the status: `deleting`, then gone.
+    let other = snapshot(&cinder, &v, None).await.unwrap();
+    admin.reset_snapshot_status(&other, reset(Reset::Creating)).await.unwrap();
+    admin.force_delete_snapshot(&other).await.unwrap();
+    assert_eq!(status(other.clone()).await, S::Deleting);
+    cinder.wait_for_snapshot_deleted(&other).await.unwrap();
+    assert_eq!(refusal(admin.force_delete_snapshot(&other).await), "HTTP 404 itemNotFound");
+
+    // The whole metadata, as merged.
+    let third = snapshot(&cinder, &v, None).await.unwrap();
+    let meta = types::Metadata { metadata: BTreeMap::from([("a".to_owned(), "1".to_owned())]) };
+    cinder.merge_snapshot_metadata().snapshot_id(&third).body(meta).send().await.unwrap();
+    let shown = cinder.show_snapshot_metadata().snapshot_id(&third).send().await.unwrap().into_inner();
+    assert_eq!(shown.metadata, BTreeMap::from([("a".to_owned(), "1".to_owned())]));
 }

@@ -70,6 +70,10 @@ async fn statuses_move_on_the_clock_and_failures_carry_their_reason() {
         }
         other => panic!("{other:?}: {err}"),
     }
+    // Healed, the volume's next backup is made.
+    cloud.heal_backups_of(&v);
+    let healed = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
+    cinder.wait_for_backup(&healed.backup.id, types::BackupStatus::Available).await.unwrap();
 }
 
 /// The quota: 413 `overLimit` with `Retry-After: 0`, not retried.
@@ -272,7 +276,93 @@ async fn failed_backups_leave_cinders_message() {
     cloud.fail_backups_of(&v, "disk full");
     let again = cinder.create_backup().body(backup_of(&v, false)).send().await.unwrap();
     cinder.wait_for_backup(&again.backup.id, types::BackupStatus::Available).await.unwrap_err();
-    assert_eq!(cinder.list_messages().send().await.unwrap().messages.len(), 1);
-    cloud.clock().advance(Duration::from_secs(31 * 24 * 3600));
+    let kept = cinder.list_messages().send().await.unwrap().into_inner().messages;
+    assert_eq!(kept.len(), 1);
+    let guaranteed = kept[0].guaranteed_until.unwrap().to_utc() - kept[0].created_at.to_utc();
+    assert_eq!(guaranteed, chrono::Duration::days(30), "Cinder's message_ttl");
+    // Reaped a day after that (Cinder's daily reaping): kept to the last
+    // second of that day, gone at its end.
+    let reaped = kept[0].guaranteed_until.unwrap().to_utc() + chrono::Duration::days(1);
+    let now = openstack_backups::clock::Clock::now(&*cloud.clock());
+    cloud.clock().advance((reaped - now - chrono::Duration::seconds(1)).to_std().unwrap());
+    assert_eq!(cinder.show_message().message_id(&kept[0].id).send().await.unwrap().message.id, kept[0].id);
+    cloud.clock().advance(Duration::from_secs(1));
     assert!(cinder.list_messages().send().await.unwrap().messages.is_empty(), "reaped after 30 days and a day");
+}
+
+/// A scaled clock runs at the pace it is given; a pace that is not a
+/// positive number (zero, negative, NaN, infinite) is real time, never a
+/// clock that stands still, runs backwards or jumps to the end of time.
+#[test]
+fn a_scaled_clock_runs_at_a_positive_pace() {
+    use openstack_backups::clock::Clock;
+    use openstack_backups_fake::FakeClock;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+    let clocks = [1000.0, 0.0, -5.0, f64::NAN, f64::INFINITY].map(|scale| (scale, FakeClock::scaled(start, scale)));
+    std::thread::sleep(Duration::from_millis(20));
+    for (scale, clock) in clocks {
+        let ran = clock.now() - start;
+        if scale == 1000.0 {
+            assert!(ran >= chrono::Duration::seconds(20), "{scale}: {ran}");
+        } else {
+            // Real time: at least the 20 ms slept, far less than an hour.
+            assert!(ran >= chrono::Duration::milliseconds(20), "{scale}: {ran}");
+            assert!(ran < chrono::Duration::hours(1), "{scale}: {ran}");
+        }
+    }
+}
+
+/// What the fake gives a program in another process (`OS_*` variables)
+/// reads as a cloud, and a session made from it works.
+#[tokio::test]
+async fn its_environment_is_a_cloud() {
+    use openstack_backups::cloud::{CloudConfig, Environment};
+    struct Vars(Vec<(&'static str, String)>);
+    impl Environment for Vars {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        }
+        fn read(&self, _: &std::path::Path) -> Option<String> {
+            None
+        }
+        fn current_dir(&self) -> Option<std::path::PathBuf> {
+            None
+        }
+    }
+    let cloud = FakeCloud::start().await;
+    let config = CloudConfig::from_environment(&Vars(cloud.environment())).unwrap();
+    let session = openstack_backups::Session::builder().cloud(config).unwrap().clock(cloud.clock()).build().unwrap();
+    session.block_storage().await.unwrap().list_volumes_detail().send().await.unwrap();
+    assert_eq!(cloud.tokens_issued(), 1);
+}
+
+/// The fake's sessions retry without jitter, so a retried call moves the
+/// fake clock by the policy's backoff exactly (0.5 + 1 + 2 s).
+#[tokio::test]
+async fn retries_move_the_clock_by_the_backoff_exactly() {
+    use openstack_backups::clock::Clock;
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let before = cloud.clock().now();
+    cloud.fail("list_volumes_detail", 3, 500, "computeFault", "busy");
+    cinder.list_volumes_detail().send().await.unwrap();
+    assert_eq!(cloud.clock().now() - before, chrono::Duration::milliseconds(3500));
+}
+
+/// A token is valid for an hour of the fake clock, to the instant: at its
+/// `expires_at` it is refused.
+#[tokio::test]
+async fn tokens_last_an_hour_to_the_instant() {
+    let cloud = FakeCloud::start().await;
+    let token = password_token(&cloud).await;
+    let list = || {
+        reqwest::Client::new()
+            .get(format!("{}/volumes", cloud.block_storage_endpoint()))
+            .header("x-auth-token", token.as_str())
+            .send()
+    };
+    cloud.clock().advance(Duration::from_secs(3599));
+    assert_eq!(list().await.unwrap().status().as_u16(), 200);
+    cloud.clock().advance(Duration::from_secs(1));
+    assert_eq!(list().await.unwrap().status().as_u16(), 401);
 }

@@ -276,6 +276,21 @@ async fn creates_are_validated_as_trove_validates_them() {
     assert_eq!(status(post("backup_strategies", serde_json::json!({"backup_strategy": null})).await.unwrap()), 400);
     let unreadable = serde_json::json!({"backup_strategy": {"swift_container": "---"}});
     assert_eq!(status(post("backup_strategies", unreadable).await.unwrap()), 400);
+    // A container of 1 to 255 characters; an instance that is a UUID, or
+    // none (the project's strategy), not `null`.
+    let longest = "c".repeat(255);
+    for (strategy, accepted) in [
+        (serde_json::json!({"swift_container": ""}), false),
+        (serde_json::json!({"swift_container": longest}), true),
+        (serde_json::json!({"swift_container": format!("{longest}c")}), false),
+        (serde_json::json!({"swift_container": "c", "instance_id": null}), false),
+        (serde_json::json!({"swift_container": "c", "instance_id": "not-a-uuid"}), false),
+        (serde_json::json!({"swift_container": "c", "instance_id": db}), true),
+        (serde_json::json!({"swift_container": "c", "size": 1}), false),
+    ] {
+        let r = post("backup_strategies", serde_json::json!({ "backup_strategy": strategy })).await.unwrap();
+        assert_eq!(status(r), if accepted { 202 } else { 400 }, "{strategy}");
+    }
 }
 
 /// Strategies by project and instance: the member sees its own project's,
