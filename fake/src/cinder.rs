@@ -103,9 +103,9 @@ fn check_version_rules(operation: &str, version: (u16, u16), query: &Query, body
             "created_at",
             "updated_at",
         ],
-        "list_messages" if version >= (3, 5) => {
-            &["resource_uuid", "resource_type", "event_id", "request_id", "message_level"]
-        }
+        // Messages read filters from 3.5, and unknown ones are refused from
+        // 3.31 as for the rest (below, nothing is checked).
+        "list_messages" => &["resource_uuid", "resource_type", "event_id", "request_id", "message_level"],
         "create_backup" if version < (3, 43) && !body["backup"]["metadata"].is_null() => {
             return Err(bad_request(
                 "Invalid input for field/attribute backup. Value: the body. Additional properties are not allowed \

@@ -416,6 +416,28 @@ async fn snapshot_actions_follow_cinders_policy_and_checks() {
     cinder.wait_for_snapshot_deleted(&other).await.unwrap();
     assert_eq!(refusal(admin.force_delete_snapshot(&other).await), "HTTP 404 itemNotFound");
 
+    // A snapshot force-deleted while it is made never becomes `available`,
+    // and what else is being made goes on.
+    let making = cinder
+        .create_snapshot()
+        .body(types::SnapshotCreateRequest::builder().snapshot(types::SnapshotCreate::builder().volume_id(&v)))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .snapshot
+        .id;
+    let body = types::VolumeCreateRequest::builder()
+        .volume(types::VolumeCreate::builder().size(std::num::NonZeroU64::new(1)).name("beside".to_owned()));
+    let beside = cinder.create_volume().body(body).send().await.unwrap().into_inner().volume.id;
+    admin.force_delete_snapshot(&making).await.unwrap();
+    cloud.clock().advance(Duration::from_millis(500));
+    assert_eq!(status(making.clone()).await, S::Deleting);
+    cloud.clock().advance(Duration::from_millis(500));
+    assert_eq!(refusal(cinder.show_snapshot().snapshot_id(&making).send().await), "HTTP 404 itemNotFound");
+    let shown = cinder.show_volume().volume_id(&beside).send().await.unwrap().into_inner().volume;
+    assert_eq!(shown.status, types::VolumeStatus::Available);
+
     // The whole metadata, as merged.
     let third = snapshot(&cinder, &v, None).await.unwrap();
     let meta = types::Metadata { metadata: BTreeMap::from([("a".to_owned(), "1".to_owned())]) };

@@ -268,7 +268,9 @@ async fn changes_are_checked_as_cinder_checks_them() {
         admin.send("POST", &format!("{b}/action"), json!({"os-reset_status": {"status": "creating"}})).await;
     assert!(status == 400 && said.contains("valid statuses are"), "{said}");
     let (status, said) = admin.send("POST", &format!("{b}/action"), json!({"os-bogus": {}})).await;
-    assert!(status == 400 && said.contains("no such action"), "{said}");
+    assert!(status == 400 && said.contains("names no backup action"), "{said}");
+    let (status, said) = admin.send("POST", &format!("{s}/action"), json!({"os-bogus": {}})).await;
+    assert!(status == 400 && said.contains("names no snapshot action"), "{said}");
     let import = |record: Value| admin.send("POST", "/backups/import_record", json!({ "backup-record": record }));
     let (status, said) = import(json!({"backup_url": "eA=="})).await;
     assert!(status == 400 && said.contains("'backup_service' is a required property"), "{said}");
@@ -290,8 +292,10 @@ async fn changes_are_checked_as_cinder_checks_them() {
     let (status, _, _) = wire.call(reqwest::Method::POST, &r, "3.39", Some(revert.clone())).await;
     assert_eq!(status, 404);
     let bare = wire.volume(&cloud).await;
-    let (status, said) = wire.send("POST", &format!("/volumes/{bare}/action"), revert.clone()).await;
-    assert!(status == 400 && said.contains("doesn't have any snapshot"), "{said}");
+    let (status, body, _) =
+        wire.call(reqwest::Method::POST, &format!("/volumes/{bare}/action"), "3.40", Some(revert.clone())).await;
+    assert_eq!(status, 400, "from 3.40: {body}");
+    assert!(body["badRequest"]["message"].as_str().unwrap().contains("doesn't have any snapshot"), "{body}");
     assert!(cloud.attach_volume(&v, "server-1"));
     let (status, said) = wire.send("POST", &r, revert.clone()).await;
     assert!(status == 409 && said.contains("the volume's status must be available"), "{said}");
@@ -300,7 +304,7 @@ async fn changes_are_checked_as_cinder_checks_them() {
     let (status, said) = wire.send("POST", &r, revert.clone()).await;
     assert!(status == 409 && said.contains("the snapshot's status must be available"), "{said}");
     let (status, said) = wire.send("POST", &r, json!({"os-extend": {"new_size": 2}})).await;
-    assert!(status == 400 && said.contains("no such action"), "{said}");
+    assert!(status == 400 && said.contains("names no volume action"), "{said}");
 }
 
 /// `force` is read as Cinder reads a boolean: `true`, or a string such as
@@ -595,4 +599,16 @@ async fn pages_link_on_as_cinders_do() {
         assert_eq!(wire.get(&format!("/volumes{bad}"), "3.71").await, 400, "{bad}");
     }
     assert_eq!(wire.get("/volumes?limit=0", "3.71").await, 200);
+
+    // A next link stays on its list: the detail's on the detail.
+    let v = first[0].clone();
+    for _ in 0..2 {
+        wire.of(&cloud, "/snapshots", "snapshot", &v).await;
+    }
+    for list in ["/snapshots", "/snapshots/detail", "/volumes", "/volumes/detail"] {
+        let (_, body, _) = wire.call(reqwest::Method::GET, &format!("{list}?limit=1"), "3.71", None).await;
+        let links = body.as_object().unwrap().iter().find(|(k, _)| k.ends_with("_links")).unwrap().1;
+        let href = links[0]["href"].as_str().unwrap();
+        assert!(href.contains(&format!("{list}?")), "{list}: {href}");
+    }
 }
