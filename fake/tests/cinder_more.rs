@@ -17,15 +17,21 @@ async fn volume(cinder: &Client, size: u64) -> Result<String, Error> {
     Ok(created.volume.id.clone())
 }
 
-async fn snapshot(cinder: &Client, volume_id: &str, force: Option<bool>) -> Result<String, Error> {
+/// Starts a snapshot of `volume_id` (`creating`); its id.
+async fn start_snapshot(cinder: &Client, volume_id: &str, force: Option<bool>) -> Result<String, Error> {
     let mut create = types::SnapshotCreate::builder().volume_id(volume_id.to_owned());
     if let Some(force) = force {
         create = create.force(force);
     }
     let created =
         cinder.create_snapshot().body(types::SnapshotCreateRequest::builder().snapshot(create)).send().await?;
-    cinder.wait_for_snapshot(&created.snapshot.id, types::SnapshotStatus::Available).await?;
-    Ok(created.snapshot.id.clone())
+    Ok(created.into_inner().snapshot.id)
+}
+
+async fn snapshot(cinder: &Client, volume_id: &str, force: Option<bool>) -> Result<String, Error> {
+    let id = start_snapshot(cinder, volume_id, force).await?;
+    cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).await?;
+    Ok(id)
 }
 
 async fn backup(cinder: &Client, volume_id: &str, force: bool) -> Result<String, Error> {
@@ -366,15 +372,7 @@ async fn snapshot_actions_follow_cinders_policy_and_checks() {
     let update = |status| types::SnapshotStatusUpdate { progress: None, status };
 
     // The driver's update: from `creating` to `available`; not from there.
-    let created = cinder
-        .create_snapshot()
-        .body(types::SnapshotCreateRequest::builder().snapshot(types::SnapshotCreate::builder().volume_id(&v)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .snapshot
-        .id;
+    let created = start_snapshot(&cinder, &v, None).await.unwrap();
     assert_eq!(status(created.clone()).await, S::Creating);
     cinder.update_snapshot_status(&created, update(Update::Available)).await.unwrap();
     assert_eq!(status(created.clone()).await, S::Available);
@@ -418,15 +416,7 @@ async fn snapshot_actions_follow_cinders_policy_and_checks() {
 
     // A snapshot force-deleted while it is made never becomes `available`,
     // and what else is being made goes on.
-    let making = cinder
-        .create_snapshot()
-        .body(types::SnapshotCreateRequest::builder().snapshot(types::SnapshotCreate::builder().volume_id(&v)))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .snapshot
-        .id;
+    let making = start_snapshot(&cinder, &v, None).await.unwrap();
     let body = types::VolumeCreateRequest::builder()
         .volume(types::VolumeCreate::builder().size(std::num::NonZeroU64::new(1)).name("beside".to_owned()));
     let beside = cinder.create_volume().body(body).send().await.unwrap().into_inner().volume.id;
