@@ -2,6 +2,8 @@
 //! default policy keeps to administrators, attached volumes, snapshot
 //! updates and metadata, reverts, backup updates, export and import.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -343,13 +345,7 @@ async fn quota_sets_follow_cinders_rules() {
 /// A token of the fake's administrator, for requests the typed client
 /// refuses to send.
 async fn admin_token(cloud: &FakeCloud) -> String {
-    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": openstack_backups_fake::ADMIN_USER, "domain": {"name": "Default"},
-        "password": openstack_backups_fake::ADMIN_PASSWORD}}},
-        "scope": {"project": {"name": PROJECT, "domain": {"id": "default"}}}}});
-    let r =
-        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
-    r.headers()["x-subject-token"].to_str().unwrap().to_owned()
+    common::token(cloud, openstack_backups_fake::ADMIN_USER, openstack_backups_fake::ADMIN_PASSWORD).await
 }
 
 /// The snapshot actions as Cinder 29's default policy and checks have

@@ -4,6 +4,8 @@
 //! a user's code can meet; the mutation run of the fake
 //! (`cargo xtask mutants -f fake/src/cinder.rs`) found them untested.
 
+mod common;
+
 use openstack_backups_fake::FakeCloud;
 use serde_json::{Value, json};
 
@@ -20,12 +22,8 @@ impl Wire {
     }
 
     async fn as_user(cloud: &FakeCloud, user: &str, password: &str) -> Wire {
-        let body = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"name": "Default"}, "password": password}}}}});
-        let http = reqwest::Client::new();
-        let response = http.post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
-        let token = response.headers()["x-subject-token"].to_str().unwrap().to_owned();
-        Wire { http, token, endpoint: cloud.block_storage_endpoint() }
+        let token = common::token(cloud, user, password).await;
+        Wire { http: reqwest::Client::new(), token, endpoint: cloud.block_storage_endpoint() }
     }
 
     /// `method path` at `version` ("3.N") with an optional body: the

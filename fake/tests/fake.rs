@@ -2,6 +2,8 @@
 //! and negotiates, statuses that move on the fake clock (so waits take no
 //! time), Cinder's refusals, paging, tokens that expire, scripted faults.
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -221,15 +223,9 @@ async fn a_failure_for_an_unknown_operation_is_refused() {
     FakeCloud::start().await.fail("create_bakcup", 1, 500, "computeFault", "x");
 }
 
-/// A token from the fake Keystone, by the user's password, over plain HTTP.
+/// A token of the fake's user, for raw requests.
 async fn password_token(cloud: &FakeCloud) -> String {
-    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": openstack_backups_fake::USER, "domain": {"name": "Default"},
-        "password": openstack_backups_fake::PASSWORD}}}}});
-    let response =
-        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 201);
-    response.headers()["x-subject-token"].to_str().unwrap().to_owned()
+    common::token(cloud, openstack_backups_fake::USER, openstack_backups_fake::PASSWORD).await
 }
 
 /// A backup that fails leaves Cinder's user message, which the policy

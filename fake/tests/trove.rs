@@ -3,6 +3,8 @@
 //! links, deletion that takes the incrementals along, and strategies that
 //! choose the container.
 
+mod common;
+
 use futures_util::TryStreamExt;
 use openstack_backups::database::{Client, types};
 use openstack_backups_fake::FakeCloud;
@@ -166,12 +168,7 @@ async fn the_database_lifecycle_runs_on_the_fake() {
 
 /// A member's token for raw requests (bodies the typed client cannot send).
 async fn member_token(cloud: &FakeCloud) -> String {
-    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": openstack_backups_fake::USER, "domain": {"name": "Default"},
-        "password": openstack_backups_fake::PASSWORD}}}}});
-    let response =
-        reqwest::Client::new().post(format!("{}/v3/auth/tokens", cloud.auth_url())).json(&body).send().await.unwrap();
-    response.headers()["x-subject-token"].to_str().unwrap().to_owned()
+    common::token(cloud, openstack_backups_fake::USER, openstack_backups_fake::PASSWORD).await
 }
 
 /// What a member and an administrator may ask of the list calls, the
