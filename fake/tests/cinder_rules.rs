@@ -61,6 +61,12 @@ impl Wire {
         (status, message.map_or_else(|| body.to_string(), str::to_owned))
     }
 
+    /// A backup's `has_dependent_backups`.
+    async fn has_dependents(&self, backup: &str) -> bool {
+        let (_, body, _) = self.call(reqwest::Method::GET, &format!("/backups/{backup}"), "3.71", None).await;
+        body["backup"]["has_dependent_backups"].as_bool().unwrap()
+    }
+
     /// Creates a 1 GiB volume and returns its id once `available`.
     async fn volume(&self, cloud: &FakeCloud) -> String {
         let (_, body, _) = self
@@ -367,27 +373,20 @@ async fn routes_begin_at_their_microversions() {
 async fn dependents_show_once_an_incremental_is_made() {
     let cloud = FakeCloud::start().await;
     let wire = Wire::new(&cloud).await;
-    let shows = |id: String| {
-        let wire = &wire;
-        async move {
-            let (_, body, _) = wire.call(reqwest::Method::GET, &format!("/backups/{id}"), "3.71", None).await;
-            body["backup"]["has_dependent_backups"].as_bool().unwrap()
-        }
-    };
     let (v, w) = (wire.volume(&cloud).await, wire.volume(&cloud).await);
     let full = wire.of(&cloud, "/backups", "backup", &v).await;
     let other = wire.of(&cloud, "/backups", "backup", &w).await;
-    assert!(!shows(full.clone()).await);
+    assert!(!wire.has_dependents(&full).await);
     let (status, body, _) = wire
         .call(reqwest::Method::POST, "/backups", "3.71", Some(json!({"backup": {"volume_id": v, "incremental": true}})))
         .await;
     assert_eq!(status, 202, "{body}");
-    assert!(!shows(full.clone()).await, "the incremental is still creating");
+    assert!(!wire.has_dependents(&full).await, "the incremental is still creating");
     let (status, said) = wire.send("DELETE", &format!("/backups/{full}"), json!(null)).await;
     assert!(status == 400 && said.contains("Incremental backups exist"), "{said}");
     cloud.clock().advance(std::time::Duration::from_secs(3));
-    assert!(shows(full.clone()).await);
-    assert!(!shows(other).await, "another volume's backup");
+    assert!(wire.has_dependents(&full).await);
+    assert!(!wire.has_dependents(&other).await, "another volume's backup");
 }
 
 /// List filters narrow by every parameter given (all must match); creates
@@ -463,15 +462,8 @@ async fn an_incremental_from_a_snapshot_builds_on_older_data() {
     let (status, said) = wire.send("POST", "/backups", from(&snap)).await;
     assert_eq!(status, 202, "{said}");
     cloud.clock().advance(std::time::Duration::from_secs(3));
-    let dependents = |id: String| {
-        let wire = &wire;
-        async move {
-            let (_, body, _) = wire.call(reqwest::Method::GET, &format!("/backups/{id}"), "3.71", None).await;
-            body["backup"]["has_dependent_backups"].as_bool().unwrap()
-        }
-    };
-    assert!(dependents(before).await, "the parent: the newest backup older than the snapshot");
-    assert!(!dependents(after).await);
+    assert!(wire.has_dependents(&before).await, "the parent: the newest backup older than the snapshot");
+    assert!(!wire.has_dependents(&after).await);
 
     // A full backup from a snapshot holds the snapshot's data, not older
     // data: an incremental from that snapshot has no parent.
