@@ -691,14 +691,14 @@ impl Error {
             || matches!(self, Error::Find(e) if matches!(**e, FindError::NotFound { .. }))
     }
 
-    /// The HTTP status, when the server (or Keystone) answered.
+    /// The HTTP status, when the server (or Keystone) answered (never for
+    /// a [`CommunicationError`](Error::CommunicationError): no answer came).
     pub fn status(&self) -> Option<reqwest::StatusCode> {
         match self {
             Error::ErrorResponse(rv) => Some(rv.status()),
             Error::ResponseBodyError(e) => Some(e.status),
             Error::InvalidResponsePayload(e) => Some(e.status),
             Error::UnexpectedResponse(r) => Some(r.response.status()),
-            Error::CommunicationError(e) => e.source.status(),
             Error::Authentication(e) => e.status,
             _ => None,
         }
@@ -936,6 +936,291 @@ mod tests {
         let find: Error = FindError::NotFound { resource: "volume", name: "db".to_owned() }.into();
         assert!(find.is_not_found());
         assert_eq!(format!("{find:?}"), "no volume has the id or the name \"db\"");
+    }
+
+    /// A loopback address whose listener answers one request with
+    /// `reply` and closes, or (`None`) accepts and never answers.
+    fn serve_once(reply: Option<&'static str>) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            match reply {
+                Some(reply) => {
+                    let _ = stream.write_all(reply.as_bytes());
+                }
+                None => std::thread::sleep(std::time::Duration::from_secs(5)),
+            }
+        });
+        address
+    }
+
+    /// An address nothing listens on.
+    fn closed_port() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", listener.local_addr().unwrap())
+    }
+
+    async fn send(method: reqwest::Method, url: &str) -> Result<reqwest::Response, reqwest::Error> {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_millis(200)).build().unwrap();
+        client.request(method, url).send().await
+    }
+
+    fn transport(method: reqwest::Method, attempts: u32, source: reqwest::Error) -> Error {
+        TransportError::new("create_backup", method, "/backups", attempts, source).into()
+    }
+
+    fn fault(status: u16, name: &str) -> Error {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-openstack-request-id", "req-7".parse().unwrap());
+        let fault = Fault::new(serde_json::json!({name: {"code": status, "message": "no"}}));
+        let status = reqwest::StatusCode::from_u16(status).unwrap();
+        Error::ErrorResponse(Box::new(ResponseValue::received(fault, status, headers, "show_backup")))
+    }
+
+    fn payload(status: u16) -> Error {
+        let source = DecodeError::from(&serde_json::from_str::<u32>("true").unwrap_err());
+        Error::InvalidResponsePayload(Box::new(InvalidPayload {
+            operation: "list_backups",
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            request_id: Some("req-8".to_owned()),
+            content_type: Some("text/html".to_owned()),
+            excerpt: "<html>".to_owned(),
+            source,
+        }))
+    }
+
+    /// What code that handles failures reads (`kind`, `status`,
+    /// `request_id`, `operation`, the `is_*` tests, the parts and the
+    /// source chain), for every variant as the client makes it.
+    #[tokio::test]
+    async fn every_variant_answers_the_accessors() {
+        use reqwest::StatusCode as S;
+        let refused = send(reqwest::Method::POST, &closed_port()).await.unwrap_err();
+        let timed_out = send(reqwest::Method::GET, &serve_once(None)).await.unwrap_err();
+        assert!(refused.is_connect() && timed_out.is_timeout());
+
+        let not_found = fault(404, "itemNotFound");
+        assert_eq!(not_found.kind(), ErrorKind::Server);
+        assert_eq!(
+            (not_found.status(), not_found.request_id(), not_found.operation()),
+            (Some(S::NOT_FOUND), Some("req-7"), Some("show_backup"))
+        );
+        assert_eq!(not_found.fault().and_then(Fault::name), Some("itemNotFound"));
+        assert!(not_found.is_not_found() && !not_found.is_conflict() && !not_found.is_timeout());
+        assert!(std::error::Error::source(&not_found).is_none() && not_found.find_error().is_none());
+        let conflict = fault(409, "conflictingRequest");
+        assert!(conflict.is_conflict() && !conflict.is_not_found() && !conflict.is_authentication());
+        let unauthorized = fault(401, "unauthorized");
+        assert_eq!(unauthorized.kind(), ErrorKind::Authentication);
+        assert!(unauthorized.is_authentication());
+
+        for (status, kind) in [
+            (200, ErrorKind::UndecodableResponse),
+            (401, ErrorKind::Authentication),
+            (404, ErrorKind::Server),
+            (502, ErrorKind::Server),
+        ] {
+            let e = payload(status);
+            assert_eq!(e.kind(), kind, "undecodable HTTP {status}");
+            assert_eq!(
+                (e.status().map(|s| s.as_u16()), e.request_id(), e.operation()),
+                (Some(status), Some("req-8"), Some("list_backups"))
+            );
+            let source = std::error::Error::source(&e).expect("the decoder's error");
+            assert_eq!(source.to_string(), "invalid type: boolean `true`, expected u32 at line 1 column 4");
+            assert!(e.fault().is_none());
+        }
+
+        for (source, kind) in [(refused, ErrorKind::UndecodableResponse), (timed_out, ErrorKind::Timeout)] {
+            let e = Error::ResponseBodyError(Box::new(BodyError {
+                operation: "list_backups",
+                status: S::OK,
+                request_id: Some("req-9".to_owned()),
+                source,
+            }));
+            assert_eq!(e.kind(), kind);
+            assert_eq!((e.status(), e.request_id(), e.operation()), (Some(S::OK), Some("req-9"), Some("list_backups")));
+            assert!(std::error::Error::source(&e).is_some());
+        }
+
+        let refused =
+            transport(reqwest::Method::POST, 4, send(reqwest::Method::POST, &closed_port()).await.unwrap_err());
+        assert_eq!(refused.kind(), ErrorKind::Transport);
+        assert!(!refused.is_timeout());
+        assert_eq!((refused.status(), refused.request_id(), refused.operation()), (None, None, Some("create_backup")));
+        assert!(std::error::Error::source(&refused).is_some_and(|s| s.to_string().contains("error sending request")));
+        let timed_out =
+            transport(reqwest::Method::GET, 1, send(reqwest::Method::GET, &serve_once(None)).await.unwrap_err());
+        assert_eq!(timed_out.kind(), ErrorKind::Timeout);
+        assert!(timed_out.is_timeout() && !timed_out.is_authentication());
+
+        for (reply, kind) in [
+            (
+                "HTTP/1.1 401 Unauthorized\r\nx-openstack-request-id: req-1\r\ncontent-length: 0\r\n\r\n",
+                ErrorKind::Authentication,
+            ),
+            (
+                "HTTP/1.1 302 Found\r\nx-openstack-request-id: req-1\r\nx-big: 1\r\ncontent-length: 0\r\n\r\n",
+                ErrorKind::Server,
+            ),
+        ] {
+            let response = send(reqwest::Method::GET, &serve_once(Some(reply))).await.unwrap();
+            let status = response.status().as_u16();
+            let e = Error::unexpected(response, "show_backup");
+            assert_eq!(e.kind(), kind, "unexpected HTTP {status}");
+            assert_eq!((e.request_id(), e.operation()), (Some("req-1"), Some("show_backup")));
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(status));
+            let Error::UnexpectedResponse(r) = &e else { unreachable!() };
+            assert_eq!(
+                format!("{r:?}"),
+                format!(
+                    "UnexpectedResponse {{ operation: \"show_backup\", status: {status}, request_id: Some(\"req-1\"), .. }}"
+                )
+            );
+        }
+
+        let keystone: Error =
+            AuthenticationError::new("no token").answered(S::UNAUTHORIZED, Some("req-k".to_owned())).into();
+        assert_eq!(
+            (keystone.status(), keystone.request_id(), keystone.operation()),
+            (Some(S::UNAUTHORIZED), Some("req-k"), None)
+        );
+        assert!(keystone.is_authentication());
+
+        let gated: Error = MicroversionError::new(
+            "block-storage",
+            "list_messages",
+            Gated::Operation,
+            Requirement::AtLeast(Microversion::new(3, 3)),
+            Microversion::new(3, 0),
+        )
+        .into();
+        assert_eq!(
+            (gated.kind(), gated.operation(), gated.status()),
+            (ErrorKind::MicroversionUnsupported, Some("list_messages"), None)
+        );
+
+        let paging = Error::Paging(Box::new(PagingError {
+            operation: "list_backups_detail",
+            pages: 2,
+            problem: PagingProblem::marker_came_back("m1"),
+        }));
+        assert_eq!((paging.kind(), paging.operation()), (ErrorKind::Server, Some("list_backups_detail")));
+
+        let missing: Error = FindError::NotFound { resource: "volume", name: "db".to_owned() }.into();
+        let twice: Error = FindError::ambiguous("volume", "db", vec!["a".to_owned(), "b".to_owned()]).into();
+        assert!(missing.is_not_found() && !twice.is_not_found());
+        assert_eq!((twice.kind(), twice.operation()), (ErrorKind::AmbiguousName, None));
+        assert!(matches!(twice.find_error(), Some(FindError::Ambiguous { count: 2, .. })));
+        let failed: Error = WaitError::failed("backup", "b1", "error", None).into();
+        assert_eq!(failed.kind(), ErrorKind::WaitFailed);
+    }
+
+    /// The messages an operator reads, part by part.
+    #[tokio::test]
+    async fn messages_say_what_happened() {
+        let paging = |pages, problem| PagingError { operation: "list_backups_detail", pages, problem }.to_string();
+        assert_eq!(
+            paging(1, PagingProblem::marker_came_back("m1")),
+            "list_backups_detail: paging stopped after 1 page: the server's next link leads back to marker m1, followed already"
+        );
+        assert_eq!(
+            paging(3, PagingProblem::no_marker("http://x/backups?limit=1")),
+            "list_backups_detail: paging stopped after 3 pages: the server's next link has no marker (http://x/backups?limit=1)"
+        );
+
+        let keystone = AuthenticationError::new("The request you have made requires authentication.");
+        assert_eq!(keystone.to_string(), "authentication failed: The request you have made requires authentication.");
+        let answered = keystone.answered(reqwest::StatusCode::UNAUTHORIZED, Some("req-k".to_owned()));
+        assert_eq!(
+            answered.to_string(),
+            "authentication failed: The request you have made requires authentication. (HTTP 401), request id req-k"
+        );
+
+        let failed = WaitError::failed("backup", "b1", "error", Some("disk full"));
+        assert_eq!((failed.resource(), failed.id()), ("backup", "b1"));
+        assert_eq!(failed.to_string(), "backup b1 went to error: disk full");
+        assert_eq!(WaitError::failed("snapshot", "s1", "deleted", None).to_string(), "snapshot s1 went to deleted");
+        let timed_out = WaitError::timed_out("volume", "v1", "available", None, std::time::Duration::from_millis(2500));
+        assert_eq!(timed_out.resource(), "volume");
+        assert_eq!(
+            timed_out.to_string(),
+            "gave up waiting after 2.5 s for volume v1 to be available; last status: (none seen)"
+        );
+
+        let ids = |n: usize| (0..n).map(|i| format!("id{i}")).collect::<Vec<_>>();
+        assert_eq!(
+            FindError::ambiguous("backup", "nightly", ids(2)).to_string(),
+            "2 backups have the name \"nightly\": use one of their ids (id0, id1)"
+        );
+        let many = FindError::ambiguous("backup", "nightly", ids(23)).to_string();
+        assert!(many.starts_with("23 backups have the name \"nightly\": use one of their ids (id0, id1,"), "{many}");
+        assert!(many.ends_with("id19, and 3 more)"), "{many}");
+
+        // A failure to connect reached nothing; a timeout may have; a GET
+        // changes nothing either way.
+        let url = closed_port();
+        let port = url.trim_start_matches("http://127.0.0.1:").trim_end_matches('/').to_owned();
+        let refused = TransportError::new(
+            "create_backup",
+            reqwest::Method::POST,
+            "/backups",
+            4,
+            send(reqwest::Method::POST, &url).await.unwrap_err(),
+        );
+        assert!(!refused.may_have_reached_server());
+        let text = refused.to_string();
+        let head = format!("create_backup failed: could not connect (POST /backups on 127.0.0.1:{port}, 4 attempts): ");
+        assert!(text.starts_with(&head), "{text}");
+        assert!(text.ends_with(" (nothing reached the server)"), "{text}");
+        assert!(!text.contains("for url") && !text.contains(&url), "no URL: {text}");
+        let chain = text[head.len()..].trim_end_matches(" (nothing reached the server)");
+        let parts: Vec<&str> = chain.split(": ").collect();
+        assert!(parts.len() > 1, "the sources are told: {chain}");
+        for (i, part) in parts.iter().enumerate() {
+            assert!(!parts[i + 1..].contains(part), "{part:?} told twice: {chain}");
+        }
+
+        let timed_out = TransportError::new(
+            "create_backup",
+            reqwest::Method::POST,
+            "/backups",
+            1,
+            send(reqwest::Method::POST, &serve_once(None)).await.unwrap_err(),
+        );
+        assert!(timed_out.may_have_reached_server());
+        let text = timed_out.to_string();
+        assert!(text.starts_with("create_backup failed: timed out (POST /backups on 127.0.0.1:"), "{text}");
+        assert!(!text.contains("attempts"), "one attempt is not counted: {text}");
+        assert!(text.ends_with(" (the request may have reached the server, which may have acted on it)"), "{text}");
+        let read = TransportError::new(
+            "show_backup",
+            reqwest::Method::GET,
+            "/backups/{backup_id}",
+            2,
+            send(reqwest::Method::GET, &serve_once(None)).await.unwrap_err(),
+        );
+        let text = read.to_string();
+        assert!(text.starts_with("show_backup failed: timed out (GET /backups/{backup_id} on 127.0.0.1:"), "{text}");
+        assert!(text.contains(", 2 attempts): ") && text.ends_with("timed out"), "{text}");
+        let closed = TransportError::new(
+            "show_backup",
+            reqwest::Method::GET,
+            "/backups/{backup_id}",
+            1,
+            send(reqwest::Method::GET, &serve_once(Some(""))).await.unwrap_err(),
+        );
+        assert!(closed.to_string().contains("the connection failed before a complete response"), "{closed}");
     }
 
     /// A server quoting a megabyte back (a bad value, a long fault

@@ -334,5 +334,14 @@ mod tests {
         assert_eq!(service_root("https://cloud/volume/v3/abc"), "https://cloud/volume");
         assert_eq!(service_root("https://cloud/v1.0/abc"), "https://cloud");
         assert_eq!(service_root("https://cloud:8776"), "https://cloud:8776");
+        // Only `v` and dot-separated numbers make a version segment.
+        for kept in
+            ["https://cloud/volume", "https://cloud/v", "https://cloud/v3a", "https://cloud/v3..1", "https://cloud/v3."]
+        {
+            assert_eq!(service_root(kept), kept);
+        }
+        assert_eq!(service_root("https://cloud/v3.0/x"), "https://cloud");
+        // The host is not a path segment, whatever its name.
+        assert_eq!(service_root("http://v3/backup"), "http://v3/backup");
     }
 }

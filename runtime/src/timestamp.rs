@@ -97,7 +97,7 @@ impl FromStr for Timestamp {
         // A zone suffix: `Z`, or `±HH:MM` after the time of day.
         let has_zone = text.ends_with('Z') || text.ends_with('z') || {
             let tail = text.get(text.len().saturating_sub(6)..).unwrap_or("");
-            text.len() > 19 && (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
+            (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
         };
         if has_zone {
             return DateTime::parse_from_rfc3339(text)
@@ -235,6 +235,50 @@ mod tests {
         }
     }
 
+    /// Separators out of place are refused by the fast path and the slow
+    /// one alike; unpadded fields take the slow path whatever their length.
+    #[test]
+    fn separators_and_unpadded_fields() {
+        for bad in [
+            "2026x11-22T12:05:53",
+            "2026-11x22T12:05:53",
+            "2026-11-22 12:05:53",
+            "2026-11-22T12x05:53",
+            "2026-11-22T12:05x53",
+        ] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
+        }
+        for (text, shown) in [
+            ("2026-1-2T03:4:05", "2026-01-02T03:04:05"),
+            ("2026-01-2T03:04:05.678", "2026-01-02T03:04:05.678"),
+            ("2026-01-02T03:04:05.5+02:00", "2026-01-02T01:04:05.5"),
+        ] {
+            let t: Timestamp = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(t.to_string(), shown, "{text}");
+        }
+    }
+
+    /// Equality, hashing and the naive value are of the instant alone,
+    /// however many fraction digits the server wrote.
+    #[test]
+    fn the_instant_is_the_identity() {
+        let whole: Timestamp = "2026-11-22T12:05:53".parse().unwrap();
+        let micros: Timestamp = "2026-11-22T12:05:53.000000".parse().unwrap();
+        let later: Timestamp = "2026-11-22T12:05:54".parse().unwrap();
+        assert!(whole == micros && whole != later && whole < later);
+        let set: std::collections::HashSet<Timestamp> = [whole, micros, later].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        let hash = |t: &Timestamp| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(t)
+        };
+        assert_eq!(hash(&whole), hash(&micros));
+        assert_ne!(hash(&whole), hash(&later));
+        assert_eq!(format!("{micros:?}"), "Timestamp(2026-11-22T12:05:53.000000)");
+        assert_eq!(whole.naive_utc(), whole.to_utc().naive_utc());
+        assert_eq!(whole.naive_utc().to_string(), "2026-11-22 12:05:53");
+    }
+
     #[test]
     fn rejects_what_is_not_a_timestamp() {
         for bad in
@@ -251,5 +295,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"2017-05-30T03:35:03.000000\"");
         let err = serde_json::from_str::<Timestamp>("\"soon\"").unwrap_err();
         assert!(err.to_string().contains("expected a timestamp"));
+        let err = serde_json::from_str::<Timestamp>("5").unwrap_err();
+        assert_eq!(err.to_string(), "invalid type: integer `5`, expected an ISO 8601 timestamp at line 1 column 1");
     }
 }
