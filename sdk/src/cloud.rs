@@ -420,3 +420,366 @@ impl AuthFields {
         Ok((Some(method), scope))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Variables and files of a made-up machine.
+    #[derive(Default)]
+    struct Machine {
+        vars: BTreeMap<&'static str, &'static str>,
+        files: BTreeMap<PathBuf, &'static str>,
+        cwd: Option<&'static str>,
+    }
+
+    impl Machine {
+        fn var(mut self, name: &'static str, value: &'static str) -> Self {
+            self.vars.insert(name, value);
+            self
+        }
+
+        fn file(mut self, path: &str, text: &'static str) -> Self {
+            self.files.insert(PathBuf::from(path), text);
+            self
+        }
+    }
+
+    impl Environment for Machine {
+        fn var(&self, name: &str) -> Option<String> {
+            self.vars.get(name).map(|v| (*v).to_owned())
+        }
+
+        fn read(&self, path: &Path) -> Option<String> {
+            self.files.get(path).map(|t| (*t).to_owned())
+        }
+
+        fn current_dir(&self) -> Option<PathBuf> {
+            self.cwd.map(PathBuf::from)
+        }
+    }
+
+    fn message(result: Result<CloudConfig, Error>) -> String {
+        match result {
+            Ok(config) => panic!("expected an error, got {config:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const CLOUD: &str = "clouds: {c: {auth: {auth_url: 'http://k/v3', token: t}, region_name: r1}}";
+
+    #[test]
+    fn the_process_environment_is_the_real_one() {
+        // cargo sets these for the tests it runs.
+        assert_eq!(ProcessEnvironment.var("CARGO_PKG_NAME").as_deref(), Some("openstack-backups"));
+        assert_eq!(ProcessEnvironment.var("OPENSTACK_BACKUPS_SURELY_UNSET"), None);
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert!(ProcessEnvironment.read(&manifest).is_some_and(|t| t.contains("name = \"openstack-backups\"")));
+        assert_eq!(ProcessEnvironment.read(&manifest.with_file_name("no-such-file")), None);
+        assert_eq!(ProcessEnvironment.current_dir(), std::env::current_dir().ok());
+        // The process's own cloud: `OS_CLOUD`'s, else the variables'.
+        let expected = std::env::var("OS_CLOUD").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "envvars".to_owned());
+        if let Ok(config) = CloudConfig::from_env() {
+            assert_eq!(config.name, expected);
+        }
+        let e = CloudConfig::named("openstack-backups-no-such-cloud").unwrap_err().to_string();
+        assert!(e.contains("no clouds.yaml found") || e.contains("no cloud named"), "{e}");
+    }
+
+    #[test]
+    fn interfaces_as_keystoneauth_spells_them() {
+        for (text, interface) in [
+            ("public", Interface::Public),
+            ("publicURL", Interface::Public),
+            ("internal", Interface::Internal),
+            ("internalURL", Interface::Internal),
+            ("admin", Interface::Admin),
+            ("adminURL", Interface::Admin),
+            ("Admin", Interface::Admin),
+        ] {
+            let parsed = Interface::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(parsed, interface, "{text}");
+        }
+        let e = Interface::parse("private").unwrap_err().to_string();
+        assert_eq!(e, "configuration: interface must be public, internal or admin, not \"private\" (nothing was sent)");
+        assert_eq!(Interface::Internal.as_str(), "internal");
+    }
+
+    /// `OS_CLIENT_CONFIG_FILE`, the current folder, the user's folder
+    /// (`XDG_CONFIG_HOME`, else `HOME`), `/etc/openstack`: the first found
+    /// is read.
+    #[test]
+    fn files_are_looked_for_in_order() {
+        let other = "clouds: {c: {auth: {auth_url: 'http://other/v3', token: t}}}";
+        let all = || {
+            Machine { cwd: Some("/work"), ..Default::default() }
+                .var("OS_CLIENT_CONFIG_FILE", "/mine/clouds.yaml")
+                .var("XDG_CONFIG_HOME", "/xdg")
+                .var("HOME", "/home/me")
+                .file("/mine/clouds.yaml", CLOUD)
+                .file("/work/clouds.yaml", other)
+                .file("/xdg/openstack/clouds.yaml", other)
+                .file("/home/me/.config/openstack/clouds.yaml", other)
+                .file("/etc/openstack/clouds.yaml", other)
+        };
+        let url = |m: &Machine| CloudConfig::named_in(m, "c").unwrap().auth_url.unwrap();
+        assert_eq!(url(&all()), "http://k/v3");
+        let mut m = all();
+        m.files.remove(Path::new("/mine/clouds.yaml"));
+        m.files.insert(PathBuf::from("/work/clouds.yaml"), CLOUD);
+        assert_eq!(url(&m), "http://k/v3", "the current folder next");
+        m.files.remove(Path::new("/work/clouds.yaml"));
+        m.files.insert(PathBuf::from("/xdg/openstack/clouds.yaml"), CLOUD);
+        assert_eq!(url(&m), "http://k/v3", "then XDG_CONFIG_HOME, before HOME");
+        m.vars.remove("XDG_CONFIG_HOME");
+        m.files.insert(PathBuf::from("/home/me/.config/openstack/clouds.yaml"), CLOUD);
+        m.files.insert(PathBuf::from("/xdg/openstack/clouds.yaml"), other);
+        assert_eq!(url(&m), "http://k/v3", "then HOME");
+
+        let none = Machine { cwd: Some("/work"), ..Default::default() }.var("HOME", "/home/me");
+        assert_eq!(
+            message(CloudConfig::named_in(&none, "c")),
+            "configuration: cloud \"c\": no clouds.yaml found (looked at /work/clouds.yaml, \
+             /home/me/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml) (nothing was sent)"
+        );
+        let etc = Machine::default().file("/etc/openstack/clouds.yaml", CLOUD);
+        assert_eq!(url(&etc), "http://k/v3");
+        let unknown = message(CloudConfig::named_in(&etc, "d"));
+        assert!(unknown.contains("/etc/openstack/clouds.yaml: no cloud named \"d\" (it has [\"c\"])"), "{unknown}");
+        let broken = Machine::default().file("/etc/openstack/clouds.yaml", "clouds: [");
+        assert!(message(CloudConfig::named_in(&broken, "c")).contains("/etc/openstack/clouds.yaml: not valid YAML"));
+    }
+
+    /// `secure.yaml` is merged into the cloud, its values winning, key by
+    /// key; `OS_CLOUD` picks the cloud, and without it the variables count.
+    #[test]
+    fn secure_yaml_and_os_cloud() {
+        let m = Machine::default()
+            .var("OS_CLOUD", "c")
+            .file(
+                "/etc/openstack/clouds.yaml",
+                "clouds: {c: {auth: {auth_url: 'http://k/v3', username: u, password: old, project_name: p}, region_name: r1}}",
+            )
+            .var("OS_CLIENT_SECURE_FILE", "/s/secure.yaml")
+            .file("/s/secure.yaml", "clouds: {c: {auth: {password: new}}, d: {region_name: r9}}");
+        let config = CloudConfig::from_environment(&m).unwrap();
+        assert_eq!((config.name.as_str(), config.region.as_deref()), ("c", Some("r1")));
+        match config.auth {
+            Some(AuthMethod::Password { password, .. }) => assert_eq!(password.expose(), "new"),
+            other => panic!("{other:?}"),
+        }
+        let variables = Machine::default().var("OS_AUTH_URL", "http://k/v3").var("OS_TOKEN", "t");
+        let config = CloudConfig::from_environment(&variables).unwrap();
+        assert_eq!((config.name.as_str(), config.auth_url.as_deref()), ("envvars", Some("http://k/v3")));
+        let bad = Machine::default().file("/etc/openstack/clouds.yaml", "clouds: {c: {interface: private}}");
+        let e = message(CloudConfig::named_in(&bad, "c"));
+        assert!(e.starts_with("configuration: /etc/openstack/clouds.yaml cloud \"c\": interface must be"), "{e}");
+    }
+
+    #[test]
+    fn a_clouds_yaml_entry_field_by_field() {
+        let cloud = |yaml: &str| serde_norway::from_str::<Value>(yaml).unwrap();
+        let config = CloudConfig::from_value(
+            "c",
+            &cloud(
+                "{auth: {auth_url: 'http://k/v3', user_id: u1, password: pw, tenant_id: 42}, region_name: '',
+                  interface: internalURL, block-storage_endpoint_override: 'http://cinder/v3/%(project_id)s',
+                  database_endpoint_override: 'http://trove/v1.0', cacert: /ca.pem, verify: 'No',
+                  volume_api_version: '3.60'}",
+            ),
+        )
+        .unwrap();
+        assert_eq!(config.region, None, "an empty string is no value");
+        assert_eq!(config.interface, Interface::Internal);
+        assert_eq!(
+            config.endpoint_overrides.into_iter().collect::<Vec<_>>(),
+            [
+                ("block_storage".to_owned(), "http://cinder/v3/%(project_id)s".to_owned()),
+                ("database".to_owned(), "http://trove/v1.0".to_owned())
+            ]
+        );
+        assert_eq!(config.cacert.as_deref(), Some(Path::new("/ca.pem")));
+        assert!(config.insecure);
+        assert_eq!(config.block_storage_microversion.as_deref(), Some("3.60"));
+        assert_eq!(format!("{:?}", config.scope), "Some(Project(Id(\"42\")))", "a number read as text");
+        assert!(matches!(config.auth, Some(AuthMethod::Password { user: User::Id(ref id), .. }) if id == "u1"));
+
+        for (verify, insecure) in
+            [("true", false), ("false", true), ("'yes'", false), ("'0'", true), ("'no'", true), ("3", false)]
+        {
+            let config = CloudConfig::from_value("c", &cloud(&format!("{{verify: {verify}}}"))).unwrap();
+            assert_eq!(config.insecure, insecure, "verify: {verify}");
+        }
+        let pinned =
+            CloudConfig::from_value("c", &cloud("{block_storage_api_version: '3.55', volume_api_version: '3.60'}"))
+                .unwrap();
+        assert_eq!(pinned.block_storage_microversion.as_deref(), Some("3.55"), "block_storage_api_version first");
+        let nothing = CloudConfig::from_value("c", &cloud("{}")).unwrap();
+        assert!(nothing.auth.is_none() && nothing.scope.is_none() && !nothing.insecure);
+        assert_eq!(nothing.interface, Interface::Public);
+    }
+
+    #[test]
+    fn the_os_variables() {
+        let m = Machine::default()
+            .var("OS_AUTH_URL", "http://k/v3")
+            .var("OS_REGION_NAME", "r2")
+            .var("OS_ENDPOINT_TYPE", "adminURL")
+            .var("OS_CACERT", "/ca.pem")
+            .var("OS_INSECURE", "Yes")
+            .var("OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE", "http://cinder/v3")
+            .var("OS_DATABASE_ENDPOINT_OVERRIDE", "http://trove/v1.0")
+            .var("OS_VOLUME_API_VERSION", "3.50")
+            .var("OS_USERNAME", "u")
+            .var("OS_PASSWORD", "pw")
+            .var("OS_TENANT_NAME", "p")
+            .var("OS_DOMAIN_ID", "d1");
+        let config = CloudConfig::from_variables(&m).unwrap();
+        assert_eq!((config.region.as_deref(), config.interface), (Some("r2"), Interface::Admin));
+        assert_eq!(config.cacert.as_deref(), Some(Path::new("/ca.pem")));
+        assert!(config.insecure);
+        assert_eq!(config.endpoint_overrides.get("block_storage").map(String::as_str), Some("http://cinder/v3"));
+        assert_eq!(config.endpoint_overrides.get("database").map(String::as_str), Some("http://trove/v1.0"));
+        assert_eq!(config.block_storage_microversion.as_deref(), Some("3.50"));
+        assert_eq!(
+            format!("{:?}", config.scope),
+            "Some(Project(Name { name: \"p\", domain: Id(\"d1\") }))",
+            "the project's domain falls back to OS_DOMAIN_ID"
+        );
+        match &config.auth {
+            Some(AuthMethod::Password { user: User::Name { name, domain }, password }) => {
+                assert_eq!((name.as_str(), domain, password.expose()), ("u", &Domain::Id("d1".to_owned()), "pw"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let preferred = m
+            .var("OS_INTERFACE", "internal")
+            .var("OS_BLOCK_STORAGE_API_VERSION", "3.55")
+            .var("OS_INSECURE", "0")
+            .var("OS_PROJECT_NAME", "p2")
+            .var("OS_PROJECT_DOMAIN_NAME", "Dom")
+            .var("OS_USER_DOMAIN_ID", "ud");
+        let config = CloudConfig::from_variables(&preferred).unwrap();
+        assert_eq!(config.interface, Interface::Internal, "OS_INTERFACE before OS_ENDPOINT_TYPE");
+        assert_eq!(config.block_storage_microversion.as_deref(), Some("3.55"));
+        assert!(!config.insecure);
+        assert_eq!(format!("{:?}", config.scope), "Some(Project(Name { name: \"p2\", domain: Name(\"Dom\") }))");
+        assert!(
+            matches!(&config.auth, Some(AuthMethod::Password { user: User::Name { domain: Domain::Id(d), .. }, .. }) if d == "ud")
+        );
+        for value in ["true", "1", "TRUE"] {
+            let m = Machine::default().var("OS_INSECURE", value);
+            assert!(CloudConfig::from_variables(&m).unwrap().insecure, "{value}");
+        }
+    }
+
+    /// Which method a cloud authenticates with, its scope, and what is
+    /// missing for it.
+    #[test]
+    fn methods_scopes_and_what_they_miss() {
+        let cloud = |auth: &str| {
+            let value = serde_norway::from_str::<Value>(auth).unwrap();
+            CloudConfig::from_value("c", &value)
+        };
+        let method = |auth: &str| format!("{:?}", cloud(auth).unwrap().auth);
+        assert!(
+            method("{auth: {application_credential_secret: s, application_credential_id: a}}")
+                .contains("ApplicationCredential")
+        );
+        assert!(method("{auth: {token: t}}").starts_with("Some(Token("));
+        assert!(
+            method("{auth: {token: t, password: p, username: u}}").starts_with("Some(Password"),
+            "a password wins over a token"
+        );
+        assert!(method("{auth_type: v3token, auth: {token: t}}").starts_with("Some(Token("));
+        assert!(method("{auth_type: v3applicationcredential, auth: {application_credential_secret: s, application_credential_name: n, username: u}}")
+            .contains("name: Some(\"n\")"));
+        assert!(method("{auth_type: v3-password, auth: {username: u, password: p}}").starts_with("Some(Password"));
+
+        let scope = |auth: &str| format!("{:?}", cloud(auth).unwrap().scope);
+        assert_eq!(scope("{auth: {token: t, project_id: p1, project_name: p}}"), "Some(Project(Id(\"p1\")))");
+        assert_eq!(
+            scope("{auth: {token: t, project_name: p}}"),
+            "Some(Project(Name { name: \"p\", domain: Id(\"default\") }))"
+        );
+        assert_eq!(
+            scope("{auth: {token: t, project_name: p, project_domain_id: pd, domain_name: D}}"),
+            "Some(Project(Name { name: \"p\", domain: Id(\"pd\") }))"
+        );
+        assert_eq!(
+            scope("{auth: {token: t, project_name: p, domain_name: D}}"),
+            "Some(Project(Name { name: \"p\", domain: Name(\"D\") }))"
+        );
+        assert_eq!(scope("{auth: {token: t, system_scope: all}}"), "Some(System)");
+        assert_eq!(scope("{auth: {token: t, system_scope: none}}"), "None");
+        assert_eq!(scope("{auth: {token: t, domain_name: D}}"), "Some(Domain(Name(\"D\")))");
+        assert_eq!(scope("{auth: {token: t, domain_id: d, domain_name: D}}"), "Some(Domain(Id(\"d\")))");
+        assert_eq!(
+            scope("{auth: {application_credential_secret: s, application_credential_id: a, project_id: p}}"),
+            "None",
+            "an application credential carries its own scope"
+        );
+
+        let error = |auth: &str| match cloud(auth) {
+            Ok(c) => panic!("{auth}: expected an error, got {c:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            error("{auth_type: password, auth: {password: p}}")
+                .contains("auth type password: username or user_id is missing")
+        );
+        assert!(
+            error("{auth_type: password, auth: {username: u}}").contains("auth type password: password is missing")
+        );
+        assert!(error("{auth_type: token, auth: {}}").contains("auth type token: token is missing"));
+        assert!(
+            error("{auth_type: v3applicationcredential, auth: {application_credential_id: a}}")
+                .contains("application_credential_secret is missing")
+        );
+        assert!(error("{auth_type: v3oidcpassword, auth: {}}").contains("auth type \"oidcpassword\" is not supported"));
+        assert!(error("{auth_type: admin_token, auth: {}}").contains("auth type admin_token: token is missing"));
+
+        for auth_type in ["admin_token", "noauth"] {
+            let config =
+                cloud(&format!("{{auth_type: {auth_type}, auth: {{token: t, project_id: p, endpoint: 'http://e'}}}}"))
+                    .unwrap();
+            let (token, project) = config.fixed_token.expect(auth_type);
+            assert_eq!(
+                (token.expose(), project.as_deref(), config.endpoint.as_deref()),
+                ("t", Some("p"), Some("http://e"))
+            );
+            assert!(config.auth.is_none());
+        }
+        let m =
+            Machine::default().var("OS_AUTH_TYPE", "admin_token").var("OS_TOKEN", "t").var("OS_ENDPOINT", "http://e");
+        let config = CloudConfig::from_variables(&m).unwrap();
+        assert_eq!(config.fixed_token.map(|(t, _)| t.expose().to_owned()).as_deref(), Some("t"));
+        assert_eq!(config.endpoint.as_deref(), Some("http://e"));
+        assert_eq!(
+            format!(
+                "{:?}",
+                AuthFields {
+                    auth_type: None,
+                    username: None,
+                    user_id: None,
+                    password: Some("pw".to_owned()),
+                    token: None,
+                    project_name: None,
+                    project_id: None,
+                    user_domain_name: None,
+                    user_domain_id: None,
+                    project_domain_name: None,
+                    project_domain_id: None,
+                    domain_name: None,
+                    domain_id: None,
+                    system_scope: None,
+                    app_cred_id: None,
+                    app_cred_name: None,
+                    app_cred_secret: None,
+                    endpoint: None,
+                }
+            ),
+            "AuthFields { <redacted> }"
+        );
+    }
+}
