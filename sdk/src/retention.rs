@@ -357,7 +357,8 @@ where
         plan.decisions.iter().filter_map(|d| d.item.parent.as_deref().map(|p| (d.item.id.as_str(), p))).collect();
     let mut outcome: BTreeMap<String, Outcome> = BTreeMap::new();
     let mut failed = false;
-    while !failed && outcome.len() < order.len() {
+    // Rounds until a failure, or until nothing is ready (all done).
+    while !failed {
         // Ready: not done, and none of its planned children is still waiting.
         let ready: Vec<String> = order
             .iter()

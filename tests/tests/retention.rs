@@ -78,6 +78,10 @@ fn weeks_are_iso_weeks_months_and_years_are_calendar_ones() {
     ];
     assert_eq!(kept(&plan(&Policy { keep_monthly: 2, ..Policy::default() }, new_year.clone())), ["jan2", "dec31"]);
     assert_eq!(kept(&plan(&Policy { keep_yearly: 5, ..Policy::default() }, new_year)), ["jan2", "dec31"]);
+    let autumn = vec![item("nov", at(2, 0)), item("nov-1", at(1, 0)), item("oct", at(1, 0) - Duration::days(3))];
+    let p = plan(&Policy { keep_monthly: 2, ..Policy::default() }, autumn);
+    assert_eq!(kept(&p), ["nov", "oct"], "two months of one year");
+    assert_eq!(p.decisions[0].reasons, [Reason::Period("monthly", "2026-11".to_owned())]);
 }
 
 #[test]
@@ -300,4 +304,273 @@ proptest! {
             prop_assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted));
         }
     }
+}
+
+#[test]
+fn a_policy_without_rules_is_empty() {
+    assert!(Policy::default().is_empty());
+    let one_rule = [
+        Policy { keep_last: 1, ..Policy::default() },
+        Policy { keep_hourly: 1, ..Policy::default() },
+        Policy { keep_daily: 1, ..Policy::default() },
+        Policy { keep_weekly: 1, ..Policy::default() },
+        Policy { keep_monthly: 1, ..Policy::default() },
+        Policy { keep_yearly: 1, ..Policy::default() },
+        Policy { keep_within: Some(Duration::hours(1)), ..Policy::default() },
+        Policy { keep_tags: vec![("hold".into(), None)], ..Policy::default() },
+    ];
+    for policy in one_rule {
+        assert!(!policy.is_empty(), "{policy:?}");
+    }
+    let zone_only = Policy { offset: FixedOffset::east_opt(3600), ..Policy::default() };
+    assert!(zone_only.is_empty(), "a time zone keeps nothing");
+}
+
+#[test]
+fn hours_tags_by_key_and_reasons_as_reports_show_them() {
+    let mut tagged = item("tagged", at(1, 0));
+    tagged.metadata.insert("hold".into(), "anything".into());
+    let mut creating = item("creating", at(3, 0));
+    creating.finished = false;
+    creating.status = "creating".into();
+    let mut hand = item("hand", at(3, 1));
+    hand.managed = false;
+    let items = vec![
+        item("h10", at(2, 10)),
+        item("h10b", at(2, 10) + Duration::minutes(30)),
+        item("h11", at(2, 11)),
+        tagged,
+        creating,
+        hand,
+    ];
+    let p = plan(
+        &Policy {
+            keep_hourly: 2,
+            keep_within: Some(Duration::minutes(45)),
+            keep_tags: vec![("hold".into(), None)],
+            ..Policy::default()
+        },
+        items,
+    );
+    let shown: BTreeMap<&str, Vec<String>> =
+        p.decisions.iter().map(|d| (d.item.id.as_str(), d.reasons.iter().map(ToString::to_string).collect())).collect();
+    assert_eq!(shown["h11"], ["hourly 2026-11-02T11", "within"]);
+    assert_eq!(shown["h10b"], ["hourly 2026-11-02T10", "within"], "the newest of its hour");
+    assert_eq!(shown["h10"], Vec::<String>::new());
+    assert_eq!(shown["tagged"], ["tag hold"], "a key alone matches any value");
+    assert_eq!(shown["creating"], ["status creating: not weighed"]);
+    assert_eq!(shown["hand"], ["not made by this policy"]);
+    assert_eq!(p.delete_order(), ["h10"]);
+    assert_eq!(p.kept(), BTreeSet::from(["h11", "h10b", "tagged", "creating", "hand"]));
+    for (reason, text) in [
+        (Reason::Last(2), "last 2"),
+        (Reason::Tag("hold=legal".into()), "tag hold=legal"),
+        (Reason::HasDependents, "has dependent backups"),
+        (Reason::Period("weekly", "2026-W48".into()), "weekly 2026-W48"),
+    ] {
+        assert_eq!(reason.to_string(), text);
+    }
+    let mut with_value = item("v", at(1, 0));
+    with_value.metadata.insert("hold".into(), "legal".into());
+    let p =
+        plan(&Policy { keep_tags: vec![("hold".into(), Some("legal".into()))], ..Policy::default() }, vec![with_value]);
+    assert_eq!(p.decisions[0].reasons, [Reason::Tag("hold=legal".into())]);
+}
+
+/// A deleted child of a deleted parent must be gone first; a child whose
+/// parent stays need not.
+#[test]
+fn a_parent_deleted_with_its_child() {
+    let mut inc = item("inc", at(2, 0));
+    inc.parent = Some("full".into());
+    let mut kept_inc = item("inc-kept", at(4, 0));
+    kept_inc.parent = Some("full2".into());
+    let items = vec![item("full", at(1, 0)), inc, item("full2", at(3, 0)), kept_inc];
+    let p = plan(&Policy { keep_last: 1, ..Policy::default() }, items);
+    assert_eq!(p.delete_order(), ["inc", "full"]);
+    assert!(p.parent_deleted("inc"));
+    assert!(!p.parent_deleted("inc-kept") && !p.parent_deleted("full") && !p.parent_deleted("unknown"));
+}
+
+#[test]
+fn tags_and_zones_as_people_write_them() {
+    use openstack_backups::retention::{parse_tag, parse_utc_offset};
+    assert_eq!(parse_tag("hold"), ("hold".to_owned(), None));
+    assert_eq!(parse_tag("hold=legal=2"), ("hold".to_owned(), Some("legal=2".to_owned())));
+    assert_eq!(parse_tag("hold="), ("hold".to_owned(), Some(String::new())));
+    assert_eq!(parse_utc_offset("+02:00").unwrap(), FixedOffset::east_opt(7200).unwrap());
+    assert_eq!(parse_utc_offset("-05:30").unwrap(), FixedOffset::west_opt(5 * 3600 + 1800).unwrap());
+    assert_eq!(parse_utc_offset("CET").unwrap_err(), "must look like +02:00, not \"CET\"");
+    assert_eq!(parse_within("1w").unwrap(), Duration::weeks(1));
+    assert_eq!(parse_within("2m").unwrap(), Duration::days(60));
+    assert_eq!(parse_within("1y").unwrap(), Duration::days(365));
+    assert_eq!(parse_within("3h").unwrap(), Duration::hours(3));
+    assert_eq!(parse_within("7x").unwrap_err(), "unknown unit 'x' in \"7x\" (y, m, w, d, h)");
+    assert_eq!(parse_within("d").unwrap_err(), "expected a duration like 7d or 1y2m, found \"d\"");
+    assert_eq!(parse_within("99999999999999999y").unwrap_err(), "\"99999999999999999y\" is too long");
+}
+
+/// Cinder does not name an incremental's parent: the planner takes the
+/// volume's backup with the latest data before the incremental's own,
+/// leaving out other volumes and failed backups.
+#[test]
+fn cinder_backups_as_the_planner_sees_them() {
+    use openstack_backups::block_storage::types::Backup;
+    use openstack_backups::retention::cinder_items;
+    let backup = |id: &str, volume: &str, created: &str, data: Option<&str>, incremental: bool, status: &str| {
+        serde_json::from_value::<Backup>(serde_json::json!({
+            "id": id, "status": status, "created_at": created, "data_timestamp": data, "volume_id": volume,
+            "is_incremental": incremental, "has_dependent_backups": id == "full", "name": format!("n-{id}"),
+            "metadata": {"k": id},
+        }))
+        .unwrap()
+    };
+    let backups = vec![
+        backup("full", "v1", "2026-11-01T00:00:00", None, false, "available"),
+        backup("older", "v1", "2026-10-01T00:00:00", None, false, "available"),
+        backup("other-volume", "v2", "2026-11-02T00:00:00", None, false, "available"),
+        backup("failed", "v1", "2026-11-02T00:00:00", None, false, "error"),
+        backup("later", "v1", "2026-11-05T00:00:00", None, false, "available"),
+        // made on 3 Nov from a snapshot of 1 Nov 12:00: its data is older than `later`'s creation
+        backup("inc", "v1", "2026-11-06T00:00:00", Some("2026-11-01T12:00:00"), true, "creating"),
+    ];
+    let items = cinder_items(&backups);
+    let by_id: BTreeMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let inc = by_id["inc"];
+    assert_eq!(inc.parent.as_deref(), Some("full"), "the latest data of the volume before the snapshot's, not failed");
+    assert!(!inc.finished && inc.managed && inc.status == "creating");
+    assert_eq!((inc.name.as_deref(), inc.metadata.get("k").map(String::as_str)), (Some("n-inc"), Some("inc")));
+    assert_eq!(inc.created, Utc.with_ymd_and_hms(2026, 11, 6, 0, 0, 0).unwrap(), "created, not the data's time");
+    assert!(by_id["full"].has_dependents && by_id["full"].finished && by_id["full"].parent.is_none());
+    assert!(!by_id["later"].has_dependents);
+    assert!(by_id.values().all(|i| i.id == "inc" || i.parent.is_none()), "only incrementals have a parent");
+    let alone = cinder_items(&[backup("inc", "v9", "2026-11-06T00:00:00", None, true, "available")]);
+    assert_eq!(alone[0].parent, None, "no earlier backup of its volume");
+    let tie = cinder_items(&[
+        backup("a", "v1", "2026-11-01T00:00:00", Some("2026-11-01T00:00:00"), false, "available"),
+        backup("b", "v1", "2026-11-01T06:00:00", Some("2026-11-01T00:00:00"), false, "available"),
+        backup("inc", "v1", "2026-11-02T00:00:00", None, true, "available"),
+    ]);
+    assert_eq!(tie[2].parent.as_deref(), Some("b"), "the same data: the one made last");
+}
+
+#[test]
+fn trove_backups_as_the_planner_sees_them() {
+    use openstack_backups::database::types::Backup;
+    use openstack_backups::retention::trove_items;
+    let backup = |id: &str, parent: Option<&str>, status: &str| {
+        serde_json::from_value::<Backup>(serde_json::json!({
+            "id": id, "status": status, "created": "2026-11-01T10:00:00", "instance_id": "i1", "parent_id": parent,
+            "name": id,
+        }))
+        .unwrap()
+    };
+    let items = trove_items(&[backup("full", None, "COMPLETED"), backup("inc", Some("full"), "BUILDING")]);
+    assert_eq!(items[0].id, "full");
+    assert!(items[0].has_dependents && items[0].finished && items[0].managed && items[0].parent.is_none());
+    assert!(!items[1].has_dependents && !items[1].finished);
+    assert_eq!(
+        (items[1].parent.as_deref(), items[1].status.as_str(), items[1].name.as_deref()),
+        (Some("full"), "BUILDING", Some("inc"))
+    );
+    assert_eq!(items[1].created, Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap());
+}
+
+/// A backup the server says has dependents goes when every dependent
+/// it is known to have goes too, and stays when one of them stays.
+#[test]
+fn dependents_known_and_all_deleted_free_their_base() {
+    let mut full = item("full", at(1, 0));
+    full.has_dependents = true;
+    let mut inc = item("inc", at(2, 0));
+    inc.parent = Some("full".into());
+    let items = vec![full.clone(), inc.clone(), item("new", at(5, 0))];
+    let p = plan(&Policy { keep_last: 1, ..Policy::default() }, items);
+    assert_eq!(kept(&p), ["new"]);
+    assert_eq!(p.decisions[0].reasons, [Reason::Last(1)], "ranks count from 1");
+    assert_eq!(p.decisions[0].reasons[0].to_string(), "last 1");
+    assert_eq!(p.delete_order(), ["inc", "full"]);
+
+    let mut tagged = inc;
+    tagged.metadata.insert("hold".into(), String::new());
+    let p = plan(
+        &Policy { keep_tags: vec![("hold".into(), None)], ..Policy::default() },
+        vec![full, tagged, item("new", at(5, 0))],
+    );
+    assert_eq!(p.delete_order(), ["new"]);
+}
+
+/// Chains stay whole whatever the clock says: a base made after its
+/// incremental (Cinder's parent is the latest data before the
+/// incremental's, which a backup of an old snapshot can have) is kept
+/// like any other, and so is its own base.
+#[test]
+fn chains_stay_whole_when_bases_are_newer_than_their_incrementals() {
+    let mut inc = item("inc", at(2, 0));
+    inc.parent = Some("base".into());
+    inc.metadata.insert("hold".into(), String::new());
+    let mut base = item("base", at(3, 0));
+    base.parent = Some("base-of-base".into());
+    let items = vec![inc, base, item("base-of-base", at(4, 0))];
+    let p = plan(&Policy { keep_tags: vec![("hold".into(), None)], ..Policy::default() }, items);
+    assert_eq!(p.delete_order(), Vec::<&str>::new(), "{p:?}");
+}
+
+/// A full and an incremental of the same snapshot have the same data
+/// time: the incremental's parent is the backup before it, not its twin
+/// (Cinder takes backups with data strictly older than the snapshot).
+#[test]
+fn an_incremental_is_not_the_child_of_its_twin() {
+    use openstack_backups::block_storage::types::Backup;
+    let backup = |id: &str, created: &str, data: &str, incremental: bool| {
+        serde_json::from_value::<Backup>(serde_json::json!({
+            "id": id, "status": "available", "created_at": created, "data_timestamp": data, "volume_id": "v1",
+            "is_incremental": incremental, "has_dependent_backups": false,
+        }))
+        .unwrap()
+    };
+    let items = openstack_backups::retention::cinder_items(&[
+        backup("before", "2026-11-01T00:00:00", "2026-11-01T00:00:00", false),
+        backup("twin", "2026-11-02T01:00:00", "2026-11-02T00:00:00", false),
+        backup("inc", "2026-11-02T02:00:00", "2026-11-02T00:00:00", true),
+    ]);
+    assert_eq!(items[2].parent.as_deref(), Some("before"));
+}
+
+/// The first failure stops the group: nothing starts after its round, so
+/// the failed incremental's bases stay; and a base never starts while one
+/// of its incrementals is still being deleted.
+#[test]
+fn deletes_wait_for_incrementals_and_stop_at_a_failure() {
+    let mut inc1 = item("inc1", at(2, 0));
+    inc1.parent = Some("full".into());
+    let mut inc2 = item("inc2", at(3, 0));
+    inc2.parent = Some("inc1".into());
+    let p = plan(&Policy::default(), vec![item("full", at(1, 0)), inc1, inc2, item("other", at(4, 0))]);
+    assert_eq!(p.delete_order(), ["other", "inc2", "inc1", "full"]);
+    let parent = BTreeMap::from([("inc2", "inc1"), ("inc1", "full")]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let run = |fail: Option<&'static str>| {
+        let gone: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let outcomes = runtime.block_on(execute(&p, 4, |id| {
+            let gone = &gone;
+            let parent = &parent;
+            async move {
+                for (child, base) in parent {
+                    if *base == id {
+                        assert!(gone.lock().unwrap().contains(*child), "{id} started before {child} was gone");
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                if fail == Some(id.as_str()) {
+                    return Err("refused".to_owned());
+                }
+                gone.lock().unwrap().insert(id);
+                Ok(())
+            }
+        }));
+        outcomes.into_iter().map(|(id, o)| format!("{id} {o:?}")).collect::<Vec<_>>()
+    };
+    assert_eq!(run(None), ["other Deleted", "inc2 Deleted", "inc1 Deleted", "full Deleted"]);
+    assert_eq!(run(Some("inc2")), ["other Deleted", "inc2 Failed(\"refused\")", "inc1 Skipped", "full Skipped"]);
 }

@@ -188,9 +188,10 @@ fn run_fuzz(cases: u32) -> Result<(), String> {
 }
 
 /// The test binaries a mutant is judged by: every unit test and the wire,
-/// fault, property and snapshot tests; not the real-server tests (minutes
-/// each, and they need the harness).
-const FAST_TESTS: [&str; 23] = [
+/// fault, property, snapshot, fake-cloud and typed-mock tests; not the
+/// real-server tests (minutes each, and they need the harness), nor the
+/// flag census (it reads the harness's installed Python clients).
+const FAST_TESTS: [&str; 30] = [
     "wire",
     "faults",
     "fault_matrix",
@@ -213,7 +214,14 @@ const FAST_TESTS: [&str; 23] = [
     "terminal",
     "fake",
     "cinder_more",
+    "cinder_rules",
     "trove",
+    "readme",
+    "policy",
+    "error_sizes",
+    "mocks",
+    "requests",
+    "session_properties",
 ];
 
 /// cargo-mutants over the hand-written crates (never `generated/`, whose
