@@ -29,6 +29,29 @@ fn item(id: &str, created: DateTime<Utc>) -> Item {
     }
 }
 
+/// A backup still being made: not weighed by the rules.
+fn creating(id: &str, created: DateTime<Utc>) -> Item {
+    Item { finished: false, status: "creating".to_owned(), ..item(id, created) }
+}
+
+/// A Cinder backup as the server shows it (`has_dependent_backups` for
+/// the one named `full`; a name and metadata from its id).
+fn cinder_backup(
+    id: &str,
+    volume: &str,
+    created: &str,
+    data: Option<&str>,
+    incremental: bool,
+    status: &str,
+) -> openstack_backups::block_storage::types::Backup {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "status": status, "created_at": created, "data_timestamp": data, "volume_id": volume,
+        "is_incremental": incremental, "has_dependent_backups": id == "full", "name": format!("n-{id}"),
+        "metadata": {"k": id},
+    }))
+    .unwrap()
+}
+
 fn kept(p: &Plan) -> Vec<&str> {
     p.decisions.iter().filter(|d| d.keep()).map(|d| d.item.id.as_str()).collect()
 }
@@ -88,9 +111,7 @@ fn weeks_are_iso_weeks_months_and_years_are_calendar_ones() {
 fn within_tags_and_unfinished_backups() {
     let mut tagged = item("tagged", at(1, 0));
     tagged.metadata.insert("hold".into(), "legal".into());
-    let mut creating = item("creating", at(5, 0));
-    creating.finished = false;
-    creating.status = "creating".into();
+    let creating = creating("creating", at(5, 0));
     let items = vec![item("new", at(4, 0)), item("2d", at(2, 0)), item("3d", at(1, 12)), tagged, creating];
     let p = plan(&Policy { keep_within: Some(Duration::days(2)), ..Policy::default() }, items.clone());
     assert_eq!(kept(&p), ["creating", "new", "2d"], "within 2 days of the newest finished one; unfinished left alone");
@@ -330,9 +351,7 @@ fn a_policy_without_rules_is_empty() {
 fn hours_tags_by_key_and_reasons_as_reports_show_them() {
     let mut tagged = item("tagged", at(1, 0));
     tagged.metadata.insert("hold".into(), "anything".into());
-    let mut creating = item("creating", at(3, 0));
-    creating.finished = false;
-    creating.status = "creating".into();
+    let creating = creating("creating", at(3, 0));
     let mut hand = item("hand", at(3, 1));
     hand.managed = false;
     let items = vec![
@@ -415,16 +434,8 @@ fn tags_and_zones_as_people_write_them() {
 /// leaving out other volumes and failed backups.
 #[test]
 fn cinder_backups_as_the_planner_sees_them() {
-    use openstack_backups::block_storage::types::Backup;
     use openstack_backups::retention::cinder_items;
-    let backup = |id: &str, volume: &str, created: &str, data: Option<&str>, incremental: bool, status: &str| {
-        serde_json::from_value::<Backup>(serde_json::json!({
-            "id": id, "status": status, "created_at": created, "data_timestamp": data, "volume_id": volume,
-            "is_incremental": incremental, "has_dependent_backups": id == "full", "name": format!("n-{id}"),
-            "metadata": {"k": id},
-        }))
-        .unwrap()
-    };
+    let backup = cinder_backup;
     let backups = vec![
         backup("full", "v1", "2026-11-01T00:00:00", None, false, "available"),
         backup("older", "v1", "2026-10-01T00:00:00", None, false, "available"),
@@ -521,14 +532,8 @@ fn chains_stay_whole_when_bases_are_newer_than_their_incrementals() {
 /// (Cinder takes backups with data strictly older than the snapshot).
 #[test]
 fn an_incremental_is_not_the_child_of_its_twin() {
-    use openstack_backups::block_storage::types::Backup;
-    let backup = |id: &str, created: &str, data: &str, incremental: bool| {
-        serde_json::from_value::<Backup>(serde_json::json!({
-            "id": id, "status": "available", "created_at": created, "data_timestamp": data, "volume_id": "v1",
-            "is_incremental": incremental, "has_dependent_backups": false,
-        }))
-        .unwrap()
-    };
+    let backup =
+        |id, created, data, incremental| cinder_backup(id, "v1", created, Some(data), incremental, "available");
     let items = openstack_backups::retention::cinder_items(&[
         backup("before", "2026-11-01T00:00:00", "2026-11-01T00:00:00", false),
         backup("twin", "2026-11-02T01:00:00", "2026-11-02T00:00:00", false),
