@@ -191,7 +191,7 @@ fn run_fuzz(cases: u32) -> Result<(), String> {
 /// fault, property, snapshot, fake-cloud and typed-mock tests; not the
 /// real-server tests (minutes each, and they need the harness), nor the
 /// flag census (it reads the harness's installed Python clients).
-const FAST_TESTS: [&str; 30] = [
+const FAST_TESTS: [&str; 31] = [
     "wire",
     "faults",
     "fault_matrix",
@@ -218,6 +218,7 @@ const FAST_TESTS: [&str; 30] = [
     "trove",
     "readme",
     "policy",
+    "policy_run",
     "error_sizes",
     "mocks",
     "requests",

@@ -413,10 +413,18 @@ pub fn plan(
                 count += 1;
                 gib += size;
             } else {
+                // What the server reported left, and how much of it this
+                // run gave to volumes more at risk.
                 let what = if fits_count {
-                    format!("{size} GiB needed, {} GiB of backup_gigabytes left", room.gigabytes.remaining())
+                    let taken = if gib > 0 {
+                        format!(", {gib} GiB of it taken by volumes more at risk")
+                    } else {
+                        String::new()
+                    };
+                    format!("backup_gigabytes: {size} GiB needed, {} GiB left{taken}", room.gigabytes.remaining())
                 } else {
-                    format!("{} backups left under the backups quota", room.backups.remaining())
+                    let taken = if count > 0 { ", taken by volumes more at risk" } else { "" };
+                    format!("backups: {} left{taken}", room.backups.remaining())
                 };
                 let entry = &mut entries[i];
                 entry.action = Action::Skip;

@@ -29,6 +29,9 @@ pub struct RunOptions {
     /// Plan and report only: nothing is created or deleted.
     pub dry_run: bool,
     /// Where the time comes from (and how the run sleeps between looks).
+    /// A clock whose sleeps move it at once (the fake cloud's standing
+    /// clock) works too: the run's only sleeps are its looks, one at a
+    /// time, and the waits of its snapshots and deletes.
     pub clock: Arc<dyn Clock>,
     /// Called as the run goes (for a progress display or a log).
     pub on_event: Option<EventFn>,
@@ -667,18 +670,31 @@ enum Watched {
     TimedOut,
 }
 
-/// A watched backup: created around then, and the waiting task's end.
-type Watch = (DateTime<Utc>, oneshot::Sender<Watched>);
+/// A watched backup: created around then, the time its wait runs out, and
+/// the waiting task's end.
+struct Watch {
+    since: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    tx: oneshot::Sender<Watched>,
+}
 
 /// One look, shared by every backup in flight: a list of the project's
 /// backups, newest first, read until each one watched is seen.
+///
+/// Every wait of the run is on this one loop: the timeouts are deadlines
+/// it checks after each look, not sleeps of their own, so that a clock
+/// whose sleeps move it (a test's fake clock) moves once per look rather
+/// than once per backup in flight.
 struct Poller<'a> {
     cinder: &'a Client,
     clock: Arc<dyn Clock>,
     first: Duration,
     max: Duration,
-    /// Each backup watched: since when, and whom to tell.
+    /// Each backup watched: since when, until when, and whom to tell.
     watched: Mutex<BTreeMap<String, Watch>>,
+    /// Told when a backup is first watched (the loop sleeps on it while
+    /// nothing is).
+    added: tokio::sync::Notify,
 }
 
 impl<'a> Poller<'a> {
@@ -689,37 +705,53 @@ impl<'a> Poller<'a> {
             first: Duration::from_secs(1).min(policy.poll_interval),
             max: policy.poll_interval,
             watched: Mutex::new(BTreeMap::new()),
+            added: tokio::sync::Notify::new(),
         }
     }
 
     /// Waits until the backup `id` (created around `since`) leaves
-    /// `creating`, is gone, or `timeout` runs out.
+    /// `creating`, is gone, or `timeout` runs out (seen at the first look
+    /// after it).
     async fn wait(&self, id: &str, since: DateTime<Utc>, timeout: Duration) -> Watched {
         let (tx, rx) = oneshot::channel();
-        self.watched.lock().expect("poller lock").insert(id.to_owned(), (since, tx));
-        let limit = self.clock.sleep(timeout);
-        let result = match futures_util::future::select(rx, limit).await {
-            futures_util::future::Either::Left((Ok(w), _)) => w,
-            futures_util::future::Either::Left((Err(_), _)) | futures_util::future::Either::Right(_) => {
-                Watched::TimedOut
-            }
-        };
+        let deadline = self.clock.now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);
+        self.watched.lock().expect("poller lock").insert(id.to_owned(), Watch { since, deadline, tx });
+        self.added.notify_one();
+        // The sender goes only through `settle`, which sends first.
+        let result = rx.await.unwrap_or(Watched::TimedOut);
         self.watched.lock().expect("poller lock").remove(id);
         result
     }
 
     /// Looks at the watched backups from time to time, forever (the caller
     /// drops it when the work is done): after `first`, then 1.5 times later
-    /// each time, at most every `max`.
+    /// each time, at most every `max`; while nothing is watched, it waits
+    /// for something to be.
     async fn drive(&self) -> std::convert::Infallible {
         let mut pause = self.first;
         loop {
+            if self.watched.lock().expect("poller lock").is_empty() {
+                self.added.notified().await;
+                continue;
+            }
             self.clock.sleep(pause).await;
             pause = pause.mul_f64(1.5).min(self.max);
             let watched: BTreeMap<String, DateTime<Utc>> =
-                self.watched.lock().expect("poller lock").iter().map(|(id, (since, _))| (id.clone(), *since)).collect();
+                self.watched.lock().expect("poller lock").iter().map(|(id, w)| (id.clone(), w.since)).collect();
             if !watched.is_empty() {
                 self.look(&watched).await;
+            }
+            let now = self.clock.now();
+            let expired: Vec<String> = self
+                .watched
+                .lock()
+                .expect("poller lock")
+                .iter()
+                .filter(|(_, w)| w.deadline <= now)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in expired {
+                self.settle(&id, Watched::TimedOut);
             }
         }
     }
@@ -765,8 +797,8 @@ impl<'a> Poller<'a> {
     }
 
     fn settle(&self, id: &str, how: Watched) {
-        if let Some((_, tx)) = self.watched.lock().expect("poller lock").remove(id) {
-            let _ = tx.send(how);
+        if let Some(watch) = self.watched.lock().expect("poller lock").remove(id) {
+            let _ = watch.tx.send(how);
         }
     }
 }
