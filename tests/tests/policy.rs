@@ -160,6 +160,14 @@ fn errors_name_the_file_the_line_and_the_field() {
             "policies:\n  nightly:\n    select: {metadata: {backup: [a]}}\n    every: 24h\n",
             "policies.yaml:3:33: policies.nightly.select.metadata.backup: invalid type: sequence",
         ),
+        (
+            "policies:\n  nightly:\n    select: {all: true}\n    every: [24h]\n",
+            "policies.yaml:4:12: policies.nightly.every: invalid type: sequence, expected a duration like 24h",
+        ),
+        (
+            "policies:\n  nightly:\n    select: [db1]\n    every: 24h\n",
+            "policies.yaml:3:13: policies.nightly.select: invalid type: sequence, expected a selection (names, name-glob, metadata, all)",
+        ),
         ("polices: {}\n", "policies.yaml:1:1: polices: unknown field `polices`, expected `policies`"),
         ("policies: [\n", "policies.yaml:1:11: policies: invalid type: sequence, expected a map"),
     ];
@@ -174,6 +182,33 @@ fn errors_name_the_file_the_line_and_the_field() {
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n\n"));
     let missing = PolicyFile::read(Path::new("/nonexistent/policies.yaml")).unwrap_err().to_string();
     assert!(missing.starts_with("/nonexistent/policies.yaml: cannot read it: "), "{missing}");
+}
+
+/// Two selections are equal when every criterion is, the glob by its
+/// pattern; each criterion alone makes them differ.
+#[test]
+fn selections_compare_criterion_by_criterion() {
+    let base = || Selection {
+        names: vec!["db1".to_owned()],
+        name_glob: Some(NameGlob::new("prod-*").unwrap()),
+        metadata: BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]),
+        all: false,
+        projects: Projects::Own,
+    };
+    assert_eq!(base(), base());
+    type Change = fn(&mut Selection);
+    let changes: [(&str, Change); 5] = [
+        ("names", |s| s.names.push("db2".to_owned())),
+        ("name_glob", |s| s.name_glob = Some(NameGlob::new("db-*").unwrap())),
+        ("metadata", |s| s.metadata.clear()),
+        ("all", |s| s.all = true),
+        ("projects", |s| s.projects = Projects::All),
+    ];
+    for (field, change) in changes {
+        let mut other = base();
+        change(&mut other);
+        assert_ne!(base(), other, "{field} differs");
+    }
 }
 
 // ------------------------------------------------------------ the planner
@@ -333,7 +368,13 @@ fn oracle(policy: &Policy, volumes: &[Arc<VolumeView>]) -> Vec<String> {
     let s = &policy.select;
     let mut out: Vec<String> = volumes
         .iter()
-        .filter(|v| s.name_glob.as_ref().is_none_or(|g| v.name.as_deref().is_some_and(|n| g.is_match(n))))
+        // The one glob generated, matched plainly (not with the code under test).
+        .filter(|v| {
+            s.name_glob.as_ref().is_none_or(|g| {
+                assert_eq!(g.pattern(), "prod-*");
+                v.name.as_deref().is_some_and(|n| n.starts_with("prod-"))
+            })
+        })
         .filter(|v| s.metadata.iter().all(|(k, val)| v.metadata.iter().any(|(vk, vv)| vk == k && vv == val)))
         .filter(|v| {
             s.names.is_empty()
