@@ -1,14 +1,31 @@
 //! `OS_CLOUD=mycloud cargo run --example backups -- <volume-id>`: lists every
 //! backup (page after page) and backs up a volume, waiting until it is done.
+//! Exits 2 with its usage when no volume is given, 1 with the error's
+//! message (operation, status, fault, request id) when a call fails.
+use std::process::ExitCode;
+
 use futures_util::TryStreamExt;
-use openstack_backups::{Session, block_storage::types};
+use openstack_backups::{Error, Session, block_storage::types};
 
 #[tokio::main]
-async fn main() -> Result<(), openstack_backups::Error> {
+async fn main() -> ExitCode {
+    let Some(volume) = std::env::args().nth(1) else {
+        eprintln!("usage: OS_CLOUD=mycloud cargo run --example backups -- <volume-id>");
+        return ExitCode::from(2);
+    };
+    match back_up(&volume).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn back_up(volume: &str) -> Result<(), Error> {
     let cinder = Session::from_env().await?.block_storage().await?;
     let all: Vec<types::Backup> = cinder.list_backups_detail().stream().try_collect().await?;
     println!("{} backups", all.len());
-    let volume = std::env::args().nth(1).expect("usage: backups <volume-id>");
     let new = cinder
         .create_backup()
         .body_map(|b| b.backup(types::builder::BackupCreate::default().volume_id(volume)))

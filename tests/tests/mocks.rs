@@ -228,56 +228,53 @@ async fn overlapping_routes_and_root_routes_behind_a_path() {
     cinder_server.verify().await;
 }
 
-// README: begin
-use openstack_backups::Error;
+/// The README's example, as a user's test file holds it.
+mod readme {
+    use super::available_backup;
 
-/// Backs up a volume (incrementally) and waits until the backup is
-/// available: the code under test.
-async fn back_up(cinder: &Client, volume_id: &str) -> Result<types::Backup, Error> {
-    let backup = types::BackupCreate::builder().volume_id(volume_id).incremental(true);
-    let created = cinder.create_backup().body(types::BackupCreateRequest::builder().backup(backup)).send().await?;
-    cinder.wait_for_backup(&created.backup.id, types::BackupStatus::Available).await
+    use openstack_backups::ClientConfig;
+    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::mock::MockServer;
+    use serde_json::json;
+
+    // README: begin
+    use openstack_backups::Error;
+
+    /// Backs up a volume (incrementally) and waits until the backup is
+    /// available: the code under test.
+    async fn back_up(cinder: &Client, volume_id: &str) -> Result<types::Backup, Error> {
+        let backup = types::BackupCreate::builder().volume_id(volume_id).incremental(true);
+        let created = cinder.create_backup().body(types::BackupCreateRequest::builder().backup(backup)).send().await?;
+        cinder.wait_for_backup(&created.backup.id, types::BackupStatus::Available).await
+    }
+
+    #[tokio::test]
+    async fn back_up_creates_an_incremental_backup_and_waits_for_it() {
+        let server = MockServer::start().await;
+        mock::create_backup(|when, then| {
+            when.body(&serde_json::from_value(json!({"backup": {"volume_id": "v1", "incremental": true}})).unwrap());
+            then.accepted(&serde_json::from_value(json!({"backup": {"id": "b1", "links": [], "name": null}})).unwrap());
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+        mock::show_backup(|when, then| {
+            when.backup_id("b1");
+            then.ok(&types::BackupResponse { backup: available_backup("b1") });
+        })
+        .mount(&server)
+        .await;
+
+        let cinder = Client::new(&format!("{}/v3/my-project", server.uri()), ClientConfig::new().with_token("t"));
+        let backup = back_up(&cinder, "v1").await.unwrap();
+        assert_eq!(backup.status, types::BackupStatus::Available);
+    }
+    // README: end
 }
-
-#[tokio::test]
-async fn back_up_creates_an_incremental_backup_and_waits_for_it() {
-    let server = MockServer::start().await;
-    mock::create_backup(|when, then| {
-        when.body(&serde_json::from_value(json!({"backup": {"volume_id": "v1", "incremental": true}})).unwrap());
-        then.accepted(&serde_json::from_value(json!({"backup": {"id": "b1", "links": [], "name": null}})).unwrap());
-    })
-    .expect(1)
-    .mount(&server)
-    .await;
-    mock::show_backup(|when, then| {
-        when.backup_id("b1");
-        then.ok(&types::BackupResponse { backup: available_backup("b1") });
-    })
-    .mount(&server)
-    .await;
-
-    let cinder = Client::new(&format!("{}/v3/my-project", server.uri()), ClientConfig::new().with_token("t"));
-    let backup = back_up(&cinder, "v1").await.unwrap();
-    assert_eq!(backup.status, types::BackupStatus::Available);
-}
-// README: end
 
 /// A backup as Cinder shows it once it is available (the spec's sample).
 fn available_backup(id: &str) -> types::Backup {
     let mut backup = detail(id);
     backup.status = types::BackupStatus::Available;
     backup
-}
-
-/// The README's example of testing with the typed mocks is this file's.
-#[test]
-fn the_readme_shows_this_test() {
-    let me = std::fs::read_to_string(openstack_backups_tests::workspace_root().join("tests/tests/mocks.rs")).unwrap();
-    let readme = std::fs::read_to_string(openstack_backups_tests::workspace_root().join("README.md")).unwrap();
-    let block = |text: &str| -> String {
-        let start = text.find("// README: begin\n").map(|i| i + "// README: begin\n".len()).unwrap();
-        let end = text.find("// README: end").unwrap();
-        text[start..end].to_owned()
-    };
-    assert_eq!(block(&readme), block(&me), "README.md's mock example differs from tests/tests/mocks.rs");
 }
