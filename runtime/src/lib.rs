@@ -14,12 +14,13 @@
 //!   [`IntBool`], open enums' [`UnknownValue`], the error body [`Fault`];
 //! - the HTTP client and its lazy TLS (`tls`);
 //! - with the `mock` feature, the engine of the generated typed mocks
-//!   ([`mock`](crate::mock)).
+//!   (`mock`).
 //!
 //! What only generated code uses is public in the hidden [`__private`]
 //! module; it is not part of the API users program against.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
 mod config;

@@ -106,7 +106,7 @@ where
         Ok(())
     }
 
-    /// Sends the request: retries it as the client's [`RetryPolicy`] allows,
+    /// Sends the request: retries it as the client's [`RetryPolicy`](crate::retry::RetryPolicy) allows,
     /// renews the token once on a 401, records a `tracing` span, and labels
     /// the response with the operation so that errors can name it.
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> Result<reqwest::Response, TransportError> {

@@ -39,6 +39,7 @@
 //! both are re-exported here at their usual paths.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod cloud;

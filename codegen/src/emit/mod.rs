@@ -488,7 +488,8 @@ pub(crate) fn crate_files(services: &[CrateService]) -> Vec<GeneratedFile> {
          //! (the operation table, per-action calls, paging, version discovery and waiters). The calls\n\
          //! run through `openstack-backups-runtime`. Most programs use the `openstack-backups` crate,\n\
          //! which adds the session (Keystone, `clouds.yaml`, catalog, microversion negotiation) on top;\n\
-         //! this crate alone serves a program that has an endpoint and a token.\n\n"
+         //! this crate alone serves a program that has an endpoint and a token.\n\n\
+         #![cfg_attr(docsrs, feature(doc_cfg))]\n\n"
     ));
     for s in services {
         lib.push_str(&format!(
@@ -506,9 +507,13 @@ pub(crate) fn crate_files(services: &[CrateService]) -> Vec<GeneratedFile> {
          edition.workspace = true\n\
          rust-version.workspace = true\n\
          license.workspace = true\n\
-         publish.workspace = true\n\n\
+         publish = true\n\
+         readme.workspace = true\n\
+         keywords.workspace = true\n\
+         categories = [\"api-bindings\"]\n\n\
          [dependencies]\n\
-         openstack-backups-runtime = {{ path = \"../runtime\", default-features = false }}\n\
+         # The runtime's private calls the generated code makes change with it: one release of both.\n\
+         openstack-backups-runtime = {{ path = \"../runtime\", version = \"=0.1.0\", default-features = false }}\n\
          progenitor-client.workspace = true\n\
          reqwest.workspace = true\n\
          serde.workspace = true\n\
@@ -519,7 +524,10 @@ pub(crate) fn crate_files(services: &[CrateService]) -> Vec<GeneratedFile> {
          rustls = [\"openstack-backups-runtime/rustls\"]\n\
          native-tls = [\"openstack-backups-runtime/native-tls\"]\n\
          # Typed mocks of every operation (`<service>::mock`), for tests.\n\
-         mock = [\"openstack-backups-runtime/mock\"]\n",
+         mock = [\"openstack-backups-runtime/mock\"]\n\n\
+         [package.metadata.docs.rs]\n\
+         features = [\"mock\"]\n\
+         rustdoc-args = [\"--cfg\", \"docsrs\"]\n",
         titles.join("; ").replace('\"', "'")
     );
     vec![
