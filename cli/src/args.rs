@@ -25,12 +25,48 @@ use crate::volume::VolumeCommand;
 /// Exit status: 0 on success, 1 when a command fails, 2 on a usage error,
 /// 130 when interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "osbackup", version, max_term_width = 100)]
+#[command(name = "osbackup", max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `osbackup -V`: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OSBACKUP_COMMIT"), ")");
+
+/// `osbackup --version`: [`VERSION`], then the API versions and
+/// microversion range the specs cover (the generated clients' tables),
+/// which is what the tool can speak: a cloud's range is negotiated within
+/// it.
+pub static LONG_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use openstack_backups::{block_storage, database};
+    let block = &block_storage::operations::SERVICE;
+    let range = match (block.base_microversion(), block.max_microversion) {
+        (Some(min), Some(max)) => format!(", microversions {min} to {max}"),
+        _ => String::new(),
+    };
+    format!(
+        "{VERSION}\n{} API v3{range}\n{} API v1.0 (no microversions)",
+        block.service_type,
+        database::operations::SERVICE.service_type
+    )
+});
+
+impl Cli {
+    /// The command line's definition, with its version texts.
+    pub fn definition() -> clap::Command {
+        <Cli as clap::CommandFactory>::command().version(VERSION).long_version(LONG_VERSION.as_str())
+    }
+
+    /// Parses the process's arguments (`--help` and `--version` are errors
+    /// of the kind clap prints to stdout).
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        let mut definition = Cli::definition();
+        let matches = definition.try_get_matches_from_mut(std::env::args_os())?;
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut definition))
+    }
 }
 
 /// Options every command takes (and the `OS_*` variables they override).

@@ -18,8 +18,6 @@ mod waiting;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
 use crate::args::{Cli, Command};
 
 /// How a command failed, and so its exit status.
@@ -46,7 +44,7 @@ impl From<openstack_backups::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -54,7 +52,7 @@ fn main() -> ExitCode {
         }
     };
     if let Command::Completion { shell } = &cli.command {
-        clap_complete::generate(*shell, &mut Cli::command(), "osbackup", &mut std::io::stdout());
+        clap_complete::generate(*shell, &mut Cli::definition(), "osbackup", &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
     if cli.global.debug {

@@ -59,3 +59,28 @@ fn every_commands_help() {
     }
     assert!(seen >= 25, "walked {seen} commands");
 }
+
+/// `--version` names the crate version, the commit and the API versions the
+/// tool speaks, the microversion range from the generated client's table;
+/// `-V` the first line alone.
+#[test]
+fn the_version_names_the_commit_and_the_microversion_range() {
+    let run = |flag: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_osbackup")).arg(flag).output().expect("osbackup runs");
+        assert!(out.status.success(), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let long = run("--version");
+    let lines: Vec<&str> = long.lines().collect();
+    let first = format!("osbackup {} (commit ", env!("CARGO_PKG_VERSION"));
+    let commit = lines[0].strip_prefix(&first).and_then(|rest| rest.strip_suffix(')')).unwrap_or_default();
+    // The checkout's commit (the suite runs in one).
+    let head = Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output().expect("git runs");
+    assert_eq!(commit, String::from_utf8_lossy(&head.stdout).trim(), "{long}");
+    let max = openstack_backups::block_storage::operations::SERVICE.max_microversion.unwrap();
+    assert_eq!(
+        &lines[1..],
+        [format!("block-storage API v3, microversions 3.0 to {max}").as_str(), "database API v1.0 (no microversions)"]
+    );
+    assert_eq!(run("-V"), format!("{}\n", lines[0]));
+}
