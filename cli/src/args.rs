@@ -164,6 +164,12 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// Write the manual pages, one per command (osbackup.1, osbackup-backup-create.1, …)
+    Man {
+        /// The directory to write them into (created when missing)
+        #[arg(long, value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 /// Output of a command that shows one resource.

@@ -55,6 +55,18 @@ fn main() -> ExitCode {
         clap_complete::generate(*shell, &mut Cli::definition(), "osbackup", &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
+    if let Command::Man { dir } = &cli.command {
+        return match write_man_pages(dir) {
+            Ok(count) => {
+                eprintln!("{count} manual pages written to {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("osbackup: cannot write the manual pages into {}: {e}", dir.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cli.global.debug {
         cloud::debug_log();
     }
@@ -92,6 +104,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// One page per command, as clap_mangen renders them (the page of
+/// `backup create` is `osbackup-backup-create.1`); how many were written.
+fn write_man_pages(dir: &std::path::Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let mut definition = Cli::definition();
+    definition.build();
+    let mut pending = vec![definition];
+    let mut written = 0;
+    while let Some(command) = pending.pop() {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.clone()).render(&mut page)?;
+        std::fs::write(dir.join(format!("{}.1", command.get_display_name().unwrap_or(command.get_name()))), page)?;
+        written += 1;
+        pending.extend(command.get_subcommands().filter(|c| c.get_name() != "help").cloned());
+    }
+    Ok(written)
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let session = cloud::session(&cli.global)?;
     let result = match cli.command {
@@ -102,7 +132,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Quota(c) => limits::quota(&session, c).await,
         Command::Message(c) => message::run(&session, c).await,
         Command::Database(database::DatabaseCommand::Backup(c)) => database::run(&session, c).await,
-        Command::Completion { .. } => Ok(()),
+        Command::Completion { .. } | Command::Man { .. } => Ok(()),
     };
     match result {
         Err(Failure::Api(e)) => Err(with_user_message(&session, e).await),

@@ -44,12 +44,14 @@ fn subcommands(text: &str) -> Vec<String> {
 #[test]
 fn every_commands_help() {
     let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut names = Vec::new();
     let mut seen = 0;
     while let Some(path) = pending.pop() {
         let args: Vec<&str> = path.iter().map(String::as_str).collect();
         let text = help(&args);
         let name = if path.is_empty() { "osbackup".to_owned() } else { format!("osbackup-{}", path.join("-")) };
-        insta::assert_snapshot!(name, text);
+        insta::assert_snapshot!(name.clone(), text);
+        names.push((name, text.lines().next().unwrap_or_default().to_owned()));
         seen += 1;
         for sub in subcommands(&text) {
             let mut next = path.clone();
@@ -58,6 +60,44 @@ fn every_commands_help() {
         }
     }
     assert!(seen >= 25, "walked {seen} commands");
+    man_pages_are_the_commands(&names);
+}
+
+/// `osbackup man --dir` writes one page per command the help walk found,
+/// each named after it, with its synopsis; a directory it cannot
+/// make is an error (exit 1) that names it.
+fn man_pages_are_the_commands(names: &[(String, String)]) {
+    let dir = std::env::temp_dir().join(format!("osbackup-man-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_osbackup")).args(["man", "--dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap().trim_end_matches(".1").to_owned())
+        .collect();
+    pages.sort();
+    let mut expected: Vec<String> = names.iter().map(|(name, _)| name.clone()).collect();
+    expected.sort();
+    assert_eq!(pages, expected);
+    for (name, about) in names {
+        let page = std::fs::read_to_string(dir.join(format!("{name}.1"))).unwrap();
+        // roff escapes '-' as '\-' and quotes as '\*(Aq': the description's
+        // first letters are compared, not all of it.
+        let heading = format!(
+            ".SH NAME\n{} \\- {}",
+            name.replace('-', "\\-"),
+            about.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default()
+        );
+        assert!(page.contains(&heading), "{name}.1 lacks {heading:?}:\n{page}");
+    }
+    let file = dir.join("osbackup.1");
+    let out = Command::new(env!("CARGO_BIN_EXE_osbackup")).args(["man", "--dir"]).arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("osbackup: cannot write the manual pages into {}", file.display())),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `--version` names the crate version, the commit and the API versions the

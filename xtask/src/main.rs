@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use openstack_backups_codegen::{Mode, regenerate};
 use openstack_backups_harness::{Cinder, Options};
 
+mod dist;
 mod spec_diff;
 
 const USAGE: &str = "\
@@ -34,6 +35,9 @@ tasks:
                          target/mutants.out
   bench [--quick] [--only command-line|tooling|concurrency|policy]
                          run the benchmarks and write BENCHMARKS.md (--only: one section)
+  dist                   the release archive of osbackup: target/dist/osbackup-<version>-<target>.tar.gz
+                         with the program, a manual page per command, bash, zsh and
+                         fish completions, the license and how to install them
   cinder up              start a real Cinder on 127.0.0.1 in the background and
                          print its endpoint and a token
   cinder down            stop the Cinder started by `cinder up`
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         },
         ["mutants", rest @ ..] => run_mutants(rest),
         ["bench", rest @ ..] => run_bench(rest),
+        ["dist", rest @ ..] => dist::run(&workspace_root(), rest),
         ["cinder", "up"] => cinder_up(),
         ["cinder", "down"] => cinder_down(),
         ["help" | "--help" | "-h"] => {
