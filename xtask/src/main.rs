@@ -9,6 +9,7 @@ use openstack_backups_codegen::{Mode, regenerate};
 use openstack_backups_harness::{Cinder, Options};
 
 mod dist;
+mod semver;
 mod spec_diff;
 
 const USAGE: &str = "\
@@ -17,11 +18,13 @@ usage: cargo xtask <task>
 tasks:
   regenerate [--check]   rewrite generated/ from spec/ (--check: change nothing,
                          fail with a diff when generated/ is stale)
-  spec-diff [BASE] [--format text|markdown|json] [--fail-on breaking|warning|info|none]
+  spec-diff [BASE] [--format text|markdown|json] [--fail-on breaking|warning|info|none] [--rust]
                          what the spec change since git revision BASE (default: the
                          merge base with main, else HEAD) does to the API and to Rust
                          users; exit 1 when a change reaches --fail-on (default
-                         breaking), 2 on bad arguments or an unreadable spec
+                         breaking), 2 on bad arguments or an unreadable spec;
+                         --rust: also cargo-semver-checks on the library crates
+                         against BASE (installed on first use; a break is breaking)
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests),
                          then the front door's certificate test built with
@@ -230,27 +233,33 @@ const FAST_TESTS: [&str; 31] = [
     "session_properties",
 ];
 
+/// Installs the cargo subcommand `subcommand` (crate `krate`, `version`)
+/// with `cargo install --locked` unless `cargo <subcommand> --version`
+/// already runs.
+fn install(cargo: &str, subcommand: &str, krate: &str, version: &str) -> Result<(), String> {
+    let installed = std::process::Command::new(cargo)
+        .args([subcommand, "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(());
+    }
+    println!("installing {krate} (cargo install --locked {krate} --version {version})");
+    let status = std::process::Command::new(cargo)
+        .args(["install", "--locked", krate, "--version", version])
+        .status()
+        .map_err(|e| format!("could not run cargo install: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo install {krate} failed ({status})")) }
+}
+
 /// cargo-mutants over the hand-written crates (never `generated/`, whose
 /// code the generator owns), judged by [`FAST_TESTS`]. cargo-mutants is
 /// installed on first use (`cargo install --locked`).
 fn run_mutants(args: &[&str]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let installed = std::process::Command::new(&cargo)
-        .args(["mutants", "--version"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        println!("installing cargo-mutants (cargo install --locked cargo-mutants --version ^27)");
-        let status = std::process::Command::new(&cargo)
-            .args(["install", "--locked", "cargo-mutants", "--version", "^27"])
-            .status()
-            .map_err(|e| format!("could not run cargo install: {e}"))?;
-        if !status.success() {
-            return Err(format!("cargo install cargo-mutants failed ({status})"));
-        }
-    }
+    install(&cargo, "mutants", "cargo-mutants", "^27")?;
     let root = workspace_root();
     let mut command = std::process::Command::new(&cargo);
     // The baseline run of cargo-mutants 27 tests only the mutated packages,

@@ -18,12 +18,17 @@ pub fn run(root: &Path, args: &[&str], usage: &str) -> ExitCode {
         ExitCode::from(2)
     };
     let (mut base, mut format, mut fail_on) = (None, diff::Format::Text, Some(diff::Level::Breaking));
+    let mut rust = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let mut value = |flag: &str| rest.next().copied().ok_or_else(|| format!("{flag} needs a value"));
         let parsed = match *arg {
             "--format" => value("--format").and_then(|v| v.parse().map(|f| format = f)),
             "--fail-on" => value("--fail-on").and_then(|v| diff::parse_fail_on(v).map(|l| fail_on = l)),
+            "--rust" => {
+                rust = true;
+                Ok(())
+            }
             flag if flag.starts_with('-') => Err(format!("spec-diff has no option `{flag}`")),
             revision if base.is_none() => {
                 base = Some(revision.to_owned());
@@ -35,17 +40,41 @@ pub fn run(root: &Path, args: &[&str], usage: &str) -> ExitCode {
             return usage(message);
         }
     }
+    if rust && matches!(format, diff::Format::Json) {
+        return usage("--rust adds a text section, which --format json cannot carry".to_owned());
+    }
     let base = base.unwrap_or_else(|| default_base(root));
-    match diff_revision(root, &base) {
-        Ok(changes) => {
-            print!("{}", diff::report(&changes, format));
-            if diff::fails(&changes, fail_on) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
-        }
+    let changes = match diff_revision(root, &base) {
+        Ok(changes) => changes,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    print!("{}", diff::report(&changes, format));
+    let mut failed = diff::fails(&changes, fail_on);
+    if rust {
+        let heading = format!("Rust API of {} (cargo-semver-checks against {base})", crate::semver::CRATES.join(", "));
+        match format {
+            diff::Format::Markdown => println!("\n## {heading}\n\n```"),
+            _ => println!("\n{heading}:"),
+        }
+        match crate::semver::check(root, &base) {
+            Ok(report) => {
+                print!("{}", report.text);
+                if matches!(format, diff::Format::Markdown) {
+                    println!("```");
+                }
+                // A Rust break is a breaking change, whatever the spec says.
+                failed |= report.breaking && fail_on.is_some();
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         }
     }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 /// The default revision to compare with: the merge base of `HEAD` and

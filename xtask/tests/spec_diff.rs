@@ -25,6 +25,10 @@ fn bad_arguments_exit_2() {
         (&["spec-diff", "--quiet"][..], "spec-diff has no option `--quiet`"),
         (&["spec-diff", "HEAD", "main"][..], "spec-diff takes one revision, not also `main`"),
         (&["spec-diff", "no-such-revision"][..], "`no-such-revision` is not a commit"),
+        (
+            &["spec-diff", "--rust", "--format", "json"][..],
+            "--rust adds a text section, which --format json cannot carry",
+        ),
     ] {
         let out = xtask(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
