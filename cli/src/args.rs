@@ -36,10 +36,10 @@ pub struct Cli {
 /// `osbackup -V`: the crate version and the commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OSBACKUP_COMMIT"), ")");
 
-/// `osbackup --version`: [`VERSION`], then the API versions and
-/// microversion range the specs cover (the generated clients' tables),
-/// which is what the tool can speak: a cloud's range is negotiated within
-/// it.
+/// `osbackup --version`: [`VERSION`], then the services' API versions and
+/// the microversion range the block-storage spec covers (its service type
+/// and range from the generated client's table), which is what the tool
+/// can speak: a cloud's range is negotiated within it.
 pub static LONG_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     use openstack_backups::{block_storage, database};
     let block = &block_storage::operations::SERVICE;

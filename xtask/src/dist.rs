@@ -26,28 +26,34 @@ pub fn run(root: &Path, args: &[&str]) -> Result<(), String> {
     if !status.success() {
         return Err(format!("the release build failed ({status})"));
     }
-    let binary = root.join("target/release/osbackup");
+    // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = target.join("release").join(format!("osbackup{}", std::env::consts::EXE_SUFFIX));
     let version = capture(&binary, &["-V"])?;
     // `osbackup 0.1.0 (commit …)`
     let number = version.split_whitespace().nth(1).ok_or_else(|| format!("osbackup -V said {version:?}"))?.to_owned();
-    let name = format!("osbackup-{number}-{}", host_target(&cargo)?);
-    let stage = root.join("target/dist").join(&name);
+    let platform = host_target(&cargo)?;
+    let name = format!("osbackup-{number}-{platform}");
+    let stage = target.join("dist").join(&name);
     if stage.exists() {
         std::fs::remove_dir_all(&stage).map_err(|e| format!("cannot clear {}: {e}", stage.display()))?;
     }
     for dir in ["bin", "man/man1", "completions"] {
         std::fs::create_dir_all(stage.join(dir)).map_err(|e| format!("cannot create {dir}: {e}"))?;
     }
-    copy(&binary, &stage.join("bin/osbackup"))?;
+    copy(&binary, &stage.join("bin").join(binary.file_name().unwrap_or_default()))?;
     copy(&root.join("LICENSE"), &stage.join("LICENSE"))?;
-    copy(&root.join("cli/dist/README.md"), &stage.join("README.md"))?;
+    let readme =
+        std::fs::read_to_string(root.join("cli/dist/README.md")).map_err(|e| format!("cli/dist/README.md: {e}"))?;
+    std::fs::write(stage.join("README.md"), readme.replace("{target}", &platform))
+        .map_err(|e| format!("README.md: {e}"))?;
     let man = stage.join("man/man1");
     capture(&binary, &["man", "--dir", man.to_str().ok_or("a target path that is not UTF-8")?])?;
     for (shell, file) in COMPLETIONS {
         let script = capture(&binary, &["completion", shell])?;
         std::fs::write(stage.join("completions").join(file), script).map_err(|e| format!("{file}: {e}"))?;
     }
-    let archive = root.join("target/dist").join(format!("{name}.tar.gz"));
+    let archive = target.join("dist").join(format!("{name}.tar.gz"));
     pack(&stage, &name, &archive)?;
     let pages = std::fs::read_dir(&man).map_err(|e| e.to_string())?.count();
     println!("{} ({pages} manual pages, completions for bash, zsh and fish)", archive.display());

@@ -246,7 +246,9 @@ fn install(cargo: &str, subcommand: &str, krate: &str, version: &str) -> Result<
     if installed {
         return Ok(());
     }
-    println!("installing {krate} (cargo install --locked {krate} --version {version})");
+    // On stderr: a report on stdout (spec-diff's, pasted into a pull
+    // request or the CHANGELOG) stays the report.
+    eprintln!("installing {krate} (cargo install --locked {krate} --version {version})");
     let status = std::process::Command::new(cargo)
         .args(["install", "--locked", krate, "--version", version])
         .status()

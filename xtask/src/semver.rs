@@ -99,6 +99,8 @@ mod tests {
         let root = crate::workspace_root();
         let dir = std::env::temp_dir().join(format!("semver-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        // A worktree of an earlier run that was killed is forgotten.
+        git(&root, &["worktree", "prune"]);
         git(&root, &["worktree", "add", "--detach", "--quiet", dir.to_str().unwrap(), "HEAD"]);
         let tree = Worktree(dir);
         let spec = tree.0.join("spec/block-storage-v3.yaml");

@@ -59,15 +59,16 @@ pub fn run(root: &Path, args: &[&str], usage: &str) -> ExitCode {
             diff::Format::Markdown => println!("\n## {heading}\n\n```"),
             _ => println!("\n{heading}:"),
         }
-        match crate::semver::check(root, &base) {
-            Ok(report) => {
-                print!("{}", report.text);
-                if matches!(format, diff::Format::Markdown) {
-                    println!("```");
-                }
-                // A Rust break is a breaking change, whatever the spec says.
-                failed |= report.breaking && fail_on.is_some();
-            }
+        let checked = crate::semver::check(root, &base);
+        if let Ok(report) = &checked {
+            print!("{}", report.text);
+        }
+        if matches!(format, diff::Format::Markdown) {
+            println!("```");
+        }
+        match checked {
+            // A Rust break is a breaking change, whatever the spec says.
+            Ok(report) => failed |= report.breaking && fail_on.is_some(),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);

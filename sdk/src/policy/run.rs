@@ -30,8 +30,10 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Where the time comes from (and how the run sleeps between looks).
     /// A clock whose sleeps move it at once (the fake cloud's standing
-    /// clock) works too: the run's only sleeps are its looks, one at a
-    /// time, and the waits of its snapshots and deletes.
+    /// clock) works too: the backups in flight are waited for by one loop of
+    /// looks, so each backup's timeout is a deadline rather than a sleep of
+    /// its own (the waits of temporary snapshots and deletes sleep on it
+    /// too, and move such a clock as they go).
     pub clock: Arc<dyn Clock>,
     /// Called as the run goes (for a progress display or a log).
     pub on_event: Option<EventFn>,
@@ -714,7 +716,12 @@ impl<'a> Poller<'a> {
     /// after it).
     async fn wait(&self, id: &str, since: DateTime<Utc>, timeout: Duration) -> Watched {
         let (tx, rx) = oneshot::channel();
-        let deadline = self.clock.now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);
+        // A timeout past the end of time (`Duration::MAX`, `timeout: 1000000y`)
+        // never runs out.
+        let deadline = chrono::Duration::from_std(timeout)
+            .ok()
+            .and_then(|t| self.clock.now().checked_add_signed(t))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.watched.lock().expect("poller lock").insert(id.to_owned(), Watch { since, deadline, tx });
         self.added.notify_one();
         // The sender goes only through `settle`, which sends first.
@@ -725,34 +732,45 @@ impl<'a> Poller<'a> {
 
     /// Looks at the watched backups from time to time, forever (the caller
     /// drops it when the work is done): after `first`, then 1.5 times later
-    /// each time, at most every `max`; while nothing is watched, it waits
-    /// for something to be.
+    /// each time, at most every `max`, and never past the nearest deadline;
+    /// while nothing is watched, it waits for something to be, and starts
+    /// again from `first`. Deadlines are checked before and after each look
+    /// (a look can take long while Cinder is unreachable).
     async fn drive(&self) -> std::convert::Infallible {
         let mut pause = self.first;
         loop {
             if self.watched.lock().expect("poller lock").is_empty() {
                 self.added.notified().await;
+                pause = self.first;
                 continue;
             }
-            self.clock.sleep(pause).await;
+            let nearest = self.watched.lock().expect("poller lock").values().map(|w| w.deadline).min();
+            let to_nearest = nearest.map_or(pause, |d| (d - self.clock.now()).to_std().unwrap_or_default());
+            self.clock.sleep(pause.min(to_nearest)).await;
             pause = pause.mul_f64(1.5).min(self.max);
+            self.expire();
             let watched: BTreeMap<String, DateTime<Utc>> =
                 self.watched.lock().expect("poller lock").iter().map(|(id, w)| (id.clone(), w.since)).collect();
             if !watched.is_empty() {
                 self.look(&watched).await;
             }
-            let now = self.clock.now();
-            let expired: Vec<String> = self
-                .watched
-                .lock()
-                .expect("poller lock")
-                .iter()
-                .filter(|(_, w)| w.deadline <= now)
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in expired {
-                self.settle(&id, Watched::TimedOut);
-            }
+            self.expire();
+        }
+    }
+
+    /// Ends the waits whose deadline has come.
+    fn expire(&self) {
+        let now = self.clock.now();
+        let expired: Vec<String> = self
+            .watched
+            .lock()
+            .expect("poller lock")
+            .iter()
+            .filter(|(_, w)| w.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.settle(&id, Watched::TimedOut);
         }
     }
 
