@@ -31,6 +31,23 @@
 //! # }
 //! ```
 //!
+//! # Versions
+//!
+//! This release's specs cover the block-storage API v3 from microversion
+//! 3.0 to 3.71 (a session negotiates the highest both sides know, within
+//! that range), the database API v1.0 (no microversions), and the identity
+//! API v3's token issue. The generated service tables say the same at run
+//! time, and `osbackup --version` prints them:
+//!
+//! ```
+//! use openstack_backups::{Microversion, block_storage, database};
+//!
+//! let cinder = &block_storage::operations::SERVICE;
+//! assert_eq!(cinder.base_microversion(), Some(Microversion::new(3, 0)));
+//! assert_eq!(cinder.max_microversion, Some(Microversion::new(3, 71)));
+//! assert_eq!(database::operations::SERVICE.max_microversion, None);
+//! ```
+//!
 //! This crate is the front door: the session ([`Session`], [`auth`],
 //! [`cloud`]) and waiting ([`wait`]) are written here; the clients
 //! ([`block_storage`], [`database`], [`identity`]) are generated into
