@@ -62,21 +62,12 @@ pub fn check(root: &Path, base: &str) -> Result<Report, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::process::Command;
 
     use openstack_backups_codegen::diff::Level;
 
-    fn git(dir: &Path, args: &[&str]) {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    use crate::spec_diff::tests::git;
 
     /// A worktree of this repository's HEAD, removed when dropped (also
     /// when an assertion fails first).

@@ -137,11 +137,13 @@ fn git(root: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use openstack_backups_codegen::diff::Level;
 
-    fn git(dir: &Path, args: &[&str]) {
+    /// `git args…` in `dir` as a test's committer; the test fails with
+    /// git's message when git does.
+    pub(crate) fn git(dir: &Path, args: &[&str]) {
         let out = Command::new("git")
             .arg("-C")
             .arg(dir)
