@@ -724,10 +724,9 @@ impl<'a> Poller<'a> {
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.watched.lock().expect("poller lock").insert(id.to_owned(), Watch { since, deadline, tx });
         self.added.notify_one();
-        // The sender goes only through `settle`, which sends first.
-        let result = rx.await.unwrap_or(Watched::TimedOut);
-        self.watched.lock().expect("poller lock").remove(id);
-        result
+        // `settle` removes the watch and sends; the sender is never
+        // dropped unsent while the run lasts.
+        rx.await.unwrap_or(Watched::TimedOut)
     }
 
     /// Looks at the watched backups from time to time, forever (the caller
