@@ -572,6 +572,160 @@ fn a_nightly_policy_skips_fresh_volumes_adopts_flying_ones_and_chains_on_its_own
     );
 }
 
+/// A full and an incremental of one snapshot share its data timestamp:
+/// the incremental's parent is the backup before the snapshot, not its
+/// twin (Cinder takes backups whose data is strictly older than the
+/// snapshot), so the twin can go while the older full stays as the base.
+#[test]
+fn an_incremental_of_a_snapshot_is_not_the_child_of_its_twin() {
+    let now = t0();
+    let h = |n: i64| now - chrono::Duration::hours(n);
+    let mut twin = backup("twin".into(), "vol-01", h(2), false, "available", Some(POLICY));
+    let mut inc = backup("inc".into(), "vol-01", h(1), true, "available", Some(POLICY));
+    (twin.data_timestamp, inc.data_timestamp) = (h(3), h(3));
+    let backups = vec![backup("before".into(), "vol-01", h(30), false, "available", Some(POLICY)), twin, inc];
+    let mut p =
+        Policy::new(POLICY, Selection { all: true, ..Selection::default() }, Duration::from_secs(86400)).unwrap();
+    p.keep = Some(openstack_backups::retention::Policy { keep_last: 1, ..Default::default() });
+    let plans = prune_plans(&p, &backups).expect("a keep rule");
+    let plan = &plans[0].1;
+    let inc = plan.decisions.iter().find(|d| d.item.id == "inc").expect("the incremental");
+    assert_eq!(inc.item.parent.as_deref(), Some("before"), "{plan:?}");
+    assert_eq!(plan.delete_order(), ["twin"], "{plan:?}");
+}
+
+/// What a backup reads, as the run's table shows it after the action
+/// (`full (via snapshot)`).
+#[test]
+fn sources_read_as_the_table_shows_them() {
+    use openstack_backups::policy::Source;
+    let shown: Vec<String> =
+        [Source::Volume, Source::Force, Source::Snapshot].iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["volume", "forced", "via snapshot"]);
+}
+
+/// The report's states, as its table, json and Prometheus labels write
+/// them.
+#[test]
+fn states_read_as_the_report_writes_them() {
+    let states = [State::Protected, State::Stale, State::NeverBackedUp, State::Failing, State::Missing];
+    let written: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    assert_eq!(written, ["protected", "stale", "never backed up", "failing", "missing"]);
+    let shown: Vec<String> = states.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, written);
+}
+
+/// A selection's name that picks no volume, or several, as the run's
+/// report says it.
+#[test]
+fn problems_read_as_the_report_says_them() {
+    use openstack_backups::policy::Problem;
+    assert_eq!(Problem::NotFound("db9".into()).to_string(), "no volume is named \"db9\"");
+    let twice = Problem::Ambiguous("db".into(), vec!["vol-01".into(), "vol-02".into()]);
+    assert_eq!(twice.to_string(), "2 volumes are named \"db\": vol-01, vol-02");
+}
+
+/// Ages in whole units as an operator reads them, at each unit's edges.
+#[test]
+fn ages_read_in_whole_units() {
+    use openstack_backups::policy::age_text;
+    let age = |s: u64| age_text(Duration::from_secs(s));
+    assert_eq!([age(0), age(45), age(119)], ["0s", "45s", "119s"]);
+    assert_eq!([age(120), age(7199)], ["2m", "119m"]);
+    assert_eq!([age(7200), age(25 * 3600), age(2 * 86400 - 1)], ["2h", "25h", "47h"]);
+    assert_eq!([age(2 * 86400), age(3 * 86400 + 2 * 3600 + 59)], ["2d 0h", "3d 2h"]);
+}
+
+/// Another project's policy (an administrator's) selects that project's
+/// volumes only, by filter and by id alike: a volume of a third project
+/// named by its id is not backed up (a volume whose project the listing
+/// does not show is taken as the project's).
+#[test]
+fn a_project_policy_selects_that_projects_volumes_only() {
+    use openstack_backups::policy::Projects;
+    let in_project = |i: usize, project: Option<&str>| {
+        let mut v = (*volume(i, Some(&format!("v{i}")), "available", false, 1)).clone();
+        v.project_id = project.map(str::to_owned);
+        Arc::new(v)
+    };
+    let volumes =
+        vec![in_project(1, Some("p1")), in_project(2, Some("p2")), in_project(3, None), in_project(4, Some("p1"))];
+    let chosen = |select: Selection| -> Vec<String> {
+        let p = Policy::new(POLICY, select, Duration::from_secs(86400)).unwrap();
+        let mut ids: Vec<String> =
+            plan(&p, t0(), &volumes, &[], None).volumes.iter().map(|v| v.volume.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let p1 = || Projects::Project("p1".into());
+    assert_eq!(chosen(Selection { all: true, projects: p1(), ..Selection::default() }), ["vol-01", "vol-03", "vol-04"]);
+    assert_eq!(
+        chosen(Selection { names: vec!["vol-02".into()], projects: p1(), ..Selection::default() }),
+        Vec::<String>::new()
+    );
+    assert_eq!(chosen(Selection { names: vec!["vol-04".into()], projects: p1(), ..Selection::default() }), ["vol-04"]);
+    assert_eq!(
+        chosen(Selection { names: vec!["v2".into()], projects: p1(), ..Selection::default() }),
+        Vec::<String>::new()
+    );
+    assert_eq!(chosen(Selection { all: true, projects: Projects::All, ..Selection::default() }).len(), 4);
+}
+
+/// Over quota, the reason says what the server reported left and whether
+/// volumes more at risk (here the one with the lower id: both were never
+/// backed up) took some of it.
+#[test]
+fn over_quota_reasons_say_what_was_left_and_who_took_it() {
+    let volumes =
+        vec![volume(1, Some("first"), "available", false, 2), volume(2, Some("second"), "available", false, 2)];
+    let p = Policy::new(POLICY, Selection { all: true, ..Selection::default() }, Duration::from_secs(86400)).unwrap();
+    let reasons = |count: i64, gib: i64| -> Vec<String> {
+        let limits = openstack_backups::block_storage::types::AbsoluteLimits {
+            max_total_backups: Some(count),
+            total_backups_used: Some(0),
+            max_total_backup_gigabytes: Some(gib),
+            total_backup_gigabytes_used: Some(0),
+            ..Default::default()
+        };
+        let room = BackupHeadroom::from_limits(&limits);
+        plan(&p, t0(), &volumes, &[], Some(&room)).volumes.iter().map(|v| v.reason.to_string()).collect()
+    };
+    assert_eq!(
+        reasons(-1, 3),
+        [
+            "full backups only",
+            "over quota: backup_gigabytes: 2 GiB needed, 3 GiB left, 2 GiB of it taken by volumes more at risk"
+        ]
+    );
+    assert_eq!(
+        reasons(-1, 1),
+        [
+            "over quota: backup_gigabytes: 2 GiB needed, 1 GiB left",
+            "over quota: backup_gigabytes: 2 GiB needed, 1 GiB left"
+        ]
+    );
+    assert_eq!(reasons(1, -1), ["full backups only", "over quota: backups: 1 left, taken by volumes more at risk"]);
+    assert_eq!(reasons(0, -1), ["over quota: backups: 0 left", "over quota: backups: 0 left"]);
+}
+
+/// A volume is due once its newest backup's age plus the slack reaches
+/// the cadence: at exactly that age a backup is made, a second younger it
+/// is fresh.
+#[test]
+fn due_at_the_cadence_less_the_slack_to_the_second() {
+    let mut p =
+        Policy::new(POLICY, Selection { all: true, ..Selection::default() }, Duration::from_secs(86400)).unwrap();
+    p.slack = Duration::from_secs(3600);
+    let volumes = vec![volume(1, Some("db"), "available", false, 1)];
+    let action = |age_secs: i64| {
+        let b =
+            backup("b".into(), "vol-01", t0() - chrono::Duration::seconds(age_secs), false, "available", Some(POLICY));
+        plan(&p, t0(), &volumes, &[b], None).volumes[0].action.clone()
+    };
+    assert_ne!(action(23 * 3600), Action::Skip, "23 h + 1 h of slack is the day");
+    assert_eq!(action(23 * 3600 - 1), Action::Skip);
+}
+
 /// `run` and `report` can be spawned on a multi-threaded runtime.
 #[test]
 fn runs_and_reports_are_send() {
