@@ -584,8 +584,11 @@ async fn prune(
         };
         groups.entry((group, b.volume_id.clone())).or_default().push(b);
     }
-    let groups = groups.into_iter().map(|((group, _), backups)| (group, retention::cinder_items(&backups))).collect();
-    crate::prune::run(groups, &policy, args, output, |id, wait, timeout| async move {
+    let groups = groups
+        .into_iter()
+        .map(|((group, _), backups)| (group, retention::plan(&policy, retention::cinder_items(&backups))))
+        .collect();
+    crate::prune::run(groups, args, output, |id, wait, timeout| async move {
         cinder.delete_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
         if wait {
             let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);

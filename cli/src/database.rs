@@ -336,8 +336,11 @@ async fn prune(
     for b in backups {
         groups.entry(b.instance_id.clone().unwrap_or_else(|| "(none)".to_owned())).or_default().push(b);
     }
-    let groups = groups.into_iter().map(|(group, backups)| (group, retention::trove_items(&backups))).collect();
-    crate::prune::run(groups, &policy, args, output, |id, wait, timeout| async move {
+    let groups = groups
+        .into_iter()
+        .map(|(group, backups)| (group, retention::plan(&policy, retention::trove_items(&backups))))
+        .collect();
+    crate::prune::run(groups, args, output, |id, wait, timeout| async move {
         trove.delete_database_backup().backup_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
         if wait {
             let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);

@@ -7,6 +7,7 @@ mod args;
 mod backup;
 mod cloud;
 mod database;
+mod group;
 mod limits;
 mod message;
 mod output;

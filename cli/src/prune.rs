@@ -1,5 +1,6 @@
-//! `backup prune` and `database backup prune`: the library's retention
-//! plan, printed (`--dry-run`) or carried out, group by group.
+//! `backup prune`, `snapshot prune` and `database backup prune`: the
+//! library's retention plan, printed (`--dry-run`) or carried out, group
+//! by group.
 
 use openstack_backups::retention::{self, Outcome, Plan, Policy};
 use serde_json::json;
@@ -14,31 +15,31 @@ use clap::Args;
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Retention")]
 pub struct RetentionArgs {
-    /// Keep the N newest backups
+    /// Keep the N newest
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_last: usize,
-    /// Keep the newest backup of each of the last N hours that have one
+    /// Keep the newest of each of the last N hours that have one
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_hourly: usize,
-    /// Keep the newest backup of each of the last N days that have one
+    /// Keep the newest of each of the last N days that have one
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_daily: usize,
-    /// Keep the newest backup of each of the last N ISO weeks that have one
+    /// Keep the newest of each of the last N ISO weeks that have one
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_weekly: usize,
-    /// Keep the newest backup of each of the last N months that have one
+    /// Keep the newest of each of the last N months that have one
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_monthly: usize,
-    /// Keep the newest backup of each of the last N years that have one
+    /// Keep the newest of each of the last N years that have one
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub keep_yearly: usize,
-    /// Keep every backup made within this long of the newest (2y5m7d3h: years, months, weeks, days, hours)
+    /// Keep every one made within this long of the newest (2y5m7d3h: years, months, weeks, days, hours)
     #[arg(long, value_name = "DURATION")]
     pub keep_within: Option<String>,
-    /// Keep every backup with this property (KEY, or KEY=VALUE; repeatable)
+    /// Keep every one with this property (KEY, or KEY=VALUE; repeatable)
     #[arg(long = "keep-tag", value_name = "KEY[=VALUE]")]
     pub keep_tags: Vec<String>,
-    /// With no keep rule: delete every backup (required to mean it)
+    /// With no keep rule: delete every one (required to mean it)
     #[arg(long)]
     pub keep_none: bool,
     /// The time zone of days, weeks, months and years (default UTC)
@@ -47,7 +48,7 @@ pub struct RetentionArgs {
     /// Print the plan (keep or delete, and why), delete nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Wait until every deleted backup is gone (those a later delete depends on are always waited for)
+    /// Wait until every deleted one is gone (those a later delete depends on are always waited for)
     #[arg(long)]
     pub wait: bool,
     /// The longest to wait for one deletion, in seconds
@@ -85,7 +86,7 @@ pub fn policy(args: &RetentionArgs) -> Result<Policy, Failure> {
     };
     if policy.is_empty() && !args.keep_none {
         return Err(Failure::Usage(
-            "no keep rule: give at least one --keep-* flag (or --keep-none to delete every backup)".to_owned(),
+            "no keep rule: give at least one --keep-* flag (or --keep-none to delete every one)".to_owned(),
         ));
     }
     Ok(policy)
@@ -131,18 +132,17 @@ fn any_failed(outcomes: &[(String, Outcome)]) -> bool {
     outcomes.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)))
 }
 
-/// Plans each group (its name, its backups as retention items) with
-/// `policy`, and prints the plan (`--dry-run`) or carries it out:
-/// `delete(id, wait)` deletes one backup and, when `wait` says so (`--wait`,
-/// or a parent deleted after this child), waits until it is gone, within
-/// `--wait-timeout`. The same loop for `backup prune` and
+/// Prints each group's plan (its name, the library's retention plan of its
+/// backups or snapshots) (`--dry-run`) or carries it out: `delete(id,
+/// wait)` deletes one and, when `wait` says so (`--wait`, or a parent
+/// deleted after this child), waits until it is gone, within
+/// `--wait-timeout`. The same loop for `backup prune`, `snapshot prune` and
 /// `database backup prune`.
 ///
 /// # Errors
 /// [`Failure::Partial`] naming the groups where a delete failed.
 pub async fn run<F, Fut>(
-    groups: Vec<(String, Vec<retention::Item>)>,
-    policy: &Policy,
+    groups: Vec<(String, Plan)>,
     args: &RetentionArgs,
     output: &crate::args::ListOutput,
     delete: F,
@@ -154,18 +154,17 @@ where
     let mut rows = Rows::new(&headers(args.dry_run), output)?;
     let mut failed_groups = Vec::new();
     let timeout = std::time::Duration::from_secs(args.wait_timeout);
-    for (group, items) in &groups {
-        let plan = retention::plan(policy, items.clone());
+    for (group, plan) in &groups {
         if args.dry_run {
-            report(&mut rows, group, &plan, None)?;
+            report(&mut rows, group, plan, None)?;
             continue;
         }
         // A parent is deleted only once this child is gone.
-        let outcomes = retention::execute(&plan, args.concurrency, |id| {
+        let outcomes = retention::execute(plan, args.concurrency, |id| {
             delete(id.clone(), args.wait || plan.parent_deleted(&id), timeout)
         })
         .await;
-        report(&mut rows, group, &plan, Some(&outcomes))?;
+        report(&mut rows, group, plan, Some(&outcomes))?;
         if any_failed(&outcomes) {
             failed_groups.push(group.clone());
         }

@@ -40,6 +40,28 @@ pub enum SnapshotCommand {
         #[arg(long = "property", value_name = "KEY")]
         properties: Vec<String>,
     },
+    /// Delete old snapshots by keep rules, volume by volume
+    ///
+    /// The rules of `backup prune`: the N newest (--keep-last), the newest
+    /// of each of the last N hours, days, weeks, months or years that have
+    /// a snapshot, every snapshot within a duration of the newest, every
+    /// snapshot with a property. A snapshot kept by any rule is kept. Kept
+    /// whatever the rules say, and not counted by them: a member of a group
+    /// snapshot (delete the group snapshot instead), a snapshot that volumes
+    /// were made from, and a backup policy's temporary snapshot (its runs
+    /// delete it). Snapshots not `available` are left alone.
+    Prune {
+        /// The volumes whose snapshots to prune (names or IDs; repeatable)
+        #[arg(long = "volume", value_name = "VOLUME")]
+        volumes: Vec<String>,
+        /// Every snapshot of the project
+        #[arg(long, conflicts_with = "volumes")]
+        all_volumes: bool,
+        #[command(flatten)]
+        policy: crate::prune::RetentionArgs,
+        #[command(flatten)]
+        output: ListOutput,
+    },
     /// Delete snapshots
     Delete {
         /// The snapshots (names or IDs)
@@ -165,6 +187,9 @@ pub async fn run(session: &Session, command: SnapshotCommand) -> Result<(), Fail
                 cinder.delete_snapshot_metadata_key().snapshot_id(&s.id).key(key).send().await?;
             }
             Ok(())
+        }
+        SnapshotCommand::Prune { volumes, all_volumes, policy, output } => {
+            prune(&cinder, volumes, all_volumes, &policy, &output).await
         }
         SnapshotCommand::Delete { snapshots, force, remote, wait } => {
             delete_each(&snapshots, "snapshots", |name| {
@@ -331,4 +356,53 @@ async fn set(cinder: &Client, args: SnapshotSet) -> Result<(), Failure> {
         }
         Err(Failure::Partial("One or more of the set operations failed".to_owned()))
     }
+}
+
+/// `snapshot prune`: the snapshots in scope, grouped by volume, planned by
+/// the library (`retention::cinder_snapshot_items`, `plan_holding`; every
+/// volume of the project is read to find those made from a snapshot), and
+/// the plan printed or carried out.
+async fn prune(
+    cinder: &Client,
+    volumes: Vec<String>,
+    all_volumes: bool,
+    args: &crate::prune::RetentionArgs,
+    output: &ListOutput,
+) -> Result<(), Failure> {
+    use openstack_backups::retention;
+
+    let policy = crate::prune::policy(args)?;
+    if volumes.is_empty() && !all_volumes {
+        return Err(Failure::Usage("name the volumes (--volume, repeatable) or give --all-volumes".to_owned()));
+    }
+    let mut snapshots: Vec<types::Snapshot> = Vec::new();
+    if all_volumes {
+        snapshots = cinder.list_snapshots_detail().all().await?;
+    } else {
+        for v in &volumes {
+            let id = cinder.find_volume(v).await?.id;
+            snapshots.extend(cinder.list_snapshots_detail().volume_id(id).all().await?);
+        }
+    }
+    let every_volume: Vec<types::Volume> = cinder.list_volumes_detail().all().await?;
+    let mut by_volume: BTreeMap<String, Vec<types::Snapshot>> = BTreeMap::new();
+    for s in snapshots {
+        by_volume.entry(s.volume_id.clone()).or_default().push(s);
+    }
+    let groups = by_volume
+        .into_iter()
+        .map(|(volume, snapshots)| {
+            let (items, held) = retention::cinder_snapshot_items(&snapshots, &every_volume);
+            (volume, retention::plan_holding(&policy, items, &held))
+        })
+        .collect();
+    crate::prune::run(groups, args, output, |id, wait, timeout| async move {
+        cinder.delete_snapshot().snapshot_id(&id).send().await.map_err(|e| crate::cloud::explain(&e))?;
+        if wait {
+            let waiter = openstack_backups::wait::Waiter::new().timeout(timeout);
+            cinder.wait_for_snapshot_deleted(&id).with(&waiter).await.map_err(|e| crate::cloud::explain(&e))?;
+        }
+        Ok(())
+    })
+    .await
 }

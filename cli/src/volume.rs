@@ -42,6 +42,9 @@ pub enum VolumeCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Generic volume groups, their snapshots and types: volumes snapshotted together
+    #[command(subcommand)]
+    Group(crate::group::GroupCommand),
     /// Revert a volume in place to its latest snapshot (needs 3.40)
     ///
     /// The volume is the snapshot's; it must be available (detached), the
@@ -208,6 +211,7 @@ fn attached(v: &types::Volume) -> String {
 pub async fn run(session: &Session, command: VolumeCommand) -> Result<(), Failure> {
     let cinder = session.block_storage().await?;
     match command {
+        VolumeCommand::Group(command) => crate::group::run(&cinder, command).await,
         VolumeCommand::Revert { snapshot, wait } => {
             let snap = cinder.find_snapshot(&snapshot).await?;
             cinder

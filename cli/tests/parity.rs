@@ -253,6 +253,36 @@ fn setup(tools: &Tools) -> Result<(), String> {
         tools,
         &["snapshot", "create", "par-snap", "--volume", "par-vol", "--property", "purpose=test", "--wait"],
     )?;
+    // A group of par-vol and a group snapshot of it; the group type is an
+    // administrator's to make.
+    let mut admin = tools.osb_env.clone();
+    for (key, value) in [
+        ("OS_USERNAME", "admin"),
+        ("OS_PASSWORD", openstack_backups_harness::KEYSTONE_ADMIN_PASSWORD),
+        ("OS_PROJECT_NAME", "admin"),
+    ] {
+        admin.retain(|(k, _)| k != key);
+        admin.push((key.to_owned(), value.to_owned()));
+    }
+    let admin = Tools::new(tools.openstack.clone(), admin);
+    osbackup(&admin, &["volume", "group", "type", "create", "par-gt", "--description", "parity"])?;
+    osbackup(
+        tools,
+        &[
+            "volume",
+            "group",
+            "create",
+            "--volume-group-type",
+            "par-gt",
+            "--volume-type",
+            "__DEFAULT__",
+            "--name",
+            "par-group",
+            "--wait",
+        ],
+    )?;
+    osbackup(tools, &["volume", "group", "add", "volume", "par-group", "par-vol", "--wait"])?;
+    osbackup(tools, &["volume", "group", "snapshot", "create", "par-group", "--name", "par-gs", "--wait"])?;
     Ok(())
 }
 
@@ -279,6 +309,15 @@ fn scenario(tools: &Tools, found: &mut Vec<(String, String)>) {
         (&["volume", "list", "--long"], LIST),
         (&["volume", "show", "par-vol"], SHOW),
         (&["volume", "message", "list"], LIST),
+        (&["volume", "group", "list"], LIST),
+        (&["volume", "group", "show", "par-group"], SHOW),
+        (&["volume", "group", "show", "par-group", "--volumes"], &[Format::Json]),
+        (&["volume", "group", "snapshot", "list"], LIST),
+        (&["volume", "group", "snapshot", "show", "par-gs"], SHOW),
+        (&["volume", "group", "type", "list"], LIST),
+        (&["volume", "group", "type", "show", "par-gt"], SHOW),
+        (&["volume", "group", "show", "nope"], &[Format::Json]),
+        (&["volume", "group", "snapshot", "show", "nope"], &[Format::Json]),
         (&["limits", "show", "--absolute"], LIST),
         (&["quota", "show"], LIST),
         (&["quota", "show", "--usage"], &[Format::Json]),

@@ -880,6 +880,131 @@ fn cli_across_a_restart(c: &Cloud, cinder: &mut Cinder, project: &str) -> Outcom
 }
 
 /// A failed assertion (an insta snapshot's) must not leave the servers running.
+/// A three-volume group from the shell: its type, the group, its volumes
+/// (two made in it, one added), a group snapshot by hand, the group's
+/// backup from one group snapshot (and an incremental one), then
+/// everything deleted; with the refusals an operator meets.
+fn cinder_groups(c: &Cloud, project: &str) -> Outcome {
+    let type_name = format!("cli-consistent-{project}");
+    let t = c.json(&["volume", "group", "type", "create", &type_name, "--description", "db volumes"])?;
+    ensure!(t["Name"] == json!(type_name) && t["Is Public"] == json!(true), "group type create: {t}");
+    let shown = c.json(&["volume", "group", "type", "show", &type_name])?;
+    ensure!(shown["ID"] == t["ID"], "group type show by name: {shown}");
+    let types = c.ok(&["volume", "group", "type", "list", "-f", "value", "-c", "Name"])?;
+    ensure!(types.lines().any(|l| l == type_name), "group type list: {types}");
+    let none = c.fails(1, &["volume", "group", "type", "list", "--default"])?;
+    ensure!(none.contains("Default group type can not be found"), "no default group type: {none}");
+
+    let g = c.json(&[
+        "volume",
+        "group",
+        "create",
+        "--volume-group-type",
+        &type_name,
+        "--volume-type",
+        "__DEFAULT__",
+        "--name",
+        "cli-db",
+        "--wait",
+    ])?;
+    ensure!(g["Status"] == json!("available") && g["Group Type"] == t["ID"], "group create --wait: {g}");
+    let usage = c.fails(2, &["volume", "group", "create", "--name", "x"])?;
+    ensure!(usage.contains("--volume-group-type"), "a group needs a type: {usage}");
+    for name in ["cli-data", "cli-log", "cli-wal"] {
+        c.ok(&["volume", "create", name, "--size", "1", "--wait"])?;
+    }
+    c.ok(&["volume", "group", "add", "volume", "cli-db", "cli-data", "cli-log", "cli-wal", "--wait"])?;
+    let members = c.json(&["volume", "group", "show", "cli-db", "--volumes"])?;
+    ensure!(members["Volumes"].as_array().map(Vec::len) == Some(3), "three volumes: {members}");
+    let plain = c.json(&["volume", "group", "show", "cli-db"])?;
+    ensure!(plain["Volumes"].is_null(), "volumes only when asked: {plain}");
+    let listed = c.ok(&["volume", "group", "list", "-f", "csv"])?;
+    ensure!(listed.starts_with("\"ID\",\"Status\",\"Name\"\n") && listed.contains("\"cli-db\""), "{listed}");
+    let refused = c.fails(1, &["volume", "delete", "cli-wal"])?;
+    ensure!(refused.contains("belong to a group"), "a member volume cannot be deleted: {refused}");
+
+    // A group snapshot by hand.
+    let gs = c.json(&["volume", "group", "snapshot", "create", "cli-db", "--name", "cli-point", "--wait"])?;
+    ensure!(gs["Status"] == json!("available") && gs["Group"] == g["ID"], "group snapshot create: {gs}");
+    let members = c.ok(&["snapshot", "list", "--name", "cli-point", "-f", "value", "-c", "Status"])?;
+    ensure!(members == "available\navailable\navailable\n", "three member snapshots: {members:?}");
+    let busy = c.fails(1, &["volume", "group", "delete", "cli-db", "--force"])?;
+    ensure!(busy.contains("Group has existing snapshots"), "{busy}");
+    let listed = c.ok(&["volume", "group", "snapshot", "list", "-f", "value"])?;
+    ensure!(listed.contains("available cli-point"), "group snapshot list: {listed}");
+
+    // `snapshot prune` beside it: the oldest plain snapshot goes; the newest
+    // is kept by the rule, the one a volume was made from and the group
+    // snapshot's member are held and not counted.
+    for name in ["cli-s0", "cli-s1", "cli-s2"] {
+        c.ok(&["snapshot", "create", name, "--volume", "cli-data", "--wait"])?;
+    }
+    c.ok(&["volume", "create", "cli-from-s1", "--snapshot", "cli-s1", "--wait"])?;
+    let plan = c.json(&["snapshot", "prune", "--volume", "cli-data", "--keep-last", "1", "--dry-run"])?;
+    let rows = plan.as_array().ok_or("a json list")?;
+    let decided = |name: &str| {
+        rows.iter().find(|r| r["Name"] == json!(name)).map(|r| (s(&r["Action"]).to_owned(), s(&r["Reason"]).to_owned()))
+    };
+    ensure!(decided("cli-s2") == Some(("keep".into(), "last 1".into())), "{plan}");
+    ensure!(decided("cli-s0").is_some_and(|(a, _)| a == "delete"), "{plan}");
+    ensure!(
+        decided("cli-s1").is_some_and(|(a, r)| a == "keep" && r.starts_with("volumes were made from it")),
+        "{plan}"
+    );
+    ensure!(decided("cli-point").is_some_and(|(a, r)| a == "keep" && r.starts_with("in group snapshot")), "{plan}");
+    let done = c.json(&["snapshot", "prune", "--volume", "cli-data", "--keep-last", "1", "--wait"])?;
+    let deleted: Vec<&str> = done
+        .as_array()
+        .ok_or("a json list")?
+        .iter()
+        .filter(|r| r["Outcome"] == json!("deleted"))
+        .map(|r| s(&r["Name"]))
+        .collect();
+    ensure!(deleted == ["cli-s0"], "only the oldest plain snapshot: {done}");
+    let usage = c.fails(2, &["snapshot", "prune", "--volume", "cli-data"])?;
+    ensure!(usage.contains("no keep rule"), "{usage}");
+    c.ok(&["volume", "delete", "cli-from-s1", "--wait"])?;
+    c.ok(&["snapshot", "delete", "cli-s1", "cli-s2", "--wait"])?;
+
+    c.ok(&["volume", "group", "snapshot", "delete", "cli-point", "--wait"])?;
+    let gone = c.fails(1, &["volume", "group", "snapshot", "show", "cli-point"])?;
+    ensure!(gone.contains("cli-point"), "{gone}");
+
+    // The group's backup: one group snapshot, a backup per volume, the group snapshot gone.
+    let done = c.json(&["volume", "group", "backup", "cli-db", "--name", "cli-set"])?;
+    let rows = done.as_array().ok_or("a json list")?;
+    ensure!(
+        rows.len() == 3 && rows.iter().all(|r| r["Status"] == json!("available") && r["Fail Reason"].is_null()),
+        "three backups: {done}"
+    );
+    let backups = c.ok(&["backup", "list", "--name", "cli-set", "-f", "value", "-c", "Status"])?;
+    ensure!(backups == "available\navailable\navailable\n", "{backups:?}");
+    let left = c.ok(&["volume", "group", "snapshot", "list", "-f", "value"])?;
+    ensure!(left.is_empty(), "no group snapshot left: {left:?}");
+    let table = c.ok(&["volume", "group", "backup", "cli-db", "--incremental", "--name", "cli-inc"])?;
+    ensure!(table.contains("cli-data") && table.contains("Fail Reason"), "volume names in the table: {table}");
+    let incs = c.json(&["backup", "list", "--name", "cli-inc"])?;
+    ensure!(
+        incs.as_array().is_some_and(|l| l.len() == 3 && l.iter().all(|b| b["Incremental"] == json!(true))),
+        "{incs}"
+    );
+    let missing = c.fails(1, &["volume", "group", "backup", "no-such-group"])?;
+    ensure!(missing.contains("no-such-group"), "{missing}");
+
+    // Everything deleted: the backups (incrementals first), the group with its volumes, the type.
+    for name in ["cli-inc", "cli-set"] {
+        let ids = c.ok(&["backup", "list", "--name", name, "-f", "value", "-c", "ID"])?;
+        for id in ids.lines() {
+            c.ok(&["backup", "delete", id, "--wait"])?;
+        }
+    }
+    c.ok(&["volume", "group", "delete", "cli-db", "--force", "--wait"])?;
+    let volumes = c.ok(&["volume", "list", "-f", "value", "-c", "Name"])?;
+    ensure!(!volumes.contains("cli-wal"), "the group's volumes are gone: {volumes}");
+    c.ok(&["volume", "group", "type", "delete", &type_name])?;
+    Ok(())
+}
+
 fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|panic| Err(panic.downcast_ref::<String>().cloned().unwrap_or_else(|| "panicked".to_owned())))
@@ -888,22 +1013,23 @@ fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         println!(
-            "cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ncli_across_a_restart: test\ntrove: test"
+            "cinder_lifecycle: test\ncinder_quotas_and_revert: test\ncinder_policies: test\ncinder_groups: test\ncli_across_a_restart: test\ntrove: test"
         );
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
-    println!("\nrunning 5 tests");
+    println!("\nrunning 6 tests");
     let mut failures = Vec::new();
     match Cinder::start() {
         Ok(mut cinder) => {
             type Scenario = fn(&Cloud, &Cinder, &str) -> Outcome;
             // (`backup prune`'s rules run against the fake cloud:
             // tests/fake.rs.)
-            let scenarios: [(&str, Scenario); 3] = [
+            let scenarios: [(&str, Scenario); 4] = [
                 ("cinder_lifecycle", |c, _, _| cinder_lifecycle(c)),
                 ("cinder_quotas_and_revert", |c, _, _| cinder_quotas_and_revert(c)),
                 ("cinder_policies", cinder_policies),
+                ("cinder_groups", |c, _, project| cinder_groups(c, project)),
             ];
             for (name, scenario) in scenarios {
                 let (cloud, project) = admin_cloud(&cinder);
@@ -954,7 +1080,7 @@ fn main() -> ExitCode {
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
-        5 - failures.len(),
+        6 - failures.len(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );

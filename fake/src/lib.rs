@@ -62,7 +62,8 @@
 //! Not served (a 404 that is not a Cinder fault): volume metadata and
 //! updates, volume actions other than `revert`, attachments through the
 //! API (attach with [`FakeCloud::attach_volume`]), manageable snapshots,
-//! resource filters, the project-less endpoint form; Trove's instances
+//! resource filters, group types, volume groups and group snapshots, the
+//! project-less endpoint form; Trove's instances
 //! (and so restore), a database backup's `restore_from` and the `cinder`
 //! storage driver. Lists are always newest first: `sort`, `sort_key`
 //! and `sort_dir` are not honoured. Responses carry the same fields at

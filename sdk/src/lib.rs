@@ -60,6 +60,7 @@
 
 pub mod auth;
 pub mod cloud;
+pub mod group;
 pub mod policy;
 pub mod quota;
 pub mod retention;

@@ -109,6 +109,10 @@ pub enum Reason {
     Unfinished(String),
     /// Not the caller's to delete (a backup a policy did not make).
     Unmanaged,
+    /// Kept whatever the rules say, for a reason outside them (a snapshot
+    /// in a group snapshot, one that volumes were made from, a backup
+    /// policy's temporary snapshot): the text says which.
+    Held(String),
 }
 
 impl fmt::Display for Reason {
@@ -122,6 +126,7 @@ impl fmt::Display for Reason {
             Reason::HasDependents => f.write_str("has dependent backups"),
             Reason::Unfinished(status) => write!(f, "status {status}: not weighed"),
             Reason::Unmanaged => f.write_str("not made by this policy"),
+            Reason::Held(why) => f.write_str(why),
         }
     }
 }
@@ -451,4 +456,75 @@ pub fn trove_items(backups: &[crate::database::types::Backup]) -> Vec<Item> {
             metadata: BTreeMap::new(),
         })
         .collect()
+}
+
+/// Plans `items` with `policy` as [`plan`] does, except for the items that
+/// `held` names (id to why): they stay out of the rules (`keep_last` does
+/// not count them, nor is one the newest of its period) and are kept with
+/// [`Reason::Held`]. For snapshots, whose keeping can depend on more than
+/// their age ([`cinder_snapshot_items`]).
+pub fn plan_holding(policy: &Policy, items: Vec<Item>, held: &BTreeMap<String, String>) -> Plan {
+    let (kept, free): (Vec<Item>, Vec<Item>) = items.into_iter().partition(|i| held.contains_key(&i.id));
+    let mut plan = plan(policy, free);
+    plan.decisions.extend(kept.into_iter().map(|item| {
+        let why = held.get(&item.id).cloned().unwrap_or_default();
+        Decision { item, reasons: vec![Reason::Held(why)] }
+    }));
+    plan.decisions.sort_by(|a, b| b.item.created.cmp(&a.item.created).then_with(|| a.item.id.cmp(&b.item.id)));
+    plan
+}
+
+/// The planner's view of Cinder snapshots (all of one volume), every one
+/// managed and none a parent of another, and the ones to hold whatever the
+/// rules say, with why:
+/// - a member of a group snapshot: Cinder refuses to delete it alone (400
+///   "… must not be part of a group."); delete its group snapshot instead;
+/// - a snapshot that volumes among `volumes` were made from (their
+///   `snapshot_id`): with drivers that clone from snapshots (RBD, LVM
+///   thin), those volumes still need it;
+/// - a backup policy's temporary snapshot (its [`TEMPORARY`] property):
+///   the policy's run deletes it once its backup has read it, and the next
+///   run deletes one a killed run left.
+///
+/// [`TEMPORARY`]: crate::policy::TEMPORARY
+pub fn cinder_snapshot_items(
+    snapshots: &[crate::block_storage::types::Snapshot],
+    volumes: &[crate::block_storage::types::Volume],
+) -> (Vec<Item>, BTreeMap<String, String>) {
+    let mut held = BTreeMap::new();
+    let items = snapshots
+        .iter()
+        .map(|s| {
+            let made_from: Vec<&str> = volumes
+                .iter()
+                .filter(|v| v.snapshot_id.as_deref() == Some(s.id.as_str()))
+                .map(|v| v.id.as_str())
+                .collect();
+            let why = if let Some(group_snapshot) = &s.group_snapshot_id {
+                Some(format!("in group snapshot {group_snapshot}"))
+            } else if !made_from.is_empty() {
+                Some(format!("volumes were made from it ({})", made_from.join(", ")))
+            } else if s.metadata.get(crate::policy::TEMPORARY).is_some_and(|t| t == "true") {
+                let policy = s.metadata.get(crate::policy::MARKER).map_or("a backup policy", String::as_str);
+                Some(format!("temporary snapshot of {policy}: its runs delete it"))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                held.insert(s.id.clone(), why);
+            }
+            Item {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                created: s.created_at.to_utc(),
+                parent: None,
+                has_dependents: false,
+                finished: s.status == crate::block_storage::types::SnapshotStatus::Available,
+                managed: true,
+                status: s.status.to_string(),
+                metadata: s.metadata.clone(),
+            }
+        })
+        .collect();
+    (items, held)
 }

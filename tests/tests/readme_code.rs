@@ -102,6 +102,22 @@ mod blocks {
         let states = policy::report(&cinder, Some(nightly), &nightly.standard(), chrono::Utc::now()).await?;
         Ok(())
     }
+
+    /// "A group's volumes backed up from one group snapshot".
+    async fn group(cinder: openstack_backups::block_storage::Client) -> Result<(), Box<dyn std::error::Error>> {
+        use openstack_backups::group::{GroupBackupOptions, backup_group};
+
+        let options = GroupBackupOptions { name: Some("db-nightly".into()), incremental: true, ..Default::default() };
+        let done = backup_group(&cinder, "db", &options).await?;   // errors: nothing made, or the group snapshot failed
+        for member in &done.members {
+            match &member.outcome {
+                Ok(backup) => println!("{} {} {}", member.volume_id, backup.id, backup.status),
+                Err(e) => println!("{} failed: {e}", member.volume_id),
+            }
+        }
+        assert!(done.succeeded());   // every backup made, the group snapshot deleted
+        Ok(())
+    }
 }
 
 /// The files that compile README.md's Rust blocks.

@@ -1361,6 +1361,276 @@ fn backup_policy_runs(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>>
     })
 }
 
+/// Generic volume groups and group snapshots through Cinder's generic group
+/// code (the file driver has no group support of its own): a group type, a
+/// group of three volumes (two created in it, one added), a group snapshot
+/// and the backups of its members, which cannot be deleted alone, the
+/// reset-status actions and their microversions, paging and finders, and
+/// the library's `backup_group` doing it all in one call.
+fn groups_and_group_snapshots(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        use openstack_backups::group::{GroupBackupError, GroupBackupOptions, backup_group};
+        use openstack_backups::wait::Waiter;
+        let c = &ctx.client;
+        let wait = Waiter::new().delays(Duration::from_millis(100), Duration::from_secs(1)).timeout(LIMIT);
+        fn refused<T>(what: &str, r: &Result<T, Error>) -> Outcome {
+            match r {
+                Err(err) if err.kind() == openstack_backups::ErrorKind::MicroversionUnsupported => Ok(()),
+                other => Err(format!("{what} is refused before sending: {:?}", other.as_ref().map(|_| ()))),
+            }
+        }
+        let bad_request = |what: &str, r: Result<(), Error>, text: &str| -> Outcome {
+            match r {
+                Err(err) if err.status().map(|s| s.as_u16()) == Some(400) && err.to_string().contains(text) => Ok(()),
+                other => Err(format!("{what}: wanted a 400 saying {text:?}, got {other:?}")),
+            }
+        };
+
+        // A group type of this scenario's own (types are cloud-wide).
+        let type_name = format!("consistent-{}", ctx.project);
+        let body: types::GroupTypeCreateRequest =
+            serde_json::from_value(json!({"group_type": {"name": type_name, "description": "db volumes"}}))
+                .map_err(|err| err.to_string())?;
+        let group_type = c.create_group_type().body(body).send().await.map_err(e("create group type"))?;
+        let group_type = group_type.into_inner().group_type;
+        let body: types::GroupTypeCreateRequest =
+            serde_json::from_value(json!({"group_type": {"name": type_name}})).map_err(|err| err.to_string())?;
+        let twice = c.create_group_type().body(body).send().await;
+        ensure!(matches!(&twice, Err(err) if err.is_conflict()), "a taken group type name is a 409: {twice:?}");
+        let shown = c.show_group_type().group_type_id(&group_type.id).send().await.map_err(e("show group type"))?;
+        ensure!(shown.group_type.name == type_name, "{:?}", shown.group_type);
+        let found = c.find_group_type(&type_name).await.map_err(e("find group type"))?;
+        ensure!(found.id == group_type.id, "found by name: {found:?}");
+        let default = c.show_group_type().group_type_id("default").send().await;
+        ensure!(matches!(&default, Err(err) if err.is_not_found()), "no default group type: {default:?}");
+        let types_paged: Vec<types::GroupType> =
+            c.list_group_types().limit(1u64).all().await.map_err(e("group types, one per page"))?;
+        ensure!(
+            types_paged.iter().any(|t| t.id == group_type.id)
+                && types_paged.iter().any(|t| t.name == "default_cgsnapshot_type"),
+            "{types_paged:?}"
+        );
+        refused("group types at 3.10", &ctx.at(Microversion::new(3, 10)).list_group_types().send().await)?;
+
+        // The group: by the type's name and the default volume type's.
+        let create = types::GroupCreate {
+            group_type: type_name.clone(),
+            volume_types: vec!["__DEFAULT__".to_owned()],
+            name: Some("db".to_owned()),
+            description: None,
+            availability_zone: None,
+        };
+        let made = c
+            .create_group()
+            .body(types::GroupCreateRequest { group: create })
+            .send()
+            .await
+            .map_err(e("create group"))?
+            .into_inner()
+            .group;
+        let group = c.wait_for_group(&made.id, types::GroupStatus::Available).with(&wait).await.map_err(e("wait"))?;
+        ensure!(group.group_type.as_deref() == Some(group_type.id.as_str()), "the type's id: {group:?}");
+        refused("a group at 3.12", &ctx.at(Microversion::new(3, 12)).show_group().group_id(&group.id).send().await)?;
+
+        // Two volumes made in the group, a third added.
+        let mut volumes = Vec::new();
+        for name in ["data", "log"] {
+            let body = types::VolumeCreateRequest {
+                volume: types::VolumeCreate {
+                    size: Some(1.try_into().unwrap()),
+                    name: Some(name.into()),
+                    group_id: Some(group.id.clone()),
+                    volume_type: Some("__DEFAULT__".into()),
+                    ..Default::default()
+                },
+                os_sch_hnt_scheduler_hints: Default::default(),
+            };
+            let v = c.create_volume().body(body).send().await.map_err(e("volume in the group"))?.into_inner().volume;
+            volumes.push(v.id);
+        }
+        let wal = new_volume(c, "wal").await?;
+        for v in &volumes {
+            wait_for("a volume of the group", &[Some("available")], &["error"], LIMIT, || volume_status(c, v)).await?;
+        }
+        let add =
+            types::GroupUpdate { add_volumes: Some(wal.clone()), name: None, description: None, remove_volumes: None };
+        c.update_group()
+            .group_id(&group.id)
+            .body(types::GroupUpdateRequest { group: add })
+            .send()
+            .await
+            .map_err(e("add a volume"))?;
+        volumes.push(wal.clone());
+        c.wait_for_group(&group.id, types::GroupStatus::Available).with(&wait).await.map_err(e("wait update"))?;
+        let listed = c.show_group().group_id(&group.id).list_volume(true).send().await.map_err(e("list_volume"))?;
+        let members: BTreeSet<&str> = listed.group.volumes.iter().map(String::as_str).collect();
+        ensure!(members == volumes.iter().map(String::as_str).collect(), "members: {members:?}");
+        let same =
+            types::GroupUpdate { name: Some("db".into()), description: None, add_volumes: None, remove_volumes: None };
+        let unchanged =
+            c.update_group().group_id(&group.id).body(types::GroupUpdateRequest { group: same }).send().await;
+        bad_request("a rename to the same name", unchanged.map(|_| ()), "no valid name")?;
+        let in_group = c.delete_volume().volume_id(&wal).send().await;
+        bad_request("deleting a volume of a group", in_group.map(|_| ()), "belong to a group")?;
+        let by_name = c.find_group("db").await.map_err(e("find group"))?;
+        ensure!(by_name.id == group.id, "found by name: {by_name:?}");
+        let summaries = c.list_groups().name("db").send().await.map_err(e("list groups"))?;
+        ensure!(summaries.groups.len() == 1 && summaries.groups[0].id == group.id, "{:?}", summaries.groups);
+        let details: Vec<types::Group> =
+            c.list_groups_detail().limit(1u64).all().await.map_err(e("groups, one per page"))?;
+        ensure!(details.len() == 1 && details[0].volumes.is_empty(), "no list_volume, no volumes: {details:?}");
+
+        // A group snapshot by hand: its members, their backups, refusals.
+        let create = types::GroupSnapshotCreate {
+            group_id: group.id.clone(),
+            name: Some("nightly".into()),
+            description: Some("one point".into()),
+        };
+        let gs = c
+            .create_group_snapshot()
+            .body(types::GroupSnapshotCreateRequest { group_snapshot: create })
+            .send()
+            .await
+            .map_err(e("create group snapshot"))?
+            .into_inner()
+            .group_snapshot;
+        ensure!(gs.group_type_id.as_deref() == Some(group_type.id.as_str()), "create response: {gs:?}");
+        let gs = c
+            .wait_for_group_snapshot(&gs.id, types::GroupSnapshotStatus::Available)
+            .with(&wait)
+            .await
+            .map_err(e("wait group snapshot"))?;
+        ensure!(gs.group_id == group.id && gs.description.as_deref() == Some("one point"), "{gs:?}");
+        let snaps: Vec<types::Snapshot> =
+            c.list_snapshots_detail().name("nightly").all().await.map_err(e("member snapshots"))?;
+        ensure!(
+            snaps.len() == 3 && snaps.iter().all(|s| s.group_snapshot_id.as_deref() == Some(gs.id.as_str())),
+            "three members: {snaps:?}"
+        );
+        let alone = c.delete_snapshot().snapshot_id(&snaps[0].id).send().await;
+        bad_request("deleting a member snapshot", alone.map(|_| ()), "must not be part of a group")?;
+        let busy = c.delete_group(&group.id, types::GroupDelete { delete_volumes: Some(true) }).await;
+        bad_request("deleting a group with group snapshots", busy.map(|_| ()), "Group has existing snapshots")?;
+        let mut backup = backup_of(&snaps[0].volume_id, "member");
+        backup.snapshot_id = Some(snaps[0].id.clone());
+        let b = new_backup(c, backup).await?;
+        let shown = c.show_backup().backup_id(&b).send().await.map_err(e("show backup"))?.into_inner().backup;
+        ensure!(shown.snapshot_id.as_deref() == Some(snaps[0].id.as_str()), "from the member: {shown:?}");
+
+        // Lists and finders of group snapshots; paging from 3.29 only.
+        let all: Vec<types::GroupSnapshotSummary> =
+            c.list_group_snapshots().group_id(group.id.clone()).limit(1u64).all().await.map_err(e("paged"))?;
+        ensure!(all.len() == 1 && all[0].id == gs.id, "{all:?}");
+        let old = ctx.at(Microversion::new(3, 28));
+        let unpaged = old.list_group_snapshots_detail().send().await.map_err(e("list at 3.28"))?;
+        ensure!(unpaged.group_snapshots.iter().any(|x| x.id == gs.id), "{:?}", unpaged.group_snapshots);
+        refused("a limit at 3.28", &old.list_group_snapshots().limit(1u64).send().await)?;
+        let found = c.find_group_snapshot("nightly").await.map_err(e("find group snapshot"))?;
+        ensure!(found.id == gs.id, "{found:?}");
+
+        // Reset status: 3.19 for group snapshots, 3.20 for groups.
+        let to_error = || types::GroupSnapshotResetStatus { status: types::GroupSnapshotResetStatusStatus::Error };
+        refused(
+            "reset at 3.18",
+            &ctx.at(Microversion::new(3, 18)).reset_group_snapshot_status(&gs.id, to_error()).await,
+        )?;
+        c.reset_group_snapshot_status(&gs.id, to_error()).await.map_err(e("reset group snapshot"))?;
+        let now = c.show_group_snapshot().group_snapshot_id(&gs.id).send().await.map_err(e("show"))?;
+        ensure!(now.group_snapshot.status == types::GroupSnapshotStatus::Error, "{:?}", now.group_snapshot);
+        let available = || types::GroupResetStatus { status: types::GroupResetStatusStatus::Available };
+        refused(
+            "group reset at 3.19",
+            &ctx.at(Microversion::new(3, 19)).reset_group_status(&group.id, available()).await,
+        )?;
+        c.reset_group_status(&group.id, available()).await.map_err(e("reset group"))?;
+
+        // An `error` group snapshot can be deleted; it takes its members along.
+        c.delete_group_snapshot().group_snapshot_id(&gs.id).send().await.map_err(e("delete group snapshot"))?;
+        c.wait_for_group_snapshot_deleted(&gs.id).with(&wait).await.map_err(e("group snapshot gone"))?;
+        for s in &snaps {
+            wait_for("a member snapshot", &[None], &["error_deleting"], LIMIT, || snapshot_status(c, &s.id)).await?;
+        }
+
+        // The library's one call: a group snapshot, a backup of each member, the group snapshot gone.
+        let options = GroupBackupOptions {
+            name: Some("db-set".into()),
+            description: Some("consistent".into()),
+            waiter: wait.clone(),
+            ..Default::default()
+        };
+        let done = backup_group(c, "db", &options).await.map_err(|err| format!("backup_group: {err}"))?;
+        ensure!(done.succeeded() && done.members.len() == 3, "{done:?}");
+        for m in &done.members {
+            let b = m.outcome.as_ref().map_err(|err| format!("{}: {err}", m.volume_id))?;
+            ensure!(b.status == types::BackupStatus::Available && b.name.as_deref() == Some("db-set"), "{b:?}");
+            ensure!(b.snapshot_id.as_deref() == Some(m.snapshot_id.as_str()), "from its member snapshot: {b:?}");
+            let meta = &b.metadata;
+            ensure!(
+                meta.get("group_snapshot_id") == Some(&done.group_snapshot.id)
+                    && meta.get("group_id") == Some(&group.id),
+                "the set is tagged: {meta:?}"
+            );
+            wait_for("the member snapshot gone", &[None], &["error_deleting"], LIMIT, || {
+                snapshot_status(c, &m.snapshot_id)
+            })
+            .await?;
+        }
+        let gone = c.show_group_snapshot().group_snapshot_id(&done.group_snapshot.id).send().await;
+        ensure!(matches!(&gone, Err(err) if err.is_not_found()), "the group snapshot is gone: {gone:?}");
+        // Incremental on the backups just made.
+        let incremental = GroupBackupOptions { incremental: true, waiter: wait.clone(), ..Default::default() };
+        let again = backup_group(c, &group.id, &incremental).await.map_err(|err| format!("incremental: {err}"))?;
+        ensure!(again.succeeded(), "{again:?}");
+        ensure!(
+            again.members.iter().all(|m| m.outcome.as_ref().is_ok_and(|b| b.is_incremental)),
+            "incrementals: {again:?}"
+        );
+        // An empty group makes nothing.
+        let create = types::GroupCreate {
+            group_type: group_type.id.clone(),
+            volume_types: vec!["__DEFAULT__".to_owned()],
+            name: Some("empty".to_owned()),
+            description: None,
+            availability_zone: None,
+        };
+        let empty = c.create_group().body(types::GroupCreateRequest { group: create }).send().await;
+        let empty = empty.map_err(e("empty group"))?.into_inner().group;
+        c.wait_for_group(&empty.id, types::GroupStatus::Available).with(&wait).await.map_err(e("wait empty"))?;
+        let nothing = backup_group(c, "empty", &options).await;
+        ensure!(
+            matches!(&nothing, Err(GroupBackupError::EmptyGroup { group_id }) if *group_id == empty.id),
+            "{nothing:?}"
+        );
+        let missing = backup_group(c, "no-such-group", &options).await;
+        ensure!(
+            matches!(&missing, Err(GroupBackupError::NotStarted(err)) if err.kind() == openstack_backups::ErrorKind::NotFound),
+            "{missing:?}"
+        );
+
+        // Clean up: backups, the groups with their volumes, the type.
+        let backups: Vec<types::Backup> = c.list_backups_detail().all().await.map_err(e("backups"))?;
+        let mut chain: Vec<&types::Backup> = backups.iter().collect();
+        chain.sort_by_key(|b| !b.is_incremental);
+        for b in chain {
+            c.delete_backup().backup_id(&b.id).send().await.map_err(e("delete backup"))?;
+            c.wait_for_backup_deleted(&b.id).with(&wait).await.map_err(e("backup gone"))?;
+        }
+        c.delete_group(&group.id, types::GroupDelete { delete_volumes: Some(true) })
+            .await
+            .map_err(e("delete group"))?;
+        c.delete_group(&empty.id, types::GroupDelete::default()).await.map_err(e("delete empty group"))?;
+        for g in [&group.id, &empty.id] {
+            c.wait_for_group_deleted(g).with(&wait).await.map_err(e("group gone"))?;
+        }
+        for v in &volumes {
+            wait_for("a volume of the deleted group", &[None], &["error_deleting"], LIMIT, || volume_status(c, v))
+                .await?;
+        }
+        c.delete_group_type().group_type_id(&group_type.id).send().await.map_err(e("delete group type"))?;
+        ctx.verify()
+    })
+}
+
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("limits_and_quotas", limits_and_quotas),
     ("revert_manage_and_filters", revert_manage_and_filters),
@@ -1375,6 +1645,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("user_messages", user_messages),
     ("backup_policy_runs", backup_policy_runs),
     ("the_fake_cloud_agrees", the_fake_cloud_agrees),
+    ("groups_and_group_snapshots", groups_and_group_snapshots),
 ];
 
 /// The fake cloud stays honest: the shared lifecycle (statuses reached,

@@ -579,3 +579,63 @@ fn deletes_wait_for_incrementals_and_stop_at_a_failure() {
     assert_eq!(run(None), ["other Deleted", "inc2 Deleted", "inc1 Deleted", "full Deleted"]);
     assert_eq!(run(Some("inc2")), ["other Deleted", "inc2 Failed(\"refused\")", "inc1 Skipped", "full Skipped"]);
 }
+
+/// Snapshots as `snapshot prune` plans them: held (kept whatever the rules
+/// say, and not counted by them) are a group snapshot's members, those a
+/// volume was made from and backup policies' temporary snapshots; the
+/// rules weigh the rest, newest first.
+#[test]
+fn snapshots_held_by_groups_volumes_and_policies_stay_out_of_the_rules() {
+    use openstack_backups::block_storage::types::{Snapshot, Volume};
+    use openstack_backups::retention::{cinder_snapshot_items, plan_holding};
+    let snapshot = |id: &str, created: &str, extra: serde_json::Value| {
+        let mut s = serde_json::json!({"id": id, "status": "available", "created_at": created, "volume_id": "v1",
+            "name": format!("n-{id}"), "size": 1, "metadata": {}});
+        for (k, v) in extra.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        serde_json::from_value::<Snapshot>(s).unwrap()
+    };
+    let snapshots = vec![
+        snapshot("old", "2026-11-01T00:00:00", serde_json::json!({})),
+        snapshot("source", "2026-11-02T00:00:00", serde_json::json!({})),
+        snapshot("member", "2026-11-03T00:00:00", serde_json::json!({"group_snapshot_id": "gs1"})),
+        snapshot(
+            "temporary",
+            "2026-11-04T00:00:00",
+            serde_json::json!({"metadata": {"osbackup-temporary": "true", "osbackup-policy": "nightly"}}),
+        ),
+        snapshot("middle", "2026-11-05T00:00:00", serde_json::json!({})),
+        snapshot("newest", "2026-11-06T00:00:00", serde_json::json!({})),
+        snapshot("making", "2026-11-07T00:00:00", serde_json::json!({"status": "creating"})),
+    ];
+    let volume: Volume = serde_json::from_value(serde_json::json!({"id": "v2", "status": "available", "size": 1,
+        "snapshot_id": "source", "created_at": "2026-11-03T00:00:00", "attachments": []}))
+    .unwrap();
+    let (items, held) = cinder_snapshot_items(&snapshots, &[volume]);
+    assert_eq!(items.len(), 7);
+    assert!(items.iter().all(|i| i.parent.is_none() && i.managed && !i.has_dependents));
+    assert_eq!(held["member"], "in group snapshot gs1");
+    assert_eq!(held["source"], "volumes were made from it (v2)");
+    assert_eq!(held["temporary"], "temporary snapshot of nightly: its runs delete it");
+    assert_eq!(held.len(), 3);
+
+    let p = plan_holding(&Policy { keep_last: 2, ..Policy::default() }, items, &held);
+    let decided: Vec<(&str, Vec<String>)> =
+        p.decisions.iter().map(|d| (d.item.id.as_str(), d.reasons.iter().map(ToString::to_string).collect())).collect();
+    assert_eq!(
+        decided,
+        [
+            ("making", vec!["status creating: not weighed".to_owned()]),
+            ("newest", vec!["last 1".to_owned()]),
+            ("middle", vec!["last 2".to_owned()]),
+            ("temporary", vec!["temporary snapshot of nightly: its runs delete it".to_owned()]),
+            ("member", vec!["in group snapshot gs1".to_owned()]),
+            ("source", vec!["volumes were made from it (v2)".to_owned()]),
+            ("old", vec![]),
+        ],
+        "newest first; the held ones are not among the last two"
+    );
+    assert_eq!(p.delete_order(), ["old"]);
+    assert_eq!(p.decisions[3].reasons, [Reason::Held("temporary snapshot of nightly: its runs delete it".into())]);
+}

@@ -113,6 +113,9 @@ const BID: &str = "6a122f4b-d2f6-448f-aeb5-68bae5ff8358";
 const SID: &str = "b36476e5-d18b-47f9-ac69-4818cb43ee21";
 const VID: &str = "49a784cf-b759-4594-acdf-5238ee50976b";
 const MID: &str = "6586bb76";
+const GTID: &str = "f10b1402-dbac-4a1e-b547-766f5aa74fd8";
+const GID: &str = "5707d7d8-1860-4526-8e4c-dad495a5a920";
+const GSID: &str = "7c98f7b0-2cfa-404e-b097-77b1c21087ef";
 
 /// A call of one operation that checks what it decoded.
 type Call = for<'a> fn(&'a Client) -> BoxFuture<'a, ()>;
@@ -181,6 +184,22 @@ fn message() -> Value {
         "created_at": "2026-12-03T09:16:32.739813", "guaranteed_until": "2027-01-02T09:16:32.735802",
         "request_id": "req-027a8820-2855-4ef4-a9b7-a4b673295ea0", "links": [],
         "resource_type": "VOLUME_BACKUP", "resource_uuid": "86c98184-e01c-49a9-bc29-b7e27e93231e"})
+}
+
+fn group_type() -> Value {
+    json!({"id": GTID, "name": "consistent", "description": "db volumes", "is_public": true, "group_specs": {}})
+}
+
+fn group() -> Value {
+    json!({"id": GID, "status": "available", "availability_zone": "nova", "created_at": "2026-12-05T00:48:46.698444",
+        "name": "db", "description": null, "group_type": GTID, "volume_types": ["7b6d3aeb-7a70-4a9c-a4c2-e0f81395cfe1"],
+        "group_snapshot_id": null, "source_group_id": null, "volumes": [VID], "replication_status": "disabled",
+        "project_id": PROJECT})
+}
+
+fn group_snapshot() -> Value {
+    json!({"id": GSID, "group_id": GID, "group_type_id": GTID, "status": "available",
+        "created_at": "2026-12-05T00:49:03.585928", "name": "nightly", "description": "one point"})
 }
 
 /// Every operation of the Cinder table, one row each, in the spec's order.
@@ -628,6 +647,207 @@ fn cases() -> Vec<Case> {
         })
         .answers(204, None)
         .sends("DELETE", pp(&format!("/messages/{MID}"))),
+        // ---- group types (3.11), groups (3.13), group snapshots (3.14)
+        op("list_group_types", |c| {
+            Box::pin(async move {
+                let listed = c.list_group_types().limit(1u64).is_public("none").send().await.unwrap();
+                assert_eq!(listed.group_types[0].name, "consistent");
+                assert!(listed.group_types[0].group_specs.is_empty());
+                assert_eq!(listed.group_type_links.len(), 1);
+            })
+        })
+        .answers(
+            200,
+            Some(json!({"group_types": [group_type()], "group_type_links": [{"rel": "next",
+                "href": format!("http://x/v3/{PROJECT}/group_types?limit=1&marker={GTID}")}]})),
+        )
+        .sends("GET", pp("/group_types"))
+        .query(&[("limit", "1"), ("is_public", "none")]),
+        op("create_group_type", |c| {
+            Box::pin(async move {
+                let body: types::GroupTypeCreateRequest =
+                    serde_json::from_value(json!({"group_type": {"name": "consistent", "description": "db volumes"}}))
+                        .unwrap();
+                let made = c.create_group_type().body(body).send().await.unwrap();
+                assert_eq!(made.group_type.id, GTID);
+            })
+        })
+        .answers(202, Some(json!({"group_type": group_type()})))
+        .sends("POST", pp("/group_types"))
+        .body(json!({"group_type": {"name": "consistent", "description": "db volumes"}})),
+        op("show_group_type", |c| {
+            Box::pin(async move {
+                let shown = c.show_group_type().group_type_id(GTID).send().await.unwrap().into_inner().group_type;
+                assert_eq!(shown.description.as_deref(), Some("db volumes"));
+                assert_eq!(shown.is_public, Some(true));
+                // A member's view: no group specs.
+                assert!(shown.group_specs.is_empty());
+            })
+        })
+        .answers(200, Some(json!({"group_type": {"id": GTID, "name": "consistent", "description": "db volumes",
+            "is_public": true}})))
+        .sends("GET", pp(&format!("/group_types/{GTID}"))),
+        op("delete_group_type", |c| {
+            Box::pin(async move { c.delete_group_type().group_type_id(GTID).send().await.unwrap().into_inner() })
+        })
+        .answers(202, None)
+        .sends("DELETE", pp(&format!("/group_types/{GTID}"))),
+        op("list_groups", |c| {
+            Box::pin(async move {
+                let listed = c.list_groups().name("db").send().await.unwrap();
+                assert_eq!(listed.groups[0].name.as_deref(), Some("db"));
+            })
+        })
+        .answers(200, Some(json!({"groups": [{"id": GID, "name": "db"}]})))
+        .sends("GET", pp("/groups"))
+        .query(&[("name", "db")]),
+        op("create_group", |c| {
+            Box::pin(async move {
+                let body = types::GroupCreateRequest {
+                    group: types::GroupCreate {
+                        group_type: "consistent".to_owned(),
+                        volume_types: vec!["__DEFAULT__".to_owned()],
+                        name: Some("db".to_owned()),
+                        availability_zone: None,
+                        description: None,
+                    },
+                };
+                let made = c.create_group().body(body).send().await.unwrap();
+                assert_eq!(made.group.id, GID);
+            })
+        })
+        .answers(202, Some(json!({"group": {"id": GID, "name": "db"}})))
+        .sends("POST", pp("/groups"))
+        .body(json!({"group": {"group_type": "consistent", "volume_types": ["__DEFAULT__"], "name": "db"}})),
+        op("list_groups_detail", |c| {
+            Box::pin(async move {
+                let listed = c.list_groups_detail().list_volume(true).limit(1u64).send().await.unwrap();
+                let g = &listed.groups[0];
+                assert_eq!(g.status, types::GroupStatus::Available);
+                assert_eq!(g.volumes, [VID]);
+                assert_eq!(g.group_type.as_deref(), Some(GTID));
+            })
+        })
+        .answers(200, Some(json!({"groups": [group()]})))
+        .sends("GET", pp("/groups/detail"))
+        .query(&[("list_volume", "true"), ("limit", "1")]),
+        op("show_group", |c| {
+            Box::pin(async move {
+                let shown = c.show_group().group_id(GID).send().await.unwrap().into_inner().group;
+                // A status this client does not know is kept.
+                assert_eq!(shown.status.as_str(), "replicating");
+                assert!(shown.volumes.is_empty());
+            })
+        })
+        .answers(200, Some({
+            let mut g = group();
+            g["status"] = json!("replicating");
+            g.as_object_mut().unwrap().remove("volumes");
+            json!({"group": g})
+        }))
+        .sends("GET", pp(&format!("/groups/{GID}"))),
+        op("update_group", |c| {
+            Box::pin(async move {
+                let update = types::GroupUpdate {
+                    add_volumes: Some(format!("{VID},{SID}")),
+                    name: None,
+                    description: None,
+                    remove_volumes: None,
+                };
+                let body = types::GroupUpdateRequest { group: update };
+                c.update_group().group_id(GID).body(body).send().await.unwrap().into_inner()
+            })
+        })
+        .answers(202, None)
+        .sends("PUT", pp(&format!("/groups/{GID}")))
+        .body(json!({"group": {"add_volumes": format!("{VID},{SID}")}})),
+        op("delete_group", |c| {
+            Box::pin(async move {
+                let with_volumes = types::GroupDelete { delete_volumes: Some(true) };
+                c.delete_group(GID, with_volumes).await.unwrap().into_inner()
+            })
+        })
+        .answers(202, None)
+        .sends("POST", pp(&format!("/groups/{GID}/action")))
+        .body(json!({"delete": {"delete-volumes": true}})),
+        op("reset_group_status", |c| {
+            Box::pin(async move {
+                let status = types::GroupResetStatusStatus::Available;
+                c.reset_group_status(GID, types::GroupResetStatus { status }).await.unwrap().into_inner()
+            })
+        })
+        .answers(202, None)
+        .sends("POST", pp(&format!("/groups/{GID}/action")))
+        .body(json!({"reset_status": {"status": "available"}})),
+        op("list_group_snapshots", |c| {
+            Box::pin(async move {
+                let listed = c.list_group_snapshots().group_id(GID).send().await.unwrap();
+                assert_eq!(listed.group_snapshots[0].name.as_deref(), Some("nightly"));
+                assert_eq!(listed.group_snapshots[0].group_type_id, None);
+            })
+        })
+        .answers(200, Some(json!({"group_snapshots": [{"id": GSID, "name": "nightly"}]})))
+        .sends("GET", pp("/group_snapshots"))
+        .query(&[("group_id", GID)]),
+        op("create_group_snapshot", |c| {
+            Box::pin(async move {
+                let create = types::GroupSnapshotCreate {
+                    group_id: GID.to_owned(),
+                    name: Some("nightly".to_owned()),
+                    description: Some("one point".to_owned()),
+                };
+                let body = types::GroupSnapshotCreateRequest { group_snapshot: create };
+                let made = c.create_group_snapshot().body(body).send().await.unwrap();
+                assert_eq!(made.group_snapshot.group_type_id.as_deref(), Some(GTID));
+            })
+        })
+        .answers(202, Some(json!({"group_snapshot": {"id": GSID, "name": "nightly", "group_type_id": GTID}})))
+        .sends("POST", pp("/group_snapshots"))
+        .body(json!({"group_snapshot": {"group_id": GID, "name": "nightly", "description": "one point"}})),
+        op("list_group_snapshots_detail", |c| {
+            Box::pin(async move {
+                let listed = c
+                    .list_group_snapshots_detail()
+                    .status(types::GroupSnapshotStatus::Available)
+                    .sort("created_at:asc")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(listed.group_snapshots[0].group_id, GID);
+                assert_eq!(listed.group_snapshots[0].status, types::GroupSnapshotStatus::Available);
+            })
+        })
+        .answers(200, Some(json!({"group_snapshots": [group_snapshot()]})))
+        .sends("GET", pp("/group_snapshots/detail"))
+        .query(&[("status", "available"), ("sort", "created_at:asc")]),
+        op("show_group_snapshot", |c| {
+            Box::pin(async move {
+                let shown = c.show_group_snapshot().group_snapshot_id(GSID).send().await.unwrap();
+                let created = shown.into_inner().group_snapshot.created_at.map(|t| t.to_string());
+                assert_eq!(created.as_deref(), Some("2026-12-05T00:49:03.585928"));
+            })
+        })
+        .answers(200, Some(json!({"group_snapshot": group_snapshot()})))
+        .sends("GET", pp(&format!("/group_snapshots/{GSID}"))),
+        op("delete_group_snapshot", |c| {
+            Box::pin(async move {
+                c.delete_group_snapshot().group_snapshot_id(GSID).send().await.unwrap().into_inner()
+            })
+        })
+        .answers(202, None)
+        .sends("DELETE", pp(&format!("/group_snapshots/{GSID}"))),
+        op("reset_group_snapshot_status", |c| {
+            Box::pin(async move {
+                let status = types::GroupSnapshotResetStatusStatus::Error;
+                c.reset_group_snapshot_status(GSID, types::GroupSnapshotResetStatus { status })
+                    .await
+                    .unwrap()
+                    .into_inner()
+            })
+        })
+        .answers(202, None)
+        .sends("POST", pp(&format!("/group_snapshots/{GSID}/action")))
+        .body(json!({"reset_status": {"status": "error"}})),
         // ---- manageable snapshots and resource filters
         op("list_manageable_snapshots", |c| {
             Box::pin(async move {
@@ -725,6 +945,35 @@ async fn messages_below_their_microversions_are_refused_before_sending() {
     let refused = client(&h.server, Microversion::new(3, 2)).list_messages().send().await.unwrap_err();
     assert!(refused.to_string().contains("3.3"), "{refused}");
     assert!(h.server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+}
+
+/// Groups (3.13), group snapshots (3.14), their paging (3.29), the groups'
+/// volume lists (3.25) and reset-status actions (3.19, 3.20): below their
+/// microversions they are refused before sending.
+#[tokio::test]
+async fn groups_below_their_microversions_are_refused_before_sending() {
+    let mut h = Harness::new().await;
+    h.answer(200, Some(json!({"group_snapshots": []}))).await;
+    let at = |minor| client(&h.server, Microversion::new(3, minor));
+    let refused = at(12).list_groups().send().await.unwrap_err();
+    assert!(refused.to_string().contains("3.13"), "{refused}");
+    let refused = at(13).list_group_snapshots().send().await.unwrap_err();
+    assert!(refused.to_string().contains("3.14"), "{refused}");
+    let refused = at(28).list_group_snapshots().limit(1u64).send().await.unwrap_err();
+    assert!(refused.to_string().contains("limit") && refused.to_string().contains("3.29"), "{refused}");
+    let refused = at(24).show_group().group_id(GID).list_volume(true).send().await.unwrap_err();
+    assert!(refused.to_string().contains("list_volume"), "{refused}");
+    let status = types::GroupSnapshotResetStatus { status: types::GroupSnapshotResetStatusStatus::Available };
+    let refused = at(18).reset_group_snapshot_status(GSID, status).await.unwrap_err();
+    assert!(refused.to_string().contains("3.19"), "{refused}");
+    let status = types::GroupResetStatus { status: types::GroupResetStatusStatus::Available };
+    let refused = at(19).reset_group_status(GID, status).await.unwrap_err();
+    assert!(refused.to_string().contains("3.20"), "{refused}");
+    let refused = at(10).list_group_types().send().await.unwrap_err();
+    assert!(refused.to_string().contains("3.11"), "{refused}");
+    assert!(h.server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+    // At 3.28 the list itself is there.
+    at(28).list_group_snapshots().send().await.unwrap();
 }
 
 /// The operation a received request belongs to, by method, path template and

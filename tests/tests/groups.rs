@@ -1,0 +1,337 @@
+//! `group::backup_group` where the real Cinder cannot be made to fail on
+//! demand, with the typed mocks: a member whose backup Cinder refuses does
+//! not stop the others; a backup still running when the wait times out
+//! keeps the group snapshot (deleting it would delete the member under the
+//! backup); a group snapshot that goes to `error` is deleted again and no
+//! backup is made; below 3.25 an empty group is found out by its empty
+//! group snapshot, and below 3.43 the backups carry no metadata.
+
+use std::time::Duration;
+
+use openstack_backups::block_storage::{Client, mock, types};
+use openstack_backups::group::{GroupBackupError, GroupBackupOptions, backup_group};
+use openstack_backups::mock::MockServer;
+use openstack_backups::retry::RetryPolicy;
+use openstack_backups::wait::Waiter;
+use openstack_backups::{ClientConfig, Microversion};
+use serde_json::{Value, json};
+
+fn cinder(server: &MockServer, version: Microversion) -> Client {
+    let config = ClientConfig::new().with_token("t").with_microversion(version).with_retry(RetryPolicy::none());
+    Client::new(&format!("{}/v3/p1", server.uri()), config)
+}
+
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+fn group(volumes: &[&str]) -> types::GroupResponse {
+    typed(json!({"group": {"id": "g1", "status": "available", "name": "db", "group_type": "gt1",
+        "volume_types": ["vt1"], "volumes": volumes}}))
+}
+
+fn group_snapshot(status: &str) -> types::GroupSnapshotResponse {
+    typed(json!({"group_snapshot": {"id": "gs1", "status": status, "group_id": "g1", "group_type_id": "gt1",
+        "created_at": "2026-12-05T01:00:00.000000", "name": "set", "description": null}}))
+}
+
+fn snapshot(id: &str, volume: &str, group_snapshot: &str) -> Value {
+    json!({"id": id, "status": "available", "volume_id": volume, "created_at": "2026-12-05T01:00:00.000000",
+        "name": "set", "size": 1, "group_snapshot_id": group_snapshot})
+}
+
+fn backup(id: &str, volume: &str, status: &str) -> types::BackupResponse {
+    typed(
+        json!({"backup": {"id": id, "status": status, "volume_id": volume, "created_at": "2026-12-05T01:00:01.000000",
+        "is_incremental": false, "has_dependent_backups": false, "name": "set"}}),
+    )
+}
+
+/// The group, its group snapshot (available, then gone once deleted), its
+/// two members and a snapshot of the same name from another group
+/// snapshot, and the members' settling.
+async fn mount_group(server: &MockServer, gs_status: &str) {
+    let shown = group(&["v1", "v2"]);
+    mock::show_group(|when, then| {
+        when.group_id("g1");
+        then.ok(&shown);
+    })
+    .mount(server)
+    .await;
+    let made = typed::<types::GroupSnapshotSummaryResponse>(
+        json!({"group_snapshot": {"id": "gs1", "name": "set", "group_type_id": "gt1"}}),
+    );
+    mock::create_group_snapshot(|_, then| {
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(server)
+    .await;
+    let status = group_snapshot(gs_status);
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.ok(&status);
+    })
+    .up_to_n_times(1)
+    .with_priority(1)
+    .mount(server)
+    .await;
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.fault(404, "itemNotFound", "GroupSnapshot gs1 could not be found.");
+    })
+    .mount(server)
+    .await;
+    let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [
+        snapshot("s2", "v2", "gs1"), snapshot("s1", "v1", "gs1"), snapshot("s9", "v9", "gs0")]}));
+    mock::list_snapshots_detail(|when, then| {
+        when.name("set");
+        then.ok(&members);
+    })
+    .mount(server)
+    .await;
+    for (id, volume) in [("s1", "v1"), ("s2", "v2")] {
+        let shown = typed::<types::SnapshotResponse>(json!({"snapshot": snapshot(id, volume, "gs1")}));
+        mock::show_snapshot(|when, then| {
+            when.snapshot_id(id);
+            then.ok(&shown);
+        })
+        .mount(server)
+        .await;
+    }
+}
+
+fn options(timeout: Duration) -> GroupBackupOptions {
+    GroupBackupOptions {
+        name: Some("set".into()),
+        waiter: Waiter::new().delays(Duration::from_millis(5), Duration::from_millis(20)).timeout(timeout),
+        ..Default::default()
+    }
+}
+
+/// The backups' bodies, in the order they were sent.
+async fn backup_bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/backups"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refused_member_does_not_stop_the_others_and_the_group_snapshot_goes() {
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": "b1", "name": "set"}}));
+    mock::create_backup(|_, then| {
+        then.accepted(&made);
+    })
+    .up_to_n_times(1)
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    mock::create_backup(|_, then| {
+        then.fault(413, "overLimit", "Maximum number of backups allowed (1) exceeded");
+    })
+    .mount(&server)
+    .await;
+    let done = backup("b1", "v1", "available");
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let c = cinder(&server, Microversion::new(3, 71));
+    let result = backup_group(&c, "g1", &options(Duration::from_secs(5))).await.unwrap();
+    assert!(!result.succeeded());
+    assert!(result.cleanup.is_ok(), "{result:?}");
+    let ids: Vec<(&str, &str)> =
+        result.members.iter().map(|m| (m.volume_id.as_str(), m.snapshot_id.as_str())).collect();
+    assert_eq!(ids, [("v1", "s1"), ("v2", "s2")], "the members, by volume; s9 is another group snapshot's");
+    assert_eq!(result.members[0].outcome.as_ref().map(|b| b.id.as_str()).ok(), Some("b1"));
+    let refused = result.members[1].outcome.as_ref().unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(413));
+    assert_eq!(
+        backup_bodies(&server).await,
+        [
+            json!({"backup": {"volume_id": "v1", "snapshot_id": "s1", "name": "set",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}}),
+            json!({"backup": {"volume_id": "v2", "snapshot_id": "s2", "name": "set",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}}),
+        ]
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_backup_still_running_keeps_its_group_snapshot() {
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    for (id, volume) in [("b1", "v1"), ("b2", "v2")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "set"}}));
+        mock::create_backup(|when, then| {
+            when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+                "snapshot_id": format!("s{}", &volume[1..]), "name": "set", "incremental": true,
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}})));
+            then.accepted(&made);
+        })
+        .mount(&server)
+        .await;
+        let status = backup(id, volume, if id == "b1" { "available" } else { "creating" });
+        mock::show_backup(|when, then| {
+            when.backup_id(id);
+            then.ok(&status);
+        })
+        .mount(&server)
+        .await;
+    }
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let c = cinder(&server, Microversion::new(3, 71));
+    let mut opts = options(Duration::from_millis(200));
+    opts.incremental = true;
+    let result = backup_group(&c, "g1", &opts).await.unwrap();
+    assert!(result.members[0].outcome.is_ok());
+    let late = result.members[1].outcome.as_ref().unwrap_err();
+    assert_eq!(late.kind(), openstack_backups::ErrorKind::WaitTimedOut);
+    let left = result.cleanup.as_ref().unwrap_err();
+    assert_eq!(left.group_snapshot_id, "gs1");
+    assert_eq!(
+        left.to_string(),
+        "group snapshot gs1 was left behind: a backup of its members was still running when the wait timed out"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_failed_group_snapshot_is_deleted_again_and_nothing_is_backed_up() {
+    let server = MockServer::start().await;
+    mount_group(&server, "error").await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    mock::create_backup(|_, then| {
+        then.fault(500, "computeFault", "not expected");
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let c = cinder(&server, Microversion::new(3, 71));
+    let err = backup_group(&c, "g1", &options(Duration::from_secs(5))).await.unwrap_err();
+    let GroupBackupError::GroupSnapshot { id, error, cleanup } = &err else { panic!("{err:?}") };
+    assert_eq!((id.as_str(), error.kind()), ("gs1", openstack_backups::ErrorKind::WaitFailed));
+    assert!(cleanup.is_ok());
+    let text = err.to_string();
+    assert!(
+        text.starts_with("group snapshot gs1 failed: ")
+            && text.ends_with("; it was deleted again, and no backup was made"),
+        "{text}"
+    );
+    assert!(std::error::Error::source(&err).is_some(), "the wait's error is its source");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn an_empty_group_makes_nothing_at_3_25_and_is_found_out_by_its_group_snapshot_below() {
+    let server = MockServer::start().await;
+    let empty = group(&[]);
+    mock::show_group(|when, then| {
+        when.group_id("g1");
+        then.ok(&empty);
+    })
+    .mount(&server)
+    .await;
+    mock::create_group_snapshot(|_, then| {
+        then.fault(500, "computeFault", "not expected");
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+    let err = backup_group(&cinder(&server, Microversion::new(3, 25)), "g1", &options(Duration::from_secs(5))).await;
+    let err = err.unwrap_err();
+    assert!(matches!(&err, GroupBackupError::EmptyGroup { group_id } if group_id == "g1"), "{err:?}");
+    assert_eq!(err.to_string(), "nothing was made: group g1 has no volumes");
+    assert!(std::error::Error::source(&err).is_none());
+    server.verify().await;
+
+    // Below 3.25 the group does not list its volumes: the group snapshot
+    // is made, has no members, and is deleted again.
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    let none = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&none);
+    })
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let err = backup_group(&cinder(&server, Microversion::new(3, 24)), "g1", &options(Duration::from_secs(5))).await;
+    let err = err.unwrap_err();
+    assert!(matches!(&err, GroupBackupError::NoMembers { id, cleanup: Ok(()) } if id == "gs1"), "{err:?}");
+    server.verify().await;
+    let shows: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/groups/g1"))
+        .map(|r| r.url.query().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(shows, [""], "no list_volume below 3.25");
+}
+
+#[tokio::test]
+async fn below_3_43_the_backups_carry_no_metadata() {
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": "b1", "name": "set"}}));
+    mock::create_backup(|_, then| {
+        then.accepted(&made);
+    })
+    .mount(&server)
+    .await;
+    let done = backup("b1", "v1", "available");
+    mock::show_backup(|_, then| {
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 42));
+    let result = backup_group(&c, "g1", &options(Duration::from_secs(5))).await.unwrap();
+    assert!(result.succeeded(), "{result:?}");
+    let bodies = backup_bodies(&server).await;
+    assert_eq!(bodies.len(), 2);
+    assert!(bodies.iter().all(|b| b["backup"].get("metadata").is_none()), "{bodies:?}");
+}
