@@ -564,6 +564,8 @@ async fn prune(
     if all_volumes {
         backups = cinder.list_backups_detail().all().await?;
     } else {
+        // A volume named twice (by name and by id) is listed once.
+        let mut ids = std::collections::BTreeSet::new();
         for v in &volumes {
             // A volume that is gone may still have backups: an unknown name is an id.
             let id = match cinder.find_volume(v).await {
@@ -571,6 +573,9 @@ async fn prune(
                 Err(e) if e.is_not_found() => v.clone(),
                 Err(e) => return Err(e.into()),
             };
+            ids.insert(id);
+        }
+        for id in ids {
             backups.extend(cinder.list_backups_detail().volume_id(id).all().await?);
         }
     }

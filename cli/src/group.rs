@@ -82,7 +82,8 @@ pub enum GroupCommand {
     /// backup is made of a volume's member snapshot. The command waits for
     /// every backup (the group snapshot is deleted only when none reads it
     /// any more), prints one row per volume, and exits 1 when a backup
-    /// failed or the group snapshot had to be left.
+    /// failed, a volume of the group had no member snapshot, or the group
+    /// snapshot had to be left.
     Backup(GroupBackupArgs),
     /// Volume group snapshots
     #[command(subcommand)]
@@ -335,11 +336,12 @@ pub async fn run(cinder: &Client, command: GroupCommand) -> Result<(), Failure> 
         }
         GroupCommand::Set { group, name, description, output } => {
             let g = cinder.find_group(&group).await?;
-            if name.is_none() && description.is_none() {
-                return Err(Failure::Usage("expected --name or --description".to_owned()));
+            // Without a change, OSC shows the group as it is.
+            if name.is_some() || description.is_some() {
+                let update = types::GroupUpdate { name, description, add_volumes: None, remove_volumes: None };
+                let body = types::GroupUpdateRequest { group: update };
+                cinder.update_group().group_id(&g.id).body(body).send().await?;
             }
-            let update = types::GroupUpdate { name, description, add_volumes: None, remove_volumes: None };
-            cinder.update_group().group_id(&g.id).body(types::GroupUpdateRequest { group: update }).send().await?;
             let g = cinder.show_group().group_id(&g.id).send().await?.into_inner().group;
             show(group_fields(&g, false), &output, &[])
         }
@@ -433,8 +435,10 @@ async fn backup(cinder: &Client, args: GroupBackupArgs) -> Result<(), Failure> {
         openstack_backups::group::GroupBackupError::NotStarted(e) => Failure::Api(e),
         other => Failure::Other(other.to_string()),
     })?;
+    // Names are for the table only: the report of work done is printed
+    // without them rather than lost.
     let names: BTreeMap<String, String> = if args.output.format == crate::args::ListFormat::Table {
-        crate::backup::volume_names(cinder).await?
+        crate::backup::volume_names(cinder).await.unwrap_or_default()
     } else {
         BTreeMap::new()
     };
@@ -469,6 +473,13 @@ async fn backup(cinder: &Client, args: GroupBackupArgs) -> Result<(), Failure> {
     let mut problems = Vec::new();
     if !failed.is_empty() {
         problems.push(format!("{} of {} volumes of the group failed to back up.", failed.len(), done.members.len()));
+    }
+    if !done.missing.is_empty() {
+        problems.push(format!(
+            "{} volumes of the group have no member snapshot and were not backed up: {}",
+            done.missing.len(),
+            done.missing.join(", ")
+        ));
     }
     if let Err(left) = &done.cleanup {
         problems.push(format!("The {left}"));

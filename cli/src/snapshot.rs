@@ -48,8 +48,9 @@ pub enum SnapshotCommand {
     /// snapshot with a property. A snapshot kept by any rule is kept. Kept
     /// whatever the rules say, and not counted by them: a member of a group
     /// snapshot (delete the group snapshot instead), a snapshot that volumes
-    /// were made from, and a backup policy's temporary snapshot (its runs
-    /// delete it). Snapshots not `available` are left alone.
+    /// were made from, Cinder's temporary snapshot for a backup, and a backup
+    /// policy's temporary snapshot (its runs delete it). Snapshots not
+    /// `available` are left alone.
     Prune {
         /// The volumes whose snapshots to prune (names or IDs; repeatable)
         #[arg(long = "volume", value_name = "VOLUME")]
@@ -379,8 +380,12 @@ async fn prune(
     if all_volumes {
         snapshots = cinder.list_snapshots_detail().all().await?;
     } else {
+        // A volume named twice (by name and by id) is listed once.
+        let mut ids = std::collections::BTreeSet::new();
         for v in &volumes {
-            let id = cinder.find_volume(v).await?.id;
+            ids.insert(cinder.find_volume(v).await?.id);
+        }
+        for id in ids {
             snapshots.extend(cinder.list_snapshots_detail().volume_id(id).all().await?);
         }
     }

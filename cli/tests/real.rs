@@ -879,7 +879,6 @@ fn cli_across_a_restart(c: &Cloud, cinder: &mut Cinder, project: &str) -> Outcom
     Ok(())
 }
 
-/// A failed assertion (an insta snapshot's) must not leave the servers running.
 /// A three-volume group from the shell: its type, the group, its volumes
 /// (two made in it, one added), a group snapshot by hand, the group's
 /// backup from one group snapshot (and an incremental one), then
@@ -934,9 +933,10 @@ fn cinder_groups(c: &Cloud, project: &str) -> Outcome {
     ensure!(listed.contains("available cli-point"), "group snapshot list: {listed}");
 
     // `snapshot prune` beside it: the oldest plain snapshot goes; the newest
-    // is kept by the rule, the one a volume was made from and the group
-    // snapshot's member are held and not counted.
-    for name in ["cli-s0", "cli-s1", "cli-s2"] {
+    // plain one is kept by the rule; the one a volume was made from (the
+    // newest of all) and the group snapshot's member are held and not
+    // counted.
+    for name in ["cli-s0", "cli-s2", "cli-s1"] {
         c.ok(&["snapshot", "create", name, "--volume", "cli-data", "--wait"])?;
     }
     c.ok(&["volume", "create", "cli-from-s1", "--snapshot", "cli-s1", "--wait"])?;
@@ -1005,6 +1005,7 @@ fn cinder_groups(c: &Cloud, project: &str) -> Outcome {
     Ok(())
 }
 
+/// A failed assertion (an insta snapshot's) must not leave the servers running.
 fn caught(f: impl FnOnce() -> Outcome) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|panic| Err(panic.downcast_ref::<String>().cloned().unwrap_or_else(|| "panicked".to_owned())))

@@ -79,16 +79,19 @@ pub struct GroupBackup {
     pub group_snapshot: types::GroupSnapshot,
     /// One entry per member snapshot, in the order of the volumes' ids.
     pub members: Vec<MemberBackup>,
+    /// Volumes the group lists (from 3.25) that have no member snapshot in
+    /// the group snapshot (added to the group meanwhile): not backed up.
+    pub missing: Vec<String>,
     /// Whether the group snapshot (with its member snapshots) is gone:
-    /// `Err` says why it was left (a backup still running after the
-    /// waiter's timeout would lose its source, or the deletion failed).
+    /// `Err` says why it was left (a backup that may still be reading a
+    /// member would lose its source, or the deletion failed).
     pub cleanup: Result<(), LeftBehind>,
 }
 
 impl GroupBackup {
-    /// Whether every member has its backup and nothing was left behind.
+    /// Whether every volume has its backup and nothing was left behind.
     pub fn succeeded(&self) -> bool {
-        self.members.iter().all(|m| m.outcome.is_ok()) && self.cleanup.is_ok()
+        self.members.iter().all(|m| m.outcome.is_ok()) && self.missing.is_empty() && self.cleanup.is_ok()
     }
 }
 
@@ -112,9 +115,11 @@ impl fmt::Display for LeftBehind {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum GroupBackupError {
-    /// Nothing was made: the group was not found (or the name is
-    /// ambiguous), or Cinder refused the group snapshot (a microversion
-    /// below 3.14 is refused before sending).
+    /// No backup was made: the group was not found (or the name is
+    /// ambiguous), or the group snapshot's create failed (a microversion
+    /// below 3.14 is refused before sending). When that create's answer was
+    /// lost after sending ([`Error::kind`] `Transport` or `Timeout`), Cinder
+    /// may have made the group snapshot all the same: look for it by name.
     NotStarted(Error),
     /// Nothing was made: the group has no volumes (seen from 3.25, where
     /// `showGroup` lists them), so its group snapshot would be empty.
@@ -186,10 +191,14 @@ impl std::error::Error for GroupBackupError {
 /// member volume from its snapshot (with `metadata` `group_id` and
 /// `group_snapshot_id` from 3.43, so the set can be found again); wait
 /// for every backup; wait for each member snapshot to be `available` again
-/// (a backup that has just read it leaves it `backing-up` for a moment);
-/// `deleteGroupSnapshot` and wait until it is gone. The group snapshot is
-/// never deleted while one of its backups is still running: Cinder would
-/// delete a member under a running backup.
+/// (a member still `backing-up` keeps the group snapshot);
+/// `deleteGroupSnapshot` and wait until it is gone. Cinder's delete checks
+/// only the group snapshot's own status and would delete a member under a
+/// running backup, so the group snapshot is kept (and said to be left
+/// behind) unless every backup is known to be done with its member: made
+/// and `available`, failed (`error`), or refused by Cinder with a 4xx (or
+/// before sending). A wait that timed out, or could not read the backup,
+/// or a create whose answer was lost, keeps it.
 ///
 /// # Errors
 ///
@@ -291,17 +300,50 @@ pub async fn backup_group(
         .map(|(s, outcome)| MemberBackup { volume_id: s.volume_id, snapshot_id: s.id, outcome })
         .collect();
 
-    let running = members.iter().any(|m| matches!(&m.outcome, Err(e) if e.kind() == ErrorKind::WaitTimedOut));
-    let cleanup = if running {
+    let missing: Vec<String> = if list_volume {
+        group.volumes.iter().filter(|v| !members.iter().any(|m| m.volume_id == **v)).cloned().collect()
+    } else {
+        Vec::new()
+    };
+
+    let unsure: Vec<&str> =
+        members.iter().filter(|m| !done_reading(&m.outcome)).map(|m| m.volume_id.as_str()).collect();
+    let cleanup = if !unsure.is_empty() {
         Err(LeftBehind {
             group_snapshot_id: group_snapshot.id.clone(),
-            reason: "a backup of its members was still running when the wait timed out".into(),
+            reason: format!("a backup may still be reading a member snapshot (volumes {})", unsure.join(", ")),
         })
     } else {
-        settle_members(cinder, &members, &options.waiter).await;
-        delete_group_snapshot(cinder, &group_snapshot.id, &options.waiter).await
+        let busy = busy_members(cinder, &members, &options.waiter).await;
+        if busy.is_empty() {
+            delete_group_snapshot(cinder, &group_snapshot.id, &options.waiter).await
+        } else {
+            Err(LeftBehind {
+                group_snapshot_id: group_snapshot.id.clone(),
+                reason: format!("member snapshots did not come back from being read ({})", busy.join(", ")),
+            })
+        }
     };
-    Ok(GroupBackup { group, group_snapshot, members, cleanup })
+    Ok(GroupBackup { group, group_snapshot, members, missing, cleanup })
+}
+
+/// Whether a member's backup is known to be done with its snapshot: made
+/// and `available`, failed (the waiter saw `error`), or never started
+/// (refused with a 4xx, or before sending). Anything else (a timeout, a
+/// wait that could not read the backup, a create whose answer was lost)
+/// may still be reading it.
+fn done_reading(outcome: &Result<types::Backup, Error>) -> bool {
+    match outcome {
+        Ok(_) => true,
+        Err(e) => match e.kind() {
+            ErrorKind::WaitFailed
+            | ErrorKind::MicroversionUnsupported
+            | ErrorKind::InvalidRequest
+            | ErrorKind::Configuration => true,
+            ErrorKind::Server => e.status().is_some_and(|s| s.is_client_error()),
+            _ => false,
+        },
+    }
 }
 
 /// The member snapshots of a group snapshot, by the volume's id. Members
@@ -314,12 +356,21 @@ async fn member_snapshots(cinder: &Client, group_snapshot: &str, name: &str) -> 
     Ok(members)
 }
 
-/// Waits until each member snapshot is no longer `backing-up`. A failure
-/// here is no reason to keep the group snapshot: its deletion tells.
-async fn settle_members(cinder: &Client, members: &[MemberBackup], waiter: &Waiter) {
-    for m in members {
-        let _ = cinder.wait_for_snapshot(&m.snapshot_id, types::SnapshotStatus::Available).with(waiter).await;
-    }
+/// Waits, for all members at once, until each member snapshot is
+/// `available` again; returns those that did not get there (still
+/// `backing-up` at the timeout, or unreadable). One in `error`, or gone, is
+/// read by nothing.
+async fn busy_members(cinder: &Client, members: &[MemberBackup], waiter: &Waiter) -> Vec<String> {
+    let looks = join_all(members.iter().map(|m| async move {
+        let seen = cinder.wait_for_snapshot(&m.snapshot_id, types::SnapshotStatus::Available).with(waiter).await;
+        match seen {
+            Ok(_) => None,
+            Err(e) if e.kind() == ErrorKind::WaitFailed || e.is_not_found() => None,
+            Err(_) => Some(m.snapshot_id.clone()),
+        }
+    }))
+    .await;
+    looks.into_iter().flatten().collect()
 }
 
 /// Deletes a group snapshot (and so its members) and waits until it is

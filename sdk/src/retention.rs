@@ -482,6 +482,9 @@ pub fn plan_holding(policy: &Policy, items: Vec<Item>, held: &BTreeMap<String, S
 /// - a snapshot that volumes among `volumes` were made from (their
 ///   `snapshot_id`): with drivers that clone from snapshots (RBD, LVM
 ///   thin), those volumes still need it;
+/// - Cinder's own temporary snapshot for a backup of an attached volume
+///   (named `backup-snap-<volume id>`, not counted in the quota: from 3.65
+///   `consumes_quota` false): the backup reads it while it is `available`;
 /// - a backup policy's temporary snapshot (its [`TEMPORARY`] property):
 ///   the policy's run deletes it once its backup has read it, and the next
 ///   run deletes one a killed run left.
@@ -504,6 +507,10 @@ pub fn cinder_snapshot_items(
                 Some(format!("in group snapshot {group_snapshot}"))
             } else if !made_from.is_empty() {
                 Some(format!("volumes were made from it ({})", made_from.join(", ")))
+            } else if s.consumes_quota == Some(false)
+                || s.name.as_deref().is_some_and(|n| n == format!("backup-snap-{}", s.volume_id))
+            {
+                Some("Cinder's temporary snapshot for a backup".to_owned())
             } else if s.metadata.get(crate::policy::TEMPORARY).is_some_and(|t| t == "true") {
                 let policy = s.metadata.get(crate::policy::MARKER).map_or("a backup policy", String::as_str);
                 Some(format!("temporary snapshot of {policy}: its runs delete it"))

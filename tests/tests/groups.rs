@@ -1,9 +1,10 @@
 //! `group::backup_group` where the real Cinder cannot be made to fail on
 //! demand, with the typed mocks: a member whose backup Cinder refuses does
-//! not stop the others; a backup still running when the wait times out
-//! keeps the group snapshot (deleting it would delete the member under the
-//! backup); a group snapshot that goes to `error` is deleted again and no
-//! backup is made; below 3.25 an empty group is found out by its empty
+//! not stop the others; a backup still running when the wait times out, or
+//! one the wait could not read, keeps the group snapshot (deleting it would
+//! delete the member under the backup); a volume without a member snapshot
+//! is reported; a group snapshot that goes to `error` is deleted again and
+//! no backup is made; below 3.25 an empty group is found out by its empty
 //! group snapshot, and below 3.43 the backups carry no metadata.
 
 use std::time::Duration;
@@ -47,14 +48,25 @@ fn backup(id: &str, volume: &str, status: &str) -> types::BackupResponse {
     )
 }
 
-/// The group, its group snapshot (available, then gone once deleted), its
-/// two members and a snapshot of the same name from another group
-/// snapshot, and the members' settling.
+/// The group (its volumes only with `list_volume`), its group snapshot
+/// (available, then gone once deleted), its two members and a snapshot of
+/// the same name from another group snapshot, and the members' settling.
 async fn mount_group(server: &MockServer, gs_status: &str) {
-    let shown = group(&["v1", "v2"]);
+    mount_group_of(server, gs_status, &["v1", "v2"]).await;
+}
+
+async fn mount_group_of(server: &MockServer, gs_status: &str, volumes: &[&str]) {
+    let plain = group(&[]);
     mock::show_group(|when, then| {
-        when.group_id("g1");
-        then.ok(&shown);
+        when.group_id("g1").list_volume(None);
+        then.ok(&plain);
+    })
+    .mount(server)
+    .await;
+    let listed = group(volumes);
+    mock::show_group(|when, then| {
+        when.group_id("g1").list_volume(true);
+        then.ok(&listed);
     })
     .mount(server)
     .await;
@@ -215,8 +227,98 @@ async fn a_backup_still_running_keeps_its_group_snapshot() {
     assert_eq!(left.group_snapshot_id, "gs1");
     assert_eq!(
         left.to_string(),
-        "group snapshot gs1 was left behind: a backup of its members was still running when the wait timed out"
+        "group snapshot gs1 was left behind: a backup may still be reading a member snapshot (volumes v2)"
     );
+    server.verify().await;
+}
+
+/// A backup whose wait ends because Cinder kept answering 503 may still be
+/// running: the group snapshot stays. And a volume the group lists without
+/// a member snapshot (added meanwhile) is reported, not dropped.
+#[tokio::test]
+async fn a_backup_the_wait_could_not_read_keeps_its_group_snapshot_and_missing_volumes_are_said() {
+    let server = MockServer::start().await;
+    mount_group_of(&server, "available", &["v1", "v2", "v3"]).await;
+    for (id, volume) in [("b1", "v1"), ("b2", "v2")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "set"}}));
+        mock::create_backup(|when, then| {
+            when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+                "snapshot_id": format!("s{}", &volume[1..]), "name": "set",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}})));
+            then.accepted(&made);
+        })
+        .mount(&server)
+        .await;
+    }
+    let done = backup("b1", "v1", "available");
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    mock::show_backup(|when, then| {
+        when.backup_id("b2");
+        then.fault(503, "serviceUnavailable", "try later");
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let c = cinder(&server, Microversion::new(3, 71));
+    let result = backup_group(&c, "g1", &options(Duration::from_millis(300))).await.unwrap();
+    assert_ne!(result.members[1].outcome.as_ref().unwrap_err().kind(), openstack_backups::ErrorKind::WaitTimedOut);
+    assert_eq!(result.missing, ["v3"]);
+    assert!(!result.succeeded());
+    let left = result.cleanup.as_ref().unwrap_err();
+    assert!(left.reason.contains("(volumes v2)"), "{left}");
+    server.verify().await;
+}
+
+/// A member snapshot still `backing-up` after every backup ended keeps
+/// the group snapshot.
+#[tokio::test]
+async fn a_member_still_being_read_keeps_its_group_snapshot() {
+    let server = MockServer::start().await;
+    mount_group_of(&server, "available", &["v1"]).await;
+    let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": "b1", "name": "set"}}));
+    mock::create_backup(|_, then| {
+        then.accepted(&made);
+    })
+    .mount(&server)
+    .await;
+    let done = backup("b1", "v1", "available");
+    mock::show_backup(|_, then| {
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    let mut reading = snapshot("s1", "v1", "gs1");
+    reading["status"] = json!("backing-up");
+    let reading = typed::<types::SnapshotResponse>(json!({"snapshot": reading}));
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s1");
+        then.ok(&reading);
+    })
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let result = backup_group(&c, "g1", &options(Duration::from_millis(200))).await.unwrap();
+    assert!(result.members.iter().all(|m| m.outcome.is_ok()) && result.missing.is_empty());
+    let left = result.cleanup.as_ref().unwrap_err();
+    assert_eq!(left.reason, "member snapshots did not come back from being read (s1)");
     server.verify().await;
 }
 
@@ -262,6 +364,7 @@ async fn an_empty_group_makes_nothing_at_3_25_and_is_found_out_by_its_group_snap
     })
     .mount(&server)
     .await;
+    // (The group's volumes are asked for: an empty list is the group's.)
     mock::create_group_snapshot(|_, then| {
         then.fault(500, "computeFault", "not expected");
     })
@@ -274,6 +377,8 @@ async fn an_empty_group_makes_nothing_at_3_25_and_is_found_out_by_its_group_snap
     assert_eq!(err.to_string(), "nothing was made: group g1 has no volumes");
     assert!(std::error::Error::source(&err).is_none());
     server.verify().await;
+    let asked = server.received_requests().await.unwrap();
+    assert!(asked.iter().any(|r| r.url.query() == Some("list_volume=true")), "the group's volumes were asked for");
 
     // Below 3.25 the group does not list its volumes: the group snapshot
     // is made, has no members, and is deleted again.

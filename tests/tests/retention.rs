@@ -599,7 +599,9 @@ fn snapshots_held_by_groups_volumes_and_policies_stay_out_of_the_rules() {
     let snapshots = vec![
         snapshot("old", "2026-11-01T00:00:00", serde_json::json!({})),
         snapshot("source", "2026-11-02T00:00:00", serde_json::json!({})),
-        snapshot("member", "2026-11-03T00:00:00", serde_json::json!({"group_snapshot_id": "gs1"})),
+        snapshot("member", "2026-11-08T00:00:00", serde_json::json!({"group_snapshot_id": "gs1"})),
+        snapshot("cinders", "2026-11-03T00:00:00", serde_json::json!({"name": "backup-snap-v1"})),
+        snapshot("uncounted", "2026-11-03T01:00:00", serde_json::json!({"consumes_quota": false})),
         snapshot(
             "temporary",
             "2026-11-04T00:00:00",
@@ -613,12 +615,14 @@ fn snapshots_held_by_groups_volumes_and_policies_stay_out_of_the_rules() {
         "snapshot_id": "source", "created_at": "2026-11-03T00:00:00", "attachments": []}))
     .unwrap();
     let (items, held) = cinder_snapshot_items(&snapshots, &[volume]);
-    assert_eq!(items.len(), 7);
+    assert_eq!(items.len(), 9);
     assert!(items.iter().all(|i| i.parent.is_none() && i.managed && !i.has_dependents));
     assert_eq!(held["member"], "in group snapshot gs1");
     assert_eq!(held["source"], "volumes were made from it (v2)");
     assert_eq!(held["temporary"], "temporary snapshot of nightly: its runs delete it");
-    assert_eq!(held.len(), 3);
+    assert_eq!(held["cinders"], "Cinder's temporary snapshot for a backup");
+    assert_eq!(held["uncounted"], "Cinder's temporary snapshot for a backup");
+    assert_eq!(held.len(), 5);
 
     let p = plan_holding(&Policy { keep_last: 2, ..Policy::default() }, items, &held);
     let decided: Vec<(&str, Vec<String>)> =
@@ -626,16 +630,18 @@ fn snapshots_held_by_groups_volumes_and_policies_stay_out_of_the_rules() {
     assert_eq!(
         decided,
         [
+            ("member", vec!["in group snapshot gs1".to_owned()]),
             ("making", vec!["status creating: not weighed".to_owned()]),
             ("newest", vec!["last 1".to_owned()]),
             ("middle", vec!["last 2".to_owned()]),
             ("temporary", vec!["temporary snapshot of nightly: its runs delete it".to_owned()]),
-            ("member", vec!["in group snapshot gs1".to_owned()]),
+            ("uncounted", vec!["Cinder's temporary snapshot for a backup".to_owned()]),
+            ("cinders", vec!["Cinder's temporary snapshot for a backup".to_owned()]),
             ("source", vec!["volumes were made from it (v2)".to_owned()]),
             ("old", vec![]),
         ],
-        "newest first; the held ones are not among the last two"
+        "newest first; the held ones (the newest among them) are not among the last two"
     );
     assert_eq!(p.delete_order(), ["old"]);
-    assert_eq!(p.decisions[3].reasons, [Reason::Held("temporary snapshot of nightly: its runs delete it".into())]);
+    assert_eq!(p.decisions[4].reasons, [Reason::Held("temporary snapshot of nightly: its runs delete it".into())]);
 }
