@@ -432,6 +432,38 @@ fn inline_bodies_are_compared() {
     insta::assert_snapshot!("inline_bodies", diff::report(&changes, Format::Markdown));
 }
 
+/// A `oneOf` whose branch changes type (the generator's enum changes a
+/// variant), or gains a branch, is a change of the type (found by the
+/// mutation test: `QuotaValue`'s integer branch made a number was not
+/// reported).
+#[test]
+fn composition_branches_are_compared() {
+    let with = |branches: Value| {
+        let mut doc = fixture("base.yaml");
+        let add = json!([
+            {"op": "add", "path": "/components/schemas/Limit", "value": {"oneOf": branches}},
+            {"op": "add", "path": format!("{THING}/properties/limit"), "value": {"$ref": "#/components/schemas/Limit"}},
+        ]);
+        json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(add).unwrap()).unwrap();
+        doc
+    };
+    let old = with(json!([{"type": "integer"}, {"$ref": "#/components/schemas/ThingStatus"}]));
+    let retyped = with(json!([{"type": "number"}, {"$ref": "#/components/schemas/ThingStatus"}]));
+    let widened = with(json!([{"type": "integer"}, {"$ref": "#/components/schemas/ThingStatus"}, {"type": "boolean"}]));
+    let said = |new: &Value| -> Vec<(Level, String, String)> {
+        diff_docs("spec/fixture.yaml", &old, new).into_iter().map(|c| (c.level, c.pointer, c.rust)).collect()
+    };
+    assert_eq!(
+        said(&retyped),
+        [(Level::Breaking, "/components/schemas/Limit/oneOf/0".to_owned(), "type Limit changes shape".to_owned())]
+    );
+    assert_eq!(
+        said(&widened),
+        [(Level::Breaking, "/components/schemas/Limit/oneOf".to_owned(), "type Limit changes shape".to_owned())]
+    );
+    assert!(said(&old).is_empty());
+}
+
 #[test]
 fn no_change_reports_none_and_passes() {
     let changes = changes_of(json!([]));

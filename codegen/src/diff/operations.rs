@@ -72,7 +72,8 @@ pub(super) fn compare(d: &mut Changes, old: &Model, new: &Model) {
         r.iter().map(|(k, v)| (v.id().to_owned(), k.clone())).collect()
     };
     let (old_ids, new_ids) = (by_id(&old_routes), by_id(&new_routes));
-    let walk = Walk { old: &old.components, new: &new.components };
+    let walk =
+        Walk { old: &old.components, new: &new.components, action_bodies: super::schema::action_bodies(old, new) };
     for (key, o) in &old_routes {
         let (scope, at, method) = (o.scope(), o.op.spec.pointer.clone(), &o.op.method_name);
         match new_routes.get(key) {

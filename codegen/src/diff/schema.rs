@@ -124,6 +124,21 @@ pub(crate) fn type_key(components: &Components, node: &Value) -> Value {
 pub(crate) struct Walk<'m> {
     pub(crate) old: &'m Components,
     pub(crate) new: &'m Components,
+    /// The Rust names of the `…/action` bodies (`x-openstack-actions`),
+    /// whose `oneOf` branches are actions, compared by the actions' rules.
+    pub(crate) action_bodies: BTreeSet<String>,
+}
+
+/// The Rust names of both sides' action bodies: the request body schemas of
+/// the operations that carry `x-openstack-actions`.
+pub(crate) fn action_bodies(old: &Model, new: &Model) -> BTreeSet<String> {
+    old.operations
+        .iter()
+        .chain(&new.operations)
+        .filter(|op| op.spec.extensions.contains_key("x-openstack-actions"))
+        .filter_map(|op| op.spec.body.as_ref().and_then(ref_name))
+        .map(pascal_case)
+        .collect()
 }
 
 /// Component schemas: removed, renamed, and their changes.
@@ -163,7 +178,7 @@ pub(super) fn compare(d: &mut Changes, old: &Model, new: &Model) {
             format!("type {} added", pascal_case(name)),
         );
     }
-    let walk = Walk { old: os, new: ns };
+    let walk = Walk { old: os, new: ns, action_bodies: action_bodies(old, new) };
     for (name, a) in os {
         let Some(b) = ns.get(name) else { continue };
         if a == b {
@@ -205,6 +220,7 @@ impl Walk<'_> {
             );
         }
         diff_values(d, scope, at, a, b, side, &format!("type {ty}"));
+        self.compositions(d, scope, at, ty, a, b, side);
         let required = |s: &Value| -> BTreeSet<String> {
             s.get("required")
                 .and_then(Value::as_array)
@@ -268,6 +284,53 @@ impl Walk<'_> {
         diff_bounds(d, scope, at, bounds_of(a), bounds_of(b), &format!("type {ty}"));
     }
 
+    /// `oneOf`, `anyOf` and `allOf` on both sides: a branch added or
+    /// removed, or a branch whose type changed, changes the type the
+    /// generator makes of them (an enum's variants, a merged struct's
+    /// fields); inline object branches are compared like schemas.
+    #[allow(clippy::too_many_arguments)]
+    fn compositions(&self, d: &mut Changes, scope: &str, at: &str, ty: &str, a: &Value, b: &Value, side: Side) {
+        if self.action_bodies.contains(ty) {
+            return;
+        }
+        let empty = Vec::new();
+        for keyword in ["oneOf", "anyOf", "allOf"] {
+            let branches = |s: &Value| s.get(keyword).and_then(Value::as_array).unwrap_or(&empty).clone();
+            let (ba, bb) = (branches(a), branches(b));
+            if ba == bb {
+                continue;
+            }
+            let k_at = format!("{at}/{keyword}");
+            if ba.len() != bb.len() {
+                d.push(
+                    Level::Breaking,
+                    scope,
+                    &k_at,
+                    format!("{keyword} has {} branches, had {}", bb.len(), ba.len()),
+                    format!("type {ty} changes shape"),
+                )
+                .values(Some(Value::Array(ba)), Some(Value::Array(bb)));
+                continue;
+            }
+            for (i, (x, y)) in ba.iter().zip(&bb).enumerate() {
+                let b_at = format!("{k_at}/{i}");
+                let (kx, ky) = (type_key(self.old, x), type_key(self.new, y));
+                if kx != ky {
+                    d.push(
+                        Level::Breaking,
+                        scope,
+                        &b_at,
+                        format!("{keyword} branch {i}'s type changed"),
+                        format!("type {ty} changes shape"),
+                    )
+                    .values(Some(kx), Some(ky));
+                } else if x != y && ref_name(x).is_none() {
+                    self.schema_at(d, scope, &b_at, &format!("{ty}Variant{i}"), x, y, side);
+                }
+            }
+        }
+    }
+
     /// A property on both sides: its type, requiredness and nullability,
     /// the inline schemas below it, its bounds and other extensions.
     #[allow(clippy::too_many_arguments)]
@@ -326,6 +389,7 @@ impl Walk<'_> {
                 self.schema_at(d, scope, p_at, &inline_ty, ro, rn, side);
             } else {
                 diff_values(d, scope, p_at, ro, rn, side, &format!("field {field}"));
+                self.compositions(d, scope, p_at, &inline_ty, ro, rn, side);
             }
             // Inline items of an array: objects or enums of their own.
             let inline = |n: &Value| {

@@ -54,7 +54,18 @@ pub(crate) fn parse(c: &Checker<'_>, name: &str, schema: &Value, values: &Value,
         let s = v.as_str().ok_or_else(|| {
             c.err(None, &format!("{at}/{EXTENSIBLE_ENUM}/{i}"), format!("expected a string, found {v}"))
         })?;
-        if !variants.insert(crate::model::pascal_case(s)) {
+        let variant = crate::model::pascal_case(s);
+        if variant == "Unknown" {
+            return Err(c.err(
+                None,
+                &format!("{at}/{EXTENSIBLE_ENUM}/{i}"),
+                format!(
+                    "`{s}` maps to `Unknown`, the open enum's variant for values it does not list; leave it out \
+                     (it is read as `Unknown` with the server's text)"
+                ),
+            ));
+        }
+        if !variants.insert(variant) {
             return Err(c.err(
                 None,
                 &format!("{at}/{EXTENSIBLE_ENUM}/{i}"),

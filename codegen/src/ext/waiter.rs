@@ -29,9 +29,11 @@ pub struct WaiterSpec {
     pub status: String,
     /// The status property's open enum (`BackupStatus`).
     pub status_schema: String,
-    /// The property with the server's reason for a failure, and whether it
-    /// is optional in the generated type.
-    pub reason: Option<(String, bool)>,
+    /// Where the server's reason for a failure is: a string property of
+    /// the item, or a path to one through nested objects (Trove's
+    /// `fault.message`), each step with whether it is optional in the
+    /// generated type.
+    pub reason: Option<Vec<(String, bool)>>,
     /// The property with the server's progress (`42%`), and whether it is
     /// optional in the generated type.
     pub progress: Option<(String, bool)>,
@@ -149,7 +151,10 @@ pub(crate) fn waiter(
             Some(other) => Err(c.err(op, &format!("{at}/{key}"), format!("expected a property name, found {other}"))),
         }
     };
-    let reason = string_property("reason")?;
+    let reason = match map.get("reason") {
+        Some(Value::Array(steps)) => Some(reason_path(c, op, &format!("{at}/reason"), &item_schema, steps)?),
+        _ => string_property("reason")?.map(|step| vec![step]),
+    };
     let progress = string_property("progress")?;
     let list = |key: &str| -> Result<Vec<String>> {
         let Some(values) = map.get(key) else { return Ok(Vec::new()) };
@@ -191,6 +196,45 @@ pub(crate) fn waiter(
     })
 }
 
+/// `reason` as a path, `[fault, message]`: every step but the last an
+/// object property given by `$ref`, the last a string; optional wherever a
+/// step is not required or is nullable.
+fn reason_path(
+    c: &Checker<'_>,
+    op: Option<&str>,
+    at: &str,
+    item_schema: &str,
+    steps: &[Value],
+) -> Result<Vec<(String, bool)>> {
+    if steps.len() < 2 {
+        return Err(c.err(op, at, "a path needs two steps or more (a single property is written as a string)"));
+    }
+    let mut schema = item_schema.to_owned();
+    let mut path = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let step_at = format!("{at}/{i}");
+        let name =
+            step.as_str().filter(|s| !s.is_empty()).ok_or_else(|| c.err(op, &step_at, "expected a property name"))?;
+        let schema_at = pointer(["components", "schemas", &schema]);
+        let def = c.raw.pointer(&schema_at).ok_or_else(|| c.err(op, &step_at, format!("no schema `{schema}`")))?;
+        let prop_at = format!("{schema_at}/properties/{}", crate::error::escape_pointer_token(name));
+        let prop = c
+            .raw
+            .pointer(&prop_at)
+            .ok_or_else(|| c.err(op, &step_at, format!("`{schema}` has no property `{name}`")))?;
+        let required = def.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == name));
+        path.push((name.to_owned(), !required || prop.get("nullable") == Some(&Value::Bool(true))));
+        if i + 1 == steps.len() {
+            if prop.get("type").and_then(Value::as_str) != Some("string") {
+                return Err(c.err(op, &step_at, format!("`{schema}.{name}` is not a string")));
+            }
+        } else {
+            schema = c.schema_ref_name(prop, &prop_at, op, "a step of a waiter's reason")?;
+        }
+    }
+    Ok(path)
+}
+
 // Emit.
 
 pub(crate) fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
@@ -205,16 +249,34 @@ pub(crate) fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
     let (failure, deletion_failure, transitional, deleted) =
         (&w.failure, &w.deletion_failure, &w.transitional, &w.deleted);
     let gone_on_404 = w.not_found_means_deleted;
-    let reason = match &w.reason {
-        Some((field, true)) => {
+    let reason = match w.reason.as_deref() {
+        Some([(field, true)]) => {
             let field = format_ident!("{}", snake_case(field));
             quote!(item.#field.clone())
         }
-        Some((field, false)) => {
+        Some([(field, false)]) => {
             let field = format_ident!("{}", snake_case(field));
             quote!(::std::option::Option::Some(item.#field.clone()))
         }
-        None => quote! {{
+        Some([(first, first_optional), rest @ ..]) => {
+            // An `Option<&_>` walked step by step, cloned at the end.
+            let first = format_ident!("{}", snake_case(first));
+            let mut walk = if *first_optional {
+                quote!(item.#first.as_ref())
+            } else {
+                quote!(::std::option::Option::Some(&item.#first))
+            };
+            for (field, optional) in rest {
+                let field = format_ident!("{}", snake_case(field));
+                walk = if *optional {
+                    quote!(#walk.and_then(|v| v.#field.as_ref()))
+                } else {
+                    quote!(#walk.map(|v| &v.#field))
+                };
+            }
+            quote!(#walk.cloned())
+        }
+        Some([]) | None => quote! {{
             let _ = item;
             ::std::option::Option::None
         }},
@@ -245,7 +307,13 @@ pub(crate) fn waiter_impl(op: &Operation, w: &WaiterSpec) -> TokenStream {
         op.method_name,
         list(transitional),
         list(failure),
-        w.reason.as_ref().map(|(r, _)| format!(" (with the server's `{r}`)")).unwrap_or_default(),
+        w.reason
+            .as_ref()
+            .map(|steps| {
+                let path: Vec<&str> = steps.iter().map(|(s, _)| s.as_str()).collect();
+                format!(" (with the server's `{}`)", path.join("."))
+            })
+            .unwrap_or_default(),
         if gone_on_404 { ", and when the resource is gone (404)" } else { "" },
         op.operation_id
     );
