@@ -142,6 +142,45 @@ pub enum DatabaseBackupCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Restore a database backup into a new instance
+    ///
+    /// Trove makes the instance at once (BUILD) and restores the backup's
+    /// chain into it; `--wait` follows it to ACTIVE (exit 1 on ERROR, with
+    /// Trove's fault). Trove allows a restore an hour: give `--wait-timeout
+    /// 3600` for large backups. The datastore, its version and the volume
+    /// size default to the backup's.
+    Restore {
+        /// The backup to restore (name or ID)
+        backup: String,
+        /// The new instance's name
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The compute flavor (ID)
+        #[arg(long, value_name = "FLAVOR")]
+        flavor: String,
+        /// The volume's size, in GiB (default: the backup's, rounded up)
+        #[arg(long, value_name = "GiB")]
+        size: Option<std::num::NonZeroU64>,
+        /// The volume type
+        #[arg(long, value_name = "VOLUME_TYPE")]
+        volume_type: Option<String>,
+        /// The datastore (default: the backup's; Trove takes no other)
+        #[arg(long, value_name = "DATASTORE")]
+        datastore: Option<String>,
+        /// The datastore version (default: the backup's)
+        #[arg(long, value_name = "DATASTORE_VERSION")]
+        datastore_version: Option<String>,
+        /// The network to attach: net-id=<network id>[,subnet-id=<subnet id>][,v4-fixed-ip=<address>]
+        #[arg(long, value_name = "NIC", value_parser = parse_nic)]
+        nic: Option<types::InstanceNic>,
+        /// The availability zone
+        #[arg(long, value_name = "ZONE")]
+        availability_zone: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        output: ShowOutput,
+    },
     /// Delete the database backups a retention policy does not keep (see `backup prune`)
     Prune {
         /// The instances whose backups to prune (IDs; repeatable)
@@ -186,6 +225,53 @@ fn backup_fields(b: &types::Backup) -> Vec<(String, Cell)> {
         fields.push(("datastore".to_owned(), Cell::new(json!(d.type_))));
         fields.push(("datastore_version".to_owned(), Cell::new(json!(d.version))));
         fields.push(("datastore_version_id".to_owned(), Cell::new(json!(d.version_id))));
+    }
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields
+}
+
+/// python-troveclient's `--nic`: `net-id=<id>` with, optionally,
+/// `subnet-id=<id>` and `v4-fixed-ip=<address>`, comma-separated.
+fn parse_nic(text: &str) -> Result<types::InstanceNic, String> {
+    let expected = "expected net-id=<network id>[,subnet-id=<subnet id>][,v4-fixed-ip=<address>]";
+    let mut nic = types::InstanceNic { network_id: None, subnet_id: None, ip_address: None };
+    for part in text.split(',') {
+        let (key, value) = part.split_once('=').ok_or_else(|| format!("{expected}, not {part:?}"))?;
+        let slot = match key {
+            "net-id" => &mut nic.network_id,
+            "subnet-id" => &mut nic.subnet_id,
+            "v4-fixed-ip" => &mut nic.ip_address,
+            _ => return Err(format!("{expected}: unknown key {key:?}")),
+        };
+        if value.is_empty() || slot.replace(value.to_owned()).is_some() {
+            return Err(format!("{expected}: {key} given {}", if value.is_empty() { "empty" } else { "twice" }));
+        }
+    }
+    if nic.network_id.is_none() {
+        return Err(format!("{expected}: net-id is missing"));
+    }
+    Ok(nic)
+}
+
+/// python-troveclient's instance show: every key Trove sent, sorted by
+/// name, with the datastore, flavor, volume and fault flattened.
+fn instance_fields(i: &types::Instance) -> Vec<(String, Cell)> {
+    let mut fields = fields_of(i, &[], &["datastore", "flavor", "volume", "fault", "links"]);
+    if let Some(d) = &i.datastore {
+        fields.push(("datastore".to_owned(), Cell::new(json!(d.type_))));
+        fields.push(("datastore_version".to_owned(), Cell::new(json!(d.version))));
+    }
+    if let Some(f) = &i.flavor {
+        fields.push(("flavor".to_owned(), Cell::new(f.id.clone())));
+    }
+    if let Some(v) = &i.volume {
+        fields.push(("volume".to_owned(), Cell::new(json!(v.size))));
+        if let Some(used) = v.used {
+            fields.push(("volume_used".to_owned(), Cell::new(json!(used))));
+        }
+    }
+    if let Some(f) = &i.fault {
+        fields.push(("fault".to_owned(), Cell::new(json!(f.message))));
     }
     fields.sort_by(|a, b| a.0.cmp(&b.0));
     fields
@@ -284,6 +370,42 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
         DatabaseBackupCommand::Show { backup, output } => {
             let b = trove.find_backup(&backup).await?;
             show(backup_fields(&b), &output, &[])
+        }
+        DatabaseBackupCommand::Restore {
+            backup,
+            name,
+            flavor,
+            size,
+            volume_type,
+            datastore,
+            datastore_version,
+            nic,
+            availability_zone,
+            wait,
+            output,
+        } => {
+            use openstack_backups::restore::{RestoreError, RestoreOptions, restore_database_backup};
+            let mut options = RestoreOptions::new(name, flavor);
+            options.size = size;
+            options.volume_type = volume_type;
+            options.datastore = datastore;
+            options.datastore_version = datastore_version;
+            options.nic = nic;
+            options.availability_zone = availability_zone;
+            let restored = restore_database_backup(&trove, &backup, &options).await.map_err(|e| match e {
+                RestoreError::Backup(e) | RestoreError::Restore(e) => Failure::Api(e),
+                other => Failure::Other(format!("{other} with --size")),
+            })?;
+            let made = restored.instance;
+            let done = if wait.wait {
+                let (waiter, bar) = waiting::policy(&wait);
+                let what = format!("database instance {}", made.id);
+                waiting::run(trove.wait_for_instance(&made.id, types::InstanceStatus::Active).with(&waiter), bar, &what)
+                    .await?
+            } else {
+                made
+            };
+            show(instance_fields(&done), &output, &[])
         }
         DatabaseBackupCommand::Prune { instances, all_instances, policy, output } => {
             prune(&trove, instances, all_instances, &policy, &output).await

@@ -63,6 +63,7 @@ pub mod cloud;
 pub mod group;
 pub mod policy;
 pub mod quota;
+pub mod restore;
 pub mod retention;
 mod session;
 

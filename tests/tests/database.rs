@@ -1,7 +1,8 @@
 //! Database (Trove) backups on the wire: every call, `incremental` as an
 //! integer, offset paging whose next links say https, Trove's error bodies
 //! in the crate's one error type, the Rackspace dialect's responses, the
-//! waiter, and one session serving both Cinder and Trove.
+//! waiter, a restore into a new instance and the instance's waiter, and one
+//! session serving both Cinder and Trove.
 
 use futures_util::TryStreamExt;
 use openstack_backups::database::{Client, types};
@@ -438,4 +439,162 @@ async fn find_reads_every_page_when_the_list_has_no_name_filter() {
     assert_eq!(c.find_backup("nightly").await.unwrap().id, "b3", "found on the second page");
     let err = c.find_backup("weekly").await.unwrap_err();
     assert_eq!(err.to_string(), "no database backup has the id or the name \"weekly\"");
+}
+
+/// The bodies of the POSTs the server received.
+async fn posted(server: &MockServer) -> Vec<Value> {
+    let sent = server.received_requests().await.unwrap();
+    sent.iter().filter(|r| r.method.as_str() == "POST").map(|r| serde_json::from_slice(&r.body).unwrap()).collect()
+}
+
+fn instance(id: &str, status: &str) -> Value {
+    json!({"id": id, "name": "restored", "status": status, "operating_status": "", "links": [],
+        "flavor": {"id": "2", "links": []}, "datastore": {"type": "mysql", "version": "5.7", "version_number": "5.7"},
+        "region": "RegionOne", "access": {}, "volume": {"size": 2},
+        "created": "2026-12-05T03:36:14", "updated": "2026-12-05T03:36:14"})
+}
+
+/// The library's restore: the backup found, the datastore and the volume
+/// size taken from it (rounded up to whole GB) unless given, the body
+/// exactly so; nothing sent without a size to go by; Trove's refusal kept
+/// whole.
+#[tokio::test]
+async fn a_restore_takes_the_datastore_and_size_from_the_backup() {
+    use openstack_backups::restore::{RestoreError, RestoreOptions, restore_database_backup, volume_size_for};
+    let server = MockServer::start().await;
+    let base = format!("/v1.0/{PROJECT}");
+    let mut done = backup("b1", "COMPLETED");
+    done["size"] = json!(1.2);
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/backups/b1")))
+        .respond_with(reply(200, &json!({"backup": done})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{base}/instances")))
+        .respond_with(reply(200, &json!({"instance": instance("i1", "BUILD")})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+
+    let restored = restore_database_backup(&c, "b1", &RestoreOptions::new("restored", "2")).await.unwrap();
+    assert_eq!((restored.instance.id.as_str(), &restored.instance.status), ("i1", &types::InstanceStatus::Build));
+    assert_eq!(restored.backup.id, "b1");
+    assert_eq!(
+        posted(&server).await,
+        [json!({"instance": {"name": "restored", "flavorRef": "2", "volume": {"size": 2},
+            "datastore": {"type": "mysql", "version": "5.7"}, "restorePoint": {"backupRef": "b1"}}})]
+    );
+
+    // Everything given: nothing taken from the backup but its id; another
+    // datastore does not borrow the backup's version.
+    server.reset().await;
+    Mock::given(method("GET")).respond_with(reply(200, &json!({"backup": done}))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(reply(200, &json!({"instance": instance("i2", "BUILD")})))
+        .mount(&server)
+        .await;
+    let mut options = RestoreOptions::new("restored", "7");
+    options.size = std::num::NonZeroU64::new(5);
+    options.volume_type = Some("fast".into());
+    options.datastore = Some("mariadb".into());
+    options.nic = Some(types::InstanceNic { network_id: Some("n1".into()), subnet_id: None, ip_address: None });
+    options.availability_zone = Some("az1".into());
+    restore_database_backup(&c, "b1", &options).await.unwrap();
+    assert_eq!(
+        posted(&server).await,
+        [json!({"instance": {"name": "restored", "flavorRef": "7", "volume": {"size": 5, "type": "fast"},
+            "datastore": {"type": "mariadb"}, "restorePoint": {"backupRef": "b1"},
+            "nics": [{"network_id": "n1"}], "availability_zone": "az1"}})]
+    );
+
+    // A backup without a size yet: nothing is sent, and the error says why.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(reply(200, &json!({"backup": backup("b1", "BUILDING")})))
+        .mount(&server)
+        .await;
+    let err = restore_database_backup(&c, "b1", &RestoreOptions::new("r", "2")).await.unwrap_err();
+    assert!(
+        matches!(&err, RestoreError::NoSize { backup, status } if backup == "b1" && *status == types::BackupStatus::Building)
+    );
+    assert_eq!(
+        err.to_string(),
+        "database backup b1 has no size yet (it is BUILDING), so the new volume's cannot be worked out: give one"
+    );
+    assert!(posted(&server).await.is_empty());
+
+    // Trove's refusal, whole: status, fault, request id; sent once.
+    server.reset().await;
+    Mock::given(method("GET")).respond_with(reply(200, &json!({"backup": done}))).mount(&server).await;
+    let fault = json!({"forbidden": {"code": 403, "message": "Backup is too large for given flavor or volume."}});
+    Mock::given(method("POST")).respond_with(reply(403, &fault)).mount(&server).await;
+    let err = restore_database_backup(&c, "b1", &RestoreOptions::new("r", "2")).await.unwrap_err();
+    let RestoreError::Restore(e) = &err else { panic!("{err:?}") };
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(e.request_id(), Some("req-trove"));
+    assert!(err.to_string().contains("Backup is too large"), "{err}");
+    assert_eq!(posted(&server).await.len(), 1);
+
+    // An unknown backup: found by neither id nor name, nothing sent.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/backups/nope")))
+        .respond_with(reply(404, &json!({"itemNotFound": {"code": 404, "message": "gone"}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/backups")))
+        .respond_with(reply(200, &json!({"backups": []})))
+        .mount(&server)
+        .await;
+    let err = restore_database_backup(&c, "nope", &RestoreOptions::new("r", "2")).await.unwrap_err();
+    assert!(matches!(err, RestoreError::Backup(_)), "{err:?}");
+    assert!(posted(&server).await.is_empty());
+
+    // Whole GB, at least one; nothing for what is not a size.
+    let gb = |s: f64| volume_size_for(s).map(std::num::NonZeroU64::get);
+    assert_eq!([gb(0.0), gb(0.25), gb(1.0), gb(1.2), gb(9.99)], [Some(1), Some(1), Some(1), Some(2), Some(10)]);
+    assert_eq!([gb(f64::NAN), gb(-1.0), gb(f64::INFINITY)], [None, None, None]);
+}
+
+/// The instance waiter: through `BUILD` to `ACTIVE`; `ERROR` fails fast
+/// with Trove's `fault.message` (a reason nested in the instance).
+#[tokio::test]
+async fn the_instance_waiter_reads_the_fault_of_a_failed_restore() {
+    let server = MockServer::start().await;
+    let show = format!("/v1.0/{PROJECT}/instances/i1");
+    Mock::given(method("GET"))
+        .and(path(show.clone()))
+        .respond_with(reply(200, &json!({"instance": instance("i1", "BUILD")})))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(show.clone()))
+        .respond_with(reply(200, &json!({"instance": instance("i1", "ACTIVE")})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let fast = Waiter::new()
+        .delays(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5))
+        .timeout(std::time::Duration::from_secs(10));
+    let ready = c.wait_for_instance("i1", types::InstanceStatus::Active).with(&fast).await.unwrap();
+    assert_eq!(ready.status, types::InstanceStatus::Active);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    server.reset().await;
+    let mut failed = instance("i1", "ERROR");
+    failed["fault"] =
+        json!({"message": "Polling request timed out.", "created": "2026-12-05T04:36:20", "details": null});
+    Mock::given(any()).respond_with(reply(200, &json!({"instance": failed}))).mount(&server).await;
+    let err = c.wait_for_instance("i1", types::InstanceStatus::Active).with(&fast).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitFailed);
+    assert_eq!(err.to_string(), "database instance i1 went to ERROR: Polling request timed out.");
+
+    // ERROR without a fault: the status alone.
+    server.reset().await;
+    Mock::given(any()).respond_with(reply(200, &json!({"instance": instance("i1", "ERROR")}))).mount(&server).await;
+    let err = c.wait_for_instance("i1", types::InstanceStatus::Active).with(&fast).await.unwrap_err();
+    assert_eq!(err.to_string(), "database instance i1 went to ERROR");
 }

@@ -63,7 +63,15 @@ fn round_trip(spec: &str, schema: &str, value: &Value) -> Result<Value, String> 
                 database,
                 schema,
                 value,
-                [BackupCreateRequest, BackupList, BackupResponse, BackupStrategyCreateRequest, BackupStrategyList]
+                [
+                    BackupCreateRequest,
+                    BackupList,
+                    BackupResponse,
+                    BackupStrategyCreateRequest,
+                    BackupStrategyList,
+                    InstanceRestoreRequest,
+                    InstanceResponse
+                ]
             )
         }
         "spec/identity-v3.yaml" => dispatch!(identity, schema, value, [AuthRequest, TokenResponse]),
@@ -72,7 +80,7 @@ fn round_trip(spec: &str, schema: &str, value: &Value) -> Result<Value, String> 
 }
 
 const SPECS: [(&str, usize); 3] =
-    [("spec/block-storage-v3.yaml", 65), ("spec/database-v1.yaml", 8), ("spec/identity-v3.yaml", 3)];
+    [("spec/block-storage-v3.yaml", 65), ("spec/database-v1.yaml", 11), ("spec/identity-v3.yaml", 3)];
 
 fn label(ex: &Example) -> String {
     format!("{} / {} ({})", ex.operation_id, ex.name, ex.file.as_deref().unwrap_or("inline"))

@@ -118,6 +118,22 @@ mod blocks {
         assert!(done.succeeded());   // every backup made, the group snapshot deleted
         Ok(())
     }
+
+    /// "A database backup restored into a new instance".
+    async fn restore(trove: openstack_backups::database::Client) -> Result<(), Box<dyn std::error::Error>> {
+        use openstack_backups::database::types::InstanceStatus;
+        use openstack_backups::restore::{RestoreOptions, restore_database_backup};
+        use openstack_backups::wait::Waiter;
+
+        let mut options = RestoreOptions::new("orders-restored", "2");   // the new instance's name, the flavor's id
+        options.size = std::num::NonZeroU64::new(20);                     // GB; default: the backup's, rounded up
+        let restored = restore_database_backup(&trove, "orders-nightly", &options).await?;   // errors: backup, size, Trove's refusal
+        let ready = trove
+            .wait_for_instance(&restored.instance.id, InstanceStatus::Active)   // ERROR fails with Trove's fault message
+            .with(&Waiter::new().timeout(std::time::Duration::from_secs(3600)))
+            .await?;
+        Ok(())
+    }
 }
 
 /// The files that compile README.md's Rust blocks.

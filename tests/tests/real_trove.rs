@@ -6,8 +6,9 @@
 //! a guest agent, which fake mode does not provide in working order), so the
 //! harness writes backup records into Trove's database and everything that
 //! reads them runs against the real API code: list, show, filters, offset
-//! paging with its https next links, the waiter's reading of statuses, and
-//! the error bodies. Create goes to the real request validator (the
+//! paging with its https next links, the waiter's reading of statuses, the
+//! error bodies, and a restore into a new instance with the refusals Trove
+//! makes before it builds one. Create goes to the real request validator (the
 //! `incremental` integer passes it, the instance check refuses); completion
 //! of create and delete is tested on the wire (`tests/database.rs`).
 //!
@@ -441,6 +442,178 @@ async fn backup_strategies(world: &World) -> Outcome {
     Ok(())
 }
 
+/// A backup Trove will restore: fake mode's object store answers every
+/// HEAD with the checksum `fake-md5-sum`, and Trove compares it with the
+/// backup's before it accepts a restore.
+fn restorable(project: &str, name: &str, status: &str) -> Value {
+    let mut r = record(project, name, status, 1);
+    r["checksum"] = json!("fake-md5-sum");
+    r
+}
+
+/// Restore into a new instance: the one restore Trove accepts, shown and
+/// waited for where fake mode leaves it (`BUILD`), an administrator's view
+/// of it; then each refusal Trove makes before it makes an instance, met
+/// for real. Each refusal in its own project: the harness allows 3 POSTs a
+/// minute, and Trove keeps a project's backups from other projects.
+async fn restore(world: &World) -> Outcome {
+    use openstack_backups::restore::{RestoreError, RestoreOptions, restore_database_backup, restore_request};
+    let ctx = Ctx::new(world);
+    let good = restorable(&ctx.project, "restorable", "COMPLETED");
+    world.trove.insert_backups(std::slice::from_ref(&good)).map_err(|e| e.to_string())?;
+    let c = ctx.client().await?;
+    let restored = restore_database_backup(&c, "restorable", &RestoreOptions::new("restored", "2"))
+        .await
+        .map_err(|e| format!("restore: {e}"))?;
+    let i = &restored.instance;
+    ensure!(i.status == types::InstanceStatus::Build && i.name.as_deref() == Some("restored"), "{i:?}");
+    ensure!(i.flavor.as_ref().map(|f| f.id.as_str()) == Some("2"), "flavor: {:?}", i.flavor);
+    ensure!(i.volume.as_ref().and_then(|v| v.size) == Some(1), "0.25 GB rounds up to 1: {:?}", i.volume);
+    let ds = i.datastore.as_ref().ok_or("no datastore")?;
+    ensure!(ds.type_.as_deref() == Some("mysql") && ds.version.as_deref() == Some("5.7"), "the backup's: {ds:?}");
+
+    let shown = c.show_database_instance().instance_id(&i.id).send().await.map_err(|e| format!("show: {e}"))?;
+    ensure!(shown.request_id().is_some(), "Trove answers with a request id");
+    ensure!(shown.instance.id == i.id && shown.instance.status == types::InstanceStatus::Build, "{:?}", shown.instance);
+    ensure!(shown.instance.tenant_id.is_none(), "an administrator's field: {:?}", shown.instance.tenant_id);
+    // Fake mode's task manager fails before it builds: the waiter reads
+    // BUILD until its timeout, and says so.
+    let brief =
+        Waiter::new().delays(Duration::from_millis(50), Duration::from_millis(200)).timeout(Duration::from_secs(1));
+    let e = c
+        .wait_for_instance(&i.id, types::InstanceStatus::Active)
+        .with(&brief)
+        .await
+        .err()
+        .ok_or("fake mode's instance left BUILD")?;
+    ensure!(e.kind() == ErrorKind::WaitTimedOut && e.to_string().contains("last status: BUILD"), "{e}");
+    // An administrator sees another project's instance, with its project.
+    let admin = Ctx::with_token(world, &format!("admin{}", random_hex()));
+    let theirs = admin.client().await?.show_database_instance().instance_id(&i.id).send().await;
+    let theirs = theirs.map_err(|e| format!("admin show: {e}"))?.into_inner().instance;
+    ensure!(theirs.tenant_id.as_deref() == Some(ctx.project.as_str()), "{:?}", theirs.tenant_id);
+    // Another project does not.
+    let other = Ctx::new(world).client().await?;
+    let e = other.show_database_instance().instance_id(&i.id).send().await.err().ok_or("another project's instance")?;
+    ensure!(e.is_not_found(), "{e}");
+
+    // Refusals, each with Trove's status and the start of its message.
+    // `backup` is the seeded record (status, size, checksum as Trove
+    // reads them); `options` what the restore asks for.
+    struct Refusal {
+        what: &'static str,
+        status: &'static str,
+        size: f64,
+        checksum: &'static str,
+        options: fn(RestoreOptions) -> RestoreOptions,
+        answer: (u16, &'static str, &'static str),
+    }
+    let same = |o: RestoreOptions| o;
+    let refusals = [
+        Refusal {
+            what: "a running backup",
+            status: "BUILDING",
+            size: 0.25,
+            checksum: "fake-md5-sum",
+            options: same,
+            answer: (409, "conflict", "Unable to create instance because backup"),
+        },
+        Refusal {
+            what: "a backup larger than the volume",
+            status: "COMPLETED",
+            size: 5.5,
+            checksum: "fake-md5-sum",
+            options: |mut o| {
+                o.size = std::num::NonZeroU64::new(1);
+                o
+            },
+            answer: (403, "forbidden", "Backup is too large for given flavor or volume."),
+        },
+        Refusal {
+            what: "a stored object whose checksum changed",
+            status: "COMPLETED",
+            size: 0.25,
+            checksum: "9f8c7ba6e3d1",
+            options: same,
+            answer: (409, "conflict", "Current Swift object checksum does not match"),
+        },
+        Refusal {
+            what: "an unknown flavor",
+            status: "COMPLETED",
+            size: 0.25,
+            checksum: "fake-md5-sum",
+            options: |mut o| {
+                o.flavor = "no-such-flavor".into();
+                o
+            },
+            answer: (400, "badRequest", "Resource no-such-flavor cannot be found."),
+        },
+        Refusal {
+            what: "a volume above the operator's maximum",
+            status: "COMPLETED",
+            size: 0.25,
+            checksum: "fake-md5-sum",
+            options: |mut o| {
+                o.size = std::num::NonZeroU64::new(11);
+                o
+            },
+            answer: (413, "overLimit", "Volume 'size' cannot exceed maximum of 10 GB"),
+        },
+        Refusal {
+            what: "an unknown datastore",
+            status: "COMPLETED",
+            size: 0.25,
+            checksum: "fake-md5-sum",
+            options: |mut o| {
+                o.datastore = Some("postgresql".into());
+                o
+            },
+            answer: (404, "itemNotFound", "Datastore 'postgresql' cannot be found."),
+        },
+        Refusal {
+            what: "an unknown datastore version",
+            status: "COMPLETED",
+            size: 0.25,
+            checksum: "fake-md5-sum",
+            options: |mut o| {
+                o.datastore_version = Some("9.9".into());
+                o
+            },
+            answer: (400, "badRequest", "Datastore version '9.9' cannot be found."),
+        },
+    ];
+    for r in refusals {
+        let ctx = Ctx::new(world);
+        let mut seeded = restorable(&ctx.project, "refused", r.status);
+        seeded["size"] = json!(r.size);
+        seeded["checksum"] = json!(r.checksum);
+        world.trove.insert_backups(std::slice::from_ref(&seeded)).map_err(|e| e.to_string())?;
+        let options = (r.options)(RestoreOptions::new("refused", "2"));
+        let err = restore_database_backup(&ctx.client().await?, "refused", &options)
+            .await
+            .err()
+            .ok_or_else(|| format!("{}: accepted", r.what))?;
+        let RestoreError::Restore(e) = &err else { return Err(format!("{}: {err}", r.what)) };
+        let fault = e.fault().ok_or_else(|| format!("{}: no fault: {e}", r.what))?;
+        let got = (e.status().map_or(0, |s| s.as_u16()), fault.name().unwrap_or_default());
+        ensure!(got == (r.answer.0, r.answer.1), "{}: {got:?} {e}", r.what);
+        ensure!(fault.message().is_some_and(|m| m.starts_with(r.answer.2)), "{}: {:?}", r.what, fault.message());
+        ensure!(e.request_id().is_some(), "{}: no request id", r.what);
+    }
+
+    // Another project's backup, by its id: Trove says it does not exist.
+    let stranger = Ctx::new(world).client().await?;
+    let request = restore_request(&restored.backup, &RestoreOptions::new("theirs", "2")).map_err(|e| e.to_string())?;
+    let e = stranger.restore_database_backup().body(request).send().await.err().ok_or("another project's backup")?;
+    ensure!(e.is_not_found(), "{e}");
+    // A backup that is not a UUID fails Trove's request schema.
+    let mut request = restore_request(&restored.backup, &RestoreOptions::new("bad", "2")).map_err(|e| e.to_string())?;
+    request.instance.restore_point.backup_ref = format!("http://trove.example/backups/{}", restored.backup.id);
+    let e = stranger.restore_database_backup().body(request).send().await.err().ok_or("an href")?;
+    ensure!(e.status().map(|s| s.as_u16()) == Some(400) && e.to_string().contains("Validation error"), "{e}");
+    Ok(())
+}
+
 /// The fake cloud stays honest for Trove: the shared Trove lifecycle
 /// observes the same against this real Trove 26 (backups written into its
 /// database) as against `openstack-backups-fake` (backups made through its
@@ -471,8 +644,9 @@ async fn the_fake_cloud_agrees(world: &World) -> Outcome {
     Ok(())
 }
 
-const NAMES: [&str; 9] = [
+const NAMES: [&str; 10] = [
     "list_and_show",
+    "restore",
     "backup_strategies",
     "paging_with_https_next_links",
     "filters",
@@ -521,6 +695,7 @@ fn main() -> ExitCode {
                 "errors" => errors(&world).await,
                 "unknown_status_is_read_and_flagged" => unknown_status_is_read_and_flagged(&world).await,
                 "backup_strategies" => backup_strategies(&world).await,
+                "restore" => restore(&world).await,
                 "the_fake_cloud_agrees" => the_fake_cloud_agrees(&world).await,
                 _ => one_session_serves_cinder_and_trove(&world).await,
             };

@@ -89,7 +89,7 @@ fn decoder(file: &str, schema: &str) -> Option<Decode> {
             GroupSnapshotList, GroupSnapshotSummaryResponse, GroupSnapshotDetailList, GroupSnapshotResponse,
         ),
         "spec/database-v1.yaml" => table!(database:
-            BackupList, BackupResponse, BackupStrategyList, BackupStrategyResponse,
+            BackupList, BackupResponse, BackupStrategyList, BackupStrategyResponse, InstanceResponse,
         ),
         "spec/identity-v3.yaml" => table!(identity: TokenResponse),
         _ => None,
