@@ -416,8 +416,13 @@ async fn membership(cinder: &Client, args: Membership, add: bool) -> Result<(), 
 async fn backup(cinder: &Client, args: GroupBackupArgs) -> Result<(), Failure> {
     let wait = WaitArgs { wait: true, wait_timeout: args.wait_timeout };
     let (waiter, bar) = waiting::policy(&wait);
-    let options =
-        GroupBackupOptions { name: args.name, description: args.description, incremental: args.incremental, waiter };
+    let options = GroupBackupOptions {
+        name: args.name,
+        description: args.description,
+        incremental: args.incremental,
+        waiter,
+        ..Default::default()
+    };
     let mut rows = Rows::new(&["Volume", "Snapshot", "Backup", "Status", "Fail Reason"], &args.output)?;
     let done = tokio::select! {
         done = backup_group(cinder, &args.group, &options) => done,

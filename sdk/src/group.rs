@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use futures_util::TryStreamExt;
@@ -55,6 +56,14 @@ pub struct GroupBackupOptions {
     /// How to wait for the group snapshot, the backups and the deletion
     /// (timeouts in seconds of wall time; [`Waiter::default`]: 30 minutes).
     pub waiter: Waiter,
+    /// Backup properties (metadata, 3.43) to set on every backup, beside
+    /// `group_id` and `group_snapshot_id`. Below 3.43 they are refused
+    /// before sending (each backup fails).
+    pub properties: BTreeMap<String, String>,
+    /// Cinder's `container` for the backups.
+    pub container: Option<String>,
+    /// Cinder's `availability_zone` for the backups.
+    pub availability_zone: Option<String>,
 }
 
 /// One volume's part of a group backup.
@@ -269,21 +278,20 @@ pub async fn backup_group(
     let tagged = cinder.microversion().is_none_or(|v| v >= crate::Microversion::new(3, 43));
     let mut started = Vec::new();
     for snapshot in &members {
-        let metadata = tagged.then(|| {
-            [("group_id", group.id.as_str()), ("group_snapshot_id", group_snapshot.id.as_str())]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        });
+        let mut metadata = options.properties.clone();
+        if tagged {
+            metadata.insert("group_id".to_owned(), group.id.clone());
+            metadata.insert("group_snapshot_id".to_owned(), group_snapshot.id.clone());
+        }
         let body = types::BackupCreate {
             volume_id: snapshot.volume_id.clone(),
             snapshot_id: Some(snapshot.id.clone()),
             name: Some(name.clone()),
             description: options.description.clone(),
             incremental: options.incremental.then_some(true),
-            metadata,
-            availability_zone: None,
-            container: None,
+            metadata: (!metadata.is_empty()).then_some(metadata),
+            availability_zone: options.availability_zone.clone(),
+            container: options.container.clone(),
             force: None,
         };
         let sent = cinder.create_backup().body(types::BackupCreateRequest { backup: body }).send().await;
@@ -375,7 +383,7 @@ async fn busy_members(cinder: &Client, members: &[MemberBackup], waiter: &Waiter
 
 /// Deletes a group snapshot (and so its members) and waits until it is
 /// gone.
-async fn delete_group_snapshot(cinder: &Client, id: &str, waiter: &Waiter) -> Result<(), LeftBehind> {
+pub(crate) async fn delete_group_snapshot(cinder: &Client, id: &str, waiter: &Waiter) -> Result<(), LeftBehind> {
     let left = |e: Error| LeftBehind { group_snapshot_id: id.to_owned(), reason: e.to_string() };
     match cinder.delete_group_snapshot().group_snapshot_id(id).send().await {
         Ok(_) => {}

@@ -5,7 +5,9 @@
 //! delete the member under the backup); a volume without a member snapshot
 //! is reported; a group snapshot that goes to `error` is deleted again and
 //! no backup is made; below 3.25 an empty group is found out by its empty
-//! group snapshot, and below 3.43 the backups carry no metadata.
+//! group snapshot, and below 3.43 the backups carry no metadata. And a
+//! backup policy naming a group, whose run reports each volume of one
+//! group snapshot.
 
 use std::time::Duration;
 
@@ -439,4 +441,132 @@ async fn below_3_43_the_backups_carry_no_metadata() {
     let bodies = backup_bodies(&server).await;
     assert_eq!(bodies.len(), 2);
     assert!(bodies.iter().all(|b| b["backup"].get("metadata").is_none()), "{bodies:?}");
+}
+
+/// A backup policy naming a group, where one member's backup fails: the
+/// other volume is done, the failed one says Cinder's reason, both come
+/// from one group snapshot with the policy's marker and the group's tags,
+/// and the group snapshot goes once nothing reads it. The run's own
+/// listings (volumes, backups, temporary snapshots, group snapshots) see
+/// an empty project otherwise.
+#[tokio::test]
+async fn a_group_policy_run_reports_each_volume_of_its_group_snapshot() {
+    use openstack_backups::policy::{self, Action, Outcome, Policy, RunOptions, Selection, Source};
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "status": "available", "size": 1, "name": "data"},
+        {"id": "v2", "status": "in-use", "size": 1, "name": "log"},
+        {"id": "v9", "status": "available", "size": 1, "name": "elsewhere"}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::BackupDetailList>(json!({"backups": []}));
+    mock::list_backups_detail(|_, then| {
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [
+        snapshot("s2", "v2", "gs1"), snapshot("s1", "v1", "gs1")]}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&members);
+    })
+    .mount(&server)
+    .await;
+    let no_group_snapshots = typed::<types::GroupSnapshotDetailList>(json!({"group_snapshots": []}));
+    mock::list_group_snapshots_detail(|_, then| {
+        then.ok(&no_group_snapshots);
+    })
+    .mount(&server)
+    .await;
+    for (id, volume) in [("b1", "v1"), ("b2", "v2")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "db"}}));
+        mock::create_backup(|when, then| {
+            when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+                "snapshot_id": format!("s{}", &volume[1..]), "name": "db-20261205T020000Z",
+                "description": "backup policy db", "container": "db-backups",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1", "osbackup-policy": "db", "tier": "gold"}}})));
+            then.accepted(&made);
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    let done = backup("b1", "v1", "available");
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    let failed = typed::<types::BackupResponse>(json!({"backup": {"id": "b2", "status": "error", "volume_id": "v2",
+        "created_at": "2026-12-05T02:00:01.000000", "is_incremental": false, "has_dependent_backups": false,
+        "fail_reason": "the backup service is down"}}));
+    mock::show_backup(|when, then| {
+        when.backup_id("b2");
+        then.ok(&failed);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let mut p =
+        Policy::new("db", Selection { group: Some("g1".into()), ..Selection::default() }, Duration::from_secs(86400))
+            .unwrap();
+    p.timeout = Duration::from_secs(5);
+    p.poll_interval = Duration::from_millis(20);
+    p.container = Some("db-backups".into());
+    p.properties.insert("tier".into(), "gold".into());
+    let options = RunOptions { clock: std::sync::Arc::new(At("2026-12-05T02:00:00Z")), ..RunOptions::default() };
+    // (The clock stands still, so no wait of the run can time out: a test
+    // that went wrong ends here instead.)
+    let c = cinder(&server, Microversion::new(3, 71));
+    let run = policy::run(&c, &p, &options);
+    let report = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the run ended").unwrap();
+    let rows: Vec<(&str, &Action, String, Option<&str>)> = report
+        .volumes
+        .iter()
+        .map(|v| (v.volume.id.as_str(), &v.action, v.outcome.describe(), v.backup_id.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("v1", &Action::Full(Source::GroupSnapshot), "done".to_owned(), Some("b1")),
+            (
+                "v2",
+                &Action::Full(Source::GroupSnapshot),
+                "failed: backup: backup b2 went to error: the backup service is down".to_owned(),
+                Some("b2")
+            ),
+        ],
+        "v9 is not in the group"
+    );
+    assert!(report.cleaned.is_empty(), "{:?}", report.cleaned);
+    assert!(!report.succeeded());
+    assert_eq!(report.volumes.iter().filter(|v| v.outcome == Outcome::Done).count(), 1);
+    server.verify().await;
+}
+
+/// A clock standing at one instant (the run's names carry it), whose
+/// sleeps are short real ones.
+#[derive(Debug)]
+struct At(&'static str);
+
+impl openstack_backups::clock::Clock for At {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.parse().unwrap()
+    }
+
+    fn sleep(&self, _: Duration) -> openstack_backups::clock::Sleep {
+        Box::pin(tokio::time::sleep(Duration::from_millis(5)))
+    }
 }

@@ -166,7 +166,7 @@ fn errors_name_the_file_the_line_and_the_field() {
         ),
         (
             "policies:\n  nightly:\n    select: [db1]\n    every: 24h\n",
-            "policies.yaml:3:13: policies.nightly.select: invalid type: sequence, expected a selection (names, name-glob, metadata, all)",
+            "policies.yaml:3:13: policies.nightly.select: invalid type: sequence, expected a selection (names, name-glob, metadata, all, group)",
         ),
         ("polices: {}\n", "policies.yaml:1:1: polices: unknown field `polices`, expected `policies`"),
         ("policies: [\n", "policies.yaml:1:11: policies: invalid type: sequence, expected a map"),
@@ -194,15 +194,17 @@ fn selections_compare_criterion_by_criterion() {
         metadata: BTreeMap::from([("backup".to_owned(), "nightly".to_owned())]),
         all: false,
         projects: Projects::Own,
+        group: None,
     };
     assert_eq!(base(), base());
     type Change = fn(&mut Selection);
-    let changes: [(&str, Change); 5] = [
+    let changes: [(&str, Change); 6] = [
         ("names", |s| s.names.push("db2".to_owned())),
         ("name_glob", |s| s.name_glob = Some(NameGlob::new("db-*").unwrap())),
         ("metadata", |s| s.metadata.clear()),
         ("all", |s| s.all = true),
         ("projects", |s| s.projects = Projects::All),
+        ("group", |s| s.group = Some("db".to_owned())),
     ];
     for (field, change) in changes {
         let mut other = base();
@@ -599,9 +601,129 @@ fn an_incremental_of_a_snapshot_is_not_the_child_of_its_twin() {
 #[test]
 fn sources_read_as_the_table_shows_them() {
     use openstack_backups::policy::Source;
-    let shown: Vec<String> =
-        [Source::Volume, Source::Force, Source::Snapshot].iter().map(ToString::to_string).collect();
-    assert_eq!(shown, ["volume", "forced", "via snapshot"]);
+    let shown: Vec<String> = [Source::Volume, Source::Force, Source::Snapshot, Source::GroupSnapshot]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["volume", "forced", "via snapshot", "group snapshot"]);
+}
+
+/// A policy naming a group reads as written, and alone: with another
+/// criterion, or with `in-use` (which a group snapshot makes moot), it is
+/// an error at the place it is written.
+#[test]
+fn a_group_selection_stands_alone() {
+    let file = parse("policies:\n  db:\n    select: {group: orders-db}\n    every: 24h\n    full-every: 7\n").unwrap();
+    assert_eq!(file.policies["db"].select, Selection { group: Some("orders-db".into()), ..Selection::default() });
+    let refused = |text: &str| parse(text).unwrap_err();
+    let with_all = refused("policies:\n  db:\n    select: {group: orders-db, all: true}\n    every: 24h\n");
+    assert!(
+        with_all.starts_with("policies.yaml:3:13: policies.db.select: group selects the volumes of one volume group"),
+        "{with_all}"
+    );
+    let with_project = refused("policies:\n  db:\n    select: {group: orders-db, project: p1}\n    every: 24h\n");
+    assert!(
+        with_project.contains("cannot be combined with names, name-glob, metadata, all, project or all-projects"),
+        "{with_project}"
+    );
+    let empty = refused("policies:\n  db:\n    select: {group: ''}\n    every: 24h\n");
+    assert!(empty.contains("group: give the volume group's name or id"), "{empty}");
+    let in_use = refused("policies:\n  db:\n    select: {group: orders-db}\n    every: 24h\n    in-use: force\n");
+    assert!(in_use.starts_with("policies.yaml:3:5: policies.db: in-use does not apply to a group"), "{in_use}");
+    let nothing = refused("policies:\n  db:\n    select: {}\n    every: 24h\n");
+    assert!(nothing.contains("give names, name-glob, metadata, group, or all: true"), "{nothing}");
+}
+
+/// A group's volumes planned as one: all backed up when one is due, from
+/// one group snapshot whatever their status; incremental only if all can
+/// be; held back whole by a backup in flight, a volume's status, or the
+/// quota.
+#[test]
+fn a_group_policy_backs_up_every_volume_when_one_is_due() {
+    use openstack_backups::policy::Source::GroupSnapshot;
+    let mut p = Policy::new(
+        "db",
+        Selection { group: Some("orders-db".into()), ..Selection::default() },
+        Duration::from_secs(86400),
+    )
+    .unwrap();
+    p.full_every = 3;
+    let now = t0();
+    let h = |n: i64| now - chrono::Duration::hours(n);
+    let volumes = vec![
+        volume(1, Some("data"), "available", false, 10),
+        volume(2, Some("log"), "in-use", false, 2),
+        volume(3, Some("wal"), "available", false, 1),
+    ];
+    let ours = |id: &str, volume: &str, hours: i64| backup(id.into(), volume, h(hours), false, "available", Some("db"));
+    let base = vec![ours("d1", "vol-01", 30), ours("l1", "vol-02", 20), ours("w1", "vol-03", 20)];
+    let table = |backups: &[BackupView], volumes: &[Arc<VolumeView>], room: Option<&BackupHeadroom>| {
+        plan(&p, now, volumes, backups, room)
+            .volumes
+            .iter()
+            .map(|v| (v.volume.label().to_owned(), v.action.clone(), v.reason.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let row = |name: &str, action: Action, reason: &str| (name.to_owned(), action, reason.to_owned());
+
+    // data is due: log and wal (fresh, one attached) come along, incremental.
+    assert_eq!(
+        table(&base, &volumes, None),
+        [
+            row("data", Action::Incremental(GroupSnapshot), "backup 2 of its chain"),
+            row("log", Action::Incremental(GroupSnapshot), "volume data of its group is due"),
+            row("wal", Action::Incremental(GroupSnapshot), "volume data of its group is due"),
+        ]
+    );
+    // Nothing due: nothing.
+    let fresh = vec![ours("d1", "vol-01", 20), ours("l1", "vol-02", 20), ours("w1", "vol-03", 20)];
+    assert!(
+        table(&fresh, &volumes, None).iter().all(|(_, a, r)| *a == Action::Skip && r.starts_with("newest backup is"))
+    );
+    // wal's newest backup is hand-made: wal needs a full one, so all do.
+    let mut hand = base.clone();
+    hand.push(backup("x1".into(), "vol-03", h(1), false, "available", None));
+    assert_eq!(
+        table(&hand, &volumes, None),
+        [
+            row("data", Action::Full(GroupSnapshot), "volume wal of its group needs a full backup"),
+            row("log", Action::Full(GroupSnapshot), "volume wal of its group needs a full backup"),
+            row("wal", Action::Full(GroupSnapshot), "the volume's newest backup (x1) is not this policy's"),
+        ]
+    );
+    // An earlier run's backup of log is still being made: it is waited
+    // for, and the group waits.
+    let mut flying = base.clone();
+    flying.push(backup("f1".into(), "vol-02", h(1), false, "creating", Some("db")));
+    let held = table(&flying, &volumes, None);
+    assert_eq!(held[1], row("log", Action::Adopt("f1".into()), "this policy's backup is still creating"));
+    assert_eq!(held[0], row("data", Action::Skip, "the group waits: a backup of volume log is still being made"));
+    assert_eq!(held[2].1, Action::Skip, "wal is fresh");
+    // A volume whose status allows no backup (although fresh) holds the group.
+    let mut broken = volumes.clone();
+    broken[2] = volume(3, Some("wal"), "error", false, 1);
+    let held = table(&base, &broken, None);
+    assert_eq!(held[0], row("data", Action::Skip, "the group waits: volume wal is error"));
+    assert_eq!(held[1], row("log", Action::Skip, "the group waits: volume wal is error"));
+    assert_eq!(held[2], row("wal", Action::Skip, "volume is error"));
+    // Room for two backups of three: none is made.
+    let room = BackupHeadroom::from_limits(&openstack_backups::block_storage::types::AbsoluteLimits {
+        max_total_backups: Some(2),
+        total_backups_used: Some(0),
+        max_total_backup_gigabytes: Some(-1),
+        total_backup_gigabytes_used: Some(0),
+        ..Default::default()
+    });
+    let held = table(&base, &volumes, Some(&room));
+    let why = "the group waits: volume wal is over quota: backups: 2 left, taken by volumes more at risk";
+    assert_eq!(
+        held,
+        [
+            row("data", Action::Skip, why),
+            row("log", Action::Skip, why),
+            row("wal", Action::Skip, "over quota: backups: 2 left, taken by volumes more at risk"),
+        ]
+    );
 }
 
 /// The report's states, as its table, json and Prometheus labels write

@@ -1585,6 +1585,60 @@ fn groups_and_group_snapshots(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> 
             again.members.iter().all(|m| m.outcome.as_ref().is_ok_and(|b| b.is_incremental)),
             "incrementals: {again:?}"
         );
+        // A backup policy naming the group: an interrupted run's group
+        // snapshot (its description names the policy) goes first; then one
+        // group snapshot, every volume backed up from it with the policy's
+        // marker, the group snapshot gone; a second run finds all fresh.
+        {
+            use openstack_backups::policy::{self, Action, Outcome, Policy, RunOptions, Selection, Source};
+            let mut p = Policy::new(
+                "grouped",
+                Selection { group: Some("db".into()), ..Selection::default() },
+                Duration::from_secs(86400),
+            )?;
+            (p.full_every, p.timeout, p.poll_interval) = (2, LIMIT, Duration::from_millis(500));
+            let body = types::GroupSnapshotCreateRequest {
+                group_snapshot: types::GroupSnapshotCreate {
+                    group_id: group.id.clone(),
+                    name: Some("grouped-interrupted".into()),
+                    description: Some("backup policy grouped".into()),
+                },
+            };
+            let left = c.create_group_snapshot().body(body).send().await.map_err(e("left group snapshot"))?;
+            let left = left.into_inner().group_snapshot;
+            c.wait_for_group_snapshot(&left.id, types::GroupSnapshotStatus::Available)
+                .with(&wait)
+                .await
+                .map_err(e("wait"))?;
+            let report = policy::run(c, &p, &RunOptions::default()).await.map_err(e("policy run"))?;
+            ensure!(report.succeeded(), "{report:?}");
+            ensure!(
+                report.cleaned == [(left.id.clone(), Ok::<(), String>(()))],
+                "the interrupted run's: {:?}",
+                report.cleaned
+            );
+            ensure!(report.volumes.len() == 3, "{:?}", report.volumes);
+            for v in &report.volumes {
+                // The newest backups are backup_group's, not the policy's: full ones.
+                ensure!(v.action == Action::Full(Source::GroupSnapshot) && v.outcome == Outcome::Done, "{v:?}");
+            }
+            let made: Vec<types::Backup> = c.list_backups_detail().all().await.map_err(e("backups"))?;
+            let ours: Vec<&types::Backup> =
+                made.iter().filter(|b| b.metadata.get(policy::MARKER).map(String::as_str) == Some("grouped")).collect();
+            ensure!(ours.len() == 3, "{ours:?}");
+            let sets: BTreeSet<Option<&String>> = ours.iter().map(|b| b.metadata.get("group_snapshot_id")).collect();
+            ensure!(sets.len() == 1 && !sets.contains(&None), "one group snapshot: {sets:?}");
+            let set = sets.into_iter().next().flatten().cloned().unwrap_or_default();
+            let gone = c.show_group_snapshot().group_snapshot_id(&set).send().await;
+            ensure!(matches!(&gone, Err(err) if err.is_not_found()), "the group snapshot is gone: {gone:?}");
+            let again = policy::run(c, &p, &RunOptions::default()).await.map_err(e("second run"))?;
+            ensure!(again.succeeded() && again.cleaned.is_empty(), "{again:?}");
+            ensure!(again.volumes.iter().all(|v| v.outcome == Outcome::Fresh), "{:?}", again.volumes);
+            let standard = p.standard();
+            let states = policy::report(c, Some(&p), &standard, chrono::Utc::now()).await.map_err(e("report"))?;
+            ensure!(states.iter().all(|s| s.state == policy::State::Protected) && states.len() == 3, "{states:?}");
+        }
+
         // An empty group makes nothing.
         let create = types::GroupCreate {
             group_type: group_type.id.clone(),

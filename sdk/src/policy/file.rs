@@ -105,7 +105,7 @@ impl PolicyFile {
                 message,
             }
         })?;
-        let policies = raw.policies.into_iter().map(|(name, p)| (name.0.clone(), p.into_policy(name.0))).collect();
+        let policies = raw.policies.into_iter().map(|(name, p)| (name.0.clone(), p.0.into_policy(name.0))).collect();
         Ok(PolicyFile { path: path.to_owned(), policies })
     }
 
@@ -153,7 +153,24 @@ pub(super) fn check_name(name: &str) -> Result<(), String> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    policies: BTreeMap<Name, RawPolicy>,
+    policies: BTreeMap<Name, CheckedPolicy>,
+}
+
+/// A policy whose fields are checked together (an error points at the
+/// policy's mapping).
+struct CheckedPolicy(RawPolicy);
+
+impl<'de> Deserialize<'de> for CheckedPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked_map(d, "a policy (select, every, …)", |raw: RawPolicy| {
+            if raw.select.group.is_some() && raw.in_use.is_some() {
+                return Err("in-use does not apply to a group: its group snapshot takes attached volumes as they \
+                            are; leave in-use out"
+                    .to_owned());
+            }
+            Ok(CheckedPolicy(raw))
+        })
+    }
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -302,21 +319,33 @@ struct RawSelection {
     project: Option<String>,
     #[serde(default, alias = "all_projects")]
     all_projects: bool,
+    group: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Selection {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_map(d, "a selection (names, name-glob, metadata, all)", selection)
+        checked_map(d, "a selection (names, name-glob, metadata, all, group)", selection)
     }
 }
 
 fn selection(raw: RawSelection) -> Result<Selection, String> {
     let narrows = !raw.names.is_empty() || raw.name_glob.is_some() || !raw.metadata.is_empty();
+    if let Some(group) = raw.group {
+        if narrows || raw.all || raw.project.is_some() || raw.all_projects {
+            return Err("group selects the volumes of one volume group of the caller's project; it cannot be \
+                        combined with names, name-glob, metadata, all, project or all-projects"
+                .into());
+        }
+        if group.is_empty() {
+            return Err("group: give the volume group's name or id".into());
+        }
+        return Ok(Selection { group: Some(group), ..Selection::default() });
+    }
     if raw.all && narrows {
         return Err("all: true selects every volume; it cannot be combined with names, name-glob or metadata".into());
     }
     if !raw.all && !narrows {
-        return Err("selects no volume: give names, name-glob, metadata, or all: true".into());
+        return Err("selects no volume: give names, name-glob, metadata, group, or all: true".into());
     }
     let projects = match (raw.project, raw.all_projects) {
         (Some(_), true) => return Err("give project or all-projects, not both".into()),
@@ -325,7 +354,7 @@ fn selection(raw: RawSelection) -> Result<Selection, String> {
         (None, false) => Projects::Own,
     };
     let name_glob = raw.name_glob.as_deref().map(NameGlob::new).transpose()?;
-    Ok(Selection { names: raw.names, name_glob, metadata: raw.metadata, all: raw.all, projects })
+    Ok(Selection { names: raw.names, name_glob, metadata: raw.metadata, all: raw.all, projects, group: None })
 }
 
 /// `keep`: the retention rules of `backup prune`.

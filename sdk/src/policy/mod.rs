@@ -13,7 +13,7 @@
 //! ```yaml
 //! policies:
 //!   nightly:
-//!     select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: "prod-*", all: true
+//!     select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: "prod-*", all: true, group: db
 //!     every: 24h
 //!     full-every: 7
 //!     in-use: snapshot
@@ -43,7 +43,18 @@
 //!   - `project: ID` or `all-projects: true` (administrators): the volumes
 //!     of another project, or of every project. The backups are made by,
 //!     and belong to, the caller's project (Cinder records a backup under
-//!     the project of the token that made it).
+//!     the project of the token that made it);
+//!   - `group: NAME` (alone): the volumes of a generic volume group,
+//!     backed up together: when any of them is due, a run takes one group
+//!     snapshot of them all and backs up every volume from its member
+//!     snapshot ([`crate::group::backup_group`]), so that the policy's
+//!     backups hold the volumes as they were at one point. They are
+//!     incremental only when every volume's would be (else all are full),
+//!     a volume over quota holds the whole group back, and `in-use` does
+//!     not apply (the group snapshot takes attached volumes as they are).
+//!     The group snapshot is deleted once every backup is made; one an
+//!     interrupted run left (its description names the policy) is deleted
+//!     by the next run.
 //! - `every` (required): a duration (`24h`, `90m`, `7d`, `1h 30m`;
 //!   `m` is minutes here). A volume whose newest available backup made by
 //!   this policy is younger than `every` less `slack` is skipped.
@@ -239,6 +250,10 @@ pub struct Selection {
     pub all: bool,
     /// Whose volumes.
     pub projects: Projects,
+    /// A generic volume group of the caller's project (name or id): its
+    /// volumes, backed up together from one group snapshot. Alone: with
+    /// it, the other criteria are empty.
+    pub group: Option<String>,
 }
 
 impl PartialEq for Selection {
@@ -248,6 +263,7 @@ impl PartialEq for Selection {
             && self.metadata == other.metadata
             && self.all == other.all
             && self.projects == other.projects
+            && self.group == other.group
     }
 }
 

@@ -163,6 +163,9 @@ pub enum Source {
     Force,
     /// A temporary snapshot of the attached volume.
     Snapshot,
+    /// The volume's member snapshot in one group snapshot of its group (a
+    /// `group` selection).
+    GroupSnapshot,
 }
 
 impl fmt::Display for Source {
@@ -171,6 +174,7 @@ impl fmt::Display for Source {
             Source::Volume => "volume",
             Source::Force => "forced",
             Source::Snapshot => "via snapshot",
+            Source::GroupSnapshot => "group snapshot",
         })
     }
 }
@@ -232,6 +236,15 @@ pub enum Reason {
     VolumeStatus(String),
     /// The backup quota has no room for it.
     OverQuota(String),
+    /// Its backup is fresh, but another volume of its group is due (that
+    /// volume's name or id): the group is backed up together.
+    GroupDue(String),
+    /// Another volume of its group needs a full backup (that volume's
+    /// name or id), so every volume of the group gets one.
+    GroupFull(String),
+    /// The group is not backed up this run, because of another volume of
+    /// it (what stands in the way).
+    GroupHeld(String),
 }
 
 impl fmt::Display for Reason {
@@ -248,6 +261,9 @@ impl fmt::Display for Reason {
             Reason::InUse => f.write_str("in-use (in-use: skip)"),
             Reason::VolumeStatus(s) => write!(f, "volume is {s}"),
             Reason::OverQuota(what) => write!(f, "over quota: {what}"),
+            Reason::GroupDue(other) => write!(f, "volume {other} of its group is due"),
+            Reason::GroupFull(other) => write!(f, "volume {other} of its group needs a full backup"),
+            Reason::GroupHeld(why) => write!(f, "the group waits: {why}"),
         }
     }
 }
@@ -370,7 +386,8 @@ pub fn select<'a>(policy: &Policy, volumes: &'a [Arc<VolumeView>]) -> (Vec<&'a A
 }
 
 /// Plans a run of `policy` at `now`: `volumes` as listed (the planner
-/// applies the selection), `backups` every backup of the caller's project
+/// applies the selection; for a `group` selection, the group's volumes),
+/// `backups` every backup of the caller's project
 /// of those volumes (the policy's and others: Cinder chains incrementals
 /// on any of them), `headroom` the backup quota left (`None`: unknown).
 ///
@@ -382,6 +399,12 @@ pub fn select<'a>(policy: &Policy, volumes: &'a [Arc<VolumeView>]) -> (Vec<&'a A
 /// the room first). Otherwise it gets an incremental backup when the
 /// backup Cinder would chain it on is the policy's own and its chain is
 /// shorter than `full-every`, else a full one.
+///
+/// A `group` selection plans the group as one: when any of its volumes is
+/// due, every volume is backed up (from one group snapshot), incremental
+/// only if every volume's backup would be; the group waits as a whole
+/// while a backup of it is still being made, while a volume's status
+/// allows no backup, or while the quota has no room for all of it.
 pub fn plan(
     policy: &Policy,
     now: DateTime<Utc>,
@@ -397,8 +420,12 @@ pub fn plan(
     let empty = Vec::new();
     let mut entries: Vec<VolumePlan> = selected
         .into_iter()
-        .map(|v| plan_volume(policy, now, v, by_volume.get(v.id.as_str()).unwrap_or(&empty)))
+        .map(|v| plan_volume(policy, now, v, by_volume.get(v.id.as_str()).unwrap_or(&empty), false))
         .collect();
+    let group = policy.select.group.is_some();
+    if group {
+        entries = plan_group(policy, now, entries, &by_volume);
+    }
 
     // The quota: the most at risk first.
     if let Some(room) = headroom {
@@ -431,12 +458,86 @@ pub fn plan(
                 entry.reason = Reason::OverQuota(what);
             }
         }
+        // A group is backed up whole or not at all.
+        let over = entries.iter().find_map(|e| match &e.reason {
+            Reason::OverQuota(what) => Some(format!("volume {} is over quota: {what}", e.volume.label())),
+            _ => None,
+        });
+        if group && let Some(why) = over {
+            for e in entries.iter_mut().filter(|e| e.action.creates()) {
+                e.action = Action::Skip;
+                e.reason = Reason::GroupHeld(why.clone());
+            }
+        }
     }
     entries.sort_by(|a, b| a.volume.label().cmp(b.volume.label()).then_with(|| a.volume.id.cmp(&b.volume.id)));
     Plan { policy: policy.name.clone(), at: now, volumes: entries, problems }
 }
 
-fn plan_volume(policy: &Policy, now: DateTime<Utc>, volume: &Arc<VolumeView>, backups: &[&BackupView]) -> VolumePlan {
+/// A group's volumes planned as one (see [`plan`]): `entries` planned
+/// volume by volume, `by_volume` the backups of each.
+fn plan_group(
+    policy: &Policy,
+    now: DateTime<Utc>,
+    entries: Vec<VolumePlan>,
+    by_volume: &BTreeMap<&str, Vec<&BackupView>>,
+) -> Vec<VolumePlan> {
+    let hold = |mut entries: Vec<VolumePlan>, why: String| {
+        for e in entries.iter_mut().filter(|e| e.action.creates()) {
+            e.action = Action::Skip;
+            e.reason = Reason::GroupHeld(why.clone());
+        }
+        entries
+    };
+    let Some(due) = entries.iter().find(|e| e.action.creates()) else { return entries };
+    let due = due.volume.label().to_owned();
+    if let Some(flying) = entries.iter().find(|e| matches!(e.action, Action::Adopt(_))) {
+        let why = format!("a backup of volume {} is still being made", flying.volume.label());
+        return hold(entries, why);
+    }
+    let empty = Vec::new();
+    let mut entries: Vec<VolumePlan> = entries
+        .into_iter()
+        .map(|e| {
+            if e.action.creates() {
+                return e;
+            }
+            let backups = by_volume.get(e.volume.id.as_str()).unwrap_or(&empty);
+            let mut pulled = plan_volume(policy, now, &e.volume, backups, true);
+            // Why it is backed up at all; a full backup it needs for a
+            // reason of its own (which makes the whole group's full) says so.
+            let own_full = matches!(pulled.action, Action::Full(_)) && pulled.reason != Reason::FullOnly;
+            if pulled.action.creates() && !own_full {
+                pulled.reason = Reason::GroupDue(due.clone());
+            }
+            pulled
+        })
+        .collect();
+    if let Some(blocked) = entries.iter().find(|e| matches!(e.reason, Reason::VolumeStatus(_))) {
+        let why = format!("volume {} is {}", blocked.volume.label(), blocked.volume.status);
+        return hold(entries, why);
+    }
+    if let Some(full) = entries.iter().find(|e| matches!(e.action, Action::Full(_))) {
+        let full = full.volume.label().to_owned();
+        for e in &mut entries {
+            if let Action::Incremental(source) = e.action {
+                e.action = Action::Full(source);
+                e.reason = Reason::GroupFull(full.clone());
+            }
+        }
+    }
+    entries
+}
+
+/// One volume's plan; `pulled_in`: backed up although fresh (its group is
+/// due).
+fn plan_volume(
+    policy: &Policy,
+    now: DateTime<Utc>,
+    volume: &Arc<VolumeView>,
+    backups: &[&BackupView],
+    pulled_in: bool,
+) -> VolumePlan {
     let ours: Vec<&BackupView> = backups.iter().copied().filter(|b| b.ours(&policy.name)).collect();
     let newest = ours.iter().filter(|b| b.available()).max_by_key(|b| (b.data_timestamp, b.created)).copied();
     let entry =
@@ -447,11 +548,15 @@ fn plan_volume(policy: &Policy, now: DateTime<Utc>, volume: &Arc<VolumeView>, ba
     }
     let age = newest.map(|b| (now - b.data_timestamp).to_std().unwrap_or_default());
     let due = match age {
-        Some(age) if age + policy.slack < policy.every => return entry(Action::Skip, Reason::Fresh(age), None),
+        Some(age) if age + policy.slack < policy.every && !pulled_in => {
+            return entry(Action::Skip, Reason::Fresh(age), None);
+        }
         Some(age) => Reason::Due(age),
         None => Reason::Never,
     };
+    let group = policy.select.group.is_some();
     let source = match (volume.status.as_str(), policy.in_use) {
+        ("available" | "in-use", _) if group => Source::GroupSnapshot,
         ("available", _) => Source::Volume,
         ("in-use", InUse::Snapshot) => Source::Snapshot,
         ("in-use", InUse::Force) => Source::Force,

@@ -77,8 +77,8 @@ pub enum Event<'a> {
     },
     /// A volume is done with.
     Finished(&'a VolumeOutcome),
-    /// A temporary snapshot an earlier run left behind was deleted (or not:
-    /// why).
+    /// A temporary snapshot (or, for a `group` selection, a group
+    /// snapshot) an earlier run left behind was deleted (or not: why).
     Cleaned {
         /// The snapshot.
         snapshot_id: &'a str,
@@ -171,7 +171,8 @@ pub struct RunReport {
     pub plan: Plan,
     /// Each selected volume's result, in the plan's order.
     pub volumes: Vec<VolumeOutcome>,
-    /// Temporary snapshots of earlier runs, and whether they went.
+    /// Temporary snapshots and group snapshots of earlier runs, and
+    /// whether they went; and a group snapshot this run had to leave.
     pub cleaned: Vec<(String, Result<(), String>)>,
     /// Retention, per volume (empty without `keep`).
     pub pruned: Vec<PruneGroup>,
@@ -205,9 +206,48 @@ async fn project_backups(cinder: &Client) -> Result<Vec<BackupView>, Error> {
     Ok(out)
 }
 
+/// A `group` selection's group: its id and its volumes' ids (`showGroup`
+/// with `list_volume`, 3.25).
+struct GroupMembers {
+    id: String,
+    volumes: BTreeSet<String>,
+}
+
+async fn group_members(cinder: &Client, policy: Option<&Policy>) -> Result<Option<GroupMembers>, Error> {
+    let Some(group) = policy.and_then(|p| p.select.group.as_deref()) else { return Ok(None) };
+    let found = cinder.find_group(group).await?;
+    let shown = cinder.show_group().group_id(&found.id).list_volume(true).send().await?.into_inner().group;
+    Ok(Some(GroupMembers { id: shown.id, volumes: shown.volumes.into_iter().collect() }))
+}
+
+/// The description that marks the group snapshots a policy makes (and a
+/// run finds again when an earlier one was interrupted).
+fn group_snapshot_description(policy: &Policy) -> String {
+    format!("backup policy {}", policy.name)
+}
+
+/// The group snapshots of `group` that `policy` made (by their
+/// description).
+async fn policy_group_snapshots(cinder: &Client, policy: &Policy, group: &str) -> Result<Vec<String>, Error> {
+    let description = group_snapshot_description(policy);
+    let mut out = Vec::new();
+    let mut stream = cinder.list_group_snapshots_detail().stream();
+    while let Some(gs) = stream.try_next().await? {
+        if gs.group_id == group && gs.description.as_deref() == Some(description.as_str()) {
+            out.push(gs.id);
+        }
+    }
+    Ok(out)
+}
+
 /// The volumes `policy`'s selection may pick, as views (the server filters
-/// by metadata and project; the planner applies the rest).
-async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<Vec<Arc<VolumeView>>, Error> {
+/// by metadata and project; the planner applies the rest; for a `group`
+/// selection, the group's volumes).
+async fn candidate_volumes(
+    cinder: &Client,
+    policy: Option<&Policy>,
+    group: Option<&GroupMembers>,
+) -> Result<Vec<Arc<VolumeView>>, Error> {
     let mut request = cinder.list_volumes_detail();
     if let Some(policy) = policy {
         if !policy.select.metadata.is_empty() {
@@ -224,7 +264,9 @@ async fn candidate_volumes(cinder: &Client, policy: Option<&Policy>) -> Result<V
     let mut out = Vec::new();
     let mut stream = request.stream();
     while let Some(v) = stream.try_next().await? {
-        out.push(Arc::new(VolumeView::from(&v)));
+        if group.is_none_or(|g| g.volumes.contains(&v.id)) {
+            out.push(Arc::new(VolumeView::from(&v)));
+        }
     }
     Ok(out)
 }
@@ -250,7 +292,10 @@ fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
 /// Runs `policy` against `cinder`: plans from what the cloud holds now,
 /// cleans up temporary snapshots earlier runs left, makes the backups (at
 /// most `concurrency` in flight; one list call per look watches them all),
-/// then prunes the policy's own backups with its `keep` rules.
+/// then prunes the policy's own backups with its `keep` rules. A `group`
+/// selection's backups are made by one [`crate::group::backup_group`]
+/// (their events come when it ends), and the group snapshots an
+/// interrupted run left are deleted.
 ///
 /// Failures of single volumes do not stop the run: they are in the
 /// report ([`RunReport::succeeded`]).
@@ -259,7 +304,8 @@ fn check_marker_microversion(cinder: &Client) -> Result<(), Error> {
 ///
 /// A microversion below the one backup metadata needs (3.43: the marker
 /// cannot be written), and the errors of the calls that read the cloud
-/// (listing volumes, backups and snapshots): nothing is created then.
+/// (finding a `group`, listing volumes, backups, snapshots and group
+/// snapshots): nothing is created then.
 pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Result<RunReport, Error> {
     check_marker_microversion(cinder)?;
     let emit = |event: Event<'_>| {
@@ -268,7 +314,8 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
         }
     };
     let started = options.clock.now();
-    let volumes = candidate_volumes(cinder, Some(policy)).await?;
+    let group = group_members(cinder, Some(policy)).await?;
+    let volumes = candidate_volumes(cinder, Some(policy), group.as_ref()).await?;
     let backups = project_backups(cinder).await?;
     let headroom = match crate::quota::BackupHeadroom::of(cinder).await {
         Ok(room) => Some(room),
@@ -333,11 +380,31 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
         emit(Event::Cleaned { snapshot_id: &snapshot.id, result: &result });
         cleaned.push((snapshot.id, result));
     }
+    // Group snapshots of earlier runs: they go now, or (while a backup of
+    // an earlier run may still read a member) once the adopted backups end.
+    let adopting = !adopted.is_empty();
+    let mut deferred = Vec::new();
+    if let Some(g) = &group {
+        for id in policy_group_snapshots(cinder, policy, &g.id).await? {
+            if adopting {
+                deferred.push(id);
+                continue;
+            }
+            let result = runner.remove_group_snapshot(&id).await;
+            emit(Event::Cleaned { snapshot_id: &id, result: &result });
+            cleaned.push((id, result));
+        }
+    }
 
     // The backups, most at risk first, `concurrency` at a time, while the
     // poll watches the ones in flight.
-    let done = {
-        let work = plan.work();
+    let work = plan.work();
+    let group_work = group.as_ref().filter(|_| work.iter().any(|e| e.action.creates()));
+    let done = if let Some(g) = group_work {
+        let (outcomes, left) = runner.back_up_group(&g.id, &work, &emit).await;
+        cleaned.extend(left);
+        outcomes
+    } else {
         // Each volume's future is made when a place frees up (not all up
         // front: a run over thousands of volumes holds `concurrency` of
         // them). By index: a closure over `&VolumePlan` would not be Send.
@@ -361,6 +428,18 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
             futures_util::future::Either::Right((never, _)) => match never {},
         }
     };
+    // The group snapshots kept for the adopted backups: they go once no
+    // backup may read them (one that timed out still may: the next run).
+    let timed_out = done.iter().any(|o| o.outcome == Outcome::TimedOut);
+    for id in deferred {
+        let result = if timed_out {
+            Err(format!("group snapshot {id} stays: a backup of an earlier run may still read it"))
+        } else {
+            runner.remove_group_snapshot(&id).await
+        };
+        emit(Event::Cleaned { snapshot_id: &id, result: &result });
+        cleaned.push((id, result));
+    }
     let mut by_volume: BTreeMap<String, VolumeOutcome> = done.into_iter().map(|o| (o.volume.id.clone(), o)).collect();
     let volumes: Vec<VolumeOutcome> = plan
         .volumes
@@ -508,10 +587,15 @@ impl Runner<'_> {
         }
         // The temporary snapshot goes once the backup no longer reads it (a
         // backup that timed out still does: the next run removes it). An
-        // adopted backup's snapshot is found by the backup's `snapshot_id`.
+        // adopted backup's snapshot is found by the backup's `snapshot_id`
+        // (a group's member snapshot goes with its group snapshot instead).
         let snapshot = match (snapshot, &ended) {
             (Some(s), _) => Some(s),
-            (None, Watched::Ended(b)) if matches!(entry.action, Action::Adopt(_)) => b.snapshot_id.clone(),
+            (None, Watched::Ended(b))
+                if matches!(entry.action, Action::Adopt(_)) && self.policy.select.group.is_none() =>
+            {
+                b.snapshot_id.clone()
+            }
             _ => None,
         };
         let backed_up = result.outcome == Outcome::Done;
@@ -600,6 +684,94 @@ impl Runner<'_> {
                 Err(explain("backup", e))
             }
         }
+    }
+
+    /// Backs up a group's volumes (`work`'s new backups) from one group
+    /// snapshot; returns each volume's outcome, and the group snapshot when
+    /// it had to be left.
+    async fn back_up_group(
+        &self,
+        group: &str,
+        work: &[&VolumePlan],
+        emit: &(dyn Fn(Event<'_>) + Sync),
+    ) -> (Vec<VolumeOutcome>, Vec<(String, Result<(), String>)>) {
+        use crate::group::{GroupBackupError, GroupBackupOptions, backup_group};
+        let entries: Vec<&VolumePlan> = work.iter().copied().filter(|e| e.action.creates()).collect();
+        let mut properties = self.policy.properties.clone();
+        properties.insert(MARKER.to_owned(), self.policy.name.clone());
+        let options = GroupBackupOptions {
+            name: Some(format!("{}-{}", self.policy.name, self.clock.now().format("%Y%m%dT%H%M%SZ"))),
+            description: Some(group_snapshot_description(self.policy)),
+            incremental: entries.iter().all(|e| matches!(e.action, Action::Incremental(_))),
+            waiter: self.waiter(),
+            properties,
+            container: self.policy.container.clone(),
+            availability_zone: self.policy.availability_zone.clone(),
+        };
+        let began = self.clock.now();
+        let result = backup_group(self.cinder, group, &options).await;
+        let now = self.clock.now();
+        let mut left = Vec::new();
+        let mut outcomes = Vec::new();
+        for entry in entries {
+            let mut o = VolumeOutcome {
+                volume: entry.volume.clone(),
+                action: entry.action.clone(),
+                reason: entry.reason.clone(),
+                backup_id: None,
+                size_gib: None,
+                elapsed: None,
+                outcome: Outcome::NotAttempted,
+                protected: false,
+            };
+            o.outcome = match &result {
+                Ok(done) => match done.members.iter().find(|m| m.volume_id == entry.volume.id) {
+                    Some(m) => match &m.outcome {
+                        Ok(b) => {
+                            o.backup_id = Some(b.id.clone());
+                            o.size_gib = b.size.and_then(|s| u64::try_from(s).ok());
+                            o.elapsed = Some((now - began).to_std().unwrap_or_default());
+                            emit(Event::Started { volume: &entry.volume, action: &entry.action, backup_id: &b.id });
+                            Outcome::Done
+                        }
+                        Err(e) => {
+                            let id = e.wait_error().map(|w| w.id().to_owned());
+                            let told = match &id {
+                                Some(id) => self.user_message(id).await.map(|m| format!(" (Cinder: {m})")),
+                                None => None,
+                            };
+                            o.backup_id = id;
+                            Outcome::Failed(format!("backup: {e}{}", told.unwrap_or_default()))
+                        }
+                    },
+                    None => Outcome::Failed(format!(
+                        "group snapshot {} has no snapshot of it (it joined the group meanwhile)",
+                        done.group_snapshot.id
+                    )),
+                },
+                Err(e) => Outcome::Failed(format!("group backup: {e}")),
+            };
+            o.protected = o.outcome == Outcome::Done || still_fresh(self.policy, now, entry.newest.as_ref());
+            emit(Event::Finished(&o));
+            outcomes.push(o);
+        }
+        let stays = match &result {
+            Ok(done) => done.cleanup.as_ref().err(),
+            Err(GroupBackupError::GroupSnapshot { cleanup, .. } | GroupBackupError::NoMembers { cleanup, .. }) => {
+                cleanup.as_ref().err()
+            }
+            Err(_) => None,
+        };
+        if let Some(l) = stays {
+            left.push((l.group_snapshot_id.clone(), Err(l.to_string())));
+        }
+        (outcomes, left)
+    }
+
+    /// Deletes a group snapshot (with its member snapshots) and waits until
+    /// it is gone.
+    async fn remove_group_snapshot(&self, id: &str) -> Result<(), String> {
+        crate::group::delete_group_snapshot(self.cinder, id, &self.waiter()).await.map_err(|l| l.to_string())
     }
 
     /// Deletes a temporary snapshot once it is `available` again (a backup
@@ -824,18 +996,20 @@ impl<'a> Poller<'a> {
 /// every volume of the caller's project) under `standard`, at `now`: one
 /// list of the volumes, one of the project's backups. A name of the
 /// selection that picks no volume, or several, is a [`State::Missing`](super::State::Missing)
-/// row named after it.
+/// row named after it. A `group` selection is looked up first (its
+/// volumes, from 3.25).
 ///
 /// # Errors
 ///
-/// The errors of the two list calls.
+/// The errors of the two list calls, and of finding a `group`.
 pub async fn report(
     cinder: &Client,
     policy: Option<&Policy>,
     standard: &Standard,
     now: DateTime<Utc>,
 ) -> Result<Vec<Protection>, Error> {
-    let volumes = candidate_volumes(cinder, policy).await?;
+    let group = group_members(cinder, policy).await?;
+    let volumes = candidate_volumes(cinder, policy, group.as_ref()).await?;
     let backups = project_backups(cinder).await?;
     let (selected, problems) = match policy {
         Some(p) => plan::select(p, &volumes),
