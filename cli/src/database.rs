@@ -2,8 +2,8 @@
 //! `--wait`.
 
 use futures_util::{StreamExt, TryStreamExt};
-use openstack_backups::Session;
 use openstack_backups::database::types;
+use openstack_backups::{ErrorKind, Session};
 use serde_json::json;
 
 use clap::Subcommand;
@@ -393,8 +393,16 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             options.nic = nic;
             options.availability_zone = availability_zone;
             let restored = restore_database_backup(&trove, &backup, &options).await.map_err(|e| match e {
+                RestoreError::Restore(e) if matches!(e.kind(), ErrorKind::Transport | ErrorKind::Timeout) => {
+                    Failure::Other(format!(
+                        "{e}\nTrove may have made the instance all the same: look for {:?} before trying again",
+                        options.name
+                    ))
+                }
                 RestoreError::Backup(e) | RestoreError::Restore(e) => Failure::Api(e),
-                other => Failure::Other(format!("{other} with --size")),
+                RestoreError::NoSize { .. } => Failure::Other(format!("{e} with --size")),
+                RestoreError::NoDatastore { .. } => Failure::Other(format!("{e} with --datastore")),
+                other => Failure::Other(other.to_string()),
             })?;
             let made = restored.instance;
             let done = if wait.wait {

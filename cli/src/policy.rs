@@ -139,6 +139,10 @@ fn progress(policy: &str, bar: Option<indicatif::ProgressBar>) -> policy::EventF
                 Ok(()) => format!("removed temporary snapshot {snapshot_id} of an earlier run"),
                 Err(why) => format!("could not remove temporary snapshot {snapshot_id}: {why}"),
             },
+            Event::GroupSnapshotCleaned { group_snapshot_id, result } => match result {
+                Ok(()) => format!("removed group snapshot {group_snapshot_id} of an earlier run"),
+                Err(why) => format!("group snapshot {group_snapshot_id} stays: {why}"),
+            },
             Event::Pruned { volume_id, backup_id, outcome } => match outcome {
                 openstack_backups::retention::Outcome::Deleted => {
                     format!("volume {volume_id}: deleted backup {backup_id}")
@@ -221,6 +225,7 @@ fn summary(report: &RunReport) -> String {
         .map(|o| o.iter().filter(|(_, x)| matches!(x, openstack_backups::retention::Outcome::Failed(_))).count())
         .sum();
     let cleanups = report.cleaned.iter().filter(|(_, r)| r.is_err()).count();
+    let group_snapshots = report.group_snapshots.iter().filter(|(_, r)| r.is_err()).count();
     let mut parts = Vec::new();
     if unprotected > 0 {
         parts.push(format!("{unprotected} of {} volumes are not protected", report.volumes.len()));
@@ -234,6 +239,9 @@ fn summary(report: &RunReport) -> String {
     }
     if cleanups > 0 {
         parts.push(format!("{cleanups} temporary snapshots could not be removed"));
+    }
+    if group_snapshots > 0 {
+        parts.push(format!("{group_snapshots} group snapshots stay"));
     }
     format!("policy {}: {}", report.plan.policy, parts.join("; "))
 }
@@ -263,6 +271,22 @@ fn run_rows(rows: &mut Rows, report: &RunReport) -> Result<(), Failure> {
             Cell::new(Value::Null),
             Cell::new("remove temporary snapshot"),
             Cell::new(format!("snapshot {snapshot}, left by an earlier run")),
+            Cell::new(Value::Null),
+            Cell::new(Value::Null),
+            Cell::new(Value::Null),
+            Cell::new(match result {
+                Ok(()) => "done".to_owned(),
+                Err(why) => format!("failed: {why}"),
+            }),
+        ])?;
+    }
+    for (group_snapshot, result) in &report.group_snapshots {
+        rows.push(vec![
+            Cell::new(policy),
+            Cell::new(Value::Null),
+            Cell::new(Value::Null),
+            Cell::new("remove group snapshot"),
+            Cell::new(format!("group snapshot {group_snapshot} of this policy")),
             Cell::new(Value::Null),
             Cell::new(Value::Null),
             Cell::new(Value::Null),

@@ -57,8 +57,9 @@ pub struct GroupBackupOptions {
     /// (timeouts in seconds of wall time; [`Waiter::default`]: 30 minutes).
     pub waiter: Waiter,
     /// Backup properties (metadata, 3.43) to set on every backup, beside
-    /// `group_id` and `group_snapshot_id`. Below 3.43 they are refused
-    /// before sending (each backup fails).
+    /// `group_id` and `group_snapshot_id` (which the call sets, over
+    /// properties of those names). Below 3.43 they are refused before
+    /// sending (each backup fails).
     pub properties: BTreeMap<String, String>,
     /// Cinder's `container` for the backups.
     pub container: Option<String>,

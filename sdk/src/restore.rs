@@ -101,6 +101,13 @@ pub enum RestoreError {
         /// Its status.
         status: types::BackupStatus,
     },
+    /// A datastore version was given, but no datastore, and the backup
+    /// names none (Trove's request needs the datastore with its version):
+    /// nothing was sent.
+    NoDatastore {
+        /// The backup's id.
+        backup: String,
+    },
     /// Trove refused the restore (see `restoreDatabaseBackup` in the spec
     /// for its checks and their statuses), or its answer was lost. In the
     /// last case ([`Error::kind`] `Transport` or `Timeout`) the instance
@@ -116,6 +123,10 @@ impl fmt::Display for RestoreError {
                 f,
                 "database backup {backup} has no size yet (it is {status}), so the new volume's cannot be worked out: give one"
             ),
+            RestoreError::NoDatastore { backup } => write!(
+                f,
+                "database backup {backup} names no datastore, so the datastore version given needs a datastore: give one"
+            ),
             RestoreError::Restore(e) => write!(f, "the restore: {e}"),
         }
     }
@@ -125,13 +136,13 @@ impl std::error::Error for RestoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             RestoreError::Backup(e) | RestoreError::Restore(e) => Some(e),
-            RestoreError::NoSize { .. } => None,
+            RestoreError::NoSize { .. } | RestoreError::NoDatastore { .. } => None,
         }
     }
 }
 
 /// The smallest whole number of GB that holds `size` GB (at least 1); none
-/// for a size that is not a finite number.
+/// for a size that is negative or not a finite number.
 pub fn volume_size_for(size: f64) -> Option<NonZeroU64> {
     if !size.is_finite() || size < 0.0 {
         return None;
@@ -147,7 +158,8 @@ pub fn volume_size_for(size: f64) -> Option<NonZeroU64> {
 /// # Errors
 ///
 /// [`RestoreError::NoSize`] when neither `options.size` nor the backup's
-/// size is known.
+/// size is known; [`RestoreError::NoDatastore`] when a datastore version is
+/// given without a datastore and the backup names none.
 pub fn restore_request(
     backup: &types::Backup,
     options: &RestoreOptions,
@@ -166,6 +178,9 @@ pub fn restore_request(
         .datastore_version
         .clone()
         .or_else(|| if same_datastore { from_backup.and_then(|d| d.version.clone()) } else { None });
+    if datastore.is_none() && version.is_some() {
+        return Err(RestoreError::NoDatastore { backup: backup.id.clone() });
+    }
     Ok(types::InstanceRestoreRequest {
         instance: types::InstanceRestore {
             name: options.name.clone(),
@@ -189,7 +204,8 @@ pub fn restore_request(
 /// # Errors
 ///
 /// [`RestoreError::Backup`] when the backup cannot be found or read,
-/// [`RestoreError::NoSize`] when there is no size to go by, and
+/// [`RestoreError::NoSize`] and [`RestoreError::NoDatastore`] when the
+/// request cannot be made, and
 /// [`RestoreError::Restore`] when Trove refuses the restore (its status
 /// says which check: 400, 403, 404, 409, 413) or the answer is lost.
 pub async fn restore_database_backup(

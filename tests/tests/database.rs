@@ -524,6 +524,18 @@ async fn a_restore_takes_the_datastore_and_size_from_the_backup() {
     );
     assert!(posted(&server).await.is_empty());
 
+    // A version without a datastore, from a backup that names none:
+    // nothing is sent (Trove's datastore needs its type).
+    server.reset().await;
+    let mut bare = done.clone();
+    bare["datastore"] = Value::Null;
+    Mock::given(method("GET")).respond_with(reply(200, &json!({"backup": bare}))).mount(&server).await;
+    let mut versioned = RestoreOptions::new("r", "2");
+    versioned.datastore_version = Some("8.0".into());
+    let err = restore_database_backup(&c, "b1", &versioned).await.unwrap_err();
+    assert!(matches!(&err, RestoreError::NoDatastore { backup } if backup == "b1"), "{err:?}");
+    assert!(posted(&server).await.is_empty());
+
     // Trove's refusal, whole: status, fault, request id; sent once.
     server.reset().await;
     Mock::given(method("GET")).respond_with(reply(200, &json!({"backup": done}))).mount(&server).await;

@@ -7,7 +7,8 @@
 //! no backup is made; below 3.25 an empty group is found out by its empty
 //! group snapshot, and below 3.43 the backups carry no metadata. And a
 //! backup policy naming a group, whose run reports each volume of one
-//! group snapshot.
+//! group snapshot and leaves an earlier run's group snapshot while a
+//! backup reads its member.
 
 use std::time::Duration;
 
@@ -58,6 +59,12 @@ async fn mount_group(server: &MockServer, gs_status: &str) {
 }
 
 async fn mount_group_of(server: &MockServer, gs_status: &str, volumes: &[&str]) {
+    mount_group_only(server, volumes).await;
+    mount_group_snapshot(server, gs_status).await;
+}
+
+/// The group `g1`: found by its id, its volumes listed with `list_volume`.
+async fn mount_group_only(server: &MockServer, volumes: &[&str]) {
     let plain = group(&[]);
     mock::show_group(|when, then| {
         when.group_id("g1").list_volume(None);
@@ -72,6 +79,12 @@ async fn mount_group_of(server: &MockServer, gs_status: &str, volumes: &[&str]) 
     })
     .mount(server)
     .await;
+}
+
+/// A group snapshot made of `g1` (`gs1`), its status, its two members and
+/// a snapshot of the same name from another group snapshot, and the
+/// members' settling.
+async fn mount_group_snapshot(server: &MockServer, gs_status: &str) {
     let made = typed::<types::GroupSnapshotSummaryResponse>(
         json!({"group_snapshot": {"id": "gs1", "name": "set", "group_type_id": "gt1"}}),
     );
@@ -569,4 +582,99 @@ impl openstack_backups::clock::Clock for At {
     fn sleep(&self, _: Duration) -> openstack_backups::clock::Sleep {
         Box::pin(tokio::time::sleep(Duration::from_millis(5)))
     }
+}
+
+/// Group snapshots an earlier run of the policy left: one whose member a
+/// backup still reads stays (Cinder would delete the member under it),
+/// the other goes; one of another group, or not the policy's, is not
+/// touched. Nothing is due, so nothing else is made.
+#[tokio::test]
+async fn a_group_policy_leaves_a_group_snapshot_a_backup_still_reads() {
+    use openstack_backups::policy::{self, Policy, RunOptions, Selection};
+    let server = MockServer::start().await;
+    mount_group_only(&server, &["v1", "v2"]).await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "status": "available", "size": 1}, {"id": "v2", "status": "available", "size": 1}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let ours = |id: &str, volume: &str| {
+        json!({"id": id, "status": "available", "volume_id": volume, "created_at": "2026-12-05T01:00:00.000000",
+            "is_incremental": false, "has_dependent_backups": false, "metadata": {"osbackup-policy": "db"}})
+    };
+    let reading = json!({"id": "b0", "status": "creating", "volume_id": "v1", "snapshot_id": "s0",
+        "created_at": "2026-12-05T01:30:00.000000", "is_incremental": false, "has_dependent_backups": false});
+    let creating = typed::<types::BackupDetailList>(json!({"backups": [reading]}));
+    mock::list_backups_detail(|when, then| {
+        when.status(types::BackupStatus::Creating);
+        then.ok(&creating);
+    })
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    let all = typed::<types::BackupDetailList>(json!({"backups": [reading, ours("p1", "v1"), ours("p2", "v2")]}));
+    mock::list_backups_detail(|_, then| {
+        then.ok(&all);
+    })
+    .mount(&server)
+    .await;
+    let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [
+        snapshot("s0", "v1", "gs0"), snapshot("s7", "v1", "gs7")]}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&members);
+    })
+    .mount(&server)
+    .await;
+    let left = |id: &str, group: &str, description: &str| json!({"id": id, "status": "available", "group_id": group, "description": description});
+    let leftovers = typed::<types::GroupSnapshotDetailList>(json!({"group_snapshots": [
+        left("gs0", "g1", "backup policy db"), left("gs7", "g1", "backup policy db"),
+        left("gs9", "g1", "made by hand"), left("gs8", "g2", "backup policy db")]}));
+    mock::list_group_snapshots_detail(|_, then| {
+        then.ok(&leftovers);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs7");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs7");
+        then.fault(404, "itemNotFound", "GroupSnapshot gs7 could not be found.");
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let mut p =
+        Policy::new("db", Selection { group: Some("g1".into()), ..Selection::default() }, Duration::from_secs(86400))
+            .unwrap();
+    p.timeout = Duration::from_secs(5);
+    let options = RunOptions { clock: std::sync::Arc::new(At("2026-12-05T02:00:00Z")), ..RunOptions::default() };
+    let c = cinder(&server, Microversion::new(3, 71));
+    let run = policy::run(&c, &p, &options);
+    let report = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the run ended").unwrap();
+    assert!(report.volumes.iter().all(|v| v.outcome == policy::Outcome::Fresh), "{:?}", report.volumes);
+    assert_eq!(
+        report.group_snapshots,
+        [
+            ("gs7".to_owned(), Ok(())),
+            (
+                "gs0".to_owned(),
+                Err("group snapshot gs0 stays: backup b0 is still reading member snapshot s0".to_owned())
+            ),
+        ]
+    );
+    assert!(!report.succeeded());
+    server.verify().await;
 }

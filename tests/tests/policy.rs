@@ -637,7 +637,8 @@ fn a_group_selection_stands_alone() {
 /// A group's volumes planned as one: all backed up when one is due, from
 /// one group snapshot whatever their status; incremental only if all can
 /// be; held back whole by a backup in flight, a volume's status, or the
-/// quota.
+/// quota (a fresh volume of a held group is then fresh, as if never pulled
+/// in).
 #[test]
 fn a_group_policy_backs_up_every_volume_when_one_is_due() {
     use openstack_backups::policy::Source::GroupSnapshot;
@@ -704,7 +705,7 @@ fn a_group_policy_backs_up_every_volume_when_one_is_due() {
     broken[2] = volume(3, Some("wal"), "error", false, 1);
     let held = table(&base, &broken, None);
     assert_eq!(held[0], row("data", Action::Skip, "the group waits: volume wal is error"));
-    assert_eq!(held[1], row("log", Action::Skip, "the group waits: volume wal is error"));
+    assert_eq!(held[1], row("log", Action::Skip, "newest backup is 20h old"), "fresh: only pulled in");
     assert_eq!(held[2], row("wal", Action::Skip, "volume is error"));
     // Room for two backups of three: none is made.
     let room = BackupHeadroom::from_limits(&openstack_backups::block_storage::types::AbsoluteLimits {
@@ -720,7 +721,7 @@ fn a_group_policy_backs_up_every_volume_when_one_is_due() {
         held,
         [
             row("data", Action::Skip, why),
-            row("log", Action::Skip, why),
+            row("log", Action::Skip, "newest backup is 20h old"),
             row("wal", Action::Skip, "over quota: backups: 2 left, taken by volumes more at risk"),
         ]
     );

@@ -315,7 +315,8 @@ impl Walk<'_> {
             for (i, (x, y)) in ba.iter().zip(&bb).enumerate() {
                 let b_at = format!("{k_at}/{i}");
                 let (kx, ky) = (type_key(self.old, x), type_key(self.new, y));
-                if kx != ky {
+                let (tx, ty_) = (rust_type(self.old, x, false), rust_type(self.new, y, false));
+                if kx != ky || tx != ty_ {
                     d.push(
                         Level::Breaking,
                         scope,
@@ -323,9 +324,12 @@ impl Walk<'_> {
                         format!("{keyword} branch {i}'s type changed"),
                         format!("type {ty} changes shape"),
                     )
-                    .values(Some(kx), Some(ky));
+                    .values(Some(json!({"type": kx, "rust": tx})), Some(json!({"type": ky, "rust": ty_})));
                 } else if x != y && ref_name(x).is_none() {
-                    self.schema_at(d, scope, &b_at, &format!("{ty}Variant{i}"), x, y, side);
+                    // allOf merges its branches into the one type; oneOf
+                    // and anyOf make a variant of each.
+                    let branch_ty = if keyword == "allOf" { ty.to_owned() } else { format!("{ty}Variant{i}") };
+                    self.schema_at(d, scope, &b_at, &branch_ty, x, y, side);
                 }
             }
         }

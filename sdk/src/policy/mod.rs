@@ -13,7 +13,7 @@
 //! ```yaml
 //! policies:
 //!   nightly:
-//!     select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: "prod-*", all: true, group: db
+//!     select: {metadata: {backup: nightly}}   # or names: [db1, db2], name-glob: "prod-*", all: true
 //!     every: 24h
 //!     full-every: 7
 //!     in-use: snapshot
@@ -53,8 +53,13 @@
 //!     a volume over quota holds the whole group back, and `in-use` does
 //!     not apply (the group snapshot takes attached volumes as they are).
 //!     The group snapshot is deleted once every backup is made; one an
-//!     interrupted run left (its description names the policy) is deleted
-//!     by the next run.
+//!     interrupted run left (its description, `backup policy <name>`,
+//!     names the policy) is deleted by the next run once no backup reads
+//!     its members. All of the group's backups are made at once
+//!     (`concurrency` does not apply), and `timeout` bounds each step of
+//!     the group backup (the group snapshot, the backups, the members
+//!     settling, the deletion) rather than the whole. The run reports the
+//!     group snapshots in [`RunReport::group_snapshots`].
 //! - `every` (required): a duration (`24h`, `90m`, `7d`, `1h 30m`;
 //!   `m` is minutes here). A volume whose newest available backup made by
 //!   this policy is younger than `every` less `slack` is skipped.

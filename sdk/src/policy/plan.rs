@@ -245,6 +245,9 @@ pub enum Reason {
     /// The group is not backed up this run, because of another volume of
     /// it (what stands in the way).
     GroupHeld(String),
+    /// The volume joined the group after the plan was made and was backed
+    /// up with it.
+    GroupJoined,
 }
 
 impl fmt::Display for Reason {
@@ -264,6 +267,7 @@ impl fmt::Display for Reason {
             Reason::GroupDue(other) => write!(f, "volume {other} of its group is due"),
             Reason::GroupFull(other) => write!(f, "volume {other} of its group needs a full backup"),
             Reason::GroupHeld(why) => write!(f, "the group waits: {why}"),
+            Reason::GroupJoined => f.write_str("joined the group after the plan; backed up with it"),
         }
     }
 }
@@ -465,8 +469,7 @@ pub fn plan(
         });
         if group && let Some(why) = over {
             for e in entries.iter_mut().filter(|e| e.action.creates()) {
-                e.action = Action::Skip;
-                e.reason = Reason::GroupHeld(why.clone());
+                hold_member(policy, now, e, &why);
             }
         }
     }
@@ -484,8 +487,7 @@ fn plan_group(
 ) -> Vec<VolumePlan> {
     let hold = |mut entries: Vec<VolumePlan>, why: String| {
         for e in entries.iter_mut().filter(|e| e.action.creates()) {
-            e.action = Action::Skip;
-            e.reason = Reason::GroupHeld(why.clone());
+            hold_member(policy, now, e, &why);
         }
         entries
     };
@@ -527,6 +529,20 @@ fn plan_group(
         }
     }
     entries
+}
+
+/// A member of a group that waits: skipped, as fresh when its newest
+/// backup is (it was only pulled in), else with what holds the group.
+fn hold_member(policy: &Policy, now: DateTime<Utc>, e: &mut VolumePlan, why: &str) {
+    e.action = Action::Skip;
+    let age = e.newest.as_ref().map(|b| (now - b.data_timestamp).to_std().unwrap_or_default());
+    e.reason = match age {
+        Some(age) if age + policy.slack < policy.every => Reason::Fresh(age),
+        _ => Reason::GroupHeld(why.to_owned()),
+    };
+    if matches!(e.reason, Reason::Fresh(_)) {
+        e.due = None;
+    }
 }
 
 /// One volume's plan; `pulled_in`: backed up although fresh (its group is

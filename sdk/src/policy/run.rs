@@ -77,11 +77,20 @@ pub enum Event<'a> {
     },
     /// A volume is done with.
     Finished(&'a VolumeOutcome),
-    /// A temporary snapshot (or, for a `group` selection, a group
-    /// snapshot) an earlier run left behind was deleted (or not: why).
+    /// A temporary snapshot an earlier run left behind was deleted (or not:
+    /// why).
     Cleaned {
         /// The snapshot.
         snapshot_id: &'a str,
+        /// Whether it went.
+        result: &'a Result<(), String>,
+    },
+    /// A group snapshot of the policy (a `group` selection's) was deleted,
+    /// or had to stay (why): one an earlier run left, or this run's own
+    /// when `backup_group` could not delete it.
+    GroupSnapshotCleaned {
+        /// The group snapshot.
+        group_snapshot_id: &'a str,
         /// Whether it went.
         result: &'a Result<(), String>,
     },
@@ -171,9 +180,12 @@ pub struct RunReport {
     pub plan: Plan,
     /// Each selected volume's result, in the plan's order.
     pub volumes: Vec<VolumeOutcome>,
-    /// Temporary snapshots and group snapshots of earlier runs, and
-    /// whether they went; and a group snapshot this run had to leave.
+    /// Temporary snapshots of earlier runs, and whether they went.
     pub cleaned: Vec<(String, Result<(), String>)>,
+    /// The policy's group snapshots (a `group` selection's): those earlier
+    /// runs left, and this run's own when it could not be deleted; whether
+    /// each went, or why it stays.
+    pub group_snapshots: Vec<(String, Result<(), String>)>,
     /// Retention, per volume (empty without `keep`).
     pub pruned: Vec<PruneGroup>,
 }
@@ -185,6 +197,7 @@ impl RunReport {
         self.plan.problems.is_empty()
             && self.volumes.iter().all(|v| v.protected || v.outcome == Outcome::Planned)
             && self.cleaned.iter().all(|(_, r)| r.is_ok())
+            && self.group_snapshots.iter().all(|(_, r)| r.is_ok())
             && self.pruned.iter().all(|g| {
                 g.outcomes.as_ref().is_none_or(|o| !o.iter().any(|(_, x)| matches!(x, retention::Outcome::Failed(_))))
             })
@@ -238,6 +251,30 @@ async fn policy_group_snapshots(cinder: &Client, policy: &Policy, group: &str) -
         }
     }
     Ok(out)
+}
+
+/// Why group snapshot `id` cannot be deleted yet: a member snapshot that
+/// is not settled (`backing-up`, …), or one a backup being made reads
+/// (Cinder would delete it under the backup). `None`: nothing reads it.
+async fn group_snapshot_in_use(cinder: &Client, id: &str) -> Result<Option<String>, Error> {
+    let mut members = BTreeMap::new();
+    let mut stream = cinder.list_snapshots_detail().stream();
+    while let Some(s) = stream.try_next().await? {
+        if s.group_snapshot_id.as_deref() == Some(id) {
+            members.insert(s.id, s.status);
+        }
+    }
+    let settled = [types::SnapshotStatus::Available, types::SnapshotStatus::Error];
+    if let Some((member, status)) = members.iter().find(|(_, status)| !settled.contains(status)) {
+        return Ok(Some(format!("member snapshot {member} is {status}")));
+    }
+    let mut creating = cinder.list_backups_detail().status(types::BackupStatus::Creating).stream();
+    while let Some(b) = creating.try_next().await? {
+        if let Some(member) = b.snapshot_id.as_ref().filter(|s| members.contains_key(*s)) {
+            return Ok(Some(format!("backup {} is still reading member snapshot {member}", b.id)));
+        }
+    }
+    Ok(None)
 }
 
 /// The volumes `policy`'s selection may pick, as views (the server filters
@@ -352,7 +389,7 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
             .map(|(volume_id, plan)| PruneGroup { volume_id, plan, outcomes: None })
             .collect();
         let volumes = plan.volumes.iter().map(|v| planned_outcome(policy, started, v, Outcome::Planned)).collect();
-        return Ok(RunReport { plan, volumes, cleaned: Vec::new(), pruned });
+        return Ok(RunReport { plan, volumes, cleaned: Vec::new(), group_snapshots: Vec::new(), pruned });
     }
 
     // Temporary snapshots of earlier runs: the ones an adopted backup still
@@ -380,19 +417,26 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
         emit(Event::Cleaned { snapshot_id: &snapshot.id, result: &result });
         cleaned.push((snapshot.id, result));
     }
-    // Group snapshots of earlier runs: they go now, or (while a backup of
-    // an earlier run may still read a member) once the adopted backups end.
-    let adopting = !adopted.is_empty();
+    // Group snapshots of earlier runs: they go now, unless a member is
+    // still read by a backup (an adopted one, or anyone's); those are
+    // looked at again once this run's backups end.
+    let mut group_snapshots = Vec::new();
     let mut deferred = Vec::new();
     if let Some(g) = &group {
         for id in policy_group_snapshots(cinder, policy, &g.id).await? {
-            if adopting {
-                deferred.push(id);
-                continue;
+            match group_snapshot_in_use(cinder, &id).await {
+                Ok(None) => {
+                    let result = runner.remove_group_snapshot(&id).await;
+                    emit(Event::GroupSnapshotCleaned { group_snapshot_id: &id, result: &result });
+                    group_snapshots.push((id, result));
+                }
+                Ok(Some(_)) => deferred.push(id),
+                Err(e) => {
+                    let result = Err(format!("group snapshot {id} stays: its members could not be read: {e}"));
+                    emit(Event::GroupSnapshotCleaned { group_snapshot_id: &id, result: &result });
+                    group_snapshots.push((id, result));
+                }
             }
-            let result = runner.remove_group_snapshot(&id).await;
-            emit(Event::Cleaned { snapshot_id: &id, result: &result });
-            cleaned.push((id, result));
         }
     }
 
@@ -402,7 +446,10 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
     let group_work = group.as_ref().filter(|_| work.iter().any(|e| e.action.creates()));
     let done = if let Some(g) = group_work {
         let (outcomes, left) = runner.back_up_group(&g.id, &work, &emit).await;
-        cleaned.extend(left);
+        for (id, result) in left {
+            emit(Event::GroupSnapshotCleaned { group_snapshot_id: &id, result: &result });
+            group_snapshots.push((id, result));
+        }
         outcomes
     } else {
         // Each volume's future is made when a place frees up (not all up
@@ -428,20 +475,19 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
             futures_util::future::Either::Right((never, _)) => match never {},
         }
     };
-    // The group snapshots kept for the adopted backups: they go once no
-    // backup may read them (one that timed out still may: the next run).
-    let timed_out = done.iter().any(|o| o.outcome == Outcome::TimedOut);
+    // The group snapshots a backup was reading: they go if nothing reads
+    // them now (else the next run looks again).
     for id in deferred {
-        let result = if timed_out {
-            Err(format!("group snapshot {id} stays: a backup of an earlier run may still read it"))
-        } else {
-            runner.remove_group_snapshot(&id).await
+        let result = match group_snapshot_in_use(cinder, &id).await {
+            Ok(None) => runner.remove_group_snapshot(&id).await,
+            Ok(Some(why)) => Err(format!("group snapshot {id} stays: {why}")),
+            Err(e) => Err(format!("group snapshot {id} stays: its members could not be read: {e}")),
         };
-        emit(Event::Cleaned { snapshot_id: &id, result: &result });
-        cleaned.push((id, result));
+        emit(Event::GroupSnapshotCleaned { group_snapshot_id: &id, result: &result });
+        group_snapshots.push((id, result));
     }
     let mut by_volume: BTreeMap<String, VolumeOutcome> = done.into_iter().map(|o| (o.volume.id.clone(), o)).collect();
-    let volumes: Vec<VolumeOutcome> = plan
+    let mut volumes: Vec<VolumeOutcome> = plan
         .volumes
         .iter()
         .map(|v| {
@@ -451,6 +497,8 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
             })
         })
         .collect();
+    // A volume that joined the group after the plan was backed up with it.
+    volumes.extend(by_volume.into_values());
 
     // Retention, from what the cloud holds now.
     let mut pruned = Vec::new();
@@ -464,7 +512,7 @@ pub async fn run(cinder: &Client, policy: &Policy, options: &RunOptions) -> Resu
             pruned.push(PruneGroup { volume_id, plan: group, outcomes: Some(outcomes) });
         }
     }
-    Ok(RunReport { plan, volumes, cleaned, pruned })
+    Ok(RunReport { plan, volumes, cleaned, group_snapshots, pruned })
 }
 
 /// The outcome of a volume the run did not work on.
@@ -736,16 +784,20 @@ impl Runner<'_> {
                         }
                         Err(e) => {
                             let id = e.wait_error().map(|w| w.id().to_owned());
-                            let told = match &id {
-                                Some(id) => self.user_message(id).await.map(|m| format!(" (Cinder: {m})")),
-                                None => None,
-                            };
-                            o.backup_id = id;
-                            Outcome::Failed(format!("backup: {e}{}", told.unwrap_or_default()))
+                            o.backup_id = id.clone();
+                            if e.kind() == crate::ErrorKind::WaitTimedOut {
+                                Outcome::TimedOut
+                            } else {
+                                let told = match &id {
+                                    Some(id) => self.user_message(id).await.map(|m| format!(" (Cinder: {m})")),
+                                    None => None,
+                                };
+                                Outcome::Failed(format!("backup: {e}{}", told.unwrap_or_default()))
+                            }
                         }
                     },
                     None => Outcome::Failed(format!(
-                        "group snapshot {} has no snapshot of it (it joined the group meanwhile)",
+                        "group snapshot {} has no snapshot of it (it left the group meanwhile)",
                         done.group_snapshot.id
                     )),
                 },
@@ -754,6 +806,44 @@ impl Runner<'_> {
             o.protected = o.outcome == Outcome::Done || still_fresh(self.policy, now, entry.newest.as_ref());
             emit(Event::Finished(&o));
             outcomes.push(o);
+        }
+        // Volumes that joined the group after the plan: backed up with it.
+        if let Ok(done) = &result {
+            for m in done.members.iter().filter(|m| !work.iter().any(|e| e.volume.id == m.volume_id)) {
+                let volume = Arc::new(VolumeView {
+                    id: m.volume_id.clone(),
+                    name: None,
+                    status: String::new(),
+                    size: 0,
+                    metadata: Vec::new(),
+                    project_id: None,
+                });
+                let (outcome, backup_id, size_gib) = match &m.outcome {
+                    Ok(b) => (Outcome::Done, Some(b.id.clone()), b.size.and_then(|s| u64::try_from(s).ok())),
+                    Err(e) if e.kind() == crate::ErrorKind::WaitTimedOut => {
+                        (Outcome::TimedOut, e.wait_error().map(|w| w.id().to_owned()), None)
+                    }
+                    Err(e) => {
+                        (Outcome::Failed(format!("backup: {e}")), e.wait_error().map(|w| w.id().to_owned()), None)
+                    }
+                };
+                let o = VolumeOutcome {
+                    volume,
+                    action: if options.incremental {
+                        Action::Incremental(Source::GroupSnapshot)
+                    } else {
+                        Action::Full(Source::GroupSnapshot)
+                    },
+                    reason: Reason::GroupJoined,
+                    protected: outcome == Outcome::Done,
+                    elapsed: Some((now - began).to_std().unwrap_or_default()),
+                    backup_id,
+                    size_gib,
+                    outcome,
+                };
+                emit(Event::Finished(&o));
+                outcomes.push(o);
+            }
         }
         let stays = match &result {
             Ok(done) => done.cleanup.as_ref().err(),
@@ -992,23 +1082,53 @@ impl<'a> Poller<'a> {
     }
 }
 
+/// The row of a name (or a group) that picks no volume.
+fn missing(name: String) -> Protection {
+    Protection {
+        volume: Arc::new(VolumeView {
+            id: String::new(),
+            name: Some(name),
+            status: String::new(),
+            size: 0,
+            metadata: Vec::new(),
+            project_id: None,
+        }),
+        newest: None,
+        age: None,
+        chain_length: 0,
+        backups: 0,
+        size_gib: 0,
+        failure: None,
+        state: super::State::Missing,
+    }
+}
+
 /// The protection of every volume `policy` selects (or, with no policy,
 /// every volume of the caller's project) under `standard`, at `now`: one
 /// list of the volumes, one of the project's backups. A name of the
 /// selection that picks no volume, or several, is a [`State::Missing`](super::State::Missing)
 /// row named after it. A `group` selection is looked up first (its
-/// volumes, from 3.25).
+/// volumes, from 3.25); a group no longer found is one `Missing` row named
+/// after it.
 ///
 /// # Errors
 ///
-/// The errors of the two list calls, and of finding a `group`.
+/// The errors of the two list calls, and of reading a `group` (other than
+/// its absence).
 pub async fn report(
     cinder: &Client,
     policy: Option<&Policy>,
     standard: &Standard,
     now: DateTime<Utc>,
 ) -> Result<Vec<Protection>, Error> {
-    let group = group_members(cinder, policy).await?;
+    let group = match group_members(cinder, policy).await {
+        Ok(group) => group,
+        // A group that is gone is a row, like a name that picks no volume.
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => {
+            return Ok(vec![missing(policy.and_then(|p| p.select.group.clone()).unwrap_or_default())]);
+        }
+        Err(e) => return Err(e),
+    };
     let volumes = candidate_volumes(cinder, policy, group.as_ref()).await?;
     let backups = project_backups(cinder).await?;
     let (selected, problems) = match policy {
@@ -1027,23 +1147,7 @@ pub async fn report(
         let name = match problem {
             Problem::NotFound(n) | Problem::Ambiguous(n, _) => n,
         };
-        out.push(Protection {
-            volume: Arc::new(VolumeView {
-                id: String::new(),
-                name: Some(name),
-                status: String::new(),
-                size: 0,
-                metadata: Vec::new(),
-                project_id: None,
-            }),
-            newest: None,
-            age: None,
-            chain_length: 0,
-            backups: 0,
-            size_gib: 0,
-            failure: None,
-            state: super::State::Missing,
-        });
+        out.push(missing(name));
     }
     out.sort_by(|a, b| a.volume.label().cmp(b.volume.label()).then_with(|| a.volume.id.cmp(&b.volume.id)));
     Ok(out)
