@@ -522,6 +522,7 @@ async fn a_restore_takes_the_datastore_and_size_from_the_backup() {
         err.to_string(),
         "database backup b1 has no size yet (it is BUILDING), so the new volume's cannot be worked out: give one"
     );
+    assert!(std::error::Error::source(&err).is_none(), "nothing was sent: no cause below");
     assert!(posted(&server).await.is_empty());
 
     // A version without a datastore, from a backup that names none:
@@ -546,6 +547,8 @@ async fn a_restore_takes_the_datastore_and_size_from_the_backup() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(e.request_id(), Some("req-trove"));
     assert!(err.to_string().contains("Backup is too large"), "{err}");
+    let source = std::error::Error::source(&err).expect("Trove's error is the source");
+    assert_eq!(source.to_string(), e.to_string(), "an error reporter walks to Trove's answer");
     assert_eq!(posted(&server).await.len(), 1);
 
     // An unknown backup: found by neither id nor name, nothing sent.

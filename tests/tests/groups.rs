@@ -678,3 +678,102 @@ async fn a_group_policy_leaves_a_group_snapshot_a_backup_still_reads() {
     assert!(!report.succeeded());
     server.verify().await;
 }
+
+/// Without a name, the group snapshot (and every backup) is named after
+/// the group and the UTC time: `db-YYYYMMDDTHHMMSSZ`.
+#[tokio::test]
+async fn the_default_name_is_the_groups_and_the_time() {
+    let server = MockServer::start().await;
+    mount_group(&server, "error").await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let mut opts = options(Duration::from_secs(5));
+    opts.name = None;
+    let result = backup_group(&c, "g1", &opts).await;
+    // (Its delete answers 404: it is gone already, which is what was wanted.)
+    assert!(matches!(result, Err(GroupBackupError::GroupSnapshot { cleanup: Ok(()), .. })), "{result:?}");
+    let sent: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/group_snapshots"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let name = sent[0]["group_snapshot"]["name"].as_str().unwrap().to_owned();
+    let stamp = name.strip_prefix("db-").unwrap_or_else(|| panic!("{name}"));
+    assert!(chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").is_ok(), "{name}");
+}
+
+/// A member snapshot that went to `error`, or is gone, is read by nothing:
+/// once every backup is made the group snapshot goes.
+#[tokio::test]
+async fn members_in_error_or_gone_do_not_keep_the_group_snapshot() {
+    let server = MockServer::start().await;
+    mount_group(&server, "available").await;
+    let broken = typed::<types::SnapshotResponse>(json!({"snapshot": {"id": "s2", "status": "error",
+        "volume_id": "v2", "created_at": "2026-12-05T01:00:00.000000", "size": 1, "group_snapshot_id": "gs1"}}));
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s2");
+        then.ok(&broken);
+    })
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s1");
+        then.fault(404, "itemNotFound", "Snapshot s1 could not be found.");
+    })
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    for (id, volume) in [("b1", "v1"), ("b2", "v2")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "set"}}));
+        mock::create_backup(|when, then| {
+            when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+                "snapshot_id": format!("s{}", &volume[1..]), "name": "set",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}})));
+            then.accepted(&made);
+        })
+        .mount(&server)
+        .await;
+        let done = backup(id, volume, "available");
+        mock::show_backup(|when, then| {
+            when.backup_id(id);
+            then.ok(&done);
+        })
+        .mount(&server)
+        .await;
+    }
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let result = backup_group(&c, "g1", &options(Duration::from_secs(5))).await.unwrap();
+    assert!(result.succeeded(), "{result:?}");
+    server.verify().await;
+}
+
+/// A group snapshot whose delete Cinder refuses is reported as left, with
+/// Cinder's reason; nothing says it went.
+#[tokio::test]
+async fn a_refused_delete_leaves_the_group_snapshot_and_says_why() {
+    let server = MockServer::start().await;
+    mount_group(&server, "error").await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.fault(400, "badRequest", "Invalid GroupSnapshot: status must be available or error.");
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let result = backup_group(&c, "g1", &options(Duration::from_secs(5))).await;
+    let Err(GroupBackupError::GroupSnapshot { cleanup: Err(left), .. }) = &result else { panic!("{result:?}") };
+    assert_eq!(left.group_snapshot_id, "gs1");
+    assert!(left.reason.contains("status must be available or error"), "{left}");
+    server.verify().await;
+}
