@@ -192,6 +192,10 @@ async fn a_dry_run_changes_nothing() {
     assert!(snapshots(&cinder).await.is_empty());
     assert_eq!(dry.volumes.len(), 1);
     assert_eq!((&dry.volumes[0].outcome, &dry.volumes[0].action), (&Outcome::Planned, &Action::Full(Source::Volume)));
+    assert!(
+        dry.volumes[0].protected,
+        "a day old, the newest backup is due and yet within the slack (24 h + 2.4 h): still protecting"
+    );
     assert!(dry.succeeded(), "a plan alone is not a failure");
     assert_eq!(dry.pruned.len(), 1);
     assert_eq!(dry.pruned[0].volume_id, id);
@@ -260,6 +264,35 @@ async fn a_timed_out_backup_is_adopted_by_the_next_run() {
     assert_eq!(backups(&cinder).await.len(), 1, "adopted, not made again");
 }
 
+/// An attached volume's backup that times out keeps its temporary
+/// snapshot (the backup still reads it); the next run leaves the snapshot
+/// while it adopts the backup, and deletes it once the backup ends.
+#[tokio::test]
+async fn an_adopted_backups_temporary_snapshot_goes_when_it_ends() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let id = volume(&cinder, "attached", Some("nightly")).await;
+    assert!(cloud.attach_volume(&id, "server-1"));
+    let mut policy = nightly(tagged("nightly"));
+    policy.in_use = InUse::Snapshot;
+    policy.timeout = Duration::from_secs(2);
+    policy.poll_interval = Duration::from_secs(1);
+    let (options, _) = options(&cloud);
+    let first = run(&cinder, &policy, &options).await.unwrap();
+    assert_eq!(first.volumes[0].outcome, Outcome::TimedOut, "{first:#?}");
+    let left = snapshots(&cinder).await;
+    assert_eq!(left.len(), 1, "the backup still reads its snapshot");
+    let made = backups(&cinder).await;
+    assert_eq!(made[0].snapshot_id.as_ref(), Some(&left[0].id));
+
+    policy.timeout = Duration::from_secs(60);
+    let second = run(&cinder, &policy, &options).await.unwrap();
+    assert_eq!(second.volumes[0].action, Action::Adopt(made[0].id.clone()));
+    assert_eq!(second.volumes[0].outcome, Outcome::Done, "{second:#?}");
+    assert!(second.cleaned.is_empty(), "not cleaned up front, under the backup: {:?}", second.cleaned);
+    assert!(snapshots(&cinder).await.is_empty(), "deleted once the adopted backup ended");
+}
+
 /// A temporary snapshot an earlier run left behind is deleted; snapshots
 /// of another policy, or without the temporary mark, are not.
 #[tokio::test]
@@ -302,6 +335,75 @@ async fn left_behind_temporary_snapshots_of_the_policy_are_cleaned() {
 
 /// With room for one more backup, the volume most at risk gets it; the
 /// other is not attempted, with the quota as its reason.
+/// Leftover temporary snapshots as Cinder may answer for them: one in
+/// `error` is deleted all the same; one gone meanwhile (a 404 to the look
+/// and to the delete) counts as cleaned; a refused look or delete is
+/// reported with the snapshot, and the run calls itself failed.
+#[tokio::test]
+async fn leftover_snapshots_are_cleaned_whatever_state_cinder_leaves_them_in() {
+    let cloud = FakeCloud::start().await;
+    let cinder = cloud.session().unwrap().block_storage().await.unwrap();
+    let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
+    let v = volume(&cinder, "db", None).await;
+    let left = || {
+        let metadata: BTreeMap<String, String> =
+            [(MARKER.to_owned(), "nightly".to_owned()), (TEMPORARY.to_owned(), "true".to_owned())].into();
+        let body = types::SnapshotCreateRequest {
+            snapshot: types::SnapshotCreate {
+                volume_id: v.clone(),
+                name: None,
+                description: None,
+                force: None,
+                metadata: Some(metadata),
+            },
+        };
+        let cinder = &cinder;
+        async move {
+            let id = cinder.create_snapshot().body(body).send().await.unwrap().into_inner().snapshot.id;
+            cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).await.unwrap();
+            id
+        }
+    };
+    let policy = nightly(tagged("none"));
+    let (options, _) = options(&cloud);
+
+    let errored = left().await;
+    let error = types::SnapshotResetStatus { status: types::SnapshotResetStatusStatus::Error };
+    admin.reset_snapshot_status(&errored, error).await.unwrap();
+    let done = run(&cinder, &policy, &options).await.unwrap();
+    assert_eq!(done.cleaned, [(errored, Ok(()))], "an `error` snapshot can be deleted");
+    assert!(snapshots(&cinder).await.is_empty());
+
+    // Gone between the list and the wait: the waiter says `deleted`, and
+    // the delete's 404 counts as done. (The fake's 404s are a pretence:
+    // the snapshot stays for the cases below.)
+    let vanished = left().await;
+    cloud.fail("show_snapshot", 1, 404, "itemNotFound", "Snapshot could not be found.");
+    cloud.fail("delete_snapshot", 1, 404, "itemNotFound", "Snapshot could not be found.");
+    let done = run(&cinder, &policy, &options).await.unwrap();
+    assert_eq!(done.cleaned, [(vanished.clone(), Ok(()))], "gone: nothing left to delete");
+    assert!(done.succeeded());
+    assert_eq!(snapshots(&cinder).await.len(), 1);
+
+    cloud.fail("show_snapshot", 1, 403, "forbidden", "Policy doesn't allow it.");
+    let done = run(&cinder, &policy, &options).await.unwrap();
+    assert!(
+        matches!(&done.cleaned[..], [(id, Err(why))] if id == &vanished && why.starts_with(&format!("snapshot {vanished}: "))
+            && why.contains("403")),
+        "{:?}",
+        done.cleaned
+    );
+    assert!(!done.succeeded());
+    cloud.fail("delete_snapshot", 1, 403, "forbidden", "Policy doesn't allow it.");
+    let done = run(&cinder, &policy, &options).await.unwrap();
+    assert!(
+        matches!(&done.cleaned[..], [(id, Err(why))] if why.starts_with(&format!("deleting snapshot {id}: "))),
+        "{:?}",
+        done.cleaned
+    );
+    assert_eq!(snapshots(&cinder).await.len(), 1, "still there after two refusals");
+}
+
 #[tokio::test]
 async fn the_quota_goes_to_the_volume_most_at_risk() {
     let cloud = FakeCloud::start().await;
@@ -324,7 +426,8 @@ async fn the_quota_goes_to_the_volume_most_at_risk() {
 }
 
 /// `in-use: force` backs an attached volume up with `force`; `in-use:
-/// skip` leaves it, and says why.
+/// skip` leaves it, and says why; `in-use: snapshot` below 3.66 asks for
+/// its temporary snapshot with `force`, as Cinder needs there.
 #[tokio::test]
 async fn attached_volumes_are_forced_or_skipped_as_the_policy_says() {
     let cloud = FakeCloud::start().await;
@@ -343,6 +446,19 @@ async fn attached_volumes_are_forced_or_skipped_as_the_policy_says() {
     let made = backups(&cinder).await;
     assert_eq!((made.len(), made[0].snapshot_id.as_deref()), (1, None), "from the volume itself");
     assert!(snapshots(&cinder).await.is_empty());
+
+    // Below 3.66 Cinder snapshots an attached volume only with `force`.
+    let old = cloud.session_builder().microversion("block-storage", Microversion::new(3, 65)).build().unwrap();
+    let old = old.block_storage().await.unwrap();
+    policy.in_use = InUse::Snapshot;
+    policy.full_every = 1;
+    cloud.clock().advance(DAY);
+    let snapped = run(&old, &policy, &options).await.unwrap();
+    assert_eq!(
+        (&snapped.volumes[0].action, &snapped.volumes[0].outcome),
+        (&Action::Full(Source::Snapshot), &Outcome::Done),
+        "{snapped:#?}"
+    );
 }
 
 /// Names that match no volume are problems of the run and `missing` rows
@@ -369,4 +485,9 @@ async fn missing_names_and_an_old_microversion_are_reported() {
     let refused = run(&old, &policy, &options).await.unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::MicroversionUnsupported);
     assert_eq!(cloud.requests(), before, "nothing sent");
+
+    let least = cloud.session_builder().microversion("block-storage", Microversion::new(3, 43)).build().unwrap();
+    let least = least.block_storage().await.unwrap();
+    let done = run(&least, &policy, &options).await.unwrap();
+    assert_eq!(done.volumes.len(), 1, "3.43 carries the marker: the run goes ahead");
 }

@@ -566,6 +566,8 @@ async fn a_group_policy_run_reports_each_volume_of_its_group_snapshot() {
     assert!(report.cleaned.is_empty(), "{:?}", report.cleaned);
     assert!(!report.succeeded());
     assert_eq!(report.volumes.iter().filter(|v| v.outcome == Outcome::Done).count(), 1);
+    let protected: Vec<bool> = report.volumes.iter().map(|v| v.protected).collect();
+    assert_eq!(protected, [true, false], "the one backed up now, not the failed one (it had no backup before)");
     server.verify().await;
 }
 
@@ -776,4 +778,222 @@ async fn a_refused_delete_leaves_the_group_snapshot_and_says_why() {
     assert_eq!(left.group_snapshot_id, "gs1");
     assert!(left.reason.contains("status must be available or error"), "{left}");
     server.verify().await;
+}
+
+/// A group policy's backup still being made when the next run starts is
+/// adopted (the group waits for it); when it ends, the member snapshot it
+/// read is left to its group snapshot: Cinder refuses to delete a member
+/// alone, and a policy's run deletes only its own temporary snapshots.
+#[tokio::test]
+async fn an_adopted_group_backup_leaves_its_member_snapshot() {
+    use openstack_backups::policy::{self, Action, Outcome, Policy, RunOptions, Selection};
+    let server = MockServer::start().await;
+    mount_group_only(&server, &["v1", "v2"]).await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "status": "backing-up", "size": 1}, {"id": "v2", "status": "available", "size": 1}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let ours = |id: &str, volume: &str, status: &str, created: &str| {
+        json!({"id": id, "status": status, "volume_id": volume, "snapshot_id": format!("s{}", &volume[1..]),
+            "created_at": created, "is_incremental": false, "has_dependent_backups": false,
+            "metadata": {"osbackup-policy": "db", "group_id": "g1"}})
+    };
+    let fresh = ours("p2", "v2", "available", "2026-12-05T01:00:00.000000");
+    let flying = typed::<types::BackupDetailList>(json!({"backups": [
+        ours("b1", "v1", "creating", "2026-12-05T01:00:00.000000"), fresh]}));
+    mock::list_backups_detail(|when, then| {
+        when.sort(None);
+        then.ok(&flying);
+    })
+    .mount(&server)
+    .await;
+    let ended = typed::<types::BackupDetailList>(json!({"backups": [
+        ours("b1", "v1", "available", "2026-12-05T01:00:00.000000"), fresh]}));
+    mock::list_backups_detail(|when, then| {
+        when.sort("created_at:desc");
+        then.ok(&ended);
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let no_group_snapshots = typed::<types::GroupSnapshotDetailList>(json!({"group_snapshots": []}));
+    mock::list_group_snapshots_detail(|_, then| {
+        then.ok(&no_group_snapshots);
+    })
+    .mount(&server)
+    .await;
+    let member = typed::<types::SnapshotResponse>(json!({"snapshot": snapshot("s1", "v1", "gs0")}));
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s1");
+        then.ok(&member);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let mut p =
+        Policy::new("db", Selection { group: Some("g1".into()), ..Selection::default() }, Duration::from_secs(86400))
+            .unwrap();
+    p.timeout = Duration::from_secs(5);
+    p.poll_interval = Duration::from_millis(20);
+    let options = RunOptions { clock: std::sync::Arc::new(At("2026-12-05T02:00:00Z")), ..RunOptions::default() };
+    let c = cinder(&server, Microversion::new(3, 71));
+    let run = policy::run(&c, &p, &options);
+    let report = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the run ended").unwrap();
+    let rows: Vec<(&str, &Action, &Outcome)> =
+        report.volumes.iter().map(|v| (v.volume.id.as_str(), &v.action, &v.outcome)).collect();
+    assert_eq!(rows, [("v1", &Action::Adopt("b1".to_owned()), &Outcome::Done), ("v2", &Action::Skip, &Outcome::Fresh)]);
+    assert!(report.succeeded(), "{report:#?}");
+    server.verify().await;
+}
+
+/// A volume that joined the group between the plan and the group snapshot
+/// is backed up with the others and gets a row of its own; its backup
+/// outlasts the policy's `timeout` (on the run's clock) and is reported
+/// as timed out, not failed, and the group snapshot stays under it. The
+/// planned volume is done and protected.
+#[tokio::test]
+async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
+    use openstack_backups::policy::{self, Action, Outcome, Policy, Reason, RunOptions, Selection, Source};
+    let server = MockServer::start().await;
+    mount_group_of(&server, "available", &["v1"]).await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "status": "available", "size": 1}, {"id": "v2", "status": "available", "size": 1}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::BackupDetailList>(json!({"backups": []}));
+    mock::list_backups_detail(|_, then| {
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [
+        snapshot("s2", "v2", "gs1"), snapshot("s1", "v1", "gs1")]}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&members);
+    })
+    .mount(&server)
+    .await;
+    let no_group_snapshots = typed::<types::GroupSnapshotDetailList>(json!({"group_snapshots": []}));
+    mock::list_group_snapshots_detail(|_, then| {
+        then.ok(&no_group_snapshots);
+    })
+    .mount(&server)
+    .await;
+    for (id, volume, status) in [("b1", "v1", "available"), ("b2", "v2", "creating")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "db"}}));
+        mock::create_backup(|when, then| {
+            when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+                "snapshot_id": format!("s{}", &volume[1..]), "name": "db-20261205T020000Z",
+                "description": "backup policy db",
+                "metadata": {"group_id": "g1", "group_snapshot_id": "gs1", "osbackup-policy": "db"}}})));
+            then.accepted(&made);
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+        let shown = backup(id, volume, status);
+        mock::show_backup(|when, then| {
+            when.backup_id(id);
+            then.ok(&shown);
+        })
+        .mount(&server)
+        .await;
+    }
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let mut p =
+        Policy::new("db", Selection { group: Some("g1".into()), ..Selection::default() }, Duration::from_secs(86400))
+            .unwrap();
+    p.timeout = Duration::from_secs(600);
+    p.poll_interval = Duration::from_secs(30);
+    let clock = openstack_backups_fake::FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
+    let options = RunOptions { clock, ..RunOptions::default() };
+    let c = cinder(&server, Microversion::new(3, 71));
+    let run = policy::run(&c, &p, &options);
+    let report = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the run ended").unwrap();
+    let rows: Vec<(&str, &Action, &Reason, &Outcome, Option<&str>, bool)> = report
+        .volumes
+        .iter()
+        .map(|v| (v.volume.id.as_str(), &v.action, &v.reason, &v.outcome, v.backup_id.as_deref(), v.protected))
+        .collect();
+    let full = Action::Full(Source::GroupSnapshot);
+    assert_eq!(
+        rows,
+        [
+            ("v1", &full, &Reason::FullOnly, &Outcome::Done, Some("b1"), true),
+            ("v2", &full, &Reason::GroupJoined, &Outcome::TimedOut, Some("b2"), false),
+        ]
+    );
+    assert_eq!(report.group_snapshots.len(), 1, "{:?}", report.group_snapshots);
+    assert_eq!(report.group_snapshots[0].0, "gs1", "left under the running backup");
+    server.verify().await;
+}
+
+/// The protection report of a policy whose group is gone is one `Missing`
+/// row named after the group; any other failure to read the group is the
+/// report's error.
+#[tokio::test]
+async fn a_report_names_a_group_that_is_gone_and_fails_on_other_errors() {
+    use openstack_backups::policy::{self, Policy, Selection, State};
+    let p = Policy::new(
+        "db",
+        Selection { group: Some("db-set".into()), ..Selection::default() },
+        Duration::from_secs(86400),
+    )
+    .unwrap();
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-05T02:00:00Z".parse().unwrap();
+
+    let server = MockServer::start().await;
+    mock::show_group(|_, then| {
+        then.fault(404, "itemNotFound", "Group db-set could not be found.");
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::GroupDetailList>(json!({"groups": []}));
+    mock::list_groups_detail(|_, then| {
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let rows = policy::report(&c, Some(&p), &p.standard(), now).await.unwrap();
+    let rows: Vec<(&str, State)> = rows.iter().map(|r| (r.volume.label(), r.state)).collect();
+    assert_eq!(rows, [("db-set", State::Missing)]);
+
+    let server = MockServer::start().await;
+    mock::show_group(|_, then| {
+        then.fault(500, "computeFault", "The server has either erred or is incapable.");
+    })
+    .mount(&server)
+    .await;
+    mock::list_groups_detail(|_, then| {
+        then.fault(500, "computeFault", "The server has either erred or is incapable.");
+    })
+    .mount(&server)
+    .await;
+    let c = cinder(&server, Microversion::new(3, 71));
+    let failed = policy::report(&c, Some(&p), &p.standard(), now).await.unwrap_err();
+    assert_eq!(failed.status().map(|s| s.as_u16()), Some(500), "{failed}");
 }

@@ -890,3 +890,359 @@ fn the_run_lock_keeps_a_second_run_out() {
     drop(again);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ------------------------------------------------------------ the runner, on typed mocks
+
+/// What a run's options show in `Debug`: whether it is a dry run (the
+/// clock and the event callback have no useful `Debug`).
+#[test]
+fn run_options_show_whether_the_run_is_dry() {
+    use openstack_backups::policy::RunOptions;
+    let options = RunOptions { dry_run: true, ..RunOptions::default() };
+    assert_eq!(format!("{options:?}"), "RunOptions { dry_run: true, .. }");
+}
+
+/// A policy selecting by metadata has the server filter the volumes (the
+/// list asks for the policy's metadata: only its volumes cross the wire)
+/// and the policy's temporary snapshots; the wait for an attached
+/// volume's temporary snapshot is bounded by the policy's `timeout`, on
+/// the run's clock; the snapshot that never became available is waited
+/// for once more (as long again) and then left to the next run, as Cinder
+/// deletes no snapshot while it is `creating`. At 3.66, the first microversion that snapshots an attached
+/// volume as it is, the snapshot is asked for without `force`. (The mocks
+/// answer only the filtered lists: an unfiltered one
+/// is a 404 and fails the run.)
+#[tokio::test]
+async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() {
+    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::clock::Clock;
+    use openstack_backups::mock::MockServer;
+    use openstack_backups::policy::{InUse, Outcome, RunOptions, run};
+    use openstack_backups::retry::RetryPolicy;
+    use openstack_backups::{ClientConfig, Microversion};
+    use openstack_backups_fake::FakeClock;
+    use serde_json::json;
+    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+    let server = MockServer::start().await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [{"id": "v1", "status": "in-use", "size": 1,
+        "name": "db", "metadata": {"backup": "nightly"}, "attachments": [{"server_id": "s", "attachment_id": "a",
+        "volume_id": "v1", "id": "v1"}]}]}));
+    mock::list_volumes_detail(|when, then| {
+        when.metadata(r#"{"backup":"nightly"}"#);
+        then.ok(&volumes);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let no_backups = typed::<types::BackupDetailList>(json!({"backups": []}));
+    mock::list_backups_detail(|_, then| {
+        then.ok(&no_backups);
+    })
+    .mount(&server)
+    .await;
+    let no_snapshots = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
+    mock::list_snapshots_detail(|when, then| {
+        when.metadata(r#"{"osbackup-policy":"nightly","osbackup-temporary":"true"}"#);
+        then.ok(&no_snapshots);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let creating = typed::<types::SnapshotResponse>(json!({"snapshot": {"id": "s1", "status": "creating",
+        "volume_id": "v1", "size": 1, "created_at": "2026-12-05T02:00:00.000000"}}));
+    // Exactly this: from 3.66 an attached volume is snapshotted without `force`.
+    let body = typed::<types::SnapshotCreateRequest>(json!({"snapshot": {"volume_id": "v1",
+        "name": "nightly-20261205T020000Z", "description": "temporary snapshot of backup policy nightly",
+        "metadata": {"osbackup-policy": "nightly", "osbackup-temporary": "true"}}}));
+    mock::create_snapshot(|when, then| {
+        when.body(&body);
+        then.accepted(&creating);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s1");
+        then.ok(&creating);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_snapshot(|when, then| {
+        when.snapshot_id("s1");
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let mut policy = parse(
+        "policies:
+  nightly:
+    select: {metadata: {backup: nightly}}
+    every: 24h
+    in-use: snapshot
+    timeout: 10m
+    poll-interval: 30s
+",
+    )
+    .unwrap()
+    .policies
+    .remove("nightly")
+    .unwrap();
+    assert_eq!(policy.in_use, InUse::Snapshot);
+    policy.keep = None;
+    let start: DateTime<Utc> = "2026-12-05T02:00:00Z".parse().unwrap();
+    let clock = FakeClock::at(start);
+    let options = RunOptions { clock: clock.clone(), ..RunOptions::default() };
+    let config =
+        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 66)).with_retry(RetryPolicy::none());
+    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
+    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options))
+        .await
+        .expect("the waits are on the run's clock, which moves as they sleep")
+        .unwrap();
+    assert_eq!(report.volumes.len(), 1);
+    assert_eq!(
+        report.volumes[0].outcome,
+        Outcome::Failed(
+            "snapshot: gave up waiting after 600.0 s for snapshot s1 to be available; last status: creating".to_owned()
+        )
+    );
+    assert_eq!(clock.now() - start, chrono::Duration::minutes(20), "the snapshot's wait, then the wait before its deletion");
+    server.verify().await;
+}
+
+/// Cinder's newest user message about a resource: asked for from 3.5, the
+/// first microversion whose message list takes the resource filter, and
+/// not at all below it.
+#[tokio::test]
+async fn the_newest_user_message_is_read_from_3_5() {
+    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::mock::MockServer;
+    use openstack_backups::policy::newest_message;
+    use openstack_backups::retry::RetryPolicy;
+    use openstack_backups::{ClientConfig, Microversion};
+    let server = MockServer::start().await;
+    let messages: types::MessageList = serde_json::from_value(serde_json::json!({"messages": [{"id": "m1",
+        "event_id": "VOLUME_BACKUP_001_002", "user_message": "create backup: Backup driver failed to create backup.",
+        "message_level": "ERROR", "resource_type": "VOLUME_BACKUP", "resource_uuid": "b1",
+        "created_at": "2026-12-05T02:00:00.000000", "links": []}]}))
+    .unwrap();
+    mock::list_messages(|when, then| {
+        when.resource_uuid("b1").sort("created_at:desc").limit(1u64);
+        then.ok(&messages);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let at = |version: Microversion| {
+        let config = ClientConfig::new().with_token("t").with_microversion(version).with_retry(RetryPolicy::none());
+        Client::new(&format!("{}/v3/p1", server.uri()), config)
+    };
+    assert_eq!(
+        newest_message(&at(Microversion::new(3, 5)), "b1").await.as_deref(),
+        Some("create backup: Backup driver failed to create backup.")
+    );
+    assert_eq!(newest_message(&at(Microversion::new(3, 4)), "b1").await, None);
+    server.verify().await;
+}
+
+/// The run watches its backups with one list call per look, newest first,
+/// a page of ten more than it watches: a newer backup of someone else's
+/// ahead of its own is read past (not a reason to look at each backup on
+/// its own), no backup is shown one by one, and once every watched backup
+/// is seen the next page is not asked for.
+#[tokio::test]
+async fn one_list_call_per_look_watches_the_backups_in_flight() {
+    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::mock::MockServer;
+    use openstack_backups::policy::{Outcome, RunOptions, run};
+    use openstack_backups::retry::RetryPolicy;
+    use openstack_backups::{ClientConfig, Microversion};
+    use openstack_backups_fake::FakeClock;
+    use serde_json::json;
+    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+    let server = MockServer::start().await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [{"id": "v1", "status": "available",
+        "size": 1, "name": "db"}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::BackupDetailList>(json!({"backups": []}));
+    mock::list_backups_detail(|when, then| {
+        when.sort(None);
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let no_snapshots = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&no_snapshots);
+    })
+    .mount(&server)
+    .await;
+    let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": "b1", "name": "nightly"}}));
+    mock::create_backup(|_, then| {
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let backup = |id: &str, volume: &str, created: &str| {
+        json!({"id": id, "status": "available", "volume_id": volume, "created_at": created,
+            "is_incremental": false, "has_dependent_backups": false})
+    };
+    let looked = typed::<types::BackupDetailList>(json!({"backups": [
+        backup("other", "v9", "2026-12-05T02:05:00.000000"), backup("b1", "v1", "2026-12-05T02:00:00.000000")]}));
+    mock::list_backups_detail(|when, then| {
+        when.sort("created_at:desc").limit(11u64).marker(None);
+        then.ok(&looked).next_page("b1");
+    })
+    .expect(1..)
+    .mount(&server)
+    .await;
+    // Once its own backup is seen, a look reads no further.
+    mock::list_backups_detail(|when, then| {
+        when.marker("b1");
+        then.ok(&none);
+    })
+    .expect(0)
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    mock::show_backup(|_, then| {
+        then.fault(500, "computeFault", "not to be asked");
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+
+    let mut policy = parse("policies:\n  nightly:\n    select: {names: [db]}\n    every: 24h\n    timeout: 10m\n")
+        .unwrap()
+        .policies
+        .remove("nightly")
+        .unwrap();
+    policy.keep = None;
+    let clock = FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
+    let options = RunOptions { clock, ..RunOptions::default() };
+    let config =
+        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(RetryPolicy::none());
+    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
+    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options)).await.unwrap().unwrap();
+    assert_eq!(report.volumes[0].outcome, Outcome::Done, "{report:#?}");
+    server.verify().await;
+}
+
+/// A backup the look's list does not show (a list that lags, or one
+/// deleted meanwhile) is shown on its own: it ends when it has left
+/// `creating` (not while it is still in it), is gone on a 404, and is
+/// looked at again after any other failure.
+#[tokio::test]
+async fn a_backup_missing_from_the_list_is_shown_on_its_own() {
+    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::mock::MockServer;
+    use openstack_backups::policy::{Outcome, RunOptions, run};
+    use openstack_backups::retry::RetryPolicy;
+    use openstack_backups::{ClientConfig, Microversion};
+    use openstack_backups_fake::FakeClock;
+    use serde_json::json;
+    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+    let server = MockServer::start().await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "status": "available", "size": 1, "name": "db1"},
+        {"id": "v2", "status": "available", "size": 1, "name": "db2"}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    let none = typed::<types::BackupDetailList>(json!({"backups": []}));
+    mock::list_backups_detail(|_, then| {
+        then.ok(&none);
+    })
+    .mount(&server)
+    .await;
+    let no_snapshots = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
+    mock::list_snapshots_detail(|_, then| {
+        then.ok(&no_snapshots);
+    })
+    .mount(&server)
+    .await;
+    for (id, volume) in [("b1", "v1"), ("b2", "v2")] {
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "nightly"}}));
+        let body = typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
+            "name": "nightly-20261205T020000Z", "description": "backup policy nightly",
+            "metadata": {"osbackup-policy": "nightly"}}}));
+        mock::create_backup(|when, then| {
+            when.body(&body);
+            then.accepted(&made);
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.fault(500, "computeFault", "The server has either erred or is incapable.");
+    })
+    .up_to_n_times(1)
+    .with_priority(1)
+    .mount(&server)
+    .await;
+    let creating = typed::<types::BackupResponse>(json!({"backup": {"id": "b1", "status": "creating",
+        "volume_id": "v1", "created_at": "2026-12-05T02:00:00.000000", "is_incremental": false,
+        "has_dependent_backups": false}}));
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.ok(&creating);
+    })
+    .up_to_n_times(1)
+    .with_priority(2)
+    .mount(&server)
+    .await;
+    let done = typed::<types::BackupResponse>(json!({"backup": {"id": "b1", "status": "available", "volume_id": "v1",
+        "created_at": "2026-12-05T02:00:00.000000", "is_incremental": false, "has_dependent_backups": false}}));
+    mock::show_backup(|when, then| {
+        when.backup_id("b1");
+        then.ok(&done);
+    })
+    .mount(&server)
+    .await;
+    mock::show_backup(|when, then| {
+        when.backup_id("b2");
+        then.fault(404, "itemNotFound", "Backup b2 could not be found.");
+    })
+    .mount(&server)
+    .await;
+
+    let mut policy =
+        parse("policies:\n  nightly:\n    select: {names: [db1, db2]}\n    every: 24h\n    timeout: 10m\n")
+            .unwrap()
+            .policies
+            .remove("nightly")
+            .unwrap();
+    policy.keep = None;
+    let clock = FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
+    let options = RunOptions { clock, ..RunOptions::default() };
+    let config =
+        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(RetryPolicy::none());
+    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
+    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options)).await.unwrap().unwrap();
+    let mut outcomes: Vec<(&str, &Outcome)> =
+        report.volumes.iter().map(|v| (v.volume.id.as_str(), &v.outcome)).collect();
+    outcomes.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        outcomes,
+        [("v1", &Outcome::Done), ("v2", &Outcome::Failed("backup b2 is gone (deleted)".to_owned()))],
+        "b1 was looked at again after Cinder's 500, and while it was creating"
+    );
+    server.verify().await;
+}

@@ -871,8 +871,9 @@ impl Runner<'_> {
         let waiter = self.waiter();
         match self.cinder.wait_for_snapshot(id, types::SnapshotStatus::Available).with(&waiter).await {
             Ok(_) => {}
-            Err(e) if e.is_not_found() => return Ok(()),
-            // An `error` snapshot can be deleted too.
+            // An `error` snapshot can be deleted too; one gone meanwhile
+            // (the snapshot waiter's `deleted`: a 404 means gone) gets a
+            // 404 from the delete, which counts as done.
             Err(e) if e.kind() == crate::ErrorKind::WaitFailed => {}
             Err(e) => return Err(format!("snapshot {id}: {e}")),
         }
