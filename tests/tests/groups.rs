@@ -860,10 +860,11 @@ async fn an_adopted_group_backup_leaves_its_member_snapshot() {
     server.verify().await;
 }
 
-/// A volume that joined the group between the plan and the group snapshot
-/// is backed up with the others and gets a row of its own; its backup
-/// outlasts the policy's `timeout` (on the run's clock) and is reported
-/// as timed out, not failed, and the group snapshot stays under it. The
+/// Volumes that joined the group between the plan and the group snapshot
+/// are backed up with the others and get rows of their own: a backup
+/// that outlasts the policy's `timeout` (on the run's clock) is reported
+/// as timed out, not failed, and the group snapshot stays under it; one
+/// that goes to `error` is failed. The
 /// planned volume is done and protected.
 #[tokio::test]
 async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
@@ -884,7 +885,14 @@ async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
     .mount(&server)
     .await;
     let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [
-        snapshot("s2", "v2", "gs1"), snapshot("s1", "v1", "gs1")]}));
+        snapshot("s3", "v3", "gs1"), snapshot("s2", "v2", "gs1"), snapshot("s1", "v1", "gs1")]}));
+    let third = typed::<types::SnapshotResponse>(json!({"snapshot": snapshot("s3", "v3", "gs1")}));
+    mock::show_snapshot(|when, then| {
+        when.snapshot_id("s3");
+        then.ok(&third);
+    })
+    .mount(&server)
+    .await;
     mock::list_snapshots_detail(|_, then| {
         then.ok(&members);
     })
@@ -896,7 +904,7 @@ async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
     })
     .mount(&server)
     .await;
-    for (id, volume, status) in [("b1", "v1", "available"), ("b2", "v2", "creating")] {
+    for (id, volume, status) in [("b1", "v1", "available"), ("b2", "v2", "creating"), ("b3", "v3", "error")] {
         let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": id, "name": "db"}}));
         mock::create_backup(|when, then| {
             when.body(&typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": volume,
@@ -944,6 +952,14 @@ async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
         [
             ("v1", &full, &Reason::FullOnly, &Outcome::Done, Some("b1"), true),
             ("v2", &full, &Reason::GroupJoined, &Outcome::TimedOut, Some("b2"), false),
+            (
+                "v3",
+                &full,
+                &Reason::GroupJoined,
+                &Outcome::Failed("backup: backup b3 went to error".to_owned()),
+                Some("b3"),
+                false
+            ),
         ]
     );
     assert_eq!(report.group_snapshots.len(), 1, "{:?}", report.group_snapshots);

@@ -1010,7 +1010,11 @@ async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() 
             "snapshot: gave up waiting after 600.0 s for snapshot s1 to be available; last status: creating".to_owned()
         )
     );
-    assert_eq!(clock.now() - start, chrono::Duration::minutes(20), "the snapshot's wait, then the wait before its deletion");
+    assert_eq!(
+        clock.now() - start,
+        chrono::Duration::minutes(20),
+        "the snapshot's wait, then the wait before its deletion"
+    );
     server.verify().await;
 }
 
@@ -1140,7 +1144,8 @@ async fn one_list_call_per_look_watches_the_backups_in_flight() {
 }
 
 /// A backup the look's list does not show (a list that lags, or one
-/// deleted meanwhile) is shown on its own: it ends when it has left
+/// deleted meanwhile; the look stops reading at backups older than the
+/// ones it watches) is shown on its own: it ends when it has left
 /// `creating` (not while it is still in it), is gone on a 404, and is
 /// looked at again after any other failure.
 #[tokio::test]
@@ -1165,9 +1170,36 @@ async fn a_backup_missing_from_the_list_is_shown_on_its_own() {
     .mount(&server)
     .await;
     let none = typed::<types::BackupDetailList>(json!({"backups": []}));
-    mock::list_backups_detail(|_, then| {
+    mock::list_backups_detail(|when, then| {
+        when.sort(None);
         then.ok(&none);
     })
+    .mount(&server)
+    .await;
+    // The look's list: a full page (two watched, ten more) of backups
+    // made days before, and a next page the look must not ask for: past
+    // backups older than the ones it watches, it stops reading.
+    let old: Vec<serde_json::Value> = (0..12)
+        .map(|i| {
+            json!({"id": format!("old{i}"), "status": "available", "volume_id": "v9",
+                "created_at": format!("2026-12-01T{:02}:00:00.000000", 23 - i), "is_incremental": false,
+                "has_dependent_backups": false})
+        })
+        .collect();
+    let old = typed::<types::BackupDetailList>(json!({ "backups": old }));
+    mock::list_backups_detail(|when, then| {
+        when.sort("created_at:desc").marker(None);
+        then.ok(&old).next_page("old11");
+    })
+    .expect(1..)
+    .mount(&server)
+    .await;
+    mock::list_backups_detail(|when, then| {
+        when.marker("old11");
+        then.ok(&none);
+    })
+    .expect(0)
+    .with_priority(1)
     .mount(&server)
     .await;
     let no_snapshots = typed::<types::SnapshotDetailList>(json!({"snapshots": []}));
