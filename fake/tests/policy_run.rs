@@ -333,8 +333,6 @@ async fn left_behind_temporary_snapshots_of_the_policy_are_cleaned() {
     assert_eq!(ids, expected);
 }
 
-/// With room for one more backup, the volume most at risk gets it; the
-/// other is not attempted, with the quota as its reason.
 /// Leftover temporary snapshots as Cinder may answer for them: one in
 /// `error` is deleted all the same; one gone meanwhile (a 404 to the look
 /// and to the delete) counts as cleaned; a refused look or delete is
@@ -401,9 +399,12 @@ async fn leftover_snapshots_are_cleaned_whatever_state_cinder_leaves_them_in() {
         "{:?}",
         done.cleaned
     );
+    assert!(!done.succeeded());
     assert_eq!(snapshots(&cinder).await.len(), 1, "still there after two refusals");
 }
 
+/// With room for one more backup, the volume most at risk gets it; the
+/// other is not attempted, with the quota as its reason.
 #[tokio::test]
 async fn the_quota_goes_to_the_volume_most_at_risk() {
     let cloud = FakeCloud::start().await;

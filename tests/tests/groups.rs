@@ -941,7 +941,8 @@ async fn a_group_policy_run_reports_a_volume_that_joined_meanwhile() {
     let c = cinder(&server, Microversion::new(3, 71));
     let run = policy::run(&c, &p, &options);
     let report = tokio::time::timeout(Duration::from_secs(30), run).await.expect("the run ended").unwrap();
-    let rows: Vec<(&str, &Action, &Reason, &Outcome, Option<&str>, bool)> = report
+    type Row<'a> = (&'a str, &'a Action, &'a Reason, &'a Outcome, Option<&'a str>, bool);
+    let rows: Vec<Row<'_>> = report
         .volumes
         .iter()
         .map(|v| (v.volume.id.as_str(), &v.action, &v.reason, &v.outcome, v.backup_id.as_deref(), v.protected))

@@ -1053,13 +1053,13 @@ async fn the_newest_user_message_is_read_from_3_5() {
     server.verify().await;
 }
 
-/// The run watches its backups with one list call per look, newest first,
-/// a page of ten more than it watches: a newer backup of someone else's
+/// The run watches its backups with a list call (newest first, a page of
+/// ten more than it watches), not one call per backup: a newer backup of someone else's
 /// ahead of its own is read past (not a reason to look at each backup on
 /// its own), no backup is shown one by one, and once every watched backup
 /// is seen the next page is not asked for.
 #[tokio::test]
-async fn one_list_call_per_look_watches_the_backups_in_flight() {
+async fn a_list_call_watches_the_backups_in_flight() {
     use openstack_backups::block_storage::{Client, mock, types};
     use openstack_backups::mock::MockServer;
     use openstack_backups::policy::{Outcome, RunOptions, run};
