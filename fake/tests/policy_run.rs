@@ -69,6 +69,23 @@ async fn snapshots(cinder: &Client) -> Vec<types::Snapshot> {
     cinder.list_snapshots_detail().stream().try_collect().await.unwrap()
 }
 
+/// A snapshot of `volume` with `marks` as its metadata, once `available`.
+async fn marked_snapshot(cinder: &Client, volume: &str, marks: &[(&str, &str)]) -> String {
+    let metadata: BTreeMap<String, String> = marks.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let body = types::SnapshotCreateRequest {
+        snapshot: types::SnapshotCreate {
+            volume_id: volume.to_owned(),
+            name: None,
+            description: None,
+            force: None,
+            metadata: Some(metadata),
+        },
+    };
+    let id = cinder.create_snapshot().body(body).send().await.unwrap().into_inner().snapshot.id;
+    cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).await.unwrap();
+    id
+}
+
 fn by_label(report: &RunReport) -> BTreeMap<String, &openstack_backups::policy::VolumeOutcome> {
     report.volumes.iter().map(|v| (v.volume.label().to_owned(), v)).collect()
 }
@@ -300,28 +317,9 @@ async fn left_behind_temporary_snapshots_of_the_policy_are_cleaned() {
     let cloud = FakeCloud::start().await;
     let cinder = cloud.session().unwrap().block_storage().await.unwrap();
     let v = volume(&cinder, "db", None).await;
-    let snapshot = |marks: &[(&str, &str)]| {
-        let metadata: BTreeMap<String, String> =
-            marks.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let body = types::SnapshotCreateRequest {
-            snapshot: types::SnapshotCreate {
-                volume_id: v.clone(),
-                name: None,
-                description: None,
-                force: None,
-                metadata: Some(metadata),
-            },
-        };
-        let cinder = &cinder;
-        async move {
-            let id = cinder.create_snapshot().body(body).send().await.unwrap().into_inner().snapshot.id;
-            cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).await.unwrap();
-            id
-        }
-    };
-    let left = snapshot(&[(MARKER, "nightly"), (TEMPORARY, "true")]).await;
-    let other_policy = snapshot(&[(MARKER, "weekly"), (TEMPORARY, "true")]).await;
-    let kept_by_hand = snapshot(&[(MARKER, "nightly")]).await;
+    let left = marked_snapshot(&cinder, &v, &[(MARKER, "nightly"), (TEMPORARY, "true")]).await;
+    let other_policy = marked_snapshot(&cinder, &v, &[(MARKER, "weekly"), (TEMPORARY, "true")]).await;
+    let kept_by_hand = marked_snapshot(&cinder, &v, &[(MARKER, "nightly")]).await;
     let (options, seen) = options(&cloud);
     let done = run(&cinder, &nightly(tagged("none")), &options).await.unwrap();
     assert_eq!(done.cleaned, [(left.clone(), Ok(()))]);
@@ -343,29 +341,10 @@ async fn leftover_snapshots_are_cleaned_whatever_state_cinder_leaves_them_in() {
     let cinder = cloud.session().unwrap().block_storage().await.unwrap();
     let admin = cloud.admin_session().unwrap().block_storage().await.unwrap();
     let v = volume(&cinder, "db", None).await;
-    let left = || {
-        let metadata: BTreeMap<String, String> =
-            [(MARKER.to_owned(), "nightly".to_owned()), (TEMPORARY.to_owned(), "true".to_owned())].into();
-        let body = types::SnapshotCreateRequest {
-            snapshot: types::SnapshotCreate {
-                volume_id: v.clone(),
-                name: None,
-                description: None,
-                force: None,
-                metadata: Some(metadata),
-            },
-        };
-        let cinder = &cinder;
-        async move {
-            let id = cinder.create_snapshot().body(body).send().await.unwrap().into_inner().snapshot.id;
-            cinder.wait_for_snapshot(&id, types::SnapshotStatus::Available).await.unwrap();
-            id
-        }
-    };
     let policy = nightly(tagged("none"));
     let (options, _) = options(&cloud);
 
-    let errored = left().await;
+    let errored = marked_snapshot(&cinder, &v, &[(MARKER, "nightly"), (TEMPORARY, "true")]).await;
     let error = types::SnapshotResetStatus { status: types::SnapshotResetStatusStatus::Error };
     admin.reset_snapshot_status(&errored, error).await.unwrap();
     let done = run(&cinder, &policy, &options).await.unwrap();
@@ -375,7 +354,7 @@ async fn leftover_snapshots_are_cleaned_whatever_state_cinder_leaves_them_in() {
     // Gone between the list and the wait: the waiter says `deleted`, and
     // the delete's 404 counts as done. (The fake's 404s are a pretence:
     // the snapshot stays for the cases below.)
-    let vanished = left().await;
+    let vanished = marked_snapshot(&cinder, &v, &[(MARKER, "nightly"), (TEMPORARY, "true")]).await;
     cloud.fail("show_snapshot", 1, 404, "itemNotFound", "Snapshot could not be found.");
     cloud.fail("delete_snapshot", 1, 404, "itemNotFound", "Snapshot could not be found.");
     let done = run(&cinder, &policy, &options).await.unwrap();

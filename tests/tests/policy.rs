@@ -893,6 +893,50 @@ fn the_run_lock_keeps_a_second_run_out() {
 
 // ------------------------------------------------------------ the runner, on typed mocks
 
+/// A value of the client's own types, from JSON (what the mocks answer).
+fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+/// A Block Storage client of the mock `server`'s project `p1` at
+/// `version`, without retries.
+fn mock_cinder(
+    server: &openstack_backups::mock::MockServer,
+    version: openstack_backups::Microversion,
+) -> openstack_backups::block_storage::Client {
+    let config = openstack_backups::ClientConfig::new()
+        .with_token("t")
+        .with_microversion(version)
+        .with_retry(openstack_backups::retry::RetryPolicy::none());
+    openstack_backups::block_storage::Client::new(&format!("{}/v3/p1", server.uri()), config)
+}
+
+/// The policy `nightly` of a policy file with that one policy, without
+/// `keep` (the mocks serve no retention).
+fn nightly_of(file: &str) -> Policy {
+    let mut policy = parse(file).unwrap().policies.remove("nightly").unwrap();
+    policy.keep = None;
+    policy
+}
+
+/// Runs `policy` on a clock standing at 2026-12-05 02:00 UTC whose sleeps
+/// move it at once, so the run's waits time out without taking time (a
+/// wait on any other clock trips the 20 s guard); the report, and the
+/// clock.
+async fn run_on_fake_clock(
+    cinder: &openstack_backups::block_storage::Client,
+    policy: &Policy,
+) -> (openstack_backups::policy::RunReport, Arc<openstack_backups_fake::FakeClock>) {
+    use openstack_backups::policy::{RunOptions, run};
+    let clock = openstack_backups_fake::FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
+    let options = RunOptions { clock: clock.clone(), ..RunOptions::default() };
+    let report = tokio::time::timeout(Duration::from_secs(20), run(cinder, policy, &options))
+        .await
+        .expect("the waits are on the run's clock, which moves as they sleep")
+        .unwrap();
+    (report, clock)
+}
+
 /// What a run's options show in `Debug`: whether it is a dry run (the
 /// clock and the event callback have no useful `Debug`).
 #[test]
@@ -914,17 +958,12 @@ fn run_options_show_whether_the_run_is_dry() {
 /// is a 404 and fails the run.)
 #[tokio::test]
 async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() {
-    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::Microversion;
+    use openstack_backups::block_storage::{mock, types};
     use openstack_backups::clock::Clock;
     use openstack_backups::mock::MockServer;
-    use openstack_backups::policy::{InUse, Outcome, RunOptions, run};
-    use openstack_backups::retry::RetryPolicy;
-    use openstack_backups::{ClientConfig, Microversion};
-    use openstack_backups_fake::FakeClock;
+    use openstack_backups::policy::{InUse, Outcome};
     use serde_json::json;
-    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
     let server = MockServer::start().await;
     let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [{"id": "v1", "status": "in-use", "size": 1,
         "name": "db", "metadata": {"backup": "nightly"}, "attachments": [{"server_id": "s", "attachment_id": "a",
@@ -977,7 +1016,7 @@ async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() 
     .mount(&server)
     .await;
 
-    let mut policy = parse(
+    let policy = nightly_of(
         "policies:
   nightly:
     select: {metadata: {backup: nightly}}
@@ -986,23 +1025,9 @@ async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() 
     timeout: 10m
     poll-interval: 30s
 ",
-    )
-    .unwrap()
-    .policies
-    .remove("nightly")
-    .unwrap();
+    );
     assert_eq!(policy.in_use, InUse::Snapshot);
-    policy.keep = None;
-    let start: DateTime<Utc> = "2026-12-05T02:00:00Z".parse().unwrap();
-    let clock = FakeClock::at(start);
-    let options = RunOptions { clock: clock.clone(), ..RunOptions::default() };
-    let config =
-        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 66)).with_retry(RetryPolicy::none());
-    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
-    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options))
-        .await
-        .expect("the waits are on the run's clock, which moves as they sleep")
-        .unwrap();
+    let (report, clock) = run_on_fake_clock(&mock_cinder(&server, Microversion::new(3, 66)), &policy).await;
     assert_eq!(report.volumes.len(), 1);
     assert_eq!(
         report.volumes[0].outcome,
@@ -1010,6 +1035,7 @@ async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() 
             "snapshot: gave up waiting after 600.0 s for snapshot s1 to be available; last status: creating".to_owned()
         )
     );
+    let start: DateTime<Utc> = "2026-12-05T02:00:00Z".parse().unwrap();
     assert_eq!(
         clock.now() - start,
         chrono::Duration::minutes(20),
@@ -1023,17 +1049,15 @@ async fn a_run_filters_on_the_server_and_bounds_a_snapshot_wait_by_the_policy() 
 /// not at all below it.
 #[tokio::test]
 async fn the_newest_user_message_is_read_from_3_5() {
-    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::Microversion;
+    use openstack_backups::block_storage::{mock, types};
     use openstack_backups::mock::MockServer;
     use openstack_backups::policy::newest_message;
-    use openstack_backups::retry::RetryPolicy;
-    use openstack_backups::{ClientConfig, Microversion};
     let server = MockServer::start().await;
-    let messages: types::MessageList = serde_json::from_value(serde_json::json!({"messages": [{"id": "m1",
+    let messages = typed::<types::MessageList>(serde_json::json!({"messages": [{"id": "m1",
         "event_id": "VOLUME_BACKUP_001_002", "user_message": "create backup: Backup driver failed to create backup.",
         "message_level": "ERROR", "resource_type": "VOLUME_BACKUP", "resource_uuid": "b1",
-        "created_at": "2026-12-05T02:00:00.000000", "links": []}]}))
-    .unwrap();
+        "created_at": "2026-12-05T02:00:00.000000", "links": []}]}));
     mock::list_messages(|when, then| {
         when.resource_uuid("b1").sort("created_at:desc").limit(1u64);
         then.ok(&messages);
@@ -1041,10 +1065,7 @@ async fn the_newest_user_message_is_read_from_3_5() {
     .expect(1)
     .mount(&server)
     .await;
-    let at = |version: Microversion| {
-        let config = ClientConfig::new().with_token("t").with_microversion(version).with_retry(RetryPolicy::none());
-        Client::new(&format!("{}/v3/p1", server.uri()), config)
-    };
+    let at = |version: Microversion| mock_cinder(&server, version);
     assert_eq!(
         newest_message(&at(Microversion::new(3, 5)), "b1").await.as_deref(),
         Some("create backup: Backup driver failed to create backup.")
@@ -1054,22 +1075,17 @@ async fn the_newest_user_message_is_read_from_3_5() {
 }
 
 /// The run watches its backups with a list call (newest first, a page of
-/// ten more than it watches), not one call per backup: a newer backup of someone else's
-/// ahead of its own is read past (not a reason to look at each backup on
-/// its own), no backup is shown one by one, and once every watched backup
-/// is seen the next page is not asked for.
+/// ten more than it watches), not one call per backup: a newer backup of
+/// someone else's ahead of its own is read past (not a reason to look at
+/// each backup on its own), no backup is shown one by one, and once every
+/// watched backup is seen the next page is not asked for.
 #[tokio::test]
 async fn a_list_call_watches_the_backups_in_flight() {
-    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::Microversion;
+    use openstack_backups::block_storage::{mock, types};
     use openstack_backups::mock::MockServer;
-    use openstack_backups::policy::{Outcome, RunOptions, run};
-    use openstack_backups::retry::RetryPolicy;
-    use openstack_backups::{ClientConfig, Microversion};
-    use openstack_backups_fake::FakeClock;
+    use openstack_backups::policy::Outcome;
     use serde_json::json;
-    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
     let server = MockServer::start().await;
     let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [{"id": "v1", "status": "available",
         "size": 1, "name": "db"}]}));
@@ -1127,18 +1143,8 @@ async fn a_list_call_watches_the_backups_in_flight() {
     .mount(&server)
     .await;
 
-    let mut policy = parse("policies:\n  nightly:\n    select: {names: [db]}\n    every: 24h\n    timeout: 10m\n")
-        .unwrap()
-        .policies
-        .remove("nightly")
-        .unwrap();
-    policy.keep = None;
-    let clock = FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
-    let options = RunOptions { clock, ..RunOptions::default() };
-    let config =
-        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(RetryPolicy::none());
-    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
-    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options)).await.unwrap().unwrap();
+    let policy = nightly_of("policies:\n  nightly:\n    select: {names: [db]}\n    every: 24h\n    timeout: 10m\n");
+    let (report, _) = run_on_fake_clock(&mock_cinder(&server, Microversion::new(3, 71)), &policy).await;
     assert_eq!(report.volumes[0].outcome, Outcome::Done, "{report:#?}");
     server.verify().await;
 }
@@ -1150,16 +1156,11 @@ async fn a_list_call_watches_the_backups_in_flight() {
 /// looked at again after any other failure.
 #[tokio::test]
 async fn a_backup_missing_from_the_list_is_shown_on_its_own() {
-    use openstack_backups::block_storage::{Client, mock, types};
+    use openstack_backups::Microversion;
+    use openstack_backups::block_storage::{mock, types};
     use openstack_backups::mock::MockServer;
-    use openstack_backups::policy::{Outcome, RunOptions, run};
-    use openstack_backups::retry::RetryPolicy;
-    use openstack_backups::{ClientConfig, Microversion};
-    use openstack_backups_fake::FakeClock;
+    use openstack_backups::policy::Outcome;
     use serde_json::json;
-    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
     let server = MockServer::start().await;
     let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
         {"id": "v1", "status": "available", "size": 1, "name": "db1"},
@@ -1255,19 +1256,9 @@ async fn a_backup_missing_from_the_list_is_shown_on_its_own() {
     .mount(&server)
     .await;
 
-    let mut policy =
-        parse("policies:\n  nightly:\n    select: {names: [db1, db2]}\n    every: 24h\n    timeout: 10m\n")
-            .unwrap()
-            .policies
-            .remove("nightly")
-            .unwrap();
-    policy.keep = None;
-    let clock = FakeClock::at("2026-12-05T02:00:00Z".parse().unwrap());
-    let options = RunOptions { clock, ..RunOptions::default() };
-    let config =
-        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(RetryPolicy::none());
-    let cinder = Client::new(&format!("{}/v3/p1", server.uri()), config);
-    let report = tokio::time::timeout(Duration::from_secs(20), run(&cinder, &policy, &options)).await.unwrap().unwrap();
+    let policy =
+        nightly_of("policies:\n  nightly:\n    select: {names: [db1, db2]}\n    every: 24h\n    timeout: 10m\n");
+    let (report, _) = run_on_fake_clock(&mock_cinder(&server, Microversion::new(3, 71)), &policy).await;
     let mut outcomes: Vec<(&str, &Outcome)> =
         report.volumes.iter().map(|v| (v.volume.id.as_str(), &v.outcome)).collect();
     outcomes.sort_by_key(|(id, _)| *id);
