@@ -1,11 +1,13 @@
 //! What `osbackup` sends for python-openstackclient's (and
 //! python-troveclient's) options that the test servers cannot take for real
 //! (an image service, a consistency group, a backup in Trove's fake mode),
-//! against a mock: the request bodies and query strings, and what is
-//! refused before sending.
+//! and for the group commands, whose real-server run is slow and cannot
+//! make a backup fail on demand, against a mock: the request bodies and
+//! query strings, the columns printed, and what is refused before sending.
 
 use std::process::{Command, Output};
 
+use openstack_backups::block_storage::{mock, types};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -196,4 +198,334 @@ async fn database_backup_create_takes_troveclients_options() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give --swift-container"));
     assert_eq!(sent(&server, "POST", &format!("/v1.0/{PROJECT}/backup_strategies")).await.len(), 0);
+}
+
+// The group commands. The real Cinder runs them in real.rs's
+// `cinder_groups` (slow: volumes on LVM); here every request body is
+// matched exactly by a typed mock that expects it once, and every column
+// python-openstackclient prints is checked.
+
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+fn json_out(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `g1` as Cinder shows it, with `volumes` only when `list_volume` is asked.
+async fn mount_group(server: &MockServer, volumes: &[&str]) {
+    let group = |volumes: &[&str]| -> types::GroupResponse {
+        typed(json!({"group": {"id": "g1", "status": "available", "name": "db", "description": "db volumes",
+            "group_type": "gt1", "volume_types": ["vt1"], "availability_zone": "nova",
+            "created_at": "2026-12-05T01:00:00.000000", "volumes": volumes}}))
+    };
+    let plain = group(&[]);
+    mock::show_group(|when, then| {
+        when.group_id("g1").list_volume(None);
+        then.ok(&plain);
+    })
+    .mount(server)
+    .await;
+    let listed = group(volumes);
+    mock::show_group(|when, then| {
+        when.group_id("g1").list_volume(true);
+        then.ok(&listed);
+    })
+    .mount(server)
+    .await;
+}
+
+#[tokio::test]
+async fn volume_group_commands_send_osc_bodies_and_show_osc_columns() {
+    let server = cloud().await;
+    mount_group(&server, &["v1", "v2"]).await;
+    for id in ["v1", "v2"] {
+        let volume = typed::<types::VolumeResponse>(json!({"volume": {"id": id, "status": "available", "size": 1}}));
+        mock::show_volume(|when, then| {
+            when.volume_id(id);
+            then.ok(&volume);
+        })
+        .mount(&server)
+        .await;
+    }
+    let group_type = typed::<types::GroupTypeResponse>(json!({"group_type": {"id": "gt1", "name": "db-type",
+        "is_public": true, "group_specs": {"consistent_group_snapshot_enabled": "<is> True"}}}));
+    mock::show_group_type(|when, then| {
+        when.group_type_id("gt1");
+        then.ok(&group_type);
+    })
+    .mount(&server)
+    .await;
+    let made = typed::<types::GroupSummaryResponse>(json!({"group": {"id": "g1", "name": "db"}}));
+    let create = typed::<types::GroupCreateRequest>(json!({"group": {"group_type": "gt1",
+        "volume_types": ["vt2", "vt1"], "name": "db", "availability_zone": "nova"}}));
+    mock::create_group(|when, then| {
+        when.body(&create);
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let updates = [
+        json!({"group": {"name": "db2"}}),
+        json!({"group": {"add_volumes": "v1,v2"}}),
+        json!({"group": {"remove_volumes": "v2"}}),
+    ];
+    for update in &updates {
+        let update = typed::<types::GroupUpdateRequest>(update.clone());
+        mock::update_group(|when, then| {
+            when.group_id("g1").body(&update);
+            then.accepted();
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    let delete = typed::<types::GroupDelete>(json!({"delete-volumes": true}));
+    mock::delete_group(|when, then| {
+        when.group_id("g1").body(&delete);
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let mut shown = json_out(&osbackup(&server, &["volume", "group", "show", "g1", "-f", "json"]));
+    let created = shown.as_object_mut().unwrap().remove("Created At").unwrap();
+    assert!(created.as_str().is_some_and(|c| c.starts_with("2026-12-05")), "{created}");
+    assert_eq!(
+        shown,
+        json!({"ID": "g1", "Status": "available", "Name": "db", "Description": "db volumes", "Group Type": "gt1",
+            "Volume Types": ["vt1"], "Availability Zone": "nova", "Volumes": null, "Group Snapshot ID": null,
+            "Source Group ID": null}),
+        "OSC's columns; the volumes only when asked for"
+    );
+    let members = json_out(&osbackup(&server, &["volume", "group", "show", "g1", "--volumes", "-f", "json"]));
+    assert_eq!(members["Volumes"], json!(["v1", "v2"]));
+
+    // Without a change, `set` shows the group and sends nothing.
+    let same = json_out(&osbackup(&server, &["volume", "group", "set", "g1", "-f", "json"]));
+    assert_eq!(same["Name"], "db");
+    json_out(&osbackup(&server, &["volume", "group", "set", "g1", "--name", "db2", "-f", "json"]));
+    let out = osbackup(&server, &["volume", "group", "add", "volume", "g1", "v1", "v2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = osbackup(&server, &["volume", "group", "remove", "volume", "g1", "v2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The older positional form of the types, as OSC still takes it.
+    let args = ["volume", "group", "create", "gt1", "vt1", "--volume-type", "vt2", "--name", "db"];
+    let made = json_out(&osbackup(&server, &[&args[..], &["--availability-zone", "nova", "-f", "json"]].concat()));
+    assert_eq!(made["ID"], "g1");
+    let out = osbackup(&server, &["volume", "group", "create", "--volume-group-type", "gt1", "--name", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected at least one --volume-type VOLUME_TYPE"));
+
+    let out = osbackup(&server, &["volume", "group", "delete", "g1", "--force"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn volume_group_snapshot_and_type_commands_send_osc_bodies_and_show_osc_columns() {
+    let server = cloud().await;
+    mount_group(&server, &[]).await;
+    let made = typed::<types::GroupSnapshotSummaryResponse>(
+        json!({"group_snapshot": {"id": "gs1", "name": "point", "group_type_id": "gt1"}}),
+    );
+    let create = typed::<types::GroupSnapshotCreateRequest>(
+        json!({"group_snapshot": {"group_id": "g1", "name": "point", "description": "before the upgrade"}}),
+    );
+    mock::create_group_snapshot(|when, then| {
+        when.body(&create);
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let shown = typed::<types::GroupSnapshotResponse>(json!({"group_snapshot": {"id": "gs1", "status": "available",
+        "group_id": "g1", "group_type_id": "gt1", "created_at": "2026-12-05T01:00:00.000000", "name": "point",
+        "description": "before the upgrade"}}));
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.ok(&shown);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    for (name, public) in [("public-type", true), ("private-type", false)] {
+        let create = typed::<types::GroupTypeCreateRequest>(
+            json!({"group_type": {"name": name, "description": "db volumes", "is_public": public}}),
+        );
+        let made = typed::<types::GroupTypeResponse>(json!({"group_type": {"id": format!("id-{name}"),
+            "name": name, "description": "db volumes", "is_public": public}}));
+        mock::create_group_type(|when, then| {
+            when.body(&create);
+            then.accepted(&made);
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    let types = typed::<types::GroupTypeList>(json!({"group_types": [{"id": "gt1", "name": "db-type",
+        "is_public": true, "description": null, "group_specs": {"consistent_group_snapshot_enabled": "<is> True"}}]}));
+    mock::list_group_types(|_, then| {
+        then.ok(&types);
+    })
+    .mount(&server)
+    .await;
+    mock::show_group_type(|when, then| {
+        when.group_type_id("gt1");
+        then.ok(&typed::<types::GroupTypeResponse>(json!({"group_type": types.group_types[0]})));
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_type(|when, then| {
+        when.group_type_id("gt1");
+        then.accepted();
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let args = ["volume", "group", "snapshot", "create", "g1", "--name", "point"];
+    let made =
+        json_out(&osbackup(&server, &[&args[..], &["--description", "before the upgrade", "-f", "json"]].concat()));
+    let columns = json!({"ID": "gs1", "Status": "available", "Name": "point", "Description": "before the upgrade",
+        "Group": "g1", "Group Type": "gt1"});
+    assert_eq!(made, columns);
+    assert_eq!(json_out(&osbackup(&server, &["volume", "group", "snapshot", "show", "gs1", "-f", "json"])), columns);
+    let out = osbackup(&server, &["volume", "group", "snapshot", "delete", "gs1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let public = ["volume", "group", "type", "create", "public-type", "--description", "db volumes", "-f", "json"];
+    assert_eq!(json_out(&osbackup(&server, &public))["Is Public"], true, "public unless --private");
+    let private = [&public[..4], &["private-type", "--private", "--description", "db volumes", "-f", "json"]].concat();
+    assert_eq!(
+        json_out(&osbackup(&server, &private)),
+        json!({"ID": "id-private-type", "Name": "private-type", "Description": "db volumes", "Is Public": false,
+            "Properties": {}}),
+        "no specs: an empty map, as OSC prints it"
+    );
+    let specs = json!({"consistent_group_snapshot_enabled": "<is> True"});
+    let listed = json_out(&osbackup(&server, &["volume", "group", "type", "list", "-f", "json"]));
+    assert_eq!(listed, json!([{"ID": "gt1", "Name": "db-type", "Is Public": true, "Group Specs": specs}]));
+    let shown = json_out(&osbackup(&server, &["volume", "group", "type", "show", "gt1", "-f", "json"]));
+    assert_eq!(shown["Properties"], specs);
+    let out = osbackup(&server, &["volume", "group", "type", "delete", "gt1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    server.verify().await;
+}
+
+/// `volume group backup` where one backup fails, one is still running when
+/// the wait ends and one volume has no member snapshot: every volume gets
+/// its row (by name in a table), the run exits 1 saying each problem, and
+/// the group snapshot a backup may still read is left.
+#[tokio::test]
+async fn volume_group_backup_reports_every_volume_and_each_problem() {
+    let server = cloud().await;
+    mount_group(&server, &["v1", "v2", "v3", "v4"]).await;
+    let made = typed::<types::GroupSnapshotSummaryResponse>(
+        json!({"group_snapshot": {"id": "gs1", "name": "set", "group_type_id": "gt1"}}),
+    );
+    let create = typed::<types::GroupSnapshotCreateRequest>(
+        json!({"group_snapshot": {"group_id": "g1", "name": "set", "description": "nightly"}}),
+    );
+    mock::create_group_snapshot(|when, then| {
+        when.body(&create);
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(&server)
+    .await;
+    let shown = typed::<types::GroupSnapshotResponse>(json!({"group_snapshot": {"id": "gs1", "status": "available",
+        "group_id": "g1", "group_type_id": "gt1", "name": "set", "description": "nightly"}}));
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.ok(&shown);
+    })
+    .mount(&server)
+    .await;
+    mock::delete_group_snapshot(|_, then| {
+        then.accepted();
+    })
+    .expect(0)
+    .mount(&server)
+    .await;
+    let member = |n: u32| {
+        json!({"id": format!("s{n}"), "status": "available", "volume_id": format!("v{n}"), "size": 1,
+            "created_at": "2026-12-05T01:00:00.000000", "name": "set", "group_snapshot_id": "gs1"})
+    };
+    let members = typed::<types::SnapshotDetailList>(json!({"snapshots": [member(1), member(2), member(3)]}));
+    mock::list_snapshots_detail(|when, then| {
+        when.name("set");
+        then.ok(&members);
+    })
+    .mount(&server)
+    .await;
+    let volumes = typed::<types::VolumeDetailList>(json!({"volumes": [
+        {"id": "v1", "name": "data", "status": "in-use", "size": 1}]}));
+    mock::list_volumes_detail(|_, then| {
+        then.ok(&volumes);
+    })
+    .mount(&server)
+    .await;
+    for (n, status) in [(1, "available"), (2, "error"), (3, "creating")] {
+        let shown = typed::<types::SnapshotResponse>(json!({"snapshot": member(n)}));
+        mock::show_snapshot(|when, then| {
+            when.snapshot_id(&format!("s{n}"));
+            then.ok(&shown);
+        })
+        .mount(&server)
+        .await;
+        let body = typed::<types::BackupCreateRequest>(json!({"backup": {"volume_id": format!("v{n}"),
+            "snapshot_id": format!("s{n}"), "name": "set", "description": "nightly", "incremental": true,
+            "metadata": {"group_id": "g1", "group_snapshot_id": "gs1"}}}));
+        let made = typed::<types::BackupSummaryResponse>(json!({"backup": {"id": format!("b{n}"), "name": "set"}}));
+        mock::create_backup(|when, then| {
+            when.body(&body);
+            then.accepted(&made);
+        })
+        .expect(1)
+        .mount(&server)
+        .await;
+        let backup = typed::<types::BackupResponse>(json!({"backup": {"id": format!("b{n}"), "status": status,
+            "volume_id": format!("v{n}"), "snapshot_id": format!("s{n}"), "name": "set", "is_incremental": true,
+            "created_at": "2026-12-05T01:00:01.000000", "has_dependent_backups": false,
+            "fail_reason": (status == "error").then_some("No space left on the backup store")}}));
+        mock::show_backup(|when, then| {
+            when.backup_id(&format!("b{n}"));
+            then.ok(&backup);
+        })
+        .mount(&server)
+        .await;
+    }
+
+    let args = ["volume", "group", "backup", "g1", "--name", "set", "--description", "nightly", "--incremental"];
+    let out = osbackup(&server, &[&args[..], &["--wait-timeout", "1"]].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows[0], ["Volume", "Snapshot", "Backup", "Status", "Fail Reason"], "{stdout}");
+    assert_eq!(rows[1], ["data", "s1", "b1", "available", "None"], "a volume by its name in a table: {stdout}");
+    assert_eq!(rows[2][..4], ["v2", "s2", "b2", "error"], "{stdout}");
+    assert!(rows[2][4].contains("No space left on the backup store"), "Cinder's reason: {stdout}");
+    assert_eq!(rows[3][..4], ["v3", "s3", "b3", "creating"], "the status the wait last saw: {stdout}");
+    assert_eq!(rows.len(), 4, "no row for a volume without a member snapshot: {stdout}");
+    assert!(stderr.contains("2 of 3 volumes of the group failed to back up."), "{stderr}");
+    assert!(stderr.contains("1 volumes of the group have no member snapshot and were not backed up: v4"), "{stderr}");
+    assert!(stderr.contains("The group snapshot gs1 was left behind"), "{stderr}");
+    server.verify().await;
 }
