@@ -462,6 +462,50 @@ fn composition_branches_are_compared() {
         [(Level::Breaking, "/components/schemas/Limit/oneOf".to_owned(), "type Limit changes shape".to_owned())]
     );
     assert!(said(&old).is_empty());
+    // A `$ref` branch made nullable keeps its type key but not its Rust type.
+    let nullable = with(json!([{"type": "integer"}, {"$ref": "#/components/schemas/ThingStatus", "nullable": true}]));
+    assert_eq!(
+        said(&nullable),
+        [(Level::Breaking, "/components/schemas/Limit/oneOf/1".to_owned(), "type Limit changes shape".to_owned())]
+    );
+    // Beside a `$ref`, OpenAPI 3.0 (and so the generator) ignores every
+    // other keyword: a change there changes no type.
+    let beside = |values: Value| {
+        with(json!([{"type": "integer"}, {"$ref": "#/components/schemas/ThingStatus", "enum": values}]))
+    };
+    assert!(diff_docs("spec/fixture.yaml", &beside(json!(["a", "b"])), &beside(json!(["a"]))).is_empty());
+}
+
+/// Inline object branches are compared like schemas, named as the
+/// generator names them: a `oneOf` or `anyOf` branch is a variant type of
+/// its own, `allOf` branches merge into the one type (found by the
+/// mutation test: no inline branch had changed).
+#[test]
+fn inline_composition_branches_are_compared_as_their_types() {
+    let with = |keyword: &str, a: &str| {
+        let mut doc = fixture("base.yaml");
+        let branch = json!({"type": "object", "properties": {"a": {"type": a}}});
+        let add = json!([
+            {"op": "add", "path": "/components/schemas/Limit", "value": {keyword: [branch, {"type": "integer"}]}},
+            {"op": "add", "path": format!("{THING}/properties/limit"), "value": {"$ref": "#/components/schemas/Limit"}},
+        ]);
+        json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(add).unwrap()).unwrap();
+        doc
+    };
+    for (keyword, field) in [("oneOf", "LimitVariant0::a"), ("anyOf", "LimitVariant0::a"), ("allOf", "Limit::a")] {
+        let changes = diff_docs("spec/fixture.yaml", &with(keyword, "string"), &with(keyword, "integer"));
+        let said: Vec<(Level, &str, &str)> =
+            changes.iter().map(|c| (c.level, c.pointer.as_str(), c.rust.as_str())).collect();
+        assert_eq!(
+            said,
+            [(
+                Level::Breaking,
+                format!("/components/schemas/Limit/{keyword}/0/properties/a").as_str(),
+                format!("field {field}: Option<String> → Option<i64>").as_str()
+            )]
+        );
+        assert!(diff_docs("spec/fixture.yaml", &with(keyword, "string"), &with(keyword, "string")).is_empty());
+    }
 }
 
 #[test]

@@ -171,6 +171,41 @@ fn waiter_and_finder_from_the_spec() {
     insta::assert_snapshot!("resources", prettyplease::unparse(&waiters));
 }
 
+/// A waiter's reason reached through nested properties: a step is
+/// optional when its schema does not require it or makes it nullable, and
+/// the walk reads each step so (found by the mutation test: no fixture had
+/// a required step nor an optional one that is not nullable).
+#[test]
+fn nested_waiter_reasons_follow_each_steps_optionality() {
+    let reason_of = |path: &str| -> String {
+        let spec = read("tests/fixtures/resources.yaml")
+            .replace("reason: fail_reason", &format!("reason: {path}"))
+            .replace("      required: [id, status]\n", "      required: [id, status, detail]\n")
+            .replace(
+                "        fail_reason: {type: string, nullable: true}\n",
+                "        fail_reason: {type: string, nullable: true}\n        fault: {$ref: \"#/components/schemas/ThingFault\"}\n        detail: {$ref: \"#/components/schemas/ThingFault\"}\n",
+            )
+            .replace(
+                "  schemas:\n",
+                "  schemas:\n    ThingFault:\n      type: object\n      required: [message]\n      properties:\n        message: {type: string}\n        note: {type: string, nullable: true}\n",
+            );
+        let service = fixture_service("resources");
+        let files = generate(&service, &spec).unwrap_or_else(|e| panic!("{e}"));
+        let ops = files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap();
+        let text = prettyplease::unparse(&syn::parse_file(&ops.contents).unwrap());
+        let start = text.find("fn reason(").expect("a reason function");
+        let body = &text[start..];
+        body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
+    };
+    // `fault` is optional (not required), `message` required and not nullable.
+    assert_eq!(reason_of("[fault, message]"), "item.fault.as_ref().map(|v| &v.message).cloned()");
+    // `detail` is required and not nullable, `note` nullable.
+    assert_eq!(
+        reason_of("[detail, note]"),
+        "::std::option::Option::Some(&item.detail).and_then(|v| v.note.as_ref()).cloned()"
+    );
+}
+
 #[test]
 fn output_is_byte_deterministic_and_carries_its_header() {
     let service = ServiceSpec { spec_path: "spec/block-storage-v3.yaml".to_owned() };

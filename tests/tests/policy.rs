@@ -707,6 +707,13 @@ fn a_group_policy_backs_up_every_volume_when_one_is_due() {
     assert_eq!(held[0], row("data", Action::Skip, "the group waits: volume wal is error"));
     assert_eq!(held[1], row("log", Action::Skip, "newest backup is 20h old"), "fresh: only pulled in");
     assert_eq!(held[2], row("wal", Action::Skip, "volume is error"));
+    // A member due on its own, at the edge (its age plus the slack, a tenth
+    // of the cadence, equal to the cadence), is held, not fresh.
+    let mut at_edge = base.clone();
+    at_edge[1] =
+        backup("l1".into(), "vol-02", now - chrono::Duration::seconds(86400 - 8640), false, "available", Some("db"));
+    let held = table(&at_edge, &broken, None);
+    assert_eq!(held[1], row("log", Action::Skip, "the group waits: volume wal is error"));
     // Room for two backups of three: none is made.
     let room = BackupHeadroom::from_limits(&openstack_backups::block_storage::types::AbsoluteLimits {
         max_total_backups: Some(2),
