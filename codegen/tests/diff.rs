@@ -378,6 +378,35 @@ fn rules() -> Vec<Rule> {
             "no rule of its own here: review the regenerated diff",
         ),
         rule(
+            "request_body_removed",
+            json!([{"op": "remove", "path": format!("{CREATE}/requestBody")}]),
+            Breaking,
+            "create_thing's builder loses .body(…)",
+        ),
+        rule(
+            "finder_and_waiter_item_renamed",
+            json!([
+                {"op": "move", "from": "/components/schemas/ThingResponse/properties/thing", "path": "/components/schemas/ThingResponse/properties/widget"},
+                {"op": "replace", "path": "/components/schemas/ThingResponse/required/0", "value": "widget"},
+                {"op": "replace", "path": format!("{SHOW}/x-openstack-find/item"), "value": "widget"},
+                {"op": "replace", "path": format!("{SHOW}/x-openstack-waiter/item"), "value": "widget"},
+            ]),
+            Breaking,
+            "method find_thing renamed to find_widget",
+        ),
+        rule(
+            "path_item_extension_added",
+            json!([{"op": "add", "path": "/paths/~1things/x-openstack-cache", "value": {"seconds": 30}}]),
+            Warning,
+            "no rule of its own here: review the regenerated diff",
+        ),
+        rule(
+            "document_extension_added",
+            json!([{"op": "add", "path": "/info/x-audience", "value": "operators"}]),
+            Warning,
+            "no rule of its own here: review the regenerated diff",
+        ),
+        rule(
             "service_module_renamed",
             json!([{"op": "replace", "path": "/info/x-openstack-service/module", "value": "volume"}]),
             Breaking,
@@ -398,6 +427,104 @@ fn every_rule() {
         assert!(change.pointer.starts_with('/'), "{}: pointer {:?}", rule.name, change.pointer);
         insta::assert_snapshot!(rule.name, diff::report(&changes, Format::Markdown));
     }
+}
+
+/// Rules read the other way (the patched document as the old side): a
+/// body that becomes needed, a parameter that becomes optional, an
+/// extension removed (found by the mutation test: only the forward
+/// direction was tried).
+#[test]
+fn rules_read_backwards() {
+    let cases = [
+        ("request_body_removed", Level::Breaking, "create_thing's builder needs .body(…)", None),
+        ("parameter_made_required", Level::Info, "list_things no longer needs .name(…)", None),
+        (
+            "other_extension_changed",
+            Level::Warning,
+            "no rule of its own here",
+            Some("{\"op\": \"remove\", \"path\": \"/paths/~1things/get/x-openstack-cache\"}"),
+        ),
+    ];
+    let rules = rules();
+    for (name, level, rust, what) in cases {
+        let rule = rules.iter().find(|r| r.name == name).unwrap();
+        let base = fixture("base.yaml");
+        let mut patched = base.clone();
+        json_patch::patch(&mut patched, &serde_json::from_value::<json_patch::Patch>(rule.patch.clone()).unwrap())
+            .unwrap();
+        let changes = diff_docs("spec/fixture.yaml", &patched, &base);
+        let found = changes.iter().find(|c| c.rust.contains(rust));
+        let Some(change) = found else { panic!("{name} backwards: {}", diff::report(&changes, Format::Text)) };
+        assert_eq!(change.level, level, "{name}: {change:?}");
+        if let Some(what) = what {
+            assert_eq!(change.what, what, "{name}");
+        }
+    }
+}
+
+/// What the generator makes the same is no change: a keyword beside a
+/// `$ref` (OpenAPI 3.0 ignores it) in a body or a parameter, and a `$ref`
+/// wrapped in a one-branch `allOf` (to give it a description). And a
+/// parameter whose inline enum becomes a named one is one change, of its
+/// type: the named schema's values are its own.
+#[test]
+fn what_generates_the_same_is_no_change() {
+    let patched = |patch: Value| {
+        let mut doc = fixture("base.yaml");
+        json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(patch).unwrap()).unwrap();
+        doc
+    };
+    let body = format!("{CREATE}/requestBody/content/application~1json/schema/enum");
+    let beside = |values: Value| patched(json!([{"op": "add", "path": body, "value": values}]));
+    assert!(diff_docs("spec/fixture.yaml", &beside(json!(["a", "b"])), &beside(json!(["a"]))).is_empty());
+    let wrapped = patched(json!([{"op": "replace", "path": "/components/schemas/ThingCreateRequest/properties/thing",
+        "value": {"allOf": [{"$ref": "#/components/schemas/ThingCreate"}], "description": "The new thing."}}]));
+    let said = diff_docs("spec/fixture.yaml", &fixture("base.yaml"), &wrapped);
+    assert!(said.is_empty(), "{}", diff::report(&said, Format::Text));
+
+    let named = patched(json!([
+        {"op": "add", "path": "/components/schemas/SortDir", "value": {"type": "string", "enum": ["asc", "desc"]}},
+        {"op": "replace", "path": format!("{LIST}/parameters/3/schema"), "value": {"$ref": "#/components/schemas/SortDir"}},
+    ]));
+    let said = diff_docs("spec/fixture.yaml", &fixture("base.yaml"), &named);
+    let on_parameter: Vec<&str> =
+        said.iter().filter(|c| c.pointer.starts_with(LIST)).map(|c| c.rust.as_str()).collect();
+    assert_eq!(on_parameter, ["list_things's .sort_dir(…): String → SortDir"], "{}", diff::report(&said, Format::Text));
+}
+
+/// The Rust types in the report's words, as the generator makes them: a
+/// named `format` schema is the crate's type (not the schema's name), and
+/// inline dates, numbers and string maps are what typify makes of them.
+#[test]
+fn rust_types_are_named_as_generated() {
+    let thing = |created: Value, extra: Value| {
+        let mut doc = fixture("base.yaml");
+        let patch = json!([
+            {"op": "add", "path": "/components/schemas/Moment", "value": {"type": "string", "format": "date-time"}},
+            {"op": "add", "path": format!("{THING}/properties/created"), "value": created},
+            {"op": "add", "path": format!("{THING}/properties/extra"), "value": extra},
+        ]);
+        json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(patch).unwrap()).unwrap();
+        doc
+    };
+    let old = thing(json!({"$ref": "#/components/schemas/Moment"}), json!({"type": "string", "format": "date"}));
+    let new = thing(json!({"type": "string"}), json!({"type": "number"}));
+    let said: Vec<String> = diff_docs("spec/fixture.yaml", &old, &new).into_iter().map(|c| c.rust).collect();
+    assert_eq!(
+        said,
+        [
+            "field Thing::created: Option<Timestamp> → Option<String>",
+            "field Thing::extra: Option<NaiveDate> → Option<f64>"
+        ]
+    );
+    let maps =
+        |values: Value| thing(json!({"type": "string"}), json!({"type": "object", "additionalProperties": values}));
+    let said: Vec<String> =
+        diff_docs("spec/fixture.yaml", &maps(json!({"type": "string"})), &maps(json!({"type": "integer"})))
+            .into_iter()
+            .map(|c| c.rust)
+            .collect();
+    assert!(said.iter().any(|r| r.contains("BTreeMap<String, String>")), "{said:?}");
 }
 
 /// An inline request body (no `$ref`) is a type of its own
@@ -617,4 +744,116 @@ fn each_real_spec_against_itself_is_unchanged() {
         let changes = diff::diff_models(&service.spec_path, Some(&doc), Some(&doc));
         assert_eq!(changes, Vec::new(), "{}", service.spec_path);
     }
+}
+
+/// `base.yaml` with `patch` applied.
+fn base_with(patch: Value) -> Value {
+    let mut doc = fixture("base.yaml");
+    json_patch::patch(&mut doc, &serde_json::from_value::<json_patch::Patch>(patch).unwrap()).unwrap();
+    doc
+}
+
+/// The changes between two patched copies of `base.yaml`, as (level, Rust words).
+fn between(old: Value, new: Value) -> Vec<(Level, String)> {
+    diff_docs("spec/fixture.yaml", &base_with(old), &base_with(new)).into_iter().map(|c| (c.level, c.rust)).collect()
+}
+
+/// Properties whose type stays but whose shape changes, each reported
+/// once (found by the mutation test): a request's list that becomes
+/// required, an object that gains properties, array items that lose their
+/// enum or change type, a `$ref` made inline.
+#[test]
+fn property_shapes_are_reported_once() {
+    use Level::{Breaking, Info};
+    let tags = |required: bool| {
+        let mut patch = vec![json!({"op": "add", "path": format!("{CREATE_BODY}/properties/tags"),
+            "value": {"type": "array", "items": {"type": "string"}}})];
+        if required {
+            patch.push(json!({"op": "add", "path": format!("{CREATE_BODY}/required/-"), "value": "tags"}));
+        }
+        Value::Array(patch)
+    };
+    assert_eq!(between(tags(false), tags(true)), [(Breaking, "ThingCreate needs tags".to_owned())]);
+    let extra = |value: Value| json!([{"op": "add", "path": format!("{THING}/properties/extra"), "value": value}]);
+    assert_eq!(
+        between(
+            extra(json!({"type": "object"})),
+            extra(json!({"type": "object", "properties": {"zone": {"type": "string"}}}))
+        ),
+        [(Info, "field ThingExtra::zone added (Option<String>)".to_owned())]
+    );
+    // Items of a request's list: an enum dropped, a type changed.
+    let items = |items: Value| {
+        json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/extra"),
+            "value": {"type": "array", "items": items}}])
+    };
+    assert_eq!(
+        between(items(json!({"type": "string", "enum": ["a", "b"]})), items(json!({"type": "string"}))),
+        [
+            (Breaking, "type ThingCreateExtraItem: variant A removed".to_owned()),
+            (Breaking, "type ThingCreateExtraItem: variant B removed".to_owned())
+        ]
+    );
+    assert_eq!(
+        between(items(json!({"type": "string"})), items(json!({"type": "integer"}))),
+        [(Breaking, "field ThingCreate::extra: Vec<String> → Vec<i64>".to_owned())]
+    );
+    assert_eq!(
+        between(
+            extra(json!({"$ref": "#/components/schemas/ThingStatus"})),
+            extra(json!({"type": "string", "x-extensible-enum": ["available"]}))
+        ),
+        [(Breaking, "field Thing::extra: Option<ThingStatus> → Option<String>".to_owned())]
+    );
+    // A free-form map is a `Map`, a map of one type a `BTreeMap`.
+    assert_eq!(
+        between(extra(json!({"type": "object", "additionalProperties": true})), extra(json!({"type": "string"}))),
+        [(Breaking, "field Thing::extra: Option<Map> → Option<String>".to_owned())]
+    );
+}
+
+/// A schema's side (request, response, both) decides how much a change
+/// of its values matters, found through `$ref`s inside arrays too; a
+/// schema that moves from responses to requests counts as both. And a
+/// schema removed while an unrelated one is added is no rename (found by
+/// the mutation test).
+#[test]
+fn schema_sides_and_renames() {
+    use Level::{Breaking, Info, Warning};
+    let mode = |values: Value| {
+        json!([
+            {"op": "add", "path": "/components/schemas/Mode", "value": {"type": "string", "enum": values}},
+            {"op": "add", "path": format!("{CREATE_BODY}/properties/choice"),
+                "value": {"oneOf": [{"$ref": "#/components/schemas/Mode"}, {"type": "integer"}]}},
+        ])
+    };
+    assert_eq!(
+        between(mode(json!(["full"])), mode(json!(["full", "differential"]))),
+        [(Info, "type Mode: variant Differential added".to_owned())],
+        "a request's closed enum, reached through oneOf"
+    );
+    // An open enum moves from a response (Thing.kind) to a request
+    // (ThingCreate.kind) and loses a value: both sides, a warning.
+    let kind = |values: Value, at: &str| {
+        json!([
+            {"op": "add", "path": "/components/schemas/Kind", "value": {"type": "string", "x-extensible-enum": values}},
+            {"op": "add", "path": format!("{at}/properties/kind"), "value": {"$ref": "#/components/schemas/Kind"}},
+        ])
+    };
+    let said = between(kind(json!(["hot", "cold"]), THING), kind(json!(["hot"]), CREATE_BODY));
+    assert!(
+        said.contains(&(
+            Warning,
+            "type Kind: variant Cold removed; a server that still sends it decodes as Unknown".to_owned()
+        )),
+        "{said:?}"
+    );
+    let swapped = json!([
+        {"op": "remove", "path": "/components/schemas/Link"},
+        {"op": "replace", "path": "/components/schemas/ThingList/properties/things_links/items", "value": {"type": "object"}},
+        {"op": "add", "path": "/components/schemas/Other", "value": {"type": "string"}},
+    ]);
+    let said = between(json!([]), swapped);
+    assert!(said.contains(&(Breaking, "type Link removed".to_owned())), "{said:?}");
+    assert!(said.contains(&(Info, "type Other added".to_owned())), "{said:?}");
 }

@@ -206,6 +206,46 @@ fn nested_waiter_reasons_follow_each_steps_optionality() {
     );
 }
 
+/// What the checks must let through (found by the mutation test: each
+/// was refused by a mutant and no spec had it): values of every type in
+/// `default` and `enum` (a negative integer, a fraction as a number,
+/// `null` where nullable, an empty array and map), and examples, which
+/// are literal values even where they carry a `$ref` or a `format` key.
+#[test]
+fn values_of_every_type_and_literal_examples_are_accepted() {
+    let paged = read("tests/fixtures/paged-list.yaml");
+    let spec = paged
+        .replace(
+            "        - {name: marker, in: query, schema: {type: string}}\n",
+            "        - {name: marker, in: query, schema: {type: string}}\n        - {name: ratio, in: query, schema: {type: number, default: 1.5}}\n        - {name: shift, in: query, schema: {type: integer, default: -3}}\n        - {name: count, in: query, schema: {type: integer, default: 3}}\n        - {name: brief, in: query, schema: {type: boolean, default: true}}\n        - {name: order, in: query, schema: {type: string, nullable: true, enum: [asc, null]}}\n",
+        )
+        .replace(
+            "properties: {id: {type: string}}",
+            "properties: {id: {type: string}, tags: {type: array, items: {type: string}, default: []}, meta: {type: object, additionalProperties: {type: string}, default: {}}}\n      example: {id: x, meta: {$ref: \"#/components/schemas/Nope\", format: naive-date-time}}",
+        );
+    assert_ne!(spec, paged);
+    let service = fixture_service("paged-list");
+    generate(&service, &spec).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A query parameter gated at the operation's own minimum microversion
+/// needs no gate of its own: the operation's is enough.
+#[test]
+fn a_query_gate_at_the_operations_minimum_is_dropped() {
+    let paged = read("tests/fixtures/paged-list.yaml");
+    let operations = |spec: &str| {
+        let files = generate(&fixture_service("paged-list"), spec).unwrap_or_else(|e| panic!("{e}"));
+        files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap().contents
+    };
+    assert!(operations(&paged).contains("(\"with_count\","), "gated above the operation's minimum");
+    let same = paged.replace(
+        "      x-openstack-pagination:",
+        "      x-openstack-min-microversion: \"3.45\"\n      x-openstack-pagination:",
+    );
+    assert_ne!(same, paged);
+    assert!(!operations(&same).contains("(\"with_count\","));
+}
+
 #[test]
 fn output_is_byte_deterministic_and_carries_its_header() {
     let service = ServiceSpec { spec_path: "spec/block-storage-v3.yaml".to_owned() };
@@ -304,6 +344,25 @@ fn broken_specs_are_reported_not_panicked_on() {
         ("error body missing in a shared response", paged.replace("          schema: {$ref: \"#/components/schemas/Fault\"}", "          schema: null")),
         ("path parameter not required", base.replace("{name: thing_id, in: path, required: true", "{name: thing_id, in: path")),
         ("bad parameter schema", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, minimum: zero}}")),
+        // Found by the mutation test (each rule had no case of its own):
+        ("default of another type", paged.replace("{name: marker, in: query, schema: {type: string}}", "{name: marker, in: query, schema: {type: string, default: 3}}")),
+        ("null value of a schema not nullable", paged.replace("{name: marker, in: query, schema: {type: string}}", "{name: marker, in: query, schema: {type: string, enum: [asc, null]}}")),
+        ("fraction as an integer", paged.replace("{name: limit, in: query, schema: {type: integer, minimum: 0}}", "{name: limit, in: query, schema: {type: integer, default: 1.5}}")),
+        (
+            "naive timestamp inside a composition",
+            read("tests/fixtures/naive-timestamp.yaml").replace(
+                "created_at: {$ref: \"#/components/schemas/Timestamp\"}",
+                "created_at: {allOf: [{type: string, format: naive-date-time}]}",
+            ),
+        ),
+        ("service root with a path parameter", read("tests/fixtures/naive-timestamp.yaml").replace("      operationId: showThing\n", "      operationId: showThing\n      servers: [{url: \"http://127.0.0.1:8776\"}]\n")),
+        ("service root with a query parameter", read("tests/fixtures/open-status-enum.yaml").replace("      operationId: listThings\n", "      operationId: listThings\n      servers: [{url: \"http://127.0.0.1:8776\"}]\n")),
+        (
+            "service root that is no GET",
+            read("tests/fixtures/gated-body.yaml")
+                .replace("      operationId: createThing\n", "      operationId: createThing\n      servers: [{url: \"http://127.0.0.1:8776\"}]\n")
+                .replace("        \"202\": {description: Accepted.}\n", "        \"200\":\n          description: The versions.\n          content:\n            application/json:\n              schema: {$ref: \"#/components/schemas/Fault\"}\n"),
+        ),
     ];
     let mut report = String::new();
     for (name, text) in cases {

@@ -76,10 +76,12 @@ pub(crate) fn rust_type(components: &Components, node: &Value, optional: bool) -
         None => {
             let n = resolve(components, node);
             match n.get("type").and_then(Value::as_str) {
+                // The formats of `FORMAT_TYPES` sit on named schemas only
+                // (the generator refuses them inline), so they come through
+                // a `$ref`, above.
                 Some("string") => match n.get("format").and_then(Value::as_str) {
                     Some("uuid") => "Uuid".to_owned(),
                     Some("date") => "NaiveDate".to_owned(),
-                    Some("date-time") => "DateTime<Utc>".to_owned(),
                     _ => "String".to_owned(),
                 },
                 Some("boolean") => "bool".to_owned(),
