@@ -237,6 +237,40 @@ async fn mount_group(server: &MockServer, volumes: &[&str]) {
     .await;
 }
 
+/// `gs1`, made once of `g1` with `name` and `description`, shown
+/// `available`, and deleted `deletes` times.
+async fn mount_group_snapshot(server: &MockServer, name: &str, description: &str, deletes: u64) {
+    let made = typed::<types::GroupSnapshotSummaryResponse>(
+        json!({"group_snapshot": {"id": "gs1", "name": name, "group_type_id": "gt1"}}),
+    );
+    let create = typed::<types::GroupSnapshotCreateRequest>(
+        json!({"group_snapshot": {"group_id": "g1", "name": name, "description": description}}),
+    );
+    mock::create_group_snapshot(|when, then| {
+        when.body(&create);
+        then.accepted(&made);
+    })
+    .expect(1)
+    .mount(server)
+    .await;
+    let shown = typed::<types::GroupSnapshotResponse>(json!({"group_snapshot": {"id": "gs1", "status": "available",
+        "group_id": "g1", "group_type_id": "gt1", "created_at": "2026-12-05T01:00:00.000000", "name": name,
+        "description": description}}));
+    mock::show_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.ok(&shown);
+    })
+    .mount(server)
+    .await;
+    mock::delete_group_snapshot(|when, then| {
+        when.group_snapshot_id("gs1");
+        then.accepted();
+    })
+    .expect(deletes)
+    .mount(server)
+    .await;
+}
+
 #[tokio::test]
 async fn volume_group_commands_send_osc_bodies_and_show_osc_columns() {
     let server = cloud().await;
@@ -331,35 +365,7 @@ async fn volume_group_commands_send_osc_bodies_and_show_osc_columns() {
 async fn volume_group_snapshot_and_type_commands_send_osc_bodies_and_show_osc_columns() {
     let server = cloud().await;
     mount_group(&server, &[]).await;
-    let made = typed::<types::GroupSnapshotSummaryResponse>(
-        json!({"group_snapshot": {"id": "gs1", "name": "point", "group_type_id": "gt1"}}),
-    );
-    let create = typed::<types::GroupSnapshotCreateRequest>(
-        json!({"group_snapshot": {"group_id": "g1", "name": "point", "description": "before the upgrade"}}),
-    );
-    mock::create_group_snapshot(|when, then| {
-        when.body(&create);
-        then.accepted(&made);
-    })
-    .expect(1)
-    .mount(&server)
-    .await;
-    let shown = typed::<types::GroupSnapshotResponse>(json!({"group_snapshot": {"id": "gs1", "status": "available",
-        "group_id": "g1", "group_type_id": "gt1", "created_at": "2026-12-05T01:00:00.000000", "name": "point",
-        "description": "before the upgrade"}}));
-    mock::show_group_snapshot(|when, then| {
-        when.group_snapshot_id("gs1");
-        then.ok(&shown);
-    })
-    .mount(&server)
-    .await;
-    mock::delete_group_snapshot(|when, then| {
-        when.group_snapshot_id("gs1");
-        then.accepted();
-    })
-    .expect(1)
-    .mount(&server)
-    .await;
+    mount_group_snapshot(&server, "point", "before the upgrade", 1).await;
     for (name, public) in [("public-type", true), ("private-type", false)] {
         let create = typed::<types::GroupTypeCreateRequest>(
             json!({"group_type": {"name": name, "description": "db volumes", "is_public": public}}),
@@ -432,33 +438,7 @@ async fn volume_group_snapshot_and_type_commands_send_osc_bodies_and_show_osc_co
 async fn volume_group_backup_reports_every_volume_and_each_problem() {
     let server = cloud().await;
     mount_group(&server, &["v1", "v2", "v3", "v4"]).await;
-    let made = typed::<types::GroupSnapshotSummaryResponse>(
-        json!({"group_snapshot": {"id": "gs1", "name": "set", "group_type_id": "gt1"}}),
-    );
-    let create = typed::<types::GroupSnapshotCreateRequest>(
-        json!({"group_snapshot": {"group_id": "g1", "name": "set", "description": "nightly"}}),
-    );
-    mock::create_group_snapshot(|when, then| {
-        when.body(&create);
-        then.accepted(&made);
-    })
-    .expect(1)
-    .mount(&server)
-    .await;
-    let shown = typed::<types::GroupSnapshotResponse>(json!({"group_snapshot": {"id": "gs1", "status": "available",
-        "group_id": "g1", "group_type_id": "gt1", "name": "set", "description": "nightly"}}));
-    mock::show_group_snapshot(|when, then| {
-        when.group_snapshot_id("gs1");
-        then.ok(&shown);
-    })
-    .mount(&server)
-    .await;
-    mock::delete_group_snapshot(|_, then| {
-        then.accepted();
-    })
-    .expect(0)
-    .mount(&server)
-    .await;
+    mount_group_snapshot(&server, "set", "nightly", 0).await;
     let member = |n: u32| {
         json!({"id": format!("s{n}"), "status": "available", "volume_id": format!("v{n}"), "size": 1,
             "created_at": "2026-12-05T01:00:00.000000", "name": "set", "group_snapshot_id": "gs1"})

@@ -342,6 +342,12 @@ fn rules() -> Vec<Rule> {
             "method force_delete_thing is refused below 3.50",
         ),
         rule(
+            "action_extension_added",
+            json!([{"op": "add", "path": format!("{ACTION}/x-openstack-actions/0/x-openstack-policy"), "value": "volume_extension:volume_admin_actions:reset_status"}]),
+            Warning,
+            "method reset_thing_status follows the new action description",
+        ),
+        rule(
             "pagination_changed",
             json!([
                 {"op": "add", "path": "/components/schemas/ThingList/properties/next", "value": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
@@ -856,4 +862,47 @@ fn schema_sides_and_renames() {
     let said = between(json!([]), swapped);
     assert!(said.contains(&(Breaking, "type Link removed".to_owned())), "{said:?}");
     assert!(said.contains(&(Info, "type Other added".to_owned())), "{said:?}");
+}
+
+/// A maximum microversion moved between two values (lowered: breaking;
+/// raised: info), and an open enum of requests only losing a value (the
+/// server no longer takes it: breaking), found by the mutation test.
+#[test]
+fn maximums_moved_and_open_request_enums() {
+    use Level::{Breaking, Info};
+    let max = |v: &str| json!([{"op": "add", "path": format!("{CREATE_BODY}/properties/mode/x-openstack-max-microversion"), "value": v}]);
+    assert_eq!(
+        between(max("3.63"), max("3.50")),
+        [(Breaking, "field ThingCreate::mode is refused above 3.50 (it worked up to 3.63)".to_owned())]
+    );
+    assert_eq!(
+        between(max("3.50"), max("3.63")),
+        [(Info, "field ThingCreate::mode works up to 3.63 (was 3.50)".to_owned())]
+    );
+    let kind = |values: Value| {
+        json!([
+            {"op": "add", "path": "/components/schemas/Kind", "value": {"type": "string", "x-extensible-enum": values}},
+            {"op": "add", "path": format!("{CREATE_BODY}/properties/kind"), "value": {"$ref": "#/components/schemas/Kind"}},
+        ])
+    };
+    assert_eq!(
+        between(kind(json!(["hot", "cold"])), kind(json!(["hot"]))),
+        [(Breaking, "type Kind: variant Cold removed (the server no longer takes it)".to_owned())]
+    );
+}
+
+/// The model keeps what each operation carries: an action's own `x-…`
+/// keys (of its entry in `x-openstack-actions`), beside its endpoint's
+/// (found by the mutation test: spec-diff compares an action's whole
+/// entry, so no rule read them).
+#[test]
+fn the_model_keeps_an_actions_own_extensions() {
+    let doc = base_with(json!([{"op": "add", "path": format!("{ACTION}/x-openstack-actions/0/x-openstack-policy"),
+        "value": "volume:reset"}]));
+    let m = model("spec/fixture.yaml", &doc).unwrap();
+    let reset = m.operations.iter().find(|o| o.operation_id == "resetThingStatus").unwrap();
+    assert_eq!(reset.spec.extensions.get("x-openstack-policy"), Some(&json!("volume:reset")));
+    let endpoint = m.operations.iter().find(|o| o.operation_id == "thingAction").unwrap();
+    assert!(endpoint.spec.extensions.contains_key("x-openstack-actions"));
+    assert!(!endpoint.spec.extensions.contains_key("x-openstack-policy"));
 }

@@ -180,10 +180,10 @@ fn nested_waiter_reasons_follow_each_steps_optionality() {
     let reason_of = |path: &str| -> String {
         let spec = read("tests/fixtures/resources.yaml")
             .replace("reason: fail_reason", &format!("reason: {path}"))
-            .replace("      required: [id, status]\n", "      required: [id, status, detail]\n")
+            .replace("      required: [id, status]\n", "      required: [id, status, detail, label]\n")
             .replace(
                 "        fail_reason: {type: string, nullable: true}\n",
-                "        fail_reason: {type: string, nullable: true}\n        fault: {$ref: \"#/components/schemas/ThingFault\"}\n        detail: {$ref: \"#/components/schemas/ThingFault\"}\n",
+                "        fail_reason: {type: string, nullable: true}\n        fault: {$ref: \"#/components/schemas/ThingFault\"}\n        detail: {$ref: \"#/components/schemas/ThingFault\"}\n        cause: {type: string}\n        label: {type: string}\n",
             )
             .replace(
                 "  schemas:\n",
@@ -197,6 +197,10 @@ fn nested_waiter_reasons_follow_each_steps_optionality() {
         let body = &text[start..];
         body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
     };
+    // One step: optional unless required and not nullable.
+    assert_eq!(reason_of("fail_reason"), "item.fail_reason.clone()");
+    assert_eq!(reason_of("cause"), "item.cause.clone()");
+    assert_eq!(reason_of("label"), "::std::option::Option::Some(item.label.clone())");
     // `fault` is optional (not required), `message` required and not nullable.
     assert_eq!(reason_of("[fault, message]"), "item.fault.as_ref().map(|v| &v.message).cloned()");
     // `detail` is required and not nullable, `note` nullable.
@@ -228,6 +232,19 @@ fn values_of_every_type_and_literal_examples_are_accepted() {
     generate(&service, &spec).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// A body property of one microversion only (its minimum equal to its
+/// maximum) is a gate like any other, not a minimum above its maximum.
+#[test]
+fn a_gate_of_one_microversion_is_accepted() {
+    let gated = read("tests/fixtures/gated-body.yaml");
+    let one = gated.replace(
+        "          x-openstack-max-microversion: \"3.49\"\n",
+        "          x-openstack-max-microversion: \"3.49\"\n          x-openstack-min-microversion: \"3.49\"\n",
+    );
+    assert_ne!(one, gated);
+    generate(&fixture_service("gated-body"), &one).unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// A query parameter gated at the operation's own minimum microversion
 /// needs no gate of its own: the operation's is enough.
 #[test]
@@ -244,6 +261,27 @@ fn a_query_gate_at_the_operations_minimum_is_dropped() {
     );
     assert_ne!(same, paged);
     assert!(!operations(&same).contains("(\"with_count\","));
+}
+
+/// A finder reads the item's name as the schema makes it: `Option<String>`
+/// unless `name` is required and not nullable (found by the mutation
+/// test: the fixture's name was both optional and nullable).
+#[test]
+fn a_finders_name_is_read_as_its_schema_makes_it() {
+    let name_of = |required: &str, name: &str| -> String {
+        let spec = read("tests/fixtures/resources.yaml")
+            .replace("      required: [id, status]\n", &format!("      required: {required}\n"))
+            .replace("        name: {type: string, nullable: true}\n", &format!("        name: {name}\n"));
+        let files = generate(&fixture_service("resources"), &spec).unwrap_or_else(|e| panic!("{e}"));
+        let ops = files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap();
+        let text = prettyplease::unparse(&syn::parse_file(&ops.contents).unwrap());
+        let start = text.find("fn name(").expect("a name function");
+        let body = &text[start..];
+        body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
+    };
+    assert_eq!(name_of("[id, status, name]", "{type: string}"), "Some(item.name.as_str())");
+    assert_eq!(name_of("[id, status]", "{type: string}"), "item.name.as_deref()");
+    assert_eq!(name_of("[id, status, name]", "{type: string, nullable: true}"), "item.name.as_deref()");
 }
 
 #[test]
@@ -332,6 +370,23 @@ fn broken_specs_are_reported_not_panicked_on() {
         ("waiter reason path of one step", read("tests/fixtures/resources.yaml").replace("reason: fail_reason", "reason: [fail_reason]")),
         ("waiter reason path to no property", read("tests/fixtures/resources.yaml").replace("reason: fail_reason", "reason: [thing_link, title]").replace("        fail_reason: {type: string, nullable: true}\n", "        fail_reason: {type: string, nullable: true}\n        thing_link: {$ref: \"#/components/schemas/Link\"}\n")),
         ("finder on a list of something else", read("tests/fixtures/resources.yaml").replace("list: listThings", "list: showThing")),
+        ("blank service type", base.replace("type: fixture,", "type: \" \",")),
+        ("request timeout of zero", base.replace("microversion-header: volume}", "microversion-header: volume, request-timeout: 0}")),
+        ("version discovery naming no operation", read("../spec/block-storage-v3.yaml").replace("version-discovery: showApiV3Version", "version-discovery: showNothing")),
+        ("version discovery off the service root", read("../spec/block-storage-v3.yaml").replace("version-discovery: showApiV3Version", "version-discovery: listBackups")),
+        ("version without its min_version", read("../spec/block-storage-v3.yaml").replace("      required: [status, version, min_version]\n", "      required: [status, version]\n")),
+        ("gate values empty", read("tests/fixtures/gated-body.yaml").replace("x-openstack-max-microversion-values: [false]", "x-openstack-max-microversion-values: []")),
+        ("gate value an object", read("tests/fixtures/gated-body.yaml").replace("x-openstack-max-microversion-values: [false]", "x-openstack-max-microversion-values: [{on: false}]")),
+        ("gate value null", read("tests/fixtures/gated-body.yaml").replace("x-openstack-max-microversion-values: [false]", "x-openstack-max-microversion-values: [null]")),
+        ("finder item whose id is not required", read("tests/fixtures/resources.yaml").replace("      required: [id, status]\n", "      required: [status]\n")),
+        (
+            "action with a second property",
+            base.replace(
+                "            os-reset_status: {$ref: \"#/components/schemas/ResetStatus\"}\n",
+                "            os-reset_status: {$ref: \"#/components/schemas/ResetStatus\"}\n            zone: {type: string}\n",
+            ),
+        ),
+        ("action whose required names another key", base.replace("          required: [os-reset_status]\n", "          required: [os-reset]\n")),
         ("finder filter the list lacks", read("tests/fixtures/resources.yaml").replace("name-filter: name}", "name-filter: title}")),
         ("no service identity", base.replace(", x-openstack-service: {module: fixture, type: fixture, microversion-header: volume}", "")),
         ("service module not snake_case", base.replace("module: fixture", "module: Fixture")),

@@ -85,9 +85,6 @@ pub(crate) fn actions(
             method_name: snake_case(&action_id),
             summary: summary.trim().to_owned(),
             min_microversion: action_min,
-            // The action is sent with the endpoint's query: its gates too.
-            query: base.query.clone(),
-            gated_query: base.gated_query.clone(),
             gated_body,
             kind: Kind::Action(Action {
                 key,
@@ -107,6 +104,8 @@ pub(crate) fn actions(
                 extensions: extensions_of(a),
                 ..SpecOperation::default()
             },
+            // The rest is the endpoint's: the action is sent with its
+            // path, its query and the query's gates.
             ..base.clone()
         });
     }
