@@ -24,6 +24,21 @@ fn generated(name: &str, file: &str) -> syn::File {
     syn::parse_file(&f.contents).unwrap()
 }
 
+/// The `operations.rs` a fixture service gets from `spec` (the fixture's
+/// text, edited), pretty-printed.
+fn operations_of(fixture: &str, spec: &str) -> String {
+    let files = generate(&fixture_service(fixture), spec).unwrap_or_else(|e| panic!("{e}"));
+    let ops = files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").expect("operations.rs");
+    prettyplease::unparse(&syn::parse_file(&ops.contents).unwrap())
+}
+
+/// The body of the first method `name` in pretty-printed `text`, trimmed.
+fn fn_body(text: &str, name: &str) -> String {
+    let start = text.find(&format!("fn {name}(")).unwrap_or_else(|| panic!("no fn {name}"));
+    let body = &text[start..];
+    body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
+}
+
 /// The items of `file` that define or implement `name`, pretty-printed.
 fn items_of(file: &syn::File, name: &str) -> String {
     let is_named =
@@ -189,13 +204,7 @@ fn nested_waiter_reasons_follow_each_steps_optionality() {
                 "  schemas:\n",
                 "  schemas:\n    ThingFault:\n      type: object\n      required: [message]\n      properties:\n        message: {type: string}\n        note: {type: string, nullable: true}\n",
             );
-        let service = fixture_service("resources");
-        let files = generate(&service, &spec).unwrap_or_else(|e| panic!("{e}"));
-        let ops = files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap();
-        let text = prettyplease::unparse(&syn::parse_file(&ops.contents).unwrap());
-        let start = text.find("fn reason(").expect("a reason function");
-        let body = &text[start..];
-        body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
+        fn_body(&operations_of("resources", &spec), "reason")
     };
     // One step: optional unless required and not nullable.
     assert_eq!(reason_of("fail_reason"), "item.fail_reason.clone()");
@@ -250,10 +259,7 @@ fn a_gate_of_one_microversion_is_accepted() {
 #[test]
 fn a_query_gate_at_the_operations_minimum_is_dropped() {
     let paged = read("tests/fixtures/paged-list.yaml");
-    let operations = |spec: &str| {
-        let files = generate(&fixture_service("paged-list"), spec).unwrap_or_else(|e| panic!("{e}"));
-        files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap().contents
-    };
+    let operations = |spec: &str| operations_of("paged-list", spec);
     assert!(operations(&paged).contains("(\"with_count\","), "gated above the operation's minimum");
     let same = paged.replace(
         "      x-openstack-pagination:",
@@ -272,12 +278,7 @@ fn a_finders_name_is_read_as_its_schema_makes_it() {
         let spec = read("tests/fixtures/resources.yaml")
             .replace("      required: [id, status]\n", &format!("      required: {required}\n"))
             .replace("        name: {type: string, nullable: true}\n", &format!("        name: {name}\n"));
-        let files = generate(&fixture_service("resources"), &spec).unwrap_or_else(|e| panic!("{e}"));
-        let ops = files.into_iter().find(|f| f.path == "generated/src/fixture/operations.rs").unwrap();
-        let text = prettyplease::unparse(&syn::parse_file(&ops.contents).unwrap());
-        let start = text.find("fn name(").expect("a name function");
-        let body = &text[start..];
-        body[body.find('{').unwrap() + 1..body.find("\n    }").unwrap()].trim().to_owned()
+        fn_body(&operations_of("resources", &spec), "name")
     };
     assert_eq!(name_of("[id, status, name]", "{type: string}"), "Some(item.name.as_str())");
     assert_eq!(name_of("[id, status]", "{type: string}"), "item.name.as_deref()");
