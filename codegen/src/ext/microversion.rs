@@ -295,6 +295,17 @@ impl<'a> Types<'a> {
         });
         Self(named.collect())
     }
+
+    /// The field type of `ty` when it names a struct of one unnamed field
+    /// (typify's shape for a named array or map schema).
+    fn newtype(&self, ty: &syn::Type) -> Option<&'a syn::Type> {
+        let Some(syn::Item::Struct(s)) = self.0.get(&type_name(ty)?) else { return None };
+        let syn::Fields::Unnamed(fields) = &s.fields else { return None };
+        match fields.unnamed.iter().collect::<Vec<_>>()[..] {
+            [only] => Some(&only.ty),
+            _ => None,
+        }
+    }
 }
 
 /// The string value of `#[serde(key = "…")]` on a field or variant.
@@ -408,6 +419,11 @@ impl Walk<'_> {
             }
             return Ok(leaf(value, at.expr()));
         };
+        // A named array or map is a newtype struct: its one field carries
+        // the rest of the pointer (a `*` as well as a name).
+        if let Some(inner) = self.types.newtype(ty) {
+            return self.walk(inner, tokens, quote!(#value.0), at, leaf);
+        }
         if *token == "*" {
             let (v, key, p) = (self.ident("_v"), self.ident("k"), self.ident("at"));
             let here = at.part();
@@ -451,9 +467,6 @@ impl Walk<'_> {
                         }
                         None => Ok(inner),
                     }
-                }
-                syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
-                    self.walk(&fields.unnamed[0].ty, tokens, quote!(#value.0), at, leaf)
                 }
                 _ => Err(format!("type `{name}` has no field `{key}`")),
             },
