@@ -67,3 +67,26 @@ fn a_spec_change_makes_the_output_stale() {
     assert!(report.contains("Show one thing"), "{report}");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Every `*.yaml` file directly under `spec/` is a service; other files
+/// and directories are not, and two specs may not share a module.
+#[test]
+fn services_are_the_yaml_files_under_spec() {
+    let root = workspace("services");
+    std::fs::write(root.join("spec/README.md"), "notes\n").unwrap();
+    std::fs::create_dir_all(root.join("spec/drafts.yaml")).unwrap();
+    std::fs::write(root.join("spec/drafts.yaml/old.yaml"), "not a service\n").unwrap();
+    let found = openstack_backups_codegen::services(&root).unwrap();
+    let paths: Vec<&str> = found.iter().map(|s| s.spec_path.as_str()).collect();
+    assert_eq!(paths, ["spec/fixture.yaml"]);
+    regenerate(&root, Mode::Check).unwrap_or_else(|e| panic!("{e}"));
+
+    let fixture = std::fs::read_to_string(root.join("spec/fixture.yaml")).unwrap();
+    std::fs::write(root.join("spec/again.yaml"), &fixture).unwrap();
+    let message = regenerate(&root, Mode::Check).expect_err("two specs, one module").to_string();
+    assert!(
+        message.contains("spec/fixture.yaml") && message.contains("also the module of spec/again.yaml"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
