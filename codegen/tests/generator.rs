@@ -285,6 +285,39 @@ fn a_finders_name_is_read_as_its_schema_makes_it() {
     assert_eq!(name_of("[id, status, name]", "{type: string, nullable: true}"), "item.name.as_deref()");
 }
 
+/// String lengths stay in the spec (the conformance check reads them) but
+/// are the server's to check: a length on a query parameter, on a property
+/// (also one named `example`) and inside an `allOf` leaves a plain string,
+/// not a newtype whose construction can fail.
+#[test]
+fn string_lengths_leave_plain_strings() {
+    let spec = read("tests/fixtures/resources.yaml")
+        .replace(
+            "        - {name: name, in: query, schema: {type: string}}\n",
+            "        - {name: name, in: query, schema: {type: string, minLength: 1, maxLength: 255}}\n",
+        )
+        .replace(
+            "        fail_reason: {type: string, nullable: true}\n",
+            "        fail_reason: {type: string, nullable: true}\n        example: {type: string, maxLength: 255}\n        \
+             label: {allOf: [{type: string, maxLength: 64}]}\n",
+        );
+    let files = generate(&fixture_service("resources"), &spec).unwrap_or_else(|e| panic!("{e}"));
+    let file = |name: &str| {
+        let f = files.iter().find(|f| f.path == format!("generated/src/fixture/{name}")).expect("generated");
+        prettyplease::unparse(&syn::parse_file(&f.contents).unwrap())
+    };
+    let types = file("types.rs");
+    for field in [
+        "pub example: ::std::option::Option<::std::string::String>,",
+        "pub label: ::std::option::Option<::std::string::String>,",
+    ] {
+        assert!(types.contains(field), "{field} in:\n{types}");
+    }
+    assert!(!types.contains("maxLength") && !types.contains("TryFrom<&str>"), "{types}");
+    let builder = file("builder.rs");
+    assert!(builder.contains("name: Result<Option<::std::string::String>, String>"), "{builder}");
+}
+
 #[test]
 fn output_is_byte_deterministic_and_carries_its_header() {
     let service = ServiceSpec { spec_path: "spec/block-storage-v3.yaml".to_owned() };

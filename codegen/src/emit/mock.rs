@@ -37,7 +37,8 @@ fn builders(items: &[syn::Item]) -> Builders {
                     .collect();
                 out.fields.insert(s.ident.to_string(), fields);
             }
-            syn::Item::Impl(i) if i.trait_.is_none() => {
+            // A builder's `send` (no trait impl has one).
+            syn::Item::Impl(i) => {
                 let syn::Type::Path(p) = &*i.self_ty else { continue };
                 let Some(builder) = p.path.segments.last() else { continue };
                 for item in &i.items {
@@ -73,10 +74,6 @@ fn args_of<'t>(ty: &'t syn::Type, name: &str) -> Vec<&'t syn::Type> {
 
 fn is_string(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "String"))
-}
-
-fn is_unit(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty())
 }
 
 /// `types::builder::X` → `types::X`: the body's type, not its builder.
@@ -236,7 +233,8 @@ fn mock(op: &Operation, model: &Model, builders: &Builders, row: usize) -> Resul
             let ty = format_ident!("{}", schema);
             Some(syn::parse_quote!(types::#ty))
         }
-        Kind::Plain | Kind::Paged(_) => builders.bodies.get(&builder).filter(|t| !is_unit(t)).cloned(),
+        // (A body of `()`: no success status has a schema, so none takes a value.)
+        Kind::Plain | Kind::Paged(_) => builders.bodies.get(&builder).cloned(),
         _ => None,
     };
     for status in &success {

@@ -223,11 +223,9 @@ fn strip_string_lengths(node: &mut serde_json::Value) {
                 map.remove("maxLength");
                 map.remove("minLength");
             }
-            for (key, value) in map.iter_mut() {
-                if key != "example" && key != "examples" {
-                    strip_string_lengths(value);
-                }
-            }
+            // Everywhere: an `example` is never emitted, and a property
+            // may be named `example`.
+            map.values_mut().for_each(strip_string_lengths);
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip_string_lengths),
         _ => {}
