@@ -216,6 +216,9 @@ enum Event {
     RestoreDone {
         backup: String,
         volume: String,
+        /// A new volume made without a name: it takes the backed-up
+        /// volume's name and description.
+        renamed: bool,
     },
     Reverted {
         volume: String,
@@ -242,6 +245,10 @@ struct Backup {
     fails: Option<String>,
     /// The id of the request that made it (a user message names it).
     request_id: String,
+    /// Its volume's name and description when it was made, which Cinder
+    /// keeps with the data and gives to a new volume a restore makes
+    /// without a name (none for an imported record).
+    volume_base: Option<(Option<String>, Option<String>)>,
 }
 
 /// The project's volumes, snapshots and backups (in creation order), and
@@ -435,13 +442,24 @@ impl Cinder {
                     v.updated_at = Some(updated);
                 }
             }
-            Event::RestoreDone { backup, volume } => {
+            Event::RestoreDone { backup, volume, renamed } => {
+                let mut base = None;
                 if let Some(b) = self.backup(&backup) {
                     b.shown.status = types::BackupStatus::Available;
+                    base = b.volume_base.clone().filter(|_| renamed);
                 }
                 if let Some(v) = self.volume(&volume) {
                     v.status = types::VolumeStatus::Available;
                     v.updated_at = Some(updated);
+                    // As Cinder 29 does (tests/tests/real_cinder.rs): every
+                    // restored volume names its backup in its metadata, and
+                    // a new one made without a name takes the backed-up
+                    // volume's name and description.
+                    v.metadata.insert("src_backup_id".to_owned(), backup.clone());
+                    if let Some((name, description)) = base {
+                        v.name = name;
+                        v.description = description;
+                    }
                 }
             }
         }
@@ -750,6 +768,7 @@ impl Cinder {
         let incremental = request["incremental"].as_bool().unwrap_or(false);
         let volume = self.volumes.iter().find(|v| v.id == volume_id).ok_or_else(|| not_found("Volume", &volume_id))?;
         let (size, volume_status) = (volume.size, volume.status.clone());
+        let volume_base = Some((volume.name.clone(), volume.description.clone()));
         match &snapshot_id {
             Some(sid) => {
                 let snapshot =
@@ -814,7 +833,7 @@ impl Cinder {
         }))?;
         let name = shown.name.clone();
         let fails = self.failing_volumes.get(&volume_id).cloned();
-        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned() });
+        self.backups.push(Backup { shown, parent, fails, request_id: request_id.to_owned(), volume_base });
         match &snapshot_id {
             Some(sid) => {
                 if let Some(s) = self.snapshot(sid) {
@@ -923,7 +942,8 @@ impl Cinder {
         if let Some(b) = self.backup(id) {
             b.shown.status = types::BackupStatus::Restoring;
         }
-        self.at(now, RESTORE, Event::RestoreDone { backup: id.to_owned(), volume: volume_id.clone() });
+        let renamed = request["volume_id"].is_null() && request["name"].is_null();
+        self.at(now, RESTORE, Event::RestoreDone { backup: id.to_owned(), volume: volume_id.clone(), renamed });
         let body = json!({"restore": {"backup_id": id, "volume_id": volume_id, "volume_name": volume_name}});
         Ok(typed::<types::BackupRestoreResponse>(202, body))
     }

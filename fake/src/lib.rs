@@ -10,7 +10,9 @@
 //!   ([`FakeCloud::expire_tokens`]);
 //! - **Cinder** (`/v3/<project>/…`): the version document (3.0 to 3.71, as
 //!   Cinder 29), volumes, snapshots and backups (full, incremental, from a
-//!   snapshot), restore to a new or an existing volume, backup updates
+//!   snapshot), restore to a new or an existing volume (as Cinder 29: the
+//!   volume's `src_backup_id` metadata, and a new volume made without a
+//!   name takes the backed-up volume's name and description), backup updates
 //!   (3.9), snapshot updates and metadata, a volume's revert to its latest
 //!   snapshot (3.40), limits and quota sets (usage counted from what the
 //!   project holds), and what the default policy keeps to administrators

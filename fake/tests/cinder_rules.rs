@@ -546,10 +546,33 @@ async fn restores_check_their_target() {
     cloud.clock().advance(std::time::Duration::from_secs(1));
     assert_eq!(status("volume", other).await, "available", "the other volume is not held up");
     assert_eq!(status("volume", fresh.clone()).await, "restoring-backup");
+    let name = |id: String| {
+        let wire = &wire;
+        async move {
+            let (_, shown, _) = wire.call(reqwest::Method::GET, &format!("/volumes/{id}"), "3.71", None).await;
+            (shown["volume"]["size"].as_u64(), shown["volume"]["name"].clone(), shown["volume"]["description"].clone())
+        }
+    };
+    let restoring = json!("auto-created_from_restore_from_backup");
+    assert_eq!(name(fresh.clone()).await, (Some(2), json!("fresh"), restoring.clone()));
     cloud.clock().advance(std::time::Duration::from_secs(2));
     assert_eq!(status("volume", fresh.clone()).await, "available");
-    let (_, shown, _) = wire.call(reqwest::Method::GET, &format!("/volumes/{fresh}"), "3.71", None).await;
-    assert_eq!((shown["volume"]["size"].as_u64(), shown["volume"]["name"].as_str()), (Some(2), Some("fresh")));
+    // As Cinder 29 (tests/tests/real_cinder.rs): a restored volume names its
+    // backup in its metadata; a new one made with a name, and a target,
+    // keep their names; a new one made without takes the backed-up
+    // volume's name and description.
+    assert_eq!(name(fresh.clone()).await, (Some(2), json!("fresh"), restoring));
+    assert_eq!(name(bigger.clone()).await, (Some(3), json!("bigger"), Value::Null));
+    let (status_code, said) = restore(&big_backup, json!({"restore": {}})).await;
+    assert_eq!(status_code, 202, "{said}");
+    let unnamed = serde_json::from_str::<Value>(&said).unwrap()["restore"]["volume_id"].as_str().unwrap().to_owned();
+    assert_eq!(name(unnamed.clone()).await.1, json!(format!("restore_backup_{big_backup}")));
+    cloud.clock().advance(std::time::Duration::from_secs(3));
+    assert_eq!(name(unnamed.clone()).await, (Some(2), json!("big"), Value::Null));
+    for volume in [fresh, bigger, unnamed] {
+        let (_, shown, _) = wire.call(reqwest::Method::GET, &format!("/volumes/{volume}"), "3.71", None).await;
+        assert_eq!(shown["volume"]["metadata"], json!({"src_backup_id": big_backup}), "{shown}");
+    }
 }
 
 /// Paging parameters as Cinder reads them, and its next links: a page

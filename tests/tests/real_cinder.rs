@@ -315,6 +315,17 @@ fn backup_lifecycle(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
         })
         .await?;
         wait_for("backup after restore", &[Some("available")], &["error"], LIMIT, || backup_status(c, &full)).await?;
+        // A restored volume names its backup in its metadata; a new one
+        // made with a name keeps it and Cinder's description (the fake
+        // cloud does the same: fake/tests/cinder_rules.rs).
+        let shown = c.show_volume().volume_id(&restored).send().await.map_err(e("show restored"))?.into_inner().volume;
+        let restored_from = |v: &types::Volume| v.metadata.get("src_backup_id").cloned();
+        ensure!(
+            shown.name.as_deref() == Some("restored")
+                && shown.description.as_deref() == Some("auto-created_from_restore_from_backup")
+                && restored_from(&shown).as_ref() == Some(&full),
+            "the restored volume: {shown:?}"
+        );
         let target = new_volume(c, "target").await?;
         let restore = types::BackupRestoreRequest {
             restore: types::BackupRestore { name: None, volume_id: Some(target.clone()) },
@@ -326,6 +337,28 @@ fn backup_lifecycle(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
         })
         .await?;
         wait_for("backup after restore", &[Some("available")], &["error"], LIMIT, || backup_status(c, &inc)).await?;
+        // The target keeps its name; a new volume made without a name takes
+        // the backed-up volume's name and description (none).
+        let shown = c.show_volume().volume_id(&target).send().await.map_err(e("show target"))?.into_inner().volume;
+        ensure!(
+            shown.name.as_deref() == Some("target") && restored_from(&shown).as_ref() == Some(&inc),
+            "the target: {shown:?}"
+        );
+        let body = types::BackupRestoreRequest { restore: types::BackupRestore { name: None, volume_id: None } };
+        let r = c.restore_backup().backup_id(&inc).body(body).send().await.map_err(e("restore unnamed"))?;
+        let unnamed = r.into_inner().restore.volume_id;
+        wait_for("unnamed volume", &[Some("available")], &["error", "error_restoring"], LIMIT, || {
+            volume_status(c, &unnamed)
+        })
+        .await?;
+        wait_for("backup after restore", &[Some("available")], &["error"], LIMIT, || backup_status(c, &inc)).await?;
+        let shown = c.show_volume().volume_id(&unnamed).send().await.map_err(e("show unnamed"))?.into_inner().volume;
+        ensure!(
+            shown.name.as_deref() == Some("source")
+                && shown.description.is_none()
+                && restored_from(&shown).as_ref() == Some(&inc),
+            "the volume of an unnamed restore: {shown:?}"
+        );
 
         // Export, lose the database row, import, restore from the import. The
         // import keeps the exported backup's id and is refused while a backup
@@ -409,10 +442,10 @@ fn backup_lifecycle(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
         c.delete_backup().backup_id(&full).send().await.map_err(e("delete full"))?;
         wait_for("backup deletion", &[None], &["error_deleting"], LIMIT, || backup_status(c, &full)).await?;
 
-        for v in [&volume, &restored, &target, &from_import, &v] {
+        for v in [&volume, &restored, &target, &unnamed, &from_import, &v] {
             c.delete_volume().volume_id(v).cascade(true).send().await.map_err(e("delete volume"))?;
         }
-        for v in [&volume, &restored, &target, &from_import, &v] {
+        for v in [&volume, &restored, &target, &unnamed, &from_import, &v] {
             wait_for("volume deletion", &[None], &["error_deleting"], LIMIT, || volume_status(c, v)).await?;
         }
         ctx.verify()

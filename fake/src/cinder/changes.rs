@@ -350,7 +350,7 @@ impl Cinder {
         shown.updated_at = Some(openstack_backups::Timestamp::from(now));
         shown.fail_reason = None;
         let parent = row["parent_id"].as_str().map(str::to_owned);
-        self.backups.push(Backup { shown, parent, fails: None, request_id: String::new() });
+        self.backups.push(Backup { shown, parent, fails: None, request_id: String::new(), volume_base: None });
         self.at(now, RESTORE, Event::BackupImported(id.clone()));
         let summary = json!({"backup": {"id": id, "name": null, "links": links(base, "backups", &id)}});
         Ok(typed::<types::BackupSummaryResponse>(201, summary))
