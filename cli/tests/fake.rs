@@ -1,20 +1,29 @@
-//! `osbackup` against the fake cloud (`openstack-backups-fake`), for what
-//! is the tool's own logic rather than the server's truth: `backup prune`'s
-//! keep rules and chain order over backups a week apart, and a policy run
-//! killed and run again. The fake's clock
+//! `osbackup` against the fake cloud (`openstack-backups-fake`): the
+//! lifecycle scenario the real Cinder runs too (`scenarios/`), which makes
+//! this the quick judge of the tool's commands; and what is the tool's own
+//! logic rather than the server's truth: `backup prune`'s keep rules and
+//! chain order over backups a week apart, and a policy run killed and run
+//! again. The fake's clock
 //! runs 100 times faster than real time, so `--wait` returns as soon as
 //! the tool looks, and a day is moved by hand. (The same scenario ran
 //! against the real Cinder, with its database rewritten to spread the
 //! dates; it lives here now.)
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use openstack_backups_fake::FakeCloud;
+use scenarios::s;
 use serde_json::{Value, json};
 
-struct Tool<'c>(&'c FakeCloud);
+#[macro_use]
+#[allow(dead_code)]
+mod scenarios;
+
+/// `osbackup` logged in to the fake as its user; each call must succeed, or
+/// fail with the status said (a panic otherwise).
+struct Tool(scenarios::Cloud);
 
 /// An osbackup in the background, killed (SIGKILL) and reaped when dropped
 /// (also when an assertion fails first).
@@ -27,52 +36,63 @@ impl Drop for Running {
     }
 }
 
-impl Tool<'_> {
-    /// `osbackup args…`, logged in to the fake.
+/// The environment of `osbackup` logged in to `cloud` as its user, or as
+/// the project's administrator; and the password it must never print.
+fn logged_in(cloud: &FakeCloud, admin: bool) -> scenarios::Cloud {
+    use openstack_backups_fake::{ADMIN_PASSWORD, ADMIN_USER, PASSWORD};
+    let password = if admin { ADMIN_PASSWORD } else { PASSWORD };
+    let env = cloud
+        .environment()
+        .into_iter()
+        .map(|(k, v)| match k {
+            "OS_USERNAME" if admin => (k.to_owned(), ADMIN_USER.to_owned()),
+            "OS_PASSWORD" => (k.to_owned(), password.to_owned()),
+            _ => (k.to_owned(), v),
+        })
+        .collect();
+    scenarios::Cloud::new(env, password.to_owned())
+}
+
+impl Tool {
+    fn of(cloud: &FakeCloud) -> Self {
+        Self(logged_in(cloud, false))
+    }
+
+    /// `osbackup args…`, its output piped.
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_osbackup"));
-        c.args(args).env_remove("OS_CLOUD").env("COLUMNS", "200");
-        for (k, v) in self.0.environment() {
-            c.env(k, v);
-        }
+        let mut c = self.0.command(args);
         c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("osbackup runs")
-    }
-
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "osbackup {} failed ({}): {stderr}", args.join(" "), out.status);
-        assert!(
-            !stdout.contains(openstack_backups_fake::PASSWORD) && !stderr.contains(openstack_backups_fake::PASSWORD)
-        );
-        stdout.into_owned()
+        self.0.ok(args).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["-f", "json"]);
-        let text = self.ok(&all);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("osbackup {}: not json ({e}): {text}", args.join(" ")))
+        self.0.json(args).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn fails(&self, code: i32, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(code), "osbackup {}: {stderr}", args.join(" "));
-        stderr
+        self.0.fails(code, args).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
 const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The real Cinder's lifecycle scenario (`scenarios::cinder_lifecycle`),
+/// every step and both snapshots, against the fake cloud.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cinder_lifecycle_as_against_the_real_cinder() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    // The project's administrator, as the real run's admin token (record
+    // export and import, reset status).
+    let c = logged_in(&cloud, true);
+    let outcome = tokio::task::spawn_blocking(move || scenarios::cinder_lifecycle(&c)).await.expect("the scenario ran");
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
 
 /// `backup prune --keep-daily 2` over two chains a week apart: the plan
 /// keeps the newest chain and the base of its kept incremental, a dry run
@@ -81,7 +101,7 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 #[tokio::test(flavor = "multi_thread")]
 async fn prune_keeps_the_newest_days_and_their_bases() {
     let cloud = FakeCloud::start_scaled(100.0).await;
-    let tool = Tool(&cloud);
+    let tool = Tool::of(&cloud);
     let v = tool.json(&["volume", "create", "prune-vol", "--size", "1", "--wait"]);
     assert_eq!(s(&v["status"]), "available", "{v}");
     let volume_id = s(&v["id"]).to_owned();
@@ -138,7 +158,7 @@ async fn prune_keeps_the_newest_days_and_their_bases() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_wait_prints_cinders_message() {
     let cloud = FakeCloud::start_scaled(100.0).await;
-    let tool = Tool(&cloud);
+    let tool = Tool::of(&cloud);
     let v = tool.json(&["volume", "create", "doomed", "--size", "1", "--wait"]);
     cloud.fail_backups_of(s(&v["id"]), "the backup driver failed");
     let stderr = tool.fails(1, &["backup", "create", "doomed", "--name", "by-hand", "--wait"]);
@@ -181,7 +201,7 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, ready: impl Fn
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_run_killed_twice_finishes_the_job_on_the_third() {
     let cloud = FakeCloud::start_scaled(100.0).await;
-    let tool = Tool(&cloud);
+    let tool = Tool::of(&cloud);
     let peek = Peek(cloud.session().unwrap().block_storage().await.unwrap());
     for name in ["pa-attached", "pb", "pc"] {
         tool.ok(&["volume", "create", name, "--size", "1", "--property", "backup=often", "--wait"]);
