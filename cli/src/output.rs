@@ -379,9 +379,9 @@ fn compare_cells(a: &Value, b: &Value) -> std::cmp::Ordering {
         _ => None,
     };
     match (a.is_null(), b.is_null()) {
-        (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,
         (false, true) => Ordering::Less,
+        // (Two unset values compare equal as text.)
         _ => match (key(a), key(b)) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             _ => python_str(a).cmp(&python_str(b)),
@@ -591,12 +591,20 @@ mod tests {
     /// What a list of `rows` under `headers` prints with the output flags
     /// `args`.
     fn listed(headers: &[&str], rows: &[Value], args: &[&str]) -> String {
+        printed(false, headers, rows, args)
+    }
+
+    /// What a list prints on a terminal (whose width is unknown here).
+    fn listed_on_a_terminal(headers: &[&str], rows: &[Value], args: &[&str]) -> String {
+        printed(true, headers, rows, args)
+    }
+
+    fn printed(terminal: bool, headers: &[&str], rows: &[Value], args: &[&str]) -> String {
         let out = List::try_parse_from(argv(args)).unwrap().output;
         let mut buf = Vec::new();
-        let mut list = Rows::to(&mut buf, false, headers, &out).unwrap();
+        let mut list = Rows::to(&mut buf, terminal, headers, &out).unwrap();
         for row in rows {
-            let cells = row.as_array().unwrap().iter().cloned().map(Cell::new).collect();
-            list.push(cells).unwrap();
+            list.push(row.as_array().unwrap().iter().cloned().map(Cell::new).collect()).unwrap();
         }
         list.finish().unwrap();
         String::from_utf8(buf).unwrap()
@@ -851,8 +859,12 @@ mod tests {
             assert!(narrow.lines().all(|l| l.len() <= 20), "{args:?}: {narrow}");
             assert!(narrow.lines().count() > wide.lines().count(), "{args:?}: {narrow}");
         }
-        // Below 1: no limit.
+        // Below 1: no limit, also on a terminal.
         assert_eq!(listed(&["Name"], &rows, &["--max-width", "-1"]), wide);
+        assert_eq!(listed_on_a_terminal(&["Name"], &rows, &[]), wide);
+        assert_eq!(listed_on_a_terminal(&["Name"], &rows, &["--max-width", "0"]), wide);
+        let narrow = listed_on_a_terminal(&["Name"], &rows, &["--max-width", "20"]);
+        assert!(narrow.lines().all(|l| l.len() <= 20), "{narrow}");
         assert_eq!(listed(&["Name"], &rows, &["--max-width", "99999999"]), wide);
     }
 

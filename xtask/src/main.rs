@@ -301,7 +301,8 @@ fn run_mutants(args: &[&str]) -> Result<(), String> {
     ] {
         command.args(["--test-package", package]);
     }
-    command.args(args).args(["--", "--lib"]);
+    // `--bins`: the CLI's own unit tests (its output formats) sit in its binary.
+    command.args(args).args(["--", "--lib", "--bins"]);
     for test in FAST_TESTS {
         command.args(["--test", test]);
     }

@@ -34,6 +34,7 @@ impl Cloud {
         Self { env, secret: token }
     }
 
+    /// `osbackup args…` in this cloud's environment (no `OS_CLOUD`).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_osbackup"));
         c.args(args).env_remove("OS_CLOUD").env("COLUMNS", "200");
@@ -43,6 +44,7 @@ impl Cloud {
         c
     }
 
+    /// Runs to the end; a secret in its output fails the test.
     pub fn run(&self, args: &[&str]) -> Output {
         let out = self.command(args).output().expect("osbackup runs");
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -89,6 +91,7 @@ impl Cloud {
     }
 }
 
+/// Ends the scenario with an error (and the line) unless `$cond` holds.
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
         if !$cond {
@@ -97,6 +100,7 @@ macro_rules! ensure {
     };
 }
 
+/// A json string's text, empty for anything else.
 pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
