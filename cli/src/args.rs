@@ -361,3 +361,18 @@ pub(crate) fn key_value(text: &str) -> Result<(String, String), String> {
         _ => Err(format!("expected KEY=VALUE, found {text:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::key_value;
+
+    #[test]
+    fn properties_are_key_equals_value() {
+        let pair = |k: &str, v: &str| Ok((k.to_owned(), v.to_owned()));
+        assert_eq!(key_value("tier=gold"), pair("tier", "gold"));
+        assert_eq!(key_value("tier="), pair("tier", ""));
+        assert_eq!(key_value("url=a=b"), pair("url", "a=b"));
+        assert_eq!(key_value("=gold"), Err("expected KEY=VALUE, found \"=gold\"".to_owned()));
+        assert_eq!(key_value("tier"), Err("expected KEY=VALUE, found \"tier\"".to_owned()));
+    }
+}

@@ -153,6 +153,28 @@ async fn prune_keeps_the_newest_days_and_their_bases() {
     tool.ok(&["volume", "delete", &volume_id, "--wait"]);
 }
 
+/// Output into a pipe its reader has closed ends quietly with 141, as a
+/// shell's `osbackup … | head -0` expects (SIGPIPE's status), not with an
+/// error; a full disk is an error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_pipe_ends_quietly() {
+    let cloud = FakeCloud::start().await;
+    let tool = Tool::of(&cloud);
+    tool.ok(&["volume", "create", "piped", "--size", "1"]);
+    let mut child = tool.command(&["volume", "list", "-f", "value"]).spawn().expect("osbackup runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("osbackup ends");
+    assert_eq!(out.status.code(), Some(141), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    // Any other failure to write is an error (exit 1) that says so.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let out = tool.command(&["volume", "list", "-f", "value"]).stdout(full).output().expect("osbackup runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("osbackup: writing the output failed: No space left on device"), "{stderr}");
+}
+
 /// A `--wait` that ends in a failure says so (exit 1) with the backup's
 /// status and reason, and then Cinder's user message about it.
 #[tokio::test(flavor = "multi_thread")]

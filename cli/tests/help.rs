@@ -69,7 +69,9 @@ fn every_commands_help() {
 fn man_pages_are_the_commands(names: &[(String, String)]) {
     let dir = std::env::temp_dir().join(format!("osbackup-man-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_osbackup")).args(["man", "--dir"]).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(said, format!("{} manual pages written to {}\n", names.len(), dir.display()));
     let mut pages: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap().trim_end_matches(".1").to_owned())
