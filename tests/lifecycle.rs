@@ -287,7 +287,7 @@ pub async fn database(c: &openstack_backups::database::Client, seeded: &Seeded) 
             swift_container: None,
             storage_driver: None,
             restore_from: None,
-            copy_to: vec![],
+            copy_to: None,
             source: None,
         },
     };
@@ -369,7 +369,7 @@ pub async fn seed_database(
             swift_container: None,
             storage_driver: None,
             restore_from: None,
-            copy_to: vec![],
+            copy_to: None,
             source: None,
         },
     };

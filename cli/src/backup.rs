@@ -449,7 +449,7 @@ async fn set(cinder: &Client, args: BackupSet) -> Result<(), Failure> {
         if !args.properties.is_empty() || args.no_property {
             let mut metadata = if args.no_property { BTreeMap::new() } else { b.metadata.clone() };
             metadata.extend(args.properties.iter().cloned());
-            update.metadata = metadata;
+            update.metadata = Some(metadata);
         }
         let sent =
             cinder.update_backup().backup_id(&b.id).body(types::BackupUpdateRequest { backup: update }).send().await;
@@ -482,7 +482,7 @@ async fn set(cinder: &Client, args: BackupSet) -> Result<(), Failure> {
 }
 
 async fn update_metadata(cinder: &Client, id: &str, metadata: BTreeMap<String, String>) -> Result<(), Failure> {
-    let update = types::BackupUpdate { metadata, ..Default::default() };
+    let update = types::BackupUpdate { metadata: Some(metadata), ..Default::default() };
     cinder.update_backup().backup_id(id).body(types::BackupUpdateRequest { backup: update }).send().await?;
     Ok(())
 }

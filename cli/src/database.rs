@@ -304,7 +304,7 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
                 description,
                 parent_id,
                 incremental: incremental.then_some(true.into()),
-                copy_to: Vec::new(),
+                copy_to: None,
                 // (clap makes the three --restore-* flags go together.)
                 restore_from: match (restore_from, restore_datastore_version, restore_size) {
                     (Some(remote_location), Some(local_datastore_version_id), Some(size)) => {

@@ -276,3 +276,119 @@ async fn a_policy_run_killed_twice_finishes_the_job_on_the_third() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `backup set`'s options each on their own (a name, a description, a
+/// property, `--no-property`, a state without `--wait`, which reads the
+/// backup no more than `backup show` does); and the volume argument of
+/// `backup list --volume`, `backup restore` and `backup prune --volume`:
+/// a volume that is gone is named by its id, a name two volumes share is
+/// an error (never taken as an id, nor as the name of a new volume), and
+/// a name no volume has is the new volume's in `restore`.
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_options_one_at_a_time() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool(logged_in(&cloud, true));
+    let v = tool.json(&["volume", "create", "opts", "--size", "1", "--wait"]);
+    let volume_id = s(&v["id"]).to_owned();
+    let b = tool.json(&["backup", "create", "opts", "--name", "one", "--property", "tier=gold", "--wait"]);
+    let id = s(&b["id"]).to_owned();
+    let shown = |field: &str| tool.json(&["backup", "show", &id])[field].clone();
+
+    tool.ok(&["backup", "set", &id, "--description", "alone"]);
+    assert_eq!((shown("description"), shown("name")), (json!("alone"), json!("one")));
+    tool.ok(&["backup", "set", &id, "--name", "renamed"]);
+    assert_eq!((shown("description"), shown("name")), (json!("alone"), json!("renamed")));
+    tool.ok(&["backup", "set", &id, "--property", "zone=a"]);
+    assert_eq!(shown("metadata"), json!({"tier": "gold", "zone": "a"}));
+    tool.ok(&["backup", "set", &id, "--no-property"]);
+    assert_eq!(shown("metadata"), json!({}));
+
+    let before = cloud.requests();
+    tool.ok(&["backup", "show", &id]);
+    let show = cloud.requests() - before;
+    let before = cloud.requests();
+    tool.ok(&["backup", "set", &id, "--state", "error"]);
+    assert_eq!(cloud.requests() - before, show + 1, "the reset alone, no polling without --wait");
+    assert_eq!(shown("status"), json!("error"));
+    tool.ok(&["backup", "set", &id, "--state", "available", "--wait"]);
+
+    // A name two volumes share.
+    for _ in 0..2 {
+        tool.ok(&["volume", "create", "twin", "--size", "1", "--wait"]);
+    }
+    for args in [
+        &["backup", "list", "--volume", "twin"][..],
+        &["backup", "restore", &id, "twin"],
+        &["backup", "prune", "--volume", "twin", "--keep-none"],
+    ] {
+        let refused = tool.fails(1, args);
+        assert!(refused.contains("2 volumes have the name \"twin\""), "{args:?}: {refused}");
+    }
+    assert_eq!(tool.ok(&["volume", "list", "-f", "value", "-c", "Name"]).matches("twin").count(), 2);
+
+    // A name no volume has: the restored volume's.
+    let restored = tool.json(&["backup", "restore", &id, "fresh", "--wait"]);
+    assert_eq!(restored["volume_name"], json!("fresh"), "{restored}");
+    assert_eq!(tool.json(&["volume", "show", "fresh"])["status"], json!("available"));
+
+    // A volume that is gone keeps its backups, named by its id.
+    tool.ok(&["volume", "delete", &volume_id, "--wait"]);
+    let listed = tool.ok(&["backup", "list", "--volume", &volume_id, "-f", "value", "-c", "ID"]);
+    assert_eq!(listed, format!("{id}\n"));
+    let refused = tool.fails(2, &["backup", "prune", "--keep-none"]);
+    assert!(refused.contains("--all-volumes"), "{refused}");
+    let refused = tool.fails(2, &["backup", "prune", "--all-volumes", "--keep-none", "--group-by", "metadata:"]);
+    assert!(refused.contains("--group-by is volume or metadata:KEY"), "{refused}");
+    let plan = tool.json(&["backup", "prune", "--all-volumes", "--keep-last", "1", "--dry-run"]);
+    assert_eq!(plan.as_array().map(Vec::len), Some(1), "{plan}");
+    tool.ok(&["backup", "prune", "--volume", &volume_id, "--keep-none", "--wait"]);
+    assert_eq!(tool.json(&["backup", "list"]), json!([]));
+}
+
+/// `snapshot set`'s name and description each on their own, and a state
+/// polled for only with `--wait`; a table of snapshots reads the volumes'
+/// names only with `--long`; and `snapshot prune` by volume and over the
+/// project.
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_options_one_at_a_time() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool(logged_in(&cloud, true));
+    let v = tool.json(&["volume", "create", "snapped", "--size", "1", "--wait"]);
+    tool.ok(&["snapshot", "create", "s", "--volume", s(&v["id"]), "--description", "first", "--wait"]);
+    tool.ok(&["snapshot", "set", "s", "--name", "s2"]);
+    let shown = tool.json(&["snapshot", "show", "s2"]);
+    assert_eq!((shown["name"].clone(), shown["description"].clone()), (json!("s2"), json!("first")));
+    tool.ok(&["snapshot", "set", "s2", "--description", "second"]);
+    assert_eq!(tool.json(&["snapshot", "show", "s2"])["description"], json!("second"));
+
+    let count = |args: &[&str]| {
+        let before = cloud.requests();
+        tool.ok(args);
+        cloud.requests() - before
+    };
+    let json = count(&["snapshot", "list", "-f", "json"]);
+    assert_eq!(count(&["snapshot", "list"]), json, "a short table lists the snapshots alone");
+    assert_eq!(count(&["snapshot", "list", "--long", "-f", "json"]), json, "json keeps the volumes' ids");
+    assert_eq!(count(&["snapshot", "list", "--long"]), json + 1, "a long table lists the volumes once");
+
+    let show = count(&["snapshot", "show", "s2"]);
+    assert_eq!(count(&["snapshot", "set", "s2", "--state", "error"]), show + 1, "no polling without --wait");
+    assert_eq!(tool.json(&["snapshot", "show", "s2"])["status"], json!("error"));
+    let waited = count(&["snapshot", "set", "s2", "--state", "available", "--wait"]);
+    assert!(waited > show + 1, "--wait polls the snapshot ({waited} requests, {show} for a show)");
+    assert_eq!(tool.json(&["snapshot", "show", "s2"])["status"], json!("available"));
+
+    // Three snapshots a day apart; prune keeps the newest.
+    for name in ["p1", "p2"] {
+        cloud.clock().advance(DAY);
+        tool.ok(&["snapshot", "create", name, "--volume", "snapped", "--wait"]);
+    }
+    let refused = tool.fails(2, &["snapshot", "prune", "--keep-last", "1"]);
+    assert!(refused.contains("--all-volumes"), "{refused}");
+    let plan = tool.json(&["snapshot", "prune", "--volume", "snapped", "--keep-last", "1", "--dry-run"]);
+    let actions: BTreeMap<&str, &str> =
+        plan.as_array().expect("a json list").iter().map(|r| (s(&r["Name"]), s(&r["Action"]))).collect();
+    assert_eq!(actions, BTreeMap::from([("p2", "keep"), ("p1", "delete"), ("s2", "delete")]), "{plan}");
+    tool.ok(&["snapshot", "prune", "--all-volumes", "--keep-last", "1", "--wait"]);
+    assert_eq!(tool.ok(&["snapshot", "list", "-f", "value", "-c", "Name"]), "p2\n");
+}

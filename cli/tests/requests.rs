@@ -509,3 +509,174 @@ async fn volume_group_backup_reports_every_volume_and_each_problem() {
     assert!(stderr.contains("The group snapshot gs1 was left behind"), "{stderr}");
     server.verify().await;
 }
+
+/// `snapshot create --force` sends `force: true` below microversion 3.66,
+/// where Cinder needs it to snapshot an in-use volume, and no `force` from
+/// 3.66 on, where Cinder snapshots an in-use volume unasked (and refuses
+/// `force: false`).
+#[tokio::test]
+async fn snapshot_create_sends_force_only_below_3_66() {
+    let server = cloud().await;
+    let volume = "9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11";
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/volumes/{volume}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"volume": {"id": volume, "name": "db", "status": "in-use", "size": 1}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v3/{PROJECT}/snapshots")))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"snapshot": {
+            "id": "3d1f2a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b", "status": "creating", "volume_id": volume,
+            "name": "s", "created_at": "2026-12-06T05:00:00.000000"}})))
+        .mount(&server)
+        .await;
+    for (version, force) in [("3.65", true), ("3.66", true), ("3.65", false)] {
+        let mut args = vec!["snapshot", "create", "s", "--volume", volume, "--os-volume-api-version", version];
+        if force {
+            args.push("--force");
+        }
+        let out = osbackup(&server, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let bodies: Vec<Value> = sent(&server, "POST", &format!("/v3/{PROJECT}/snapshots"))
+        .await
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(bodies[0], json!({"snapshot": {"volume_id": volume, "name": "s", "force": true}}), "3.65");
+    assert_eq!(bodies[1], json!({"snapshot": {"volume_id": volume, "name": "s"}}), "3.66");
+    assert_eq!(bodies[2], json!({"snapshot": {"volume_id": volume, "name": "s"}}), "3.65 without --force");
+}
+
+/// `snapshot create --remote-source` adopts the backend's snapshot
+/// (`manage_snapshot`, `POST /manageable_snapshots`) with the name,
+/// description and properties given, then shows it as Cinder has it.
+#[tokio::test]
+async fn snapshot_create_with_a_remote_source_manages_it() {
+    let server = cloud().await;
+    let volume = "9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11";
+    let snapshot = "3d1f2a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b";
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/volumes/{volume}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"volume": {"id": volume, "name": "db", "status": "available", "size": 1}})),
+        )
+        .mount(&server)
+        .await;
+    let made = |status: &str| {
+        json!({"snapshot": {"id": snapshot, "status": status, "volume_id": volume, "name": "adopted",
+            "created_at": "2026-12-06T05:00:00.000000"}})
+    };
+    Mock::given(method("POST"))
+        .and(path(format!("/v3/{PROJECT}/manageable_snapshots")))
+        .respond_with(ResponseTemplate::new(202).set_body_json(made("creating")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v3/{PROJECT}/snapshots/{snapshot}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(made("available")))
+        .mount(&server)
+        .await;
+    let args = ["snapshot", "create", "adopted", "--volume", volume, "--remote-source", "source-name=snap-1"];
+    let with = [&args[..], &["--description", "from the array", "--property", "k=v", "-f", "json"]].concat();
+    for args in [&args[..], &with] {
+        let out = osbackup(&server, args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let shown: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if args.len() > 7 {
+            assert_eq!(shown["status"], "available", "shown as Cinder has it now");
+        }
+    }
+    assert!(sent(&server, "POST", &format!("/v3/{PROJECT}/snapshots")).await.is_empty(), "no snapshot taken");
+    let bodies: Vec<Value> = sent(&server, "POST", &format!("/v3/{PROJECT}/manageable_snapshots"))
+        .await
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let reference = json!({"source-name": "snap-1"});
+    assert_eq!(
+        bodies,
+        [
+            json!({"snapshot": {"volume_id": volume, "ref": reference, "name": "adopted"}}),
+            json!({"snapshot": {"volume_id": volume, "ref": reference, "name": "adopted",
+                "description": "from the array", "metadata": {"k": "v"}}}),
+        ]
+    );
+}
+
+/// `volume create`'s sources (a snapshot, a volume, a backup, each found
+/// by name or id), description, zone and type go into the body by Cinder's
+/// names.
+#[tokio::test]
+async fn volume_create_sends_its_sources_by_id() {
+    let server = cloud().await;
+    let (volume, snapshot, backup) = (
+        "9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11",
+        "3d1f2a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b",
+        "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+    );
+    for (p, body) in [
+        (
+            format!("volumes/{volume}"),
+            json!({"volume": {"id": volume, "name": "db", "status": "available", "size": 1}}),
+        ),
+        (
+            format!("snapshots/{snapshot}"),
+            json!({"snapshot": {"id": snapshot, "status": "available", "volume_id": volume,
+                "created_at": "2026-12-06T05:00:00.000000"}}),
+        ),
+        (
+            format!("backups/{backup}"),
+            json!({"backup": {"id": backup, "status": "available", "volume_id": volume, "size": 1,
+                "created_at": "2026-12-06T05:00:00.000000", "is_incremental": false,
+                "has_dependent_backups": false, "links": []}}),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v3/{PROJECT}/{p}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&server)
+            .await;
+    }
+    let made = json!({"volume": {"id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d", "status": "creating", "size": 2}});
+    Mock::given(method("POST"))
+        .and(path(format!("/v3/{PROJECT}/volumes")))
+        .respond_with(ResponseTemplate::new(202).set_body_json(made))
+        .mount(&server)
+        .await;
+    let out = osbackup(
+        &server,
+        &[
+            "volume",
+            "create",
+            "copy",
+            "--size",
+            "2",
+            "--snapshot",
+            snapshot,
+            "--source",
+            volume,
+            "--backup",
+            backup,
+            "--description",
+            "d",
+            "--availability-zone",
+            "az1",
+            "--type",
+            "fast",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let requests = sent(&server, "POST", &format!("/v3/{PROJECT}/volumes")).await;
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"volume": {"size": 2, "name": "copy", "description": "d", "availability_zone": "az1",
+            "volume_type": "fast", "snapshot_id": snapshot, "source_volid": volume, "backup_id": backup}})
+    );
+}

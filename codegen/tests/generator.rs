@@ -469,3 +469,28 @@ fn broken_specs_are_reported_not_panicked_on() {
     }
     insta::assert_snapshot!("broken_specs", report);
 }
+
+/// In a request body (a closed object), an optional map or list is an
+/// `Option`, so that an empty one is sent (it replaces the server's value,
+/// where leaving it out leaves that alone); a required one and a response's
+/// stay bare collections.
+#[test]
+fn optional_collections_in_requests_can_be_sent_empty() {
+    let spec = read("tests/fixtures/action-bodies.yaml").replace(
+        "      required: [status]\n      additionalProperties: false\n      properties:\n",
+        "      required: [status, needed]\n      additionalProperties: false\n      properties:\n        \
+         labels: {type: object, additionalProperties: {type: string}}\n        \
+         tags: {type: array, items: {type: string}}\n        \
+         needed: {type: array, items: {type: string}}\n",
+    );
+    let files = generate(&fixture_service("action-bodies"), &spec).unwrap_or_else(|e| panic!("{e}"));
+    let f = files.iter().find(|f| f.path == "generated/src/fixture/types.rs").expect("generated");
+    let types = prettyplease::unparse(&syn::parse_file(&f.contents).unwrap());
+    for field in [
+        "pub labels: ::std::option::Option<\n        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,\n    >,",
+        "pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,",
+        "pub needed: ::std::vec::Vec<::std::string::String>,",
+    ] {
+        assert!(types.contains(field), "{field} in:\n{types}");
+    }
+}

@@ -16,7 +16,7 @@ fn create(instance: &str, name: &str, incremental: bool, container: Option<&str>
             instance: Some(instance.to_owned()),
             incremental: Some(incremental.into()),
             swift_container: container.map(str::to_owned),
-            copy_to: Vec::new(),
+            copy_to: None,
             description: None,
             parent_id: None,
             restore_from: None,

@@ -188,7 +188,7 @@ pub fn restore_request(
             volume: Some(types::InstanceVolumeRequest { size, type_: options.volume_type.clone() }),
             datastore: datastore.map(|type_| types::DatastoreRequest { type_, version }),
             restore_point: types::RestorePoint { backup_ref: backup.id.clone() },
-            nics: options.nic.iter().cloned().collect(),
+            nics: options.nic.clone().map(|nic| vec![nic]),
             availability_zone: options.availability_zone.clone(),
         },
     })

@@ -103,7 +103,7 @@ async fn every_call_on_the_wire() {
                 swift_container: None,
                 storage_driver: None,
                 restore_from: None,
-                copy_to: vec![],
+                copy_to: None,
                 source: None,
             },
         })

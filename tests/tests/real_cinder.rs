@@ -296,13 +296,25 @@ fn backup_lifecycle(ctx: Ctx) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
             backup: types::BackupUpdate {
                 name: Some("b-full-renamed".into()),
                 description: Some("renamed".into()),
-                metadata: [("tier".to_owned(), "silver".to_owned())].into(),
+                metadata: Some([("tier".to_owned(), "silver".to_owned())].into()),
             },
         };
         let updated = c.update_backup().backup_id(&full).body(update).send().await.map_err(e("update"))?;
         ensure!(updated.backup.name.as_deref() == Some("b-full-renamed"), "update answers the new name");
         let shown = c.show_backup().backup_id(&full).send().await.map_err(e("show"))?.into_inner().backup;
         ensure!(shown.metadata.get("tier").map(String::as_str) == Some("silver"), "metadata replaced");
+        // An empty set is sent (not left out) and clears the metadata; the
+        // name stays (the fake cloud does the same: cli/tests/fake.rs).
+        let clear = types::BackupUpdateRequest {
+            backup: types::BackupUpdate { metadata: Some(Default::default()), ..Default::default() },
+        };
+        c.update_backup().backup_id(&full).body(clear).send().await.map_err(e("clear metadata"))?;
+        let shown = c.show_backup().backup_id(&full).send().await.map_err(e("show"))?.into_inner().backup;
+        ensure!(
+            shown.metadata.is_empty() && shown.name.as_deref() == Some("b-full-renamed"),
+            "metadata cleared: {:?}",
+            shown.metadata
+        );
 
         // Restore to a new volume, then to an existing one.
         let restore = types::BackupRestoreRequest {
@@ -1833,7 +1845,7 @@ fn request_properties_follow_the_microversion(ctx: Ctx) -> Pin<Box<dyn Future<Ou
                     .backup_id(id)
                     .body_map(|b| {
                         b.backup(types::BackupUpdate {
-                            metadata: [("k".to_owned(), "v".to_owned())].into(),
+                            metadata: Some([("k".to_owned(), "v".to_owned())].into()),
                             ..Default::default()
                         })
                     })

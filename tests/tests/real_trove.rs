@@ -266,7 +266,7 @@ async fn errors(world: &World) -> Outcome {
             swift_container: None,
             storage_driver: None,
             restore_from: None,
-            copy_to: vec![],
+            copy_to: None,
             source: None,
         },
     };

@@ -1245,10 +1245,16 @@ async fn every_gated_request_property_is_refused_before_sending() {
     let err = base.create_backup().body(create(true, false)).send().await.unwrap_err();
     refused(err, "create_backup", "/backup/metadata", Requirement::AtLeast(v(43)), v(0));
     // update_backup: metadata (3.43; the call is 3.9).
-    let update = || types::BackupUpdateRequest {
-        backup: types::BackupUpdate { metadata: [("k".to_owned(), "v".to_owned())].into(), ..Default::default() },
+    let update = |metadata: &[(&str, &str)]| types::BackupUpdateRequest {
+        backup: types::BackupUpdate {
+            metadata: Some(metadata.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()),
+            ..Default::default()
+        },
     };
-    let err = at(42).update_backup().backup_id("b").body(update()).send().await.unwrap_err();
+    let err = at(42).update_backup().backup_id("b").body(update(&[("k", "v")])).send().await.unwrap_err();
+    refused(err, "update_backup", "/backup/metadata", Requirement::AtLeast(v(43)), v(42));
+    // An empty set is a value too (it clears the backup's metadata).
+    let err = at(42).update_backup().backup_id("b").body(update(&[])).send().await.unwrap_err();
     refused(err, "update_backup", "/backup/metadata", Requirement::AtLeast(v(43)), v(42));
     // create_volume: backup_id (3.47), group_id (3.13).
     let volume = |backup: bool, group: bool| types::VolumeCreateRequest {

@@ -269,11 +269,17 @@ pub fn cinder_lifecycle(c: &Cloud) -> Outcome {
     ensure!(s(&snap["status"]) == "available" && snap["properties"] == json!({"a": "b"}), "snapshot: {snap}");
     c.ok(&["snapshot", "set", "snap", "--property", "c=d", "--description", "before the upgrade"])?;
     let snap = c.json(&["snapshot", "show", "snap"])?;
-    ensure!(snap["properties"] == json!({"a": "b", "c": "d"}), "set: {snap}");
+    ensure!(
+        snap["properties"] == json!({"a": "b", "c": "d"}) && s(&snap["description"]) == "before the upgrade",
+        "set: {snap}"
+    );
     c.ok(&["snapshot", "unset", "snap", "--property", "a"])?;
     ensure!(c.json(&["snapshot", "show", "snap"])?["properties"] == json!({"c": "d"}), "unset");
     let snaps = c.json(&["snapshot", "list", "--long"])?;
     ensure!(snaps[0]["Properties"] == json!({"c": "d"}) && s(&snaps[0]["Volume"]) == volume_id, "{snaps}");
+    // A table names the volume; the machine formats keep its id.
+    let table = c.ok(&["snapshot", "list", "--long"])?;
+    ensure!(table.contains(" cli-vol ") && !table.contains(&volume_id), "{table}");
     c.ok(&["snapshot", "create", "twin", "--volume", &volume_id, "--wait"])?;
     c.ok(&["snapshot", "create", "twin", "--volume", &volume_id, "--wait"])?;
     let ambiguous = c.fails(1, &["snapshot", "show", "twin"])?;

@@ -164,9 +164,17 @@ fn run_progenitor(spec: &LoadedSpec, model: &Model) -> Result<TokenStream> {
     // The spec keeps them (the conformance tests read them).
     let mut raw = spec.raw.clone();
     strip_string_lengths(&mut raw);
+    // In a request, an optional map or list left out leaves the server's
+    // value alone, and an empty one replaces it (Cinder's backup metadata):
+    // typify would make such a property a bare collection that is never
+    // sent empty, so it is made an `Option` (`None` is left out, never
+    // sent as `null`).
+    optional_collections_as_options(&mut raw);
     let mut openapi: openapiv3::OpenAPI = serde_json::from_value(raw).map_err(|e| Error::Generator {
         file: spec.file.clone(),
-        message: format!("the spec no longer parses after dropping string lengths: {e}"),
+        message: format!(
+            "the spec no longer parses after the generator's edits (string lengths, optional collections): {e}"
+        ),
     })?;
     // The client's rustdoc is for users: the first paragraph of the spec's
     // description, not the notes for spec authors that follow it.
@@ -228,6 +236,42 @@ fn strip_string_lengths(node: &mut serde_json::Value) {
             map.values_mut().for_each(strip_string_lengths);
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip_string_lengths),
+        _ => {}
+    }
+}
+
+/// Marks `nullable` (for typify only: an `Option` left out when `None`)
+/// every optional, inline map or list property of a closed object
+/// (`additionalProperties: false`: a request body's; responses stay open).
+fn optional_collections_as_options(node: &mut serde_json::Value) {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                let required: Vec<String> = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect();
+                if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                    for (name, property) in properties.iter_mut() {
+                        let Value::Object(p) = property else { continue };
+                        let collection = match p.get("type").and_then(Value::as_str) {
+                            Some("array") => true,
+                            Some("object") => !p.contains_key("properties"),
+                            _ => false,
+                        };
+                        if collection && !required.contains(name) {
+                            p.insert("nullable".to_owned(), Value::Bool(true));
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(optional_collections_as_options);
+        }
+        Value::Array(items) => items.iter_mut().for_each(optional_collections_as_options),
         _ => {}
     }
 }

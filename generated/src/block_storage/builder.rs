@@ -7771,7 +7771,7 @@ fn update_backup_info(
 ) -> ::openstack_backups_runtime::__private::OperationInfo {
     #[allow(unused_mut)]
     let mut gated = ::std::vec::Vec::new();
-    if !::std::collections::BTreeMap::is_empty(&body.backup.metadata) {
+    if let ::std::option::Option::Some(_v1) = &body.backup.metadata {
         gated
             .push(::openstack_backups_runtime::__private::SetProperty {
                 gate: 0usize,

@@ -492,13 +492,9 @@ pub struct BackupUpdate {
     /**Since 3.43; replaces the whole set (not nullable). Keys match
 `^[a-zA-Z0-9-_:. /]{1,255}$`.
 */
-    #[serde(
-        default,
-        skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-    )]
-    pub metadata: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub metadata: ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -2266,12 +2262,10 @@ pub struct VolumeCreateRequest {
     ///Hints for the scheduler.
     #[serde(
         rename = "OS-SCH-HNT:scheduler_hints",
-        default,
-        skip_serializing_if = "::serde_json::Map::is_empty"
+        skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub os_sch_hnt_scheduler_hints: ::serde_json::Map<
-        ::std::string::String,
-        ::serde_json::Value,
+    pub os_sch_hnt_scheduler_hints: ::std::option::Option<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     >,
     pub volume: VolumeCreate,
 }
@@ -3955,7 +3949,12 @@ pub mod builder {
             ::std::string::String,
         >,
         metadata: ::std::result::Result<
-            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+            ::std::option::Option<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+            >,
             ::std::string::String,
         >,
         name: ::std::result::Result<
@@ -3988,9 +3987,11 @@ pub mod builder {
         pub fn metadata<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
+                ::std::option::Option<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
                 >,
             >,
             T::Error: ::std::fmt::Display,
@@ -10397,7 +10398,9 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct VolumeCreateRequest {
         os_sch_hnt_scheduler_hints: ::std::result::Result<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::option::Option<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
             ::std::string::String,
         >,
         volume: ::std::result::Result<super::VolumeCreate, ::std::string::String>,
@@ -10414,7 +10417,9 @@ pub mod builder {
         pub fn os_sch_hnt_scheduler_hints<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
             >,
             T::Error: ::std::fmt::Display,
         {

@@ -68,8 +68,8 @@ impl Backup {
 #[serde(deny_unknown_fields)]
 pub struct BackupCreate {
     ///Rackspace only; regions to copy the backup to (`DFW`, `IAD`, `ORD`, `HKG`, `SYD`).
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub copy_to: ::std::vec::Vec<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub copy_to: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     ///Chain onto the newest `COMPLETED` backup of the instance (a full backup if none).
@@ -429,8 +429,8 @@ pub struct InstanceRestore {
     ///The new instance's name (with at least one letter or digit).
     pub name: ::std::string::String,
     ///The network to attach (one at most).
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub nics: ::std::vec::Vec<InstanceNic>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub nics: ::std::option::Option<::std::vec::Vec<InstanceNic>>,
     #[serde(rename = "restorePoint")]
     pub restore_point: RestorePoint,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -876,7 +876,7 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct BackupCreate {
         copy_to: ::std::result::Result<
-            ::std::vec::Vec<::std::string::String>,
+            ::std::option::Option<::std::vec::Vec<::std::string::String>>,
             ::std::string::String,
         >,
         description: ::std::result::Result<
@@ -932,7 +932,9 @@ pub mod builder {
     impl BackupCreate {
         pub fn copy_to<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.copy_to = value
@@ -2634,7 +2636,7 @@ pub mod builder {
         flavor_ref: ::std::result::Result<::std::string::String, ::std::string::String>,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         nics: ::std::result::Result<
-            ::std::vec::Vec<super::InstanceNic>,
+            ::std::option::Option<::std::vec::Vec<super::InstanceNic>>,
             ::std::string::String,
         >,
         restore_point: ::std::result::Result<super::RestorePoint, ::std::string::String>,
@@ -2705,7 +2707,9 @@ pub mod builder {
         }
         pub fn nics<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::InstanceNic>>,
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::std::vec::Vec<super::InstanceNic>>,
+            >,
             T::Error: ::std::fmt::Display,
         {
             self.nics = value
