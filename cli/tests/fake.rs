@@ -392,3 +392,60 @@ async fn snapshot_options_one_at_a_time() {
     tool.ok(&["snapshot", "prune", "--all-volumes", "--keep-last", "1", "--wait"]);
     assert_eq!(tool.ok(&["snapshot", "list", "-f", "value", "-c", "Name"]), "p2\n");
 }
+
+/// The database backup commands against the fake Trove (the real Trove's
+/// run, `real.rs`, seeds its backups through Trove's database instead):
+/// create with `--parent` and `--wait`, list by instance and with
+/// `--limit`, show by name, delete with python-troveclient's line, prune by
+/// instance and over the project, and backup strategies.
+#[tokio::test(flavor = "multi_thread")]
+async fn database_backups_against_the_fake_trove() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool::of(&cloud);
+    let (db, other) = (cloud.add_database_instance(), cloud.add_database_instance());
+    let made = tool.json(&["database", "backup", "create", "nightly", "--instance", &db, "--wait"]);
+    assert_eq!((s(&made["status"]), s(&made["datastore"])), ("COMPLETED", "mysql"), "{made}");
+    let nightly = s(&made["id"]).to_owned();
+    let names: Vec<&str> = made.as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+    assert!(names.is_sorted() && names.contains(&"datastore_version"), "python-troveclient's fields: {names:?}");
+    cloud.clock().advance(Duration::from_secs(60));
+    let child =
+        tool.json(&["database", "backup", "create", "child", "--instance", &db, "--parent", "nightly", "--wait"]);
+    assert_eq!(s(&child["parent_id"]), nightly, "{child}");
+    cloud.clock().advance(Duration::from_secs(60));
+    tool.ok(&["database", "backup", "create", "elsewhere", "--instance", &other, "--wait"]);
+
+    let names = |args: &[&str]| {
+        let mut all = vec!["database", "backup", "list", "-f", "value", "-c", "Name"];
+        all.extend(args);
+        tool.ok(&all)
+    };
+    assert_eq!(names(&[]), "elsewhere\nchild\nnightly\n");
+    assert_eq!(names(&["--instance", &db]), "child\nnightly\n");
+    assert_eq!(names(&["--limit", "2"]), "elsewhere\nchild\n");
+    assert_eq!(s(&tool.json(&["database", "backup", "show", "child"])["id"]), s(&child["id"]));
+
+    let refused = tool.fails(2, &["database", "backup", "prune", "--keep-last", "1"]);
+    assert!(refused.contains("--all-instances"), "{refused}");
+    let plan = tool.json(&["database", "backup", "prune", "--instance", &db, "--keep-none", "--dry-run"]);
+    let planned: Vec<(&str, &str)> =
+        plan.as_array().expect("a json list").iter().map(|r| (s(&r["Name"]), s(&r["Action"]))).collect();
+    assert_eq!(planned, [("child", "delete"), ("nightly", "delete")], "children first: {plan}");
+    let plan = tool.json(&["database", "backup", "prune", "--all-instances", "--keep-last", "1", "--dry-run"]);
+    assert_eq!(plan.as_array().map(Vec::len), Some(3), "{plan}");
+
+    let deleted = tool.ok(&["database", "backup", "delete", "elsewhere", "--wait"]);
+    assert!(deleted.starts_with("Request to delete database backup ") && deleted.ends_with(" has been accepted.\n"));
+    tool.ok(&["database", "backup", "prune", "--instance", &db, "--keep-none", "--wait"]);
+    assert_eq!(names(&[]), "");
+
+    let made =
+        tool.json(&["database", "backup", "strategy", "create", "--swift-container", "orders", "--instance-id", &db]);
+    assert_eq!((s(&made["instance_id"]), s(&made["swift_container"])), (db.as_str(), "orders"), "{made}");
+    let listed = tool.ok(&["database", "backup", "strategy", "list", "-f", "value", "-c", "Swift Container"]);
+    assert_eq!(listed, "orders\n");
+    let refused = tool.fails(1, &["database", "backup", "strategy", "create"]);
+    assert!(refused.contains("give --swift-container"), "{refused}");
+    tool.ok(&["database", "backup", "strategy", "delete", "--instance-id", &db]);
+    assert_eq!(tool.ok(&["database", "backup", "strategy", "list", "-f", "value"]), "");
+}
