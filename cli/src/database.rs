@@ -344,14 +344,16 @@ pub async fn run(session: &Session, command: DatabaseBackupCommand) -> Result<()
             if let Some(p) = &project_id {
                 request = request.project_id(p.clone());
             }
-            if let Some(limit) = paging.limit {
+            // python-troveclient's --limit: up to N backups, one page; 0 is
+            // no limit, and is not sent (Trove's limit is at least 1).
+            let limit = paging.limit.filter(|n| *n > 0);
+            if let Some(limit) = limit {
                 request = request.limit(limit);
             }
             if let Some(marker) = paging.marker {
                 request = request.marker(marker);
             }
-            // python-troveclient's --limit: up to N backups, one page (0: no limit).
-            let most = paging.limit.filter(|n| *n > 0).map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            let most = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
             let mut stream = request.stream().take(most.min(paging.max_items.unwrap_or(usize::MAX)));
             while let Some(b) = stream.try_next().await? {
                 rows.push(vec![
@@ -524,5 +526,94 @@ async fn strategy(trove: &openstack_backups::database::Client, command: Strategy
             request.send().await?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    #[test]
+    fn nic_takes_python_troveclients_keys() {
+        let nic = parse_nic("net-id=n-1,subnet-id=s-1,v4-fixed-ip=10.0.0.5").expect("a nic");
+        assert_eq!(
+            (nic.network_id.as_deref(), nic.subnet_id.as_deref(), nic.ip_address.as_deref()),
+            (Some("n-1"), Some("s-1"), Some("10.0.0.5"))
+        );
+        let nic = parse_nic("net-id=n-1").expect("a nic");
+        assert_eq!((nic.network_id.as_deref(), nic.subnet_id, nic.ip_address), (Some("n-1"), None, None));
+        for (bad, says) in [
+            ("subnet-id=s-1", "net-id is missing"),
+            ("net-id=n-1,port-id=p", "unknown key \"port-id\""),
+            ("net-id=", "net-id given empty"),
+            ("net-id=a,net-id=b", "net-id given twice"),
+            ("x", "not \"x\""),
+        ] {
+            let e = parse_nic(bad).expect_err(bad);
+            assert!(e.starts_with("expected net-id=<network id>") && e.ends_with(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn backup_show_has_each_field_once() {
+        let b: types::Backup = serde_json::from_value(json!({"id": "b-1", "name": "nightly", "status": "COMPLETED",
+            "instance_id": "i-1", "created": "2026-11-23T08:01:00", "updated": "2026-11-23T08:01:30",
+            "size": 0.25, "locationRef": "http://swift/b-1", "description": null, "parent_id": null,
+            "project_id": "p", "datastore": {"type": "mysql", "version": "5.7", "version_id": "v-1"},
+            "storage_driver": "swift"}))
+        .expect("a backup");
+        let fields = backup_fields(&b);
+        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "created",
+                "datastore",
+                "datastore_version",
+                "datastore_version_id",
+                "description",
+                "id",
+                "instance_id",
+                "locationRef",
+                "name",
+                "parent_id",
+                "project_id",
+                "size",
+                "status",
+                "storage_driver",
+                "updated"
+            ]
+        );
+        let value = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, c)| c.value.clone());
+        assert_eq!(value("datastore_version_id"), Some(json!("v-1")));
+        assert_eq!(value("storage_driver"), Some(json!("swift")), "a key beyond the fixed ones");
+    }
+
+    #[test]
+    fn instance_show_flattens_as_python_troveclient() {
+        let i: types::Instance = serde_json::from_value(json!({"id": "i-1", "name": "restored", "status": "BUILD",
+            "datastore": {"type": "mysql", "version": "5.7"}, "flavor": {"id": "2", "links": []},
+            "volume": {"size": 1, "used": 0.1}, "fault": {"message": "boom", "created": "2026-12-03T10:00:00"},
+            "links": [], "region": "RegionOne"}))
+        .expect("an instance");
+        let fields = instance_fields(&i);
+        let shown: Vec<(&str, Value)> = fields.iter().map(|(n, c)| (n.as_str(), c.value.clone())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("datastore", json!("mysql")),
+                ("datastore_version", json!("5.7")),
+                ("fault", json!("boom")),
+                ("flavor", json!("2")),
+                ("id", json!("i-1")),
+                ("name", json!("restored")),
+                ("region", json!("RegionOne")),
+                ("status", json!("BUILD")),
+                ("volume", json!(1)),
+                ("volume_used", json!(0.1)),
+            ]
+        );
     }
 }

@@ -423,6 +423,7 @@ async fn database_backups_against_the_fake_trove() {
     assert_eq!(names(&[]), "elsewhere\nchild\nnightly\n");
     assert_eq!(names(&["--instance", &db]), "child\nnightly\n");
     assert_eq!(names(&["--limit", "2"]), "elsewhere\nchild\n");
+    assert_eq!(names(&["--limit", "0"]), "elsewhere\nchild\nnightly\n", "python-troveclient's 0: no limit");
     assert_eq!(s(&tool.json(&["database", "backup", "show", "child"])["id"]), s(&child["id"]));
 
     let refused = tool.fails(2, &["database", "backup", "prune", "--keep-last", "1"]);
@@ -448,4 +449,130 @@ async fn database_backups_against_the_fake_trove() {
     assert!(refused.contains("give --swift-container"), "{refused}");
     tool.ok(&["database", "backup", "strategy", "delete", "--instance-id", &db]);
     assert_eq!(tool.ok(&["database", "backup", "strategy", "list", "-f", "value"]), "");
+}
+
+/// Cinder's user messages, limits and quotas as `osbackup` shows them: a
+/// failed backup's message listed by its resource, shown with every field,
+/// and deleted (a second delete is counted as failed); `limits show
+/// --absolute` by python-openstackclient's names; `quota show` in OSC's
+/// order and names, with `--usage` and `--default`.
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_limits_and_quotas() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool(logged_in(&cloud, true));
+    let v = tool.json(&["volume", "create", "doomed", "--size", "1", "--wait"]);
+    cloud.fail_backups_of(s(&v["id"]), "the backup driver failed");
+    tool.fails(1, &["backup", "create", "doomed", "--name", "lost", "--wait"]);
+    let backup = tool.json(&["backup", "show", "lost"]);
+    let listed = tool.json(&["message", "list", "--resource-uuid", s(&backup["id"])]);
+    let [m] = listed.as_array().map(Vec::as_slice).unwrap_or_default() else { panic!("one message: {listed}") };
+    assert_eq!((s(&m["Resource Type"]), s(&m["Message Level"])), ("VOLUME_BACKUP", "ERROR"), "{m}");
+    assert!(s(&m["Event ID"]).starts_with("VOLUME_VOLUME_BACKUP_"), "{m}");
+    assert!(s(&m["User Message"]).contains("Backup driver failed"), "{m}");
+    let shown = tool.json(&["message", "show", s(&m["ID"])]);
+    let fields: Vec<&str> = shown.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(
+        fields,
+        [
+            "created_at",
+            "event_id",
+            "guaranteed_until",
+            "id",
+            "message_level",
+            "request_id",
+            "resource_type",
+            "resource_uuid",
+            "user_message"
+        ]
+    );
+    for (field, column) in [
+        ("id", "ID"),
+        ("event_id", "Event ID"),
+        ("resource_type", "Resource Type"),
+        ("resource_uuid", "Resource UUID"),
+        ("message_level", "Message Level"),
+        ("user_message", "User Message"),
+        ("request_id", "Request ID"),
+        ("created_at", "Created At"),
+        ("guaranteed_until", "Guaranteed Until"),
+    ] {
+        assert!(!shown[field].is_null() && shown[field] == m[column], "{field}: {shown} against {m}");
+    }
+    assert!(s(&shown["request_id"]).starts_with("req-"), "{shown}");
+    tool.ok(&["message", "delete", s(&m["ID"])]);
+    let refused = tool.fails(1, &["message", "delete", s(&m["ID"]), s(&m["ID"])]);
+    assert!(refused.trim_end().ends_with("Failed to delete 2 of 2 messages."), "{refused}");
+    assert_eq!(tool.json(&["message", "list"]), json!([]));
+
+    let limits = tool.json(&["limits", "show", "--absolute"]);
+    let names: Vec<&str> = limits.as_array().expect("a json list").iter().map(|r| s(&r["Name"])).collect();
+    assert!(names.is_sorted() && names.contains(&"max_total_backups") && names.contains(&"total_backups_used"));
+
+    let quota = |args: &[&str]| {
+        let mut all = vec!["quota", "show"];
+        all.extend(args);
+        let rows = tool.json(&all);
+        rows.as_array().expect("a json list").clone()
+    };
+    let rows = quota(&[]);
+    let names: Vec<&str> = rows.iter().map(|r| s(&r["Resource"])).collect();
+    assert_eq!(names[..4], ["volumes", "snapshots", "gigabytes", "backups"], "{names:?}");
+    assert_eq!(names[names.len() - 2..], ["backup-gigabytes", "per-volume-gigabytes"], "{names:?}");
+    assert!(rows.iter().all(|r| r.as_object().is_some_and(|o| o.len() == 2)), "{rows:?}");
+    let used = quota(&["--usage"]);
+    let volumes = used.iter().find(|r| r["Resource"] == "volumes").expect("volumes");
+    assert_eq!((&volumes["In Use"], &volumes["Reserved"]), (&json!(1), &json!(0)), "{volumes}");
+    let backups = used.iter().find(|r| r["Resource"] == "backups").expect("backups");
+    assert_eq!(backups["Limit"], json!(10), "{backups}");
+    assert_eq!(quota(&["--default"]).len(), rows.len());
+}
+
+/// A cloud of `clouds.yaml` in the working directory (`--os-cloud`), with
+/// a global option on top of its values (`--os-volume-api-version` wins
+/// over the file's `block_storage_api_version`); and how a call the
+/// microversion in use cannot make reads: the command, what it needs, what
+/// is in use, and that nothing was sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_cloud_with_options_on_top() {
+    use openstack_backups_fake::{PASSWORD, PROJECT, USER};
+    let cloud = FakeCloud::start().await;
+    let dir = std::env::temp_dir().join(format!("osbackup-fake-clouds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clouds.yaml"),
+        format!(
+            "clouds:\n  fake:\n    auth:\n      auth_url: {}\n      username: {USER}\n      password: {PASSWORD}\n      \
+             project_name: {PROJECT}\n      user_domain_name: Default\n      project_domain_id: default\n    \
+             block_storage_api_version: '3.40'\n",
+            cloud.auth_url()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_osbackup"));
+        c.args(args).current_dir(&dir).env("HOME", &dir).env("XDG_CONFIG_HOME", &dir);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
+            c.env_remove(k);
+        }
+        c.output().expect("osbackup runs")
+    };
+    let out = run(&["--os-cloud", "fake", "message", "list", "-f", "value"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--os-cloud", "fake", "--os-volume-api-version", "3.2", "message", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "this command (list messages) needs microversion 3.3 or later; the block-storage microversion in use is 3.2 (the cloud's \
+         maximum, or --os-volume-api-version). Nothing was sent.\n"
+    );
+    // Without the option, the file's microversion.
+    let out = run(&["--os-cloud", "fake", "volume", "create", "v", "--size", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--os-cloud", "fake", "backup", "create", "v", "--property", "a=b"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "--property needs microversion 3.43 or later; the block-storage microversion in use is 3.40 (the cloud's maximum, or \
+         --os-volume-api-version). Nothing was sent.\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

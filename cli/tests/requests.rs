@@ -680,3 +680,67 @@ async fn volume_create_sends_its_sources_by_id() {
             "volume_type": "fast", "snapshot_id": snapshot, "source_volid": volume, "backup_id": backup}})
     );
 }
+
+/// `database backup restore` whose request went out but whose answer never
+/// came (the connection closed): Trove may have made the instance, and
+/// the error says so, naming the instance to look for before trying again
+/// (the POST is not retried); a restore Trove refused says what Trove said
+/// and nothing more.
+#[test]
+fn a_restore_cut_off_says_trove_may_have_made_the_instance() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let backup = json!({"backup": {"id": "b7d0a5c2-4a8f-4bd8-9d3b-0e1c2f3a4b5c", "name": "nightly",
+        "status": "COMPLETED", "created": "2026-12-03T10:00:00", "updated": "2026-12-03T10:00:00", "size": 0.25,
+        "instance_id": "4d9b1b6c-3e2a-4c5d-9f80-0c3a9a7e1b22", "parent_id": null,
+        "datastore": {"type": "mysql", "version": "5.7"}}})
+    .to_string();
+    let refusal =
+        json!({"badRequest": {"code": 400, "message": "Volume 'size' cannot exceed maximum of 10 GB"}}).to_string();
+    std::thread::spawn(move || {
+        let mut posts = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 65536];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let (status, body) = if buf[..n].starts_with(b"GET") {
+                ("200 OK", &backup)
+            } else {
+                posts += 1;
+                if posts == 1 {
+                    continue; // Closed unanswered.
+                }
+                ("400 Bad Request", &refusal)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nX-Compute-Request-Id: req-1\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let restore = || {
+        Command::new(env!("CARGO_BIN_EXE_osbackup"))
+            .args(["database", "backup", "restore", "nightly", "--name", "restored", "--flavor", "2"])
+            .env_remove("OS_CLOUD")
+            .env("OS_AUTH_TYPE", "admin_token")
+            .env("OS_TOKEN", "tok")
+            .env("OS_PROJECT_ID", PROJECT)
+            .env("OS_DATABASE_ENDPOINT_OVERRIDE", format!("http://127.0.0.1:{port}/v1.0/%(project_id)s"))
+            .output()
+            .unwrap()
+    };
+    let cut = restore();
+    let stderr = String::from_utf8_lossy(&cut.stderr);
+    assert_eq!(cut.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Trove may have made the instance all the same: look for \"restored\" before trying again"),
+        "{stderr}"
+    );
+    let refused = restore();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot exceed maximum of 10 GB") && !stderr.contains("may have made"), "{stderr}");
+}
