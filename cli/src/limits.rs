@@ -199,3 +199,54 @@ pub async fn quota(session: &Session, command: QuotaCommand) -> Result<(), Failu
     }
     rows.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_in_python_openstackclients_order_and_names() {
+        let names = [
+            "backup_gigabytes",
+            "zeta",
+            "groups",
+            "snapshots_fast",
+            "volumes_fast",
+            "gigabytes_fast",
+            "volumes_slow",
+            "backups",
+            "gigabytes",
+            "snapshots",
+            "volumes",
+            "per_volume_gigabytes",
+            "alpha",
+        ];
+        let rows = quota_rows(names.iter().map(|n| (*n).to_owned()).collect());
+        let shown: Vec<(&str, &str)> = rows.iter().map(|(k, s)| (k.as_str(), s.as_str())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("volumes", "volumes"),
+                ("snapshots", "snapshots"),
+                ("gigabytes", "gigabytes"),
+                ("backups", "backups"),
+                ("volumes_fast", "volumes_fast"),
+                ("gigabytes_fast", "gigabytes_fast"),
+                ("snapshots_fast", "snapshots_fast"),
+                ("volumes_slow", "volumes_slow"),
+                ("groups", "groups"),
+                ("alpha", "alpha"),
+                ("zeta", "zeta"),
+                ("backup_gigabytes", "backup-gigabytes"),
+                ("per_volume_gigabytes", "per-volume-gigabytes"),
+            ]
+        );
+    }
+
+    #[test]
+    fn limit_names_are_snake_case() {
+        assert_eq!(snake_case("maxTotalBackupGigabytes"), "max_total_backup_gigabytes");
+        assert_eq!(snake_case("totalBackupsUsed"), "total_backups_used");
+        assert_eq!(snake_case("plain"), "plain");
+    }
+}

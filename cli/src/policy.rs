@@ -111,49 +111,17 @@ fn action_text(action: &Action) -> String {
 fn progress(policy: &str, bar: Option<indicatif::ProgressBar>) -> policy::EventFn {
     let policy = policy.to_owned();
     Arc::new(move |event: &Event<'_>| {
-        let line = match event {
-            Event::Planned(plan) => {
-                let work = plan.work().len();
-                if let Some(bar) = &bar {
-                    bar.set_length(work as u64);
+        if let Some(bar) = &bar {
+            match event {
+                Event::Planned(plan) => {
+                    bar.set_length(plan.work().len() as u64);
                     bar.set_prefix(policy.clone());
                 }
-                let problems: String = plan.problems.iter().map(|p| format!("; {p}")).collect();
-                format!("{} volumes selected, {work} to back up or wait for{problems}", plan.volumes.len())
+                Event::Finished(_) => bar.inc(1),
+                _ => {}
             }
-            Event::QuotaUnknown(e) => format!("the backup quota is unknown ({e}); every due volume is tried"),
-            Event::SnapshotTaken { volume, snapshot_id } => {
-                format!("{}: temporary snapshot {snapshot_id}", volume.label())
-            }
-            Event::Started { volume, action, backup_id } => {
-                format!("{}: {} backup {backup_id} started", volume.label(), action_text(action))
-            }
-            Event::Finished(v) => {
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-                let took = v.elapsed.map(|d| format!(" after {} s", d.as_secs())).unwrap_or_default();
-                format!("{}: {}{took}", v.volume.label(), v.outcome.describe())
-            }
-            Event::Cleaned { snapshot_id, result } => match result {
-                Ok(()) => format!("removed temporary snapshot {snapshot_id} of an earlier run"),
-                Err(why) => format!("could not remove temporary snapshot {snapshot_id}: {why}"),
-            },
-            Event::GroupSnapshotCleaned { group_snapshot_id, result } => match result {
-                Ok(()) => format!("removed group snapshot {group_snapshot_id} of an earlier run"),
-                Err(why) => format!("group snapshot {group_snapshot_id} stays: {why}"),
-            },
-            Event::Pruned { volume_id, backup_id, outcome } => match outcome {
-                openstack_backups::retention::Outcome::Deleted => {
-                    format!("volume {volume_id}: deleted backup {backup_id}")
-                }
-                openstack_backups::retention::Outcome::Failed(why) => {
-                    format!("volume {volume_id}: could not delete backup {backup_id}: {why}")
-                }
-                _ => format!("volume {volume_id}: kept backup {backup_id} (an earlier delete failed)"),
-            },
-            _ => return,
-        };
+        }
+        let Some(line) = event_line(event) else { return };
         match &bar {
             Some(bar) => bar.set_message(line),
             None => {
@@ -161,6 +129,46 @@ fn progress(policy: &str, bar: Option<indicatif::ProgressBar>) -> policy::EventF
                 eprintln!("{now} {policy}: {line}");
             }
         }
+    })
+}
+
+/// One event's line in a run's log (none for the events it does not show).
+fn event_line(event: &Event<'_>) -> Option<String> {
+    Some(match event {
+        Event::Planned(plan) => {
+            let work = plan.work().len();
+            let problems: String = plan.problems.iter().map(|p| format!("; {p}")).collect();
+            format!("{} volumes selected, {work} to back up or wait for{problems}", plan.volumes.len())
+        }
+        Event::QuotaUnknown(e) => format!("the backup quota is unknown ({e}); every due volume is tried"),
+        Event::SnapshotTaken { volume, snapshot_id } => {
+            format!("{}: temporary snapshot {snapshot_id}", volume.label())
+        }
+        Event::Started { volume, action, backup_id } => {
+            format!("{}: {} backup {backup_id} started", volume.label(), action_text(action))
+        }
+        Event::Finished(v) => {
+            let took = v.elapsed.map(|d| format!(" after {} s", d.as_secs())).unwrap_or_default();
+            format!("{}: {}{took}", v.volume.label(), v.outcome.describe())
+        }
+        Event::Cleaned { snapshot_id, result } => match result {
+            Ok(()) => format!("removed temporary snapshot {snapshot_id} of an earlier run"),
+            Err(why) => format!("could not remove temporary snapshot {snapshot_id}: {why}"),
+        },
+        Event::GroupSnapshotCleaned { group_snapshot_id, result } => match result {
+            Ok(()) => format!("removed group snapshot {group_snapshot_id} of an earlier run"),
+            Err(why) => format!("group snapshot {group_snapshot_id} stays: {why}"),
+        },
+        Event::Pruned { volume_id, backup_id, outcome } => match outcome {
+            openstack_backups::retention::Outcome::Deleted => {
+                format!("volume {volume_id}: deleted backup {backup_id}")
+            }
+            openstack_backups::retention::Outcome::Failed(why) => {
+                format!("volume {volume_id}: could not delete backup {backup_id}: {why}")
+            }
+            _ => format!("volume {volume_id}: kept backup {backup_id} (an earlier delete failed)"),
+        },
+        _ => return None,
     })
 }
 
@@ -498,4 +506,29 @@ fn prometheus(
     let mut out = Vec::new();
     TextEncoder::new().encode(&registry.gather(), &mut out).map_err(fail)?;
     String::from_utf8(out).map_err(|e| Failure::Other(format!("prometheus: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cleaning lines (the fake cloud serves no groups, so the group
+    /// snapshots' lines are held here; the rest by `cli/tests/fake.rs`).
+    #[test]
+    fn cleaning_lines_say_what_went_and_what_stays() {
+        let (gone, kept) = (Ok(()), Err("a backup still reads it".to_owned()));
+        let line = |e: Event<'_>| event_line(&e).expect("a line");
+        assert_eq!(
+            line(Event::GroupSnapshotCleaned { group_snapshot_id: "gs-1", result: &gone }),
+            "removed group snapshot gs-1 of an earlier run"
+        );
+        assert_eq!(
+            line(Event::GroupSnapshotCleaned { group_snapshot_id: "gs-1", result: &kept }),
+            "group snapshot gs-1 stays: a backup still reads it"
+        );
+        assert_eq!(
+            line(Event::Cleaned { snapshot_id: "s-1", result: &kept }),
+            "could not remove temporary snapshot s-1: a backup still reads it"
+        );
+    }
 }

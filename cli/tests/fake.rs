@@ -498,7 +498,15 @@ async fn messages_limits_and_quotas() {
     ] {
         assert!(!shown[field].is_null() && shown[field] == m[column], "{field}: {shown} against {m}");
     }
+    // Each field its own value (not, say, the message's text).
+    assert_eq!(s(&shown["resource_uuid"]), s(&backup["id"]), "{shown}");
+    assert_eq!((s(&shown["resource_type"]), s(&shown["message_level"])), ("VOLUME_BACKUP", "ERROR"), "{shown}");
+    assert!(s(&shown["event_id"]).starts_with("VOLUME_VOLUME_BACKUP_"), "{shown}");
     assert!(s(&shown["request_id"]).starts_with("req-"), "{shown}");
+    assert!(s(&shown["user_message"]).contains("Backup driver failed"), "{shown}");
+    assert_eq!(s(&shown["id"]).len(), 36, "{shown}");
+    let created = s(&shown["created_at"]);
+    assert!(created.starts_with("20") && s(&shown["guaranteed_until"]) > created, "{shown}");
     tool.ok(&["message", "delete", s(&m["ID"])]);
     let refused = tool.fails(1, &["message", "delete", s(&m["ID"]), s(&m["ID"])]);
     assert!(refused.trim_end().ends_with("Failed to delete 2 of 2 messages."), "{refused}");
@@ -574,5 +582,71 @@ async fn a_named_cloud_with_options_on_top() {
         "--property needs microversion 3.43 or later; the block-storage microversion in use is 3.40 (the cloud's maximum, or \
          --os-volume-api-version). Nothing was sent.\n"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What a policy run logs when its output is not a terminal: one
+/// timestamped line per step: the plan, a quota it could not read, a
+/// temporary snapshot of an earlier run removed, the snapshot of an
+/// attached volume, each backup started and done, and the prune.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_run_logs_each_step() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool::of(&cloud);
+    for name in ["la-attached", "lb"] {
+        tool.ok(&["volume", "create", name, "--size", "1", "--property", "backup=logged", "--wait"]);
+    }
+    assert!(cloud.attach_volume(s(&tool.json(&["volume", "show", "la-attached"])["id"]), "server-1"));
+    let leftover = tool.json(&[
+        "snapshot",
+        "create",
+        "leftover",
+        "--volume",
+        "lb",
+        "--property",
+        "osbackup-policy=logged",
+        "--property",
+        "osbackup-temporary=true",
+        "--wait",
+    ]);
+    let dir = std::env::temp_dir().join(format!("osbackup-fake-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policies.yaml");
+    std::fs::write(
+        &file,
+        "policies:\n  logged:\n    select: {metadata: {backup: logged}}\n    every: 1h\n    in-use: snapshot\n    \
+         keep: {last: 1}\n    poll-interval: 1s\n",
+    )
+    .unwrap();
+    let run = ["backup", "run", "--policy", file.to_str().unwrap(), "-f", "value"];
+    let log = |out: std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.lines().all(|l| l.starts_with("20") && l.contains("Z logged: ")), "{stderr}");
+        stderr
+    };
+    cloud.fail("show_limits", 1, 403, "Forbidden", "Policy doesn't allow limits to be shown.");
+    let first = log(tool.0.run(&run));
+    for line in [
+        "logged: 2 volumes selected, 2 to back up or wait for\n".to_owned(),
+        "logged: the backup quota is unknown (".to_owned(),
+        format!("logged: removed temporary snapshot {} of an earlier run\n", s(&leftover["id"])),
+        "logged: la-attached: temporary snapshot ".to_owned(),
+        "logged: la-attached: full (via snapshot) backup ".to_owned(),
+        "logged: lb: full backup ".to_owned(),
+        "logged: lb: done after ".to_owned(),
+    ] {
+        assert!(first.contains(&line), "{line:?} in:\n{first}");
+    }
+    // A newer backup of lb with the policy's marker: keep last 1 deletes
+    // the run's own.
+    cloud.clock().advance(Duration::from_secs(60));
+    tool.ok(&["backup", "create", "lb", "--name", "newer", "--property", "osbackup-policy=logged", "--wait"]);
+    // Its delete refused once, then done by the next run.
+    cloud.fail("delete_backup", 1, 400, "BadRequest", "Invalid backup: held for the test.");
+    let refused = String::from_utf8_lossy(&tool.0.run(&run).stderr).into_owned();
+    assert!(refused.contains(": could not delete backup ") && refused.contains("held for the test"), "{refused}");
+    let third = log(tool.0.run(&run));
+    assert_eq!(third.matches(": deleted backup ").count(), 1, "keep last 1:\n{third}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
