@@ -644,9 +644,40 @@ async fn a_policy_run_logs_each_step() {
     tool.ok(&["backup", "create", "lb", "--name", "newer", "--property", "osbackup-policy=logged", "--wait"]);
     // Its delete refused once, then done by the next run.
     cloud.fail("delete_backup", 1, 400, "BadRequest", "Invalid backup: held for the test.");
-    let refused = String::from_utf8_lossy(&tool.0.run(&run).stderr).into_owned();
+    let out = tool.0.run(&run);
+    let refused = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(refused.contains(": could not delete backup ") && refused.contains("held for the test"), "{refused}");
-    let third = log(tool.0.run(&run));
+    assert_eq!((out.status.code(), refused.lines().last()), (Some(1), Some("policy logged: 1 deletes failed")));
+    let out = tool.0.run(&run);
+    let rows = String::from_utf8_lossy(&out.stdout).into_owned();
+    let third = log(out);
     assert_eq!(third.matches(": deleted backup ").count(), 1, "keep last 1:\n{third}");
+    let deleted: Vec<&str> = rows.lines().filter(|l| l.contains(" delete no keep rule keeps it ")).collect();
+    assert!(deleted.len() == 1 && deleted[0].ends_with(" deleted"), "the run's row of the delete:\n{rows}");
+
+    // A volume the policy names that is not there, and a temporary
+    // snapshot that cannot be removed: each said in the run's last line.
+    std::fs::write(&file, "policies:\n  named:\n    select: {names: [lb, no-such-volume]}\n    every: 1h\n").unwrap();
+    tool.ok(&[
+        "snapshot",
+        "create",
+        "stuck",
+        "--volume",
+        "lb",
+        "--property",
+        "osbackup-policy=named",
+        "--property",
+        "osbackup-temporary=true",
+        "--wait",
+    ]);
+    cloud.fail("delete_snapshot", 1, 400, "BadRequest", "Invalid snapshot: held for the test.");
+    let out = tool.0.run(&run);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some("policy named: no volume is named \"no-such-volume\"; 1 temporary snapshots could not be removed"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
