@@ -681,3 +681,57 @@ async fn a_policy_run_logs_each_step() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `backup report` after a policy run, in each format, and in Prometheus'
+/// text (what monitoring alerts on): a protected volume's gauges in their
+/// units (Unix seconds, bytes), a missing volume's state and nothing more.
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_report_in_each_format() {
+    let cloud = FakeCloud::start_scaled(100.0).await;
+    let tool = Tool::of(&cloud);
+    tool.ok(&["volume", "create", "rv", "--size", "1", "--wait"]);
+    let dir = std::env::temp_dir().join(format!("osbackup-fake-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policies.yaml");
+    std::fs::write(&file, "policies:\n  reported:\n    select: {names: [rv, no-such-volume]}\n    every: 24h\n")
+        .unwrap();
+    let policy = file.to_str().unwrap();
+    tool.fails(1, &["backup", "run", "--policy", policy]);
+    let report = |args: &[&str]| {
+        let mut all = vec!["backup", "report", "--policy", policy];
+        all.extend(args);
+        let out = tool.0.run(&all);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+
+    let (code, text) = report(&["-f", "prometheus"]);
+    assert_eq!(code, Some(1), "one volume is not protected:\n{text}");
+    let value = |metric: &str, volume: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{metric}{{")) && l.contains(&format!("volume_name=\"{volume}\"")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    };
+    assert_eq!(value("osbackup_volume_protected", "rv"), Some(1.0), "{text}");
+    assert!(text.contains("state=\"protected\"") && text.contains("state=\"missing\""), "{text}");
+    assert_eq!(value("osbackup_volume_backups", "rv"), Some(1.0), "{text}");
+    assert_eq!(value("osbackup_volume_backup_chain_length", "rv"), Some(1.0), "{text}");
+    assert_eq!(value("osbackup_volume_backups_size_bytes", "rv"), Some(1073741824.0), "1 GiB in bytes: {text}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let last = value("osbackup_volume_last_backup_timestamp_seconds", "rv").expect("a last backup");
+    assert!((last - now).abs() < 86400.0, "Unix seconds: {last} against {now}");
+    assert_eq!(value("osbackup_volume_protected", "no-such-volume"), Some(0.0), "{text}");
+    assert_eq!(value("osbackup_volume_backups", "no-such-volume"), None, "a missing volume has its state alone");
+    let (code, _) = report(&["-f", "prometheus", "-c", "State"]);
+    assert_eq!(code, Some(2), "-c does not go with prometheus");
+
+    let (_, yaml) = report(&["-f", "yaml"]);
+    assert!(yaml.starts_with("- Age: ") && yaml.matches("\n- ").count() == 1, "{yaml}");
+    let (_, value_rows) = report(&["-f", "value", "-c", "Volume", "-c", "State"]);
+    let mut rows: Vec<&str> = value_rows.lines().collect();
+    rows.sort();
+    assert_eq!(rows, ["no-such-volume missing", "rv protected"]);
+    let (_, csv) = report(&["-f", "csv", "-c", "Volume", "-c", "State"]);
+    assert!(csv.starts_with("\"Volume\",\"State\"\n") && csv.lines().count() == 3, "{csv}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
