@@ -341,6 +341,10 @@ async fn backup_options_one_at_a_time() {
     assert!(refused.contains("--group-by is volume or metadata:KEY"), "{refused}");
     let plan = tool.json(&["backup", "prune", "--all-volumes", "--keep-last", "1", "--dry-run"]);
     assert_eq!(plan.as_array().map(Vec::len), Some(1), "{plan}");
+    // A delete refused: exit 1, naming the group; the next prune finishes.
+    cloud.fail("delete_backup", 1, 400, "BadRequest", "Invalid backup: held for the test.");
+    let refused = tool.fails(1, &["backup", "prune", "--volume", &volume_id, "--keep-none"]);
+    assert_eq!(refused.trim_end(), format!("a delete failed in 1 of 1 groups ({volume_id})"));
     tool.ok(&["backup", "prune", "--volume", &volume_id, "--keep-none", "--wait"]);
     assert_eq!(tool.json(&["backup", "list"]), json!([]));
 }
