@@ -11,27 +11,38 @@ use openstack_backups::{Error, Gated, Session};
 use crate::Failure;
 use crate::args::Global;
 
-/// The process's environment with the options' values in place of their
-/// `OS_*` variables.
-struct Options(BTreeMap<&'static str, String>);
+/// An environment (the process's, in `osbackup`) with the options' values
+/// in place of their `OS_*` variables.
+struct Options<'a> {
+    vars: BTreeMap<&'static str, String>,
+    base: &'a dyn Environment,
+}
 
-impl Environment for Options {
+impl Environment for Options<'_> {
     fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned().or_else(|| ProcessEnvironment.var(name))
+        self.vars.get(name).cloned().or_else(|| self.base.var(name))
     }
 
     fn read(&self, path: &std::path::Path) -> Option<String> {
-        ProcessEnvironment.read(path)
+        self.base.read(path)
     }
 
     fn current_dir(&self) -> Option<PathBuf> {
-        ProcessEnvironment.current_dir()
+        self.base.current_dir()
     }
 }
 
 /// The session the global options and the environment describe (no
 /// request is sent until a command needs the cloud).
 pub fn session(g: &Global) -> Result<Session, Failure> {
+    Ok(Session::builder().cloud(cloud_config(g, &ProcessEnvironment)?)?.build()?)
+}
+
+/// The cloud the global options describe over `base` (its variables and
+/// `clouds.yaml`): an option wins over its variable; with a named cloud,
+/// the region, interface, volume API version and CA file of an option or
+/// variable win over the cloud's (as python-openstackclient does).
+fn cloud_config(g: &Global, base: &dyn Environment) -> Result<CloudConfig, Failure> {
     let mut vars = BTreeMap::new();
     let pairs = [
         ("OS_CLOUD", &g.cloud),
@@ -61,25 +72,27 @@ pub fn session(g: &Global) -> Result<Session, Failure> {
     if g.insecure {
         vars.insert("OS_INSECURE", "true".to_owned());
     }
-    let env = Options(vars);
+    let env = Options { vars, base };
     let mut cloud = CloudConfig::from_environment(&env)?;
-    // With a cloud from clouds.yaml, the options still win over its values.
+    // With a cloud from clouds.yaml, as with python-openstackclient, an
+    // option (or else its variable) still wins over the cloud's value; only
+    // `OS_INSECURE` does not (`--insecure` does).
     if cloud.name != "envvars" {
-        if let Some(region) = &g.region {
-            cloud.region = Some(region.clone());
+        if let Some(region) = env.var("OS_REGION_NAME") {
+            cloud.region = Some(region);
         }
-        if let Some(interface) = &g.interface {
-            cloud.interface = Interface::parse(interface)?;
+        if let Some(interface) = env.var("OS_INTERFACE") {
+            cloud.interface = Interface::parse(&interface)?;
         }
-        if let Some(version) = &g.volume_api_version {
-            cloud.block_storage_microversion = Some(version.clone());
+        if let Some(version) = env.var("OS_VOLUME_API_VERSION") {
+            cloud.block_storage_microversion = Some(version);
         }
-        if let Some(cacert) = &g.cacert {
+        if let Some(cacert) = env.var("OS_CACERT") {
             cloud.cacert = Some(PathBuf::from(cacert));
         }
         cloud.insecure |= g.insecure;
     }
-    Ok(Session::builder().cloud(cloud)?.build()?)
+    Ok(cloud)
 }
 
 /// `--debug`: every request on stderr when it ends (method, URL, status,
@@ -127,4 +140,103 @@ pub fn explain(e: &Error) -> String {
         }
     }
     e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::Parser;
+
+    use super::*;
+
+    /// A machine with a `clouds.yaml` in its working folder and no
+    /// variables but the ones given.
+    struct Machine {
+        vars: BTreeMap<&'static str, &'static str>,
+        clouds: &'static str,
+    }
+
+    impl Environment for Machine {
+        fn var(&self, name: &str) -> Option<String> {
+            self.vars.get(name).map(|v| (*v).to_owned())
+        }
+
+        fn read(&self, path: &Path) -> Option<String> {
+            (path == Path::new("/srv/ops/clouds.yaml")).then(|| self.clouds.to_owned())
+        }
+
+        fn current_dir(&self) -> Option<PathBuf> {
+            Some(PathBuf::from("/srv/ops"))
+        }
+    }
+
+    const CLOUDS: &str = "clouds:\n  secure: {auth: {auth_url: 'https://keystone.example:5000/v3', token: t}, region_name: r1}\n  lab: {auth: {auth_url: 'https://keystone.lab:5000/v3', token: t}, verify: false}\n";
+
+    fn config(args: &[&str], vars: &[(&'static str, &'static str)]) -> CloudConfig {
+        let cli = crate::args::Cli::try_parse_from([&["osbackup"], args, &["volume", "list"]].concat()).unwrap();
+        let machine = Machine { vars: vars.iter().copied().collect(), clouds: CLOUDS };
+        cloud_config(&cli.global, &machine).unwrap()
+    }
+
+    /// `clouds.yaml` is found in the working folder, and `--insecure` adds
+    /// to a cloud's `verify` (it never turns checking back on).
+    #[test]
+    fn insecure_adds_to_the_named_cloud() {
+        let secure = config(&["--os-cloud", "secure"], &[]);
+        assert_eq!((secure.name.as_str(), secure.insecure), ("secure", false));
+        assert!(config(&["--os-cloud", "secure", "--insecure"], &[]).insecure);
+        assert!(config(&["--insecure"], &[("OS_CLOUD", "secure")]).insecure);
+        assert!(config(&["--os-cloud", "lab"], &[]).insecure);
+        assert!(config(&["--os-cloud", "lab", "--insecure"], &[]).insecure);
+    }
+
+    /// The options, or else their variables, win over the named cloud's
+    /// values, as with python-openstackclient 8 (`openstack configuration
+    /// show` with `OS_CLOUD` and `OS_REGION_NAME`, `OS_INTERFACE`,
+    /// `OS_VOLUME_API_VERSION`, `OS_CACERT` set shows the variables' values;
+    /// with `OS_INSECURE=true` it still checks certificates).
+    #[test]
+    fn options_and_variables_win_over_the_named_cloud() {
+        let plain = config(&["--os-cloud", "secure"], &[]);
+        assert_eq!(plain.region.as_deref(), Some("r1"));
+        assert_eq!(plain.interface, Interface::Public);
+        assert_eq!((plain.block_storage_microversion, plain.cacert), (None, None));
+        let by_variables = config(
+            &[],
+            &[
+                ("OS_CLOUD", "secure"),
+                ("OS_REGION_NAME", "r9"),
+                ("OS_INTERFACE", "internal"),
+                ("OS_VOLUME_API_VERSION", "3.60"),
+                ("OS_CACERT", "/ca.pem"),
+                ("OS_INSECURE", "true"),
+            ],
+        );
+        assert_eq!(by_variables.region.as_deref(), Some("r9"));
+        assert_eq!(by_variables.interface, Interface::Internal);
+        assert_eq!(by_variables.block_storage_microversion.as_deref(), Some("3.60"));
+        assert_eq!(by_variables.cacert.as_deref(), Some(Path::new("/ca.pem")));
+        assert!(!by_variables.insecure, "OS_INSECURE is not read for a named cloud");
+        let by_options = config(
+            &[
+                "--os-cloud",
+                "secure",
+                "--os-region-name",
+                "r2",
+                "--os-interface",
+                "admin",
+                "--os-volume-api-version",
+                "3.44",
+                "--os-cacert",
+                "/other.pem",
+            ],
+            &[("OS_CLOUD", "lab"), ("OS_REGION_NAME", "r9"), ("OS_VOLUME_API_VERSION", "3.60")],
+        );
+        assert_eq!(by_options.name, "secure");
+        assert_eq!(by_options.region.as_deref(), Some("r2"));
+        assert_eq!(by_options.interface, Interface::Admin);
+        assert_eq!(by_options.block_storage_microversion.as_deref(), Some("3.44"));
+        assert_eq!(by_options.cacert.as_deref(), Some(Path::new("/other.pem")));
+    }
 }

@@ -531,4 +531,85 @@ mod tests {
             "could not remove temporary snapshot s-1: a backup still reads it"
         );
     }
+
+    use openstack_backups::policy::{Plan, Reason, RunReport, VolumeOutcome, VolumePlan, VolumeView};
+
+    fn volume() -> Arc<VolumeView> {
+        Arc::new(VolumeView {
+            id: "9c6a4b5a-1f0e-4d6e-9a55-3a2b1f0c7d11".to_owned(),
+            name: Some("vol-1".to_owned()),
+            status: "available".to_owned(),
+            size: 1,
+            metadata: Vec::new(),
+            project_id: None,
+        })
+    }
+
+    /// A plan of the policy `nightly` for one volume per action.
+    fn plan(actions: &[Action]) -> Plan {
+        let volumes = actions
+            .iter()
+            .map(|action| VolumePlan {
+                volume: volume(),
+                action: action.clone(),
+                reason: Reason::Never,
+                due: Some(Reason::Never),
+                newest: None,
+            })
+            .collect();
+        Plan { policy: "nightly".to_owned(), at: chrono::Utc::now(), volumes, problems: Vec::new() }
+    }
+
+    fn done() -> VolumeOutcome {
+        VolumeOutcome {
+            volume: volume(),
+            action: Action::Full(Source::Volume),
+            reason: Reason::Never,
+            backup_id: Some("6a122f4b-d2f6-448f-aeb5-68bae5ff8358".to_owned()),
+            size_gib: Some(1),
+            elapsed: Some(Duration::from_secs(42)),
+            outcome: Outcome::Done,
+            protected: true,
+        }
+    }
+
+    /// On a terminal the bar counts the volumes done of the plan's work,
+    /// and its message is the latest event's line.
+    #[test]
+    fn the_bar_counts_the_volumes_done() {
+        let full = Action::Full(Source::Volume);
+        let plan = plan(&[full.clone(), Action::Skip, full]);
+        let bar = indicatif::ProgressBar::hidden();
+        let report = progress("nightly", Some(bar.clone()));
+        report(&Event::Planned(&plan));
+        assert_eq!((bar.position(), bar.length()), (0, Some(2)), "two volumes to work on, one skipped");
+        assert_eq!(bar.prefix(), "nightly");
+        let done = done();
+        report(&Event::Finished(&done));
+        assert_eq!(bar.position(), 1);
+        assert_eq!(bar.message(), event_line(&Event::Finished(&done)).unwrap());
+        assert!(bar.message().ends_with(" after 42 s"), "{}", bar.message());
+    }
+
+    /// The last line of a run that did not do everything counts what
+    /// stays: clean-ups that failed, and group snapshots (which the fake
+    /// cloud, serving no groups, cannot leave).
+    #[test]
+    fn the_summary_counts_what_stays() {
+        let left = |id: &str, result: Result<(), String>| (id.to_owned(), result);
+        let report = RunReport {
+            plan: plan(&[Action::Full(Source::Volume)]),
+            volumes: vec![done()],
+            cleaned: vec![left("s-1", Err("busy".to_owned())), left("s-2", Ok(()))],
+            group_snapshots: vec![left("gs-1", Ok(())), left("gs-2", Err("a backup reads it".to_owned()))],
+            pruned: Vec::new(),
+        };
+        assert!(!report.succeeded());
+        assert_eq!(
+            summary(&report),
+            "policy nightly: 1 temporary snapshots could not be removed; 1 group snapshots stay"
+        );
+        let gone = RunReport { group_snapshots: vec![left("gs-1", Ok(()))], ..report };
+        assert_eq!(summary(&gone), "policy nightly: 1 temporary snapshots could not be removed");
+    }
 }
