@@ -467,6 +467,92 @@ mod tests {
         operations: std::slice::from_ref(&LIST),
     };
 
+    const fn get(method_name: &'static str, path: &'static str) -> OperationMeta {
+        OperationMeta {
+            method_name,
+            operation_id: method_name,
+            method: "GET",
+            path,
+            tag: "things",
+            action: None,
+            min_microversion: None,
+            gated_query: &[],
+            gated_body: &[],
+        }
+    }
+    static ROUTES: [OperationMeta; 3] = [
+        get("show_thing", "/things/{thing_id}"),
+        get("list_things_detail", "/things/detail"),
+        get("latest", "/{kind}/latest"),
+    ];
+    static ROUTED: ServiceInfo = ServiceInfo {
+        name: "things",
+        service_type: "things",
+        catalog_types: &["things"],
+        microversion_service: None,
+        max_microversion: None,
+        operations: &ROUTES,
+    };
+
+    fn get_request(path: &str) -> Request {
+        Request {
+            url: format!("http://localhost/v1/p1{path}").parse().unwrap(),
+            method: wiremock::http::Method::GET,
+            headers: wiremock::http::HeaderMap::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A route with more static segments takes its requests from a route
+    /// with a parameter there; two routes as specific as each other both
+    /// match (neither is the other's special case).
+    #[test]
+    fn the_more_specific_route_takes_the_request() {
+        let [show, detail, latest] = &ROUTES;
+        let matches = |op: &'static OperationMeta, path: &str| When::new(&ROUTED, op).matches(&get_request(path));
+        assert!(matches(detail, "/things/detail") && !matches(show, "/things/detail"));
+        assert!(matches(show, "/things/t1") && !matches(detail, "/things/t1"));
+        assert!(matches(show, "/things/latest") && matches(latest, "/things/latest"), "as specific as each other");
+    }
+
+    /// A header the test asks for must be on the request with that value
+    /// (its name in any case).
+    #[test]
+    fn a_header_must_be_sent_with_its_value() {
+        let mut when = When::new(&ROUTED, &ROUTES[0]);
+        when.header("X-Trace", "t1");
+        let mut request = get_request("/things/t1");
+        assert!(!when.matches(&request), "no header");
+        request.headers.insert("x-trace", "t2".parse().unwrap());
+        assert!(!when.matches(&request), "another value");
+        request.headers.insert("x-trace", "t1".parse().unwrap());
+        assert!(when.matches(&request));
+    }
+
+    /// `Debug` of a mock names what is set and never a value: a body or a
+    /// header may hold a password or a token.
+    #[test]
+    fn debug_names_what_is_set_and_no_value() {
+        let mut when = When::new(&SERVICE, &LIST);
+        when.query_param("name", Some("q-VALUE".to_owned()))
+            .json_body(&serde_json::json!({"auth": {"password": "p-SECRET"}}))
+            .microversion("3.60")
+            .header("X-Auth-Token", "t-SECRET");
+        assert_eq!(
+            format!("{when:?}"),
+            r#"When { operation: "list_things", path: [], query: ["name"], body: true, microversion: Some("3.60"), headers: ["x-auth-token"] }"#
+        );
+        let mut then = Then::new(&SERVICE, &LIST, 200);
+        then.json(201, &serde_json::json!({"token": "t-SECRET"}))
+            .header("X-Subject-Token", "t-SECRET")
+            .delay(Duration::from_millis(5))
+            .next_page_in("things_links", "m-VALUE");
+        assert_eq!(
+            format!("{then:?}"),
+            r#"Then { operation: "list_things", status: 201, body: true, headers: ["X-Subject-Token"], delay: Some(5ms), next_page: true }"#
+        );
+    }
+
     /// The next link is the request's own URL (host and port from `Host`,
     /// its other parameters kept) with the marker replaced.
     #[test]

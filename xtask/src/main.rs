@@ -199,7 +199,7 @@ fn run_fuzz(cases: u32) -> Result<(), String> {
 /// fault, property, snapshot, fake-cloud and typed-mock tests; not the
 /// real-server tests (minutes each, and they need the harness), nor the
 /// flag census (it reads the harness's installed Python clients).
-const FAST_TESTS: [&str; 31] = [
+const FAST_TESTS: [&str; 32] = [
     "wire",
     "faults",
     "fault_matrix",
@@ -229,6 +229,7 @@ const FAST_TESTS: [&str; 31] = [
     "policy_run",
     "error_sizes",
     "mocks",
+    "groups",
     "requests",
     "session_properties",
 ];
