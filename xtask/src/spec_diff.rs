@@ -52,30 +52,34 @@ pub fn run(root: &Path, args: &[&str], usage: &str) -> ExitCode {
         }
     };
     print!("{}", diff::report(&changes, format));
-    let mut failed = diff::fails(&changes, fail_on);
-    if rust {
-        let heading = format!("Rust API of {} (cargo-semver-checks against {base})", crate::semver::CRATES.join(", "));
-        match format {
-            diff::Format::Markdown => println!("\n## {heading}\n\n```"),
-            _ => println!("\n{heading}:"),
+    let rust = match rust.then(|| crate::semver::check(root, &base)).transpose() {
+        Ok(rust) => rust,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
-        let checked = crate::semver::check(root, &base);
-        if let Ok(report) = &checked {
-            print!("{}", report.text);
-        }
-        if matches!(format, diff::Format::Markdown) {
-            println!("```");
-        }
-        match checked {
-            // A Rust break is a breaking change, whatever the spec says.
-            Ok(report) => failed |= report.breaking && fail_on.is_some(),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
+    };
+    if let Some(report) = &rust {
+        print!("{}", rust_section(&base, format, &report.text));
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if fails(diff::fails(&changes, fail_on), rust.as_ref(), fail_on) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// What `--rust` adds after the spec's report: a heading naming the crates
+/// and `base`, then cargo-semver-checks' `text` (fenced in markdown).
+fn rust_section(base: &str, format: diff::Format, text: &str) -> String {
+    let heading = format!("Rust API of {} (cargo-semver-checks against {base})", crate::semver::CRATES.join(", "));
+    match format {
+        diff::Format::Markdown => format!("\n## {heading}\n\n```\n{text}```\n"),
+        _ => format!("\n{heading}:\n{text}"),
+    }
+}
+
+/// Whether the run fails: the spec's changes reach `--fail-on`
+/// (`spec_fails`), or cargo-semver-checks found a Rust break, which is a
+/// breaking change whatever the spec says (unless `--fail-on none`).
+fn fails(spec_fails: bool, rust: Option<&crate::semver::Report>, fail_on: Option<diff::Level>) -> bool {
+    spec_fails || rust.is_some_and(|r| r.breaking && fail_on.is_some())
 }
 
 /// The default revision to compare with: the merge base of `HEAD` and
@@ -152,6 +156,25 @@ pub(crate) mod tests {
             .output()
             .unwrap();
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// `--rust`'s section in each format, and what fails the run.
+    #[test]
+    fn a_rust_break_is_a_breaking_change() {
+        let text = "     Summary no semver update required\n";
+        let heading = "Rust API of openstack-backups-runtime, openstack-backups-api, openstack-backups, \
+                       openstack-backups-fake (cargo-semver-checks against main)";
+        assert_eq!(rust_section("main", diff::Format::Text, text), format!("\n{heading}:\n{text}"));
+        assert_eq!(rust_section("main", diff::Format::Markdown, text), format!("\n## {heading}\n\n```\n{text}```\n"));
+
+        let report = |breaking| crate::semver::Report { breaking, text: String::new() };
+        let (broken, clean) = (report(true), report(false));
+        assert!(!fails(false, None, Some(Level::Breaking)));
+        assert!(fails(true, None, Some(Level::Breaking)));
+        assert!(fails(true, Some(&clean), Some(Level::Breaking)));
+        assert!(!fails(false, Some(&clean), Some(Level::Breaking)));
+        assert!(fails(false, Some(&broken), Some(Level::Info)), "a Rust break fails at any level");
+        assert!(!fails(false, Some(&broken), None), "--fail-on none");
     }
 
     /// A scratch repository: a spec changed, one added, one removed since

@@ -18,6 +18,14 @@ fn runs_on_this_repository() {
 }
 
 #[test]
+fn json_without_rust_is_a_list_of_changes() {
+    let out = xtask(&["spec-diff", "HEAD", "--format", "json", "--fail-on", "none"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with('[') && stdout.ends_with("]\n"), "{stdout}");
+}
+
+#[test]
 fn bad_arguments_exit_2() {
     for (args, message) in [
         (&["spec-diff", "--format", "yaml"][..], "--format takes text, markdown or json, not `yaml`"),
