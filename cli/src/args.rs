@@ -18,9 +18,11 @@ use crate::volume::VolumeCommand;
 /// Manage OpenStack volume backups, snapshots, volumes and database backups.
 ///
 /// The cloud comes from `clouds.yaml` (`--os-cloud` / `OS_CLOUD`) or the
-/// `OS_*` variables, as for python-openstackclient. Microversions are
-/// negotiated with the cloud unless `--os-volume-api-version` pins one;
-/// names are accepted wherever IDs are.
+/// `OS_*` variables, as for python-openstackclient: an option wins over its
+/// variable, and with a named cloud the region, interface, volume API
+/// version and CA file of an option or variable win over the cloud's.
+/// Microversions are negotiated with the cloud unless
+/// `--os-volume-api-version` pins one; names are accepted wherever IDs are.
 ///
 /// Exit status: 0 on success, 1 when a command fails, 2 on a usage error,
 /// 130 when interrupted.
@@ -127,7 +129,7 @@ pub struct Global {
     /// Extra trusted CA certificates, PEM [env: OS_CACERT]
     #[arg(long = "os-cacert", global = true, value_name = "FILE")]
     pub cacert: Option<String>,
-    /// Do not check servers' certificates [env: OS_INSECURE]
+    /// Do not check servers' certificates [env: OS_INSECURE, not read with a named cloud]
     #[arg(long, global = true)]
     pub insecure: bool,
     /// Print each request (method, URL, status, request id, time) on stderr; secrets stay hidden

@@ -1,6 +1,8 @@
 //! The cloud the command talks to: `clouds.yaml` or the `OS_*` variables,
-//! with the global options on top (an option wins over its variable), and
-//! how the client's errors read on a terminal.
+//! with the global options on top (an option wins over its variable; with a
+//! named cloud, the region, interface, volume API version and CA file of an
+//! option or variable win over the cloud's, as in python-openstackclient),
+//! and how the client's errors read on a terminal.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -69,6 +71,10 @@ fn cloud_config(g: &Global, base: &dyn Environment) -> Result<CloudConfig, Failu
             vars.insert(name, v.clone());
         }
     }
+    if let Some(version) = &g.volume_api_version {
+        // The option wins over both variables the library reads for it.
+        vars.insert("OS_BLOCK_STORAGE_API_VERSION", version.clone());
+    }
     if g.insecure {
         vars.insert("OS_INSECURE", "true".to_owned());
     }
@@ -76,7 +82,9 @@ fn cloud_config(g: &Global, base: &dyn Environment) -> Result<CloudConfig, Failu
     let mut cloud = CloudConfig::from_environment(&env)?;
     // With a cloud from clouds.yaml, as with python-openstackclient, an
     // option (or else its variable) still wins over the cloud's value; only
-    // `OS_INSECURE` does not (`--insecure` does).
+    // `OS_INSECURE` does not (`--insecure` does). A volume API version
+    // without a minor part (`3`, as openrc files set it) names the API, not
+    // a microversion: the cloud's pin stays.
     if cloud.name != "envvars" {
         if let Some(region) = env.var("OS_REGION_NAME") {
             cloud.region = Some(region);
@@ -84,7 +92,7 @@ fn cloud_config(g: &Global, base: &dyn Environment) -> Result<CloudConfig, Failu
         if let Some(interface) = env.var("OS_INTERFACE") {
             cloud.interface = Interface::parse(&interface)?;
         }
-        if let Some(version) = env.var("OS_VOLUME_API_VERSION") {
+        if let Some(version) = env.var("OS_VOLUME_API_VERSION").filter(|v| v.contains('.')) {
             cloud.block_storage_microversion = Some(version);
         }
         if let Some(cacert) = env.var("OS_CACERT") {
@@ -171,7 +179,7 @@ mod tests {
         }
     }
 
-    const CLOUDS: &str = "clouds:\n  secure: {auth: {auth_url: 'https://keystone.example:5000/v3', token: t}, region_name: r1}\n  lab: {auth: {auth_url: 'https://keystone.lab:5000/v3', token: t}, verify: false}\n";
+    const CLOUDS: &str = "clouds:\n  secure: {auth: {auth_url: 'https://keystone.example:5000/v3', token: t}, region_name: r1, block_storage_api_version: '3.50'}\n  lab: {auth: {auth_url: 'https://keystone.lab:5000/v3', token: t}, verify: false}\n";
 
     fn config(args: &[&str], vars: &[(&'static str, &'static str)]) -> CloudConfig {
         let cli = crate::args::Cli::try_parse_from([&["osbackup"], args, &["volume", "list"]].concat()).unwrap();
@@ -192,16 +200,20 @@ mod tests {
     }
 
     /// The options, or else their variables, win over the named cloud's
-    /// values, as with python-openstackclient 8 (`openstack configuration
-    /// show` with `OS_CLOUD` and `OS_REGION_NAME`, `OS_INTERFACE`,
-    /// `OS_VOLUME_API_VERSION`, `OS_CACERT` set shows the variables' values;
-    /// with `OS_INSECURE=true` it still checks certificates).
+    /// values, as with python-openstackclient 10.5 and osc-lib 4.7
+    /// (`openstack configuration show` with `OS_CLOUD` and `OS_REGION_NAME`,
+    /// `OS_INTERFACE`, `OS_VOLUME_API_VERSION`, `OS_CACERT` set shows the
+    /// variables' values; with `OS_INSECURE=true` it still checks
+    /// certificates). A bare major version leaves the cloud's pin.
     #[test]
     fn options_and_variables_win_over_the_named_cloud() {
         let plain = config(&["--os-cloud", "secure"], &[]);
         assert_eq!(plain.region.as_deref(), Some("r1"));
         assert_eq!(plain.interface, Interface::Public);
-        assert_eq!((plain.block_storage_microversion, plain.cacert), (None, None));
+        assert_eq!(plain.block_storage_microversion.as_deref(), Some("3.50"));
+        assert_eq!(plain.cacert, None);
+        let major = config(&["--os-cloud", "secure"], &[("OS_VOLUME_API_VERSION", "3")]);
+        assert_eq!(major.block_storage_microversion.as_deref(), Some("3.50"), "3 names the API, not a microversion");
         let by_variables = config(
             &[],
             &[
@@ -238,5 +250,20 @@ mod tests {
         assert_eq!(by_options.interface, Interface::Admin);
         assert_eq!(by_options.block_storage_microversion.as_deref(), Some("3.44"));
         assert_eq!(by_options.cacert.as_deref(), Some(Path::new("/other.pem")));
+    }
+
+    /// Without a named cloud the option wins over both variables the
+    /// library reads for the volume API version.
+    #[test]
+    fn the_version_option_wins_over_the_variables() {
+        let vars = [
+            ("OS_AUTH_URL", "https://keystone.example:5000/v3"),
+            ("OS_TOKEN", "t"),
+            ("OS_BLOCK_STORAGE_API_VERSION", "3.55"),
+            ("OS_VOLUME_API_VERSION", "3.60"),
+        ];
+        assert_eq!(config(&[], &vars).block_storage_microversion.as_deref(), Some("3.55"));
+        let pinned = config(&["--os-volume-api-version", "3.44"], &vars);
+        assert_eq!((pinned.name.as_str(), pinned.block_storage_microversion.as_deref()), ("envvars", Some("3.44")));
     }
 }
