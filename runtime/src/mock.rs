@@ -515,8 +515,7 @@ mod tests {
         assert!(matches(show, "/things/latest") && matches(latest, "/things/latest"), "as specific as each other");
     }
 
-    /// A header the test asks for must be on the request with that value
-    /// (its name in any case).
+    /// A header the test asks for must be on the request with that value.
     #[test]
     fn a_header_must_be_sent_with_its_value() {
         let mut when = When::new(&ROUTED, &ROUTES[0]);
@@ -529,8 +528,8 @@ mod tests {
         assert!(when.matches(&request));
     }
 
-    /// `Debug` of a mock names what is set and never a value: a body or a
-    /// header may hold a password or a token.
+    /// `Debug` of a mock names what is set, and no query, body or header
+    /// value: a body or a header may hold a password or a token.
     #[test]
     fn debug_names_what_is_set_and_no_value() {
         let mut when = When::new(&SERVICE, &LIST);

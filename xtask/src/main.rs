@@ -198,8 +198,11 @@ fn run_fuzz(cases: u32) -> Result<(), String> {
 /// The test binaries a mutant is judged by: every unit test and the wire,
 /// fault, property, snapshot, fake-cloud and typed-mock tests; not the
 /// real-server tests (minutes each, and they need the harness), nor the
-/// flag census (it reads the harness's installed Python clients).
-const FAST_TESTS: [&str; 32] = [
+/// flag census (it reads the harness's installed Python clients), nor
+/// xtask's own tests: they read the checkout's git history, which the copy
+/// cargo-mutants builds in has not, so they would fail for every mutant
+/// (xtask is tried `--in-place`, as TESTING.md says).
+const FAST_TESTS: [&str; 31] = [
     "wire",
     "faults",
     "fault_matrix",
@@ -217,7 +220,6 @@ const FAST_TESTS: [&str; 32] = [
     "generator",
     "fresh",
     "diff",
-    "spec_diff",
     "help",
     "terminal",
     "fake",
@@ -298,7 +300,6 @@ fn run_mutants(args: &[&str]) -> Result<(), String> {
         "osbackup",
         "openstack-backups-tests",
         "openstack-backups-fake",
-        "xtask",
     ] {
         command.args(["--test-package", package]);
     }
