@@ -326,6 +326,41 @@ where
 mod tests {
     use super::*;
 
+    /// A client of a made-up service, for the trait's plumbing.
+    struct Thing {
+        client: reqwest::Client,
+        inner: u8,
+    }
+
+    impl ClientInfo<u8> for Thing {
+        fn api_version() -> &'static str {
+            "1.2.3"
+        }
+        fn baseurl(&self) -> &str {
+            "http://thing.example/v1"
+        }
+        fn client(&self) -> &reqwest::Client {
+            &self.client
+        }
+        fn inner(&self) -> &u8 {
+            &self.inner
+        }
+    }
+
+    /// A reference to a client answers as the client does.
+    #[test]
+    fn a_reference_answers_as_its_client() {
+        fn info<C: ClientInfo<u8>>(c: C) -> (&'static str, String, u8) {
+            (C::api_version(), c.baseurl().to_owned(), *c.inner())
+        }
+        let thing = Thing { client: reqwest::Client::new(), inner: 7 };
+        assert_eq!(info(&thing), ("1.2.3", "http://thing.example/v1".to_owned(), 7));
+        fn client_of<C: ClientInfo<u8>>(c: &C) -> &reqwest::Client {
+            c.client()
+        }
+        assert!(std::ptr::eq(client_of(&&thing), &thing.client));
+    }
+
     #[test]
     fn service_root_strips_version_and_project() {
         assert_eq!(service_root("http://127.0.0.1:8776/v3/abc123"), "http://127.0.0.1:8776");
