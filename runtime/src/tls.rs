@@ -303,3 +303,27 @@ pub(crate) fn is_certificate_error(error: &(dyn std::error::Error + 'static)) ->
     }
     false
 }
+
+/// Tests of the build without TLS (the TLS builds are tested end to end:
+/// `tests/tests/tls.rs`, `sdk/tests/certificates.rs`).
+#[cfg(all(test, not(any(feature = "rustls", feature = "native-tls"))))]
+mod tests {
+    use super::*;
+
+    /// Built without TLS (`--no-default-features`), a client for an
+    /// `http://` cloud still builds, and `cacert` or `verify: false` is
+    /// refused at build time, naming the features that would carry it,
+    /// rather than ignored.
+    #[test]
+    fn a_build_without_tls_refuses_certificate_options() {
+        let options = HttpOptions::new(Duration::from_secs(1), Duration::from_secs(2));
+        options.build().unwrap();
+        // Any readable file will do: `cacert` reads it, the build refuses it.
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        for refused in [options.clone().insecure(true), options.clone().cacert(&file).unwrap()] {
+            let err = refused.build().unwrap_err();
+            assert!(matches!(err, Error::Configuration(_)), "{err:?}");
+            assert!(err.to_string().contains("`rustls` (default) or `native-tls`"), "{err}");
+        }
+    }
+}

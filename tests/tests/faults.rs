@@ -204,6 +204,49 @@ async fn quota_faults_are_not_retried_rate_limits_are() {
     assert_eq!(*clock.0.lock().unwrap(), [Duration::from_secs(2)]);
 }
 
+/// A classifier of the user's own is asked about failures only (no
+/// response, or a status other than 2xx/3xx), as `Classifier` promises: a
+/// classifier that always says "retry" leaves successes and version
+/// discovery's 300 alone, and is asked once per failed attempt.
+#[tokio::test]
+async fn a_classifier_of_ones_own_is_asked_about_failures_only() {
+    use openstack_backups::retry::{Attempt, Classifier, Decision};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Debug)]
+    struct AlwaysRetry(Arc<AtomicU32>);
+    impl Classifier for AlwaysRetry {
+        fn classify(&self, _: &Attempt<'_>) -> Decision {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Decision::Retry
+        }
+    }
+
+    let server = MockServer::start().await;
+    let asked = Arc::new(AtomicU32::new(0));
+    let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() }.with_classifier(AlwaysRetry(asked.clone()));
+    let c = client(&server.uri(), config().with_retry(retry).with_clock(Arc::new(NoWait::default())));
+    for status in [202, 300] {
+        server.reset().await;
+        let answer = ResponseTemplate::new(status);
+        if status == 202 {
+            Mock::given(any()).respond_with(answer).mount(&server).await;
+            c.delete_backup().backup_id("b1").send().await.unwrap();
+        } else {
+            Mock::given(any()).respond_with(answer.set_body_json(json!({"versions": []}))).mount(&server).await;
+            c.list_api_versions().await.unwrap();
+        }
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "HTTP {status} was sent again");
+        assert_eq!(asked.load(Ordering::SeqCst), 0, "the classifier was asked about HTTP {status}");
+    }
+
+    server.reset().await;
+    Mock::given(any()).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    c.show_backup().backup_id("b1").send().await.unwrap_err();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert_eq!(asked.load(Ordering::SeqCst), 3, "asked once per failed attempt");
+}
+
 /// A stream applies the request timeout to each page: a page that never
 /// comes ends the stream with a timeout after the items already read.
 #[tokio::test]

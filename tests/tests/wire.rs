@@ -1066,6 +1066,16 @@ async fn error_bodies_name_operation_status_fault_and_request_id() {
         assert!(text.contains(part), "{part:?} missing from {text:?}");
     }
 
+    // Version discovery answers its own way (300 for the root) but a fault
+    // is still a fault, with its status and request id.
+    h.answer(500, Some(json!({"computeFault": {"code": 500, "message": "The server has either erred."}}))).await;
+    let err = h.client.list_api_versions().await.unwrap_err();
+    assert!(matches!(err, Error::ErrorResponse(_)), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(err.fault().unwrap().name(), Some("computeFault"));
+    assert_eq!(err.request_id(), Some(REQUEST_ID));
+    assert_eq!(err.operation(), Some("list_api_versions"));
+
     // A status the spec does not list.
     h.answer(302, None).await;
     let err = h.client.show_backup().backup_id(bid).send().await.unwrap_err();

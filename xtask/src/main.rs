@@ -28,7 +28,8 @@ tasks:
   test [ARGS…]           the whole test suite: cargo test --workspace [ARGS…]
                          (installs and runs a real Cinder for the integration tests),
                          then the front door's certificate test built with
-                         native-tls (ARGS are not passed to that run)
+                         native-tls and the runtime's unit tests built without
+                         TLS (ARGS are not passed to those runs)
   fuzz [--cases N]       the property tests (generated responses, mutated specs,
                          parsers, paging, retention) with N cases each (default
                          20000), in release mode
@@ -115,12 +116,16 @@ fn run_regenerate(mode: Mode) -> Result<(), String> {
 const NATIVE_TLS_RUN: [&str; 8] =
     ["test", "-p", "openstack-backups", "--no-default-features", "--features", "native-tls", "--test", "certificates"];
 
+/// The third: the runtime's unit tests built without TLS, for an
+/// `http://`-only cloud (certificate options refused, `src/tls.rs`).
+const NO_TLS_RUN: [&str; 5] = ["test", "-p", "openstack-backups-runtime", "--no-default-features", "--lib"];
+
 fn run_tests(extra: &[&str]) -> Result<(), String> {
     let mut workspace = vec!["test", "--workspace"];
     workspace.extend_from_slice(extra);
     let mut totals = (0u64, 0u64, 0u64);
     let mut failures = Vec::new();
-    for args in [workspace.as_slice(), NATIVE_TLS_RUN.as_slice()] {
+    for args in [workspace.as_slice(), NATIVE_TLS_RUN.as_slice(), NO_TLS_RUN.as_slice()] {
         if let Err(e) = run_cargo_counting(args, &mut totals) {
             failures.push(e);
         }
