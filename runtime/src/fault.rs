@@ -105,6 +105,20 @@ mod tests {
         assert_eq!(f.retry_after(), Some("0"));
     }
 
+    /// Only Keystone's `error` key gives way to the `title` inside; a
+    /// Cinder fault that carries a title keeps its key as its name. The
+    /// body is kept whole.
+    #[test]
+    fn a_title_names_only_keystones_error_shape() {
+        let body =
+            json!({"badRequest": {"code": 400, "title": "Bad Request", "message": "Invalid input.", "extra": 1}});
+        let f = Fault::new(body.clone());
+        assert_eq!(f.name(), Some("badRequest"));
+        assert_eq!(f.body(), &body);
+        let f = Fault::new(json!({"error": {"code": 401, "title": "Unauthorized", "message": "…"}}));
+        assert_eq!(f.name(), Some("Unauthorized"));
+    }
+
     #[test]
     fn reads_the_flat_shape_of_unknown_routes() {
         let f = Fault::new(

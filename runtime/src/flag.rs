@@ -46,4 +46,13 @@ mod tests {
         assert_eq!(serde_json::from_str::<IntBool>("false").unwrap(), IntBool(false));
         assert!(serde_json::from_str::<IntBool>("2").unwrap_err().to_string().contains("expected 0 or 1"));
     }
+
+    /// Both conversions keep the value, `true` as well as `false`.
+    #[test]
+    fn converts_to_and_from_bool() {
+        for value in [true, false] {
+            assert_eq!(IntBool::from(value), IntBool(value));
+            assert_eq!(bool::from(IntBool(value)), value);
+        }
+    }
 }

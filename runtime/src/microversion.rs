@@ -68,6 +68,7 @@ mod tests {
     fn parses_and_orders_microversions() {
         let v: Microversion = "3.64".parse().unwrap();
         assert_eq!(v, Microversion::new(3, 64));
+        assert_eq!((v.major(), v.minor()), (3, 64));
         assert!(Microversion::new(3, 9) < Microversion::new(3, 43));
         assert_eq!(v.to_string(), "3.64");
         for bad in ["3", "3.", "3.064", "latest", "3.1.2", "-3.1"] {

@@ -138,6 +138,18 @@ mod tests {
         assert_eq!(with(COMPUTE_REQUEST_ID, b"req-2").request_id(), Some("req-2"));
     }
 
+    /// A response shows in `Debug` as the body it derefs to, and keeps its
+    /// status and headers for the caller.
+    #[test]
+    fn a_response_shows_as_its_body_and_keeps_its_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("req-1"));
+        let value = ResponseValue::new(vec!["b1"], reqwest::StatusCode::ACCEPTED, headers);
+        assert_eq!(format!("{value:?}"), r#"["b1"]"#);
+        assert_eq!(value.headers().get(REQUEST_ID).map(HeaderValue::as_bytes), Some(&b"req-1"[..]));
+        assert_eq!(value.status(), reqwest::StatusCode::ACCEPTED);
+    }
+
     #[test]
     fn excerpts_are_short_and_char_safe() {
         let long = "é".repeat(500);

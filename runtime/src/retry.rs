@@ -370,6 +370,12 @@ mod tests {
             status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, Some("2")),
             Decision::AsAsked(RetryAfter::Wait(Duration::from_secs(2)))
         );
+        // A rate limit that asks for a wait too long to hold is read as
+        // asked, as a 429's is; the policy then gives up.
+        let forever = Decision::AsAsked(RetryAfter::Forever);
+        assert_eq!(status(&DELETE, StatusCode::PAYLOAD_TOO_LARGE, Some("1e30")), forever);
+        assert_eq!(status(&DELETE, StatusCode::TOO_MANY_REQUESTS, Some("1e30")), forever);
+        assert_eq!(RetryPolicy::default().wait(1, forever, Duration::ZERO), None);
     }
 
     #[test]
@@ -438,6 +444,7 @@ mod tests {
         assert_eq!(read("3"), RetryAfter::Wait(Duration::from_secs(3)));
         assert_eq!(read(" 7 "), RetryAfter::Wait(Duration::from_secs(7)));
         assert_eq!(read("0"), RetryAfter::Wait(Duration::ZERO));
+        assert_eq!(read("0.0"), RetryAfter::Wait(Duration::ZERO));
         assert_eq!(read("1.5"), RetryAfter::Wait(Duration::from_millis(1500)));
         assert_eq!(read("1e30"), RetryAfter::Forever);
         assert_eq!(read("99999999999999999999999"), RetryAfter::Forever);
@@ -509,6 +516,20 @@ mod tests {
         // The budget: no retry after the last attempt, nor past the time.
         assert_eq!(p.wait(p.max_attempts, Decision::Retry, Duration::ZERO), None);
         assert_eq!(p.wait(1, Decision::Retry, p.max_elapsed), None);
+        // A wait of exactly the cap, or one that ends exactly at the time
+        // budget, is still honoured.
+        let twenty = Duration::from_secs(20);
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(twenty)), Duration::ZERO), Some(twenty));
+        assert_eq!(p.wait(1, asked(RetryAfter::Wait(twenty)), Duration::from_secs(40)), Some(twenty));
+    }
+
+    /// `none()` makes one attempt: nothing is retried, whatever the verdict.
+    #[test]
+    fn none_never_retries() {
+        let none = RetryPolicy::none();
+        assert_eq!(none.max_attempts, 1);
+        assert_eq!(none.wait(1, Decision::Retry, Duration::ZERO), None);
+        assert_eq!(none.wait(1, Decision::AsAsked(RetryAfter::Wait(Duration::ZERO)), Duration::ZERO), None);
     }
 
     #[test]
@@ -518,10 +539,14 @@ mod tests {
         assert_eq!(p.backoff(2), Duration::from_secs(1));
         assert_eq!(p.backoff(3), Duration::from_secs(2));
         assert_eq!(p.backoff(40), Duration::from_secs(20));
+        // Jitter spreads each backoff over [backoff/2, backoff]: within
+        // it, and not one value for every client (50 draws all equal would
+        // be a broken source of randomness).
         let j = RetryPolicy::default();
-        for _ in 0..50 {
-            let b = j.backoff(2);
-            assert!(b >= Duration::from_millis(500) && b <= Duration::from_secs(1), "{b:?}");
+        let draws: Vec<Duration> = (0..50).map(|_| j.backoff(2)).collect();
+        for b in &draws {
+            assert!(*b >= Duration::from_millis(500) && *b <= Duration::from_secs(1), "{b:?}");
         }
+        assert!(draws.iter().any(|b| *b != draws[0]), "no spread: {draws:?}");
     }
 }

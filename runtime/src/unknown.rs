@@ -54,3 +54,29 @@ impl fmt::Display for UnknownValue {
         f.write_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(json: &str) -> Result<UnknownValue, serde_json::Error> {
+        UnknownValue::deserialize_open(&mut serde_json::Deserializer::from_str(json), UnknownValue::new)
+    }
+
+    /// A value the client does not know is kept as sent: `as_str` and
+    /// `Display` give it back, `Debug` quotes it (as a `&str` would).
+    #[test]
+    fn an_unknown_value_is_kept_as_sent() {
+        let value = decode(r#""backing-up""#).unwrap();
+        assert_eq!(value.as_str(), "backing-up");
+        assert_eq!(value.to_string(), "backing-up");
+        assert_eq!(format!("{value:?}"), r#""backing-up""#);
+    }
+
+    /// A status that is not a string is refused, saying what was expected.
+    #[test]
+    fn a_value_that_is_not_a_string_says_what_was_expected() {
+        let err = decode("5").unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+}

@@ -365,3 +365,16 @@ fn classify<W: Waitable>(item: W::Item, goal: Goal<'_>) -> Look<W::Item> {
         _ => Look::Pending(status),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Debug` shows the waiter's timing (not the clock or the progress
+    /// callback, which have no useful text).
+    #[test]
+    fn a_waiter_shows_its_timing() {
+        let text = format!("{:?}", Waiter::default());
+        assert_eq!(text, "Waiter { timeout: 1800s, initial_delay: 500ms, max_delay: 10s, .. }");
+    }
+}
