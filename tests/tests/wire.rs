@@ -1425,6 +1425,83 @@ async fn find_by_id_then_by_exact_name() {
 
 /// The deletion waiters of every Cinder resource: a 404 is deleted, a
 /// deletion-failure status fails at once (it is not "still deleting").
+/// A wait for a status, as its caller sees it: what the progress callback
+/// is told at each look, the waiter's own clock, a resource that
+/// disappears, a server that keeps failing (each pause clipped to the time
+/// left), and `Debug` of the waits.
+#[tokio::test]
+async fn status_waiters_report_progress_and_keep_to_their_waiter() {
+    use openstack_backups::ErrorKind;
+    use openstack_backups::wait::Waiter;
+    use openstack_backups_tests::NoWait;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    let server = MockServer::start().await;
+    let c = client(&server, Microversion::new(3, 71));
+    let backup = |status: &str| json!({"backup": {"id": "x", "status": status, "created_at": "2026-11-22T12:05:53.624993", "volume_id": "v", "is_incremental": false, "has_dependent_backups": false}});
+    let available = || types::BackupStatus::Available;
+
+    // creating, a status the spec does not list, then available. The
+    // waiter's clock (not the client's) takes the pauses.
+    for status in ["creating", "resizing"] {
+        Mock::given(method("GET"))
+            .respond_with(reply(200, Some(&backup(status))))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET")).respond_with(reply(200, Some(&backup("available")))).mount(&server).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let clock = Arc::new(NoWait::default());
+    let record = seen.clone();
+    let waiter = Waiter::new()
+        .delays(Duration::from_secs(2), Duration::from_secs(2))
+        .on_progress(move |p| {
+            record.lock().unwrap().push((p.status.map(str::to_owned), p.on_the_way, p.progress.clone()));
+        })
+        .clock(clock.clone());
+    c.wait_for_backup("x", available()).with(&waiter).await.unwrap();
+    let owned = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(owned("creating"), true, None), (owned("resizing"), false, None), (owned("available"), true, None)],
+        "a backup has no progress figure; an unlisted status is not on the way"
+    );
+    assert_eq!(*clock.0.lock().unwrap(), [Duration::from_secs(2); 2], "the waiter's clock paused");
+
+    // The resource disappears while waited for: a failure that says so,
+    // not the show call's 404.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(reply(404, Some(&json!({"itemNotFound": {"code": 404, "message": "gone"}}))))
+        .mount(&server)
+        .await;
+    let err = c.wait_for_backup("x", available()).with(&waiter).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitFailed, "{err}");
+    assert!(err.to_string().contains("disappeared while waiting for available"), "{err}");
+
+    // A server that answers 503 to every look: the wait looks again until
+    // its timeout, never pausing past it, then ends with the 503.
+    server.reset().await;
+    let unavailable = json!({"serviceUnavailable": {"code": 503, "message": "Try again later."}});
+    Mock::given(method("GET")).respond_with(reply(503, Some(&unavailable))).mount(&server).await;
+    let timeout = Duration::from_millis(50);
+    let clock = Arc::new(NoWait::default());
+    let failing =
+        Waiter::new().delays(Duration::from_secs(10), Duration::from_secs(10)).timeout(timeout).clock(clock.clone());
+    let err = c.wait_for_backup("x", available()).with(&failing).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err}");
+    let pauses = clock.0.lock().unwrap().clone();
+    assert!(!pauses.is_empty() && pauses.iter().all(|p| *p <= timeout), "{pauses:?}");
+
+    let shown = format!("{:?}", c.wait_for_backup("x", available()));
+    assert!(shown.starts_with("Wait { resource: \"backup\", id: \"x\", target: "), "{shown}");
+    assert!(shown.contains("waiter: Waiter { timeout: 1800s"), "{shown}");
+    let shown = format!("{:?}", c.wait_for_backup_deleted("x"));
+    assert!(shown.starts_with("WaitGone { resource: \"backup\", id: \"x\", waiter: Waiter {"), "{shown}");
+}
+
 #[tokio::test]
 async fn deletion_waiters_take_404_as_deleted_and_fail_on_error_deleting() {
     use openstack_backups::ErrorKind;
