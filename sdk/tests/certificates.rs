@@ -62,10 +62,10 @@ async fn https_server(connections: Arc<AtomicU32>) -> (String, String) {
     (format!("https://127.0.0.1:{port}"), pem)
 }
 
-fn client(base: &str) -> Client {
+fn client(base: &str, retry: RetryPolicy) -> Client {
     Client::new(
         &format!("{base}/v3/p"),
-        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)),
+        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(retry),
     )
 }
 
@@ -74,7 +74,7 @@ async fn a_refused_certificate_is_not_retried_with_native_tls() {
     let connections = Arc::new(AtomicU32::new(0));
     let (base, _) = https_server(connections.clone()).await;
     // The default retry policy: four attempts for a connect failure.
-    let client = client(&base);
+    let client = client(&base, RetryPolicy::default());
     let started = std::time::Instant::now();
     let err = client.show_backup().backup_id("b1").send().await.expect_err("the certificate is refused");
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
@@ -134,10 +134,7 @@ async fn a_tls_failure_that_is_not_the_certificate_is_retried() {
         jitter: false,
         ..RetryPolicy::default()
     };
-    let client = Client::new(
-        &format!("https://127.0.0.1:{port}/v3/p"),
-        ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_retry(retry),
-    );
+    let client = client(&format!("https://127.0.0.1:{port}"), retry);
     let err = client.show_backup().backup_id("b1").send().await.expect_err("no TLS at the server");
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert_eq!(connections.load(Ordering::SeqCst), 3, "every attempt made: {err}");

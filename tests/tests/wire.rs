@@ -1423,8 +1423,6 @@ async fn find_by_id_then_by_exact_name() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "no list after a 403");
 }
 
-/// The deletion waiters of every Cinder resource: a 404 is deleted, a
-/// deletion-failure status fails at once (it is not "still deleting").
 /// A wait for a status, as its caller sees it: what the progress callback
 /// is told at each look, the waiter's own clock, a resource that
 /// disappears, a server that keeps failing (each pause clipped to the time
@@ -1502,6 +1500,8 @@ async fn status_waiters_report_progress_and_keep_to_their_waiter() {
     assert!(shown.starts_with("WaitGone { resource: \"backup\", id: \"x\", waiter: Waiter {"), "{shown}");
 }
 
+/// The deletion waiters of every Cinder resource: a 404 is deleted, a
+/// deletion-failure status fails at once (it is not "still deleting").
 #[tokio::test]
 async fn deletion_waiters_take_404_as_deleted_and_fail_on_error_deleting() {
     use openstack_backups::ErrorKind;
