@@ -264,8 +264,13 @@ impl CloudConfig {
         let v = |name: &str| env.var(name);
         let mut config = CloudConfig { name: "envvars".to_owned(), auth_url: v("OS_AUTH_URL"), ..Default::default() };
         config.region = v("OS_REGION_NAME");
-        if let Some(i) = v("OS_INTERFACE").or_else(|| v("OS_ENDPOINT_TYPE")) {
-            config.interface = Interface::parse(&i)?;
+        let named = |name: &'static str| v(name).map(|value| (name, value));
+        if let Some((name, i)) = named("OS_INTERFACE").or_else(|| named("OS_ENDPOINT_TYPE")) {
+            // The error names the variable, as clouds.yaml's name the file and cloud.
+            config.interface = Interface::parse(&i).map_err(|e| match e {
+                Error::Configuration(m) => Error::Configuration(format!("{name}: {m}")),
+                other => other,
+            })?;
         }
         config.cacert = v("OS_CACERT").map(PathBuf::from);
         config.insecure =

@@ -305,8 +305,15 @@ fn os_variables() {
     assert_eq!(cloud.cacert.as_deref(), Some(Path::new("/etc/ssl/cloud.pem")));
     assert_eq!(cloud.interface, Interface::Public);
     env.vars.insert("OS_INTERFACE".into(), "sideways".into());
-    assert!(CloudConfig::from_environment(&env).unwrap_err().to_string().contains("public, internal or admin"));
+    assert_eq!(
+        CloudConfig::from_environment(&env).unwrap_err().to_string(),
+        "configuration: OS_INTERFACE: interface must be public, internal or admin, not \"sideways\" (nothing was sent)"
+    );
     env.vars.remove("OS_INTERFACE");
+    env.vars.insert("OS_ENDPOINT_TYPE".into(), "privateURL".into());
+    let err = CloudConfig::from_environment(&env).unwrap_err().to_string();
+    assert!(err.contains("OS_ENDPOINT_TYPE: interface must be public, internal or admin, not \"privateURL\""), "{err}");
+    env.vars.remove("OS_ENDPOINT_TYPE");
     env.vars.remove("OS_USERNAME");
     let err = CloudConfig::from_environment(&env).unwrap_err();
     assert_eq!(err.to_string(), "configuration: auth type password: username or user_id is missing (nothing was sent)");
