@@ -600,9 +600,33 @@ mod tests {
         assert_eq!(negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 43))).unwrap(), Microversion::new(3, 43));
         let err = negotiate(info, "3.0", "3.64", Some(Microversion::new(3, 70))).unwrap_err();
         assert!(err.to_string().contains("3.70 is outside the server's range 3.0–3.64"), "{err}");
+        // The range's ends are in it; below its minimum is not.
+        assert_eq!(negotiate(info, "3.27", "3.64", Some(Microversion::new(3, 27))).unwrap(), Microversion::new(3, 27));
+        assert_eq!(negotiate(info, "3.27", "3.64", Some(Microversion::new(3, 64))).unwrap(), Microversion::new(3, 64));
+        let err = negotiate(info, "3.27", "3.64", Some(Microversion::new(3, 26))).unwrap_err();
+        assert!(err.to_string().contains("3.26 is outside the server's range 3.27–3.64"), "{err}");
+        // A server whose minimum is the client's newest is still served;
+        // one that needs more than the client knows is refused.
+        assert_eq!(negotiate(info, "3.71", "3.80", None).unwrap(), Microversion::new(3, 71));
+        let err = negotiate(info, "3.72", "3.80", None).unwrap_err();
+        assert!(err.to_string().contains("the server needs at least 3.72, this client knows up to 3.71"), "{err}");
         // Found by tests/tests/session_properties.rs: a document whose
         // minimum is above its maximum gave a microversion below the minimum.
         let err = negotiate(info, "3.69", "3.2", None).unwrap_err();
         assert!(err.to_string().contains("min_version 3.69 is above version 3.2"), "{err}");
+        assert_eq!(negotiate(info, "3.50", "3.50", None).unwrap(), Microversion::new(3, 50), "a one-version range");
+    }
+
+    /// A catalog's offer in an error: at most 20 entries, each at most 200
+    /// characters, then how many more.
+    #[test]
+    fn an_offer_listed_in_an_error_stays_short() {
+        let items: Vec<String> = (0..20).map(|i| format!("type{i} public R")).collect();
+        assert_eq!(listed(&items), items.join("; "), "20 are all shown, with no tail");
+        let mut more = items.clone();
+        more.push("type20 public R".to_owned());
+        assert_eq!(listed(&more), format!("{}; and 1 more", items.join("; ")));
+        let (exactly, over) = ("x".repeat(200), "y".repeat(201));
+        assert_eq!(listed(&[exactly.clone(), over]), format!("{exactly}; {}…", "y".repeat(200)));
     }
 }

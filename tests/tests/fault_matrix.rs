@@ -693,28 +693,33 @@ async fn a_fault_on_page_k_yields_the_pages_before_it_then_the_error() {
     }
 }
 
-/// A limit on requests in flight holds under a burst: 60 concurrent
-/// calls through two clients cloned from one configuration (as a
-/// session's clients are) never have more than 4 requests at the server
-/// at once, and all succeed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_limit_on_requests_in_flight_holds_under_a_burst() {
+/// A server that holds each request 20 ms and records the most it held
+/// at once: the version document at the service root, a backup anywhere
+/// else. Returns its port and the record.
+async fn counting_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::AtomicUsize;
     let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (n, m) = (now.clone(), most.clone());
+    let record = most.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else { return };
-            let (now, most) = (n.clone(), m.clone());
+            let (now, most) = (now.clone(), most.clone());
             tokio::spawn(async move {
-                while read_request(&mut stream).await.is_some() {
+                while let Some((_, path, _)) = read_request(&mut stream).await {
                     let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(at_once, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     now.fetch_sub(1, Ordering::SeqCst);
-                    let (status, body) = Kind::Get.normal();
+                    let (status, body) = if path.contains("/backups") {
+                        Kind::Get.normal()
+                    } else {
+                        (
+                            200,
+                            r#"{"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.71", "min_version": "3.0", "links": []}]}"#,
+                        )
+                    };
                     let head = head(status, "application/json", body.len(), "").replace("connection: close\r\n", "");
                     if stream.write_all(format!("{head}{body}").as_bytes()).await.is_err() {
                         return;
@@ -723,16 +728,46 @@ async fn a_limit_on_requests_in_flight_holds_under_a_burst() {
             });
         }
     });
-    let config = ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_max_in_flight(4);
-    assert_eq!(config.in_flight(), Some((4, 4)));
-    let base = format!("http://127.0.0.1:{port}/v3/p");
-    let (a, b) = (Client::new(&base, config.clone()), Client::new(&base, config.clone()));
+    (port, record)
+}
+
+/// 60 concurrent `show_backup` calls through two clients; all must succeed.
+async fn burst(a: &Client, b: &Client) {
     let calls = (0..60).map(|i| {
-        let client = if i % 2 == 0 { &a } else { &b };
+        let client = if i % 2 == 0 { a } else { b };
         async move { client.show_backup().backup_id("b1").send().await.map(|r| r.status().as_u16()) }
     });
     let results = futures_util::future::join_all(calls).await;
     assert!(results.iter().all(|r| matches!(r, Ok(200))), "{results:?}");
+}
+
+/// A limit on requests in flight holds under a burst: 60 concurrent
+/// calls through two clients cloned from one configuration never have
+/// more than 4 requests at the server at once, and all succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_on_requests_in_flight_holds_under_a_burst() {
+    let (port, most) = counting_server().await;
+    let config = ClientConfig::new().with_token("t").with_microversion(Microversion::new(3, 71)).with_max_in_flight(4);
+    assert_eq!(config.in_flight(), Some((4, 4)));
+    let base = format!("http://127.0.0.1:{port}/v3/p");
+    burst(&Client::new(&base, config.clone()), &Client::new(&base, config.clone())).await;
     assert_eq!(most.load(Ordering::SeqCst), 4, "at most 4 at the server at once, and the limit is used");
     assert_eq!(config.in_flight(), Some((4, 4)), "every place given back");
+}
+
+/// A session's `max_in_flight` is one limit shared by every client it
+/// hands out (each made with its own version-document probe).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_limit_on_requests_in_flight_is_shared_by_its_clients() {
+    let (port, most) = counting_server().await;
+    let session = openstack_backups::Session::builder()
+        .token("t", None)
+        .endpoint_override("block_storage", format!("http://127.0.0.1:{port}/v3/p"))
+        .max_in_flight(3)
+        .build()
+        .unwrap();
+    let (a, b) = (session.block_storage().await.unwrap(), session.block_storage().await.unwrap());
+    assert_eq!(a.microversion(), Some(Microversion::new(3, 71)), "negotiated with the server");
+    burst(&a, &b).await;
+    assert_eq!(most.load(Ordering::SeqCst), 3, "at most 3 at the server at once, and the limit is used");
 }

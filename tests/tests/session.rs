@@ -782,12 +782,99 @@ async fn the_renewal_margin_is_set_on_the_session() {
     cinder.list_backups().send().await.unwrap();
     assert_eq!(*issued.lock().unwrap(), after_setup + 2, "a token that expires inside the margin is replaced at once");
 
-    // The default margin (two minutes) keeps a ten-minute token.
-    let session = password_session(&server, clock);
+    // The default margin (two minutes) keeps a ten-minute token until
+    // exactly two minutes are left: 7 min 59 s later it is still used,
+    // 8 min later it is replaced.
+    let session = password_session(&server, clock.clone());
     let cinder = session.block_storage().await.unwrap();
     let after_setup = *issued.lock().unwrap();
     cinder.list_backups().send().await.unwrap();
     assert_eq!(*issued.lock().unwrap(), after_setup);
+    clock.advance(Duration::from_secs(7 * 60 + 59));
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), after_setup, "more than the margin left");
+    clock.advance(Duration::from_secs(1));
+    cinder.list_backups().send().await.unwrap();
+    assert_eq!(*issued.lock().unwrap(), after_setup + 1, "exactly the margin left: replaced");
+}
+
+/// The connect timeout is the session builder's to set. A server whose
+/// accept queue is full never completes the handshake: the call ends after
+/// the connect timeout, as a failure to connect (nothing reached the
+/// server), before the whole request's timeout would end it.
+#[tokio::test]
+async fn the_connect_timeout_is_set_on_the_session() {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    // Nothing accepts: once the queue holds one connection, handshakes wait.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        if let Ok(Ok(stream)) =
+            tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await
+        {
+            held.push(stream);
+        }
+    }
+    let session = Session::builder()
+        .token("t0k", None)
+        .endpoint_override("block_storage", format!("http://{addr}/v3/p"))
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = session.block_storage().await.unwrap_err();
+    match &err {
+        openstack_backups::Error::CommunicationError(transport) => {
+            assert!(!transport.may_have_reached_server(), "a connect timeout, not the request's: {err}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    drop(held);
+}
+
+/// `Debug` of the authentication and of its token says where and who
+/// (Keystone's URL, the method and user, the scope, the token's expiry,
+/// project and catalog size), and never the password or the token.
+#[tokio::test]
+async fn debug_of_the_authentication_shows_where_and_who_without_secrets() {
+    let server = MockServer::start().await;
+    let clock = FakeClock::at(t0());
+    keystone(&server, chrono::Duration::hours(1), clock.clone()).await;
+    let session = password_session(&server, clock.clone());
+    session.authenticate().await.unwrap();
+    let shown = format!("{session:?}");
+    for part in [
+        format!("KeystoneAuth {{ auth_url: \"{}/identity/v3\"", server.uri()),
+        "Password { user: Name { name: \"demo\", domain: Name(\"Default\") }, password: <redacted> }".to_owned(),
+        "scope: Some(Project(Name { name: \"demo\", domain: Id(\"default\") }))".to_owned(),
+    ] {
+        assert!(shown.contains(&part), "{part} in {shown}");
+    }
+    assert!(!shown.contains(PASSWORD) && !shown.contains("tok-1"), "{shown}");
+
+    let auth = openstack_backups::auth::KeystoneAuth::new(
+        &format!("{}/identity/v3/", server.uri()),
+        reqwest::Client::new(),
+        AuthMethod::Token(Secret::new("old-token")),
+        Some(Scope::Project(Project::Id(PROJECT.into()))),
+        openstack_backups::ClientConfig::new().with_clock(clock),
+    )
+    .unwrap();
+    let info = auth.token_info(false).await.unwrap();
+    assert_eq!(info.token.expose(), "tok-2");
+    assert_eq!(
+        format!("{info:?}"),
+        format!(
+            "TokenInfo {{ token: <redacted>, expires_at: 2026-11-22T13:00:00Z, project_id: Some(\"{PROJECT}\"), \
+             catalog: [2 services] }}"
+        )
+    );
+    let shown = format!("{auth:?}");
+    assert!(shown.contains("method: Token(<redacted>)") && !shown.contains("old-token"), "{shown}");
 }
 
 /// A snapshot's progress reaches the waiter's callback (the spec's
