@@ -43,6 +43,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&IntBool(true)).unwrap(), "1");
         assert_eq!(serde_json::to_string(&IntBool::from(false)).unwrap(), "0");
         assert_eq!(serde_json::from_str::<IntBool>("1").unwrap(), IntBool(true));
+        assert_eq!(serde_json::from_str::<IntBool>("0").unwrap(), IntBool(false));
         assert_eq!(serde_json::from_str::<IntBool>("false").unwrap(), IntBool(false));
         assert!(serde_json::from_str::<IntBool>("2").unwrap_err().to_string().contains("expected 0 or 1"));
     }
